@@ -1,0 +1,89 @@
+/// The one error type Sluice throws.
+///
+/// Every failure a caller can see is a `SluiceError` with a ``Code`` that says what kind of failure it
+/// was, a human-readable ``message``, optional context, and the lower-level ``cause`` (for example a
+/// ``CurlError``) when there is one. Errors are wrapped once: a layer that receives a `SluiceError`
+/// passes it on unchanged rather than wrapping it again.
+///
+/// Match on the code:
+///
+/// ```swift
+/// do {
+///     let response = try await transport.send(request)
+/// } catch let error as SluiceError where error.code == .connectionRefused {
+///     // the server is not listening
+/// }
+/// ```
+///
+/// - Important: API keys never appear in a `SluiceError`'s message or description.
+public struct SluiceError: Error, CustomStringConvertible, CustomDebugStringConvertible, Sendable {
+    /// What kind of failure this is. Extensible: new codes are added as static members.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// A stable, machine-readable name such as `connection_refused`.
+        public let name: String
+
+        public init(_ name: String) { self.name = name }
+
+        public var description: String { name }
+
+        // MARK: Request validation
+
+        /// The URL could not be parsed or uses a scheme the transport does not speak.
+        public static let invalidURL = Code("invalid_url")
+        /// A header name or value is not allowed on the wire (for example it contains CR or LF).
+        public static let invalidHeader = Code("invalid_header")
+
+        // MARK: Transport
+
+        /// Nothing listens at the address, or the connection was refused.
+        public static let connectionRefused = Code("connection_refused")
+        /// The host name could not be resolved.
+        public static let dnsFailure = Code("dns_failure")
+        /// The TLS handshake failed or the peer's certificate was not trusted.
+        public static let tlsFailure = Code("tls_failure")
+        /// A transport-level time limit was reached (connect, or a low-speed limit).
+        public static let timeout = Code("timeout")
+        /// The connection was reset or closed before the response was complete.
+        public static let connectionClosed = Code("connection_closed")
+        /// The peer answered with something that is not a valid HTTP response.
+        public static let invalidResponse = Code("invalid_response")
+        /// A response body was larger than the limit the caller set.
+        public static let bodyTooLarge = Code("body_too_large")
+        /// The response body was already consumed (a body can be read once).
+        public static let bodyAlreadyConsumed = Code("body_already_consumed")
+        /// The client or transport was shut down while the request was in flight, or before it started.
+        public static let shutdown = Code("shutdown")
+        /// The proxy could not be reached or refused the request.
+        public static let proxyFailure = Code("proxy_failure")
+        /// Any other transport failure; the ``SluiceError/cause`` has the details.
+        public static let transportFailure = Code("transport_failure")
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// A human-readable description of the failure. Never contains an API key.
+    public var message: String
+    /// The HTTP status of the response that caused this error, when there was one.
+    public var status: Int?
+    /// The lower-level error this one wraps, if any (for example a ``CurlError``).
+    public var cause: (any Error)?
+
+    public init(_ code: Code, _ message: String, status: Int? = nil, cause: (any Error)? = nil) {
+        self.code = code
+        self.message = message
+        self.status = status
+        self.cause = cause
+    }
+
+    public var description: String {
+        var text = "\(code): \(message)"
+        if let status { text += " (HTTP \(status))" }
+        return text
+    }
+
+    public var debugDescription: String {
+        var text = description
+        if let cause { text += " [cause: \(String(reflecting: cause))]" }
+        return text
+    }
+}

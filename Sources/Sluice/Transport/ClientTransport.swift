@@ -1,0 +1,12 @@
+/// Sends one HTTP request and returns the response head with a streaming body.
+///
+/// The innermost layer of the stack. ``CurlTransport`` is the production implementation; the
+/// `SluiceTesting` module has an in-memory one for unit tests.
+///
+/// - Important: `send` returns once the response head has arrived. Cancelling the calling task
+///   before then aborts the request and throws `CancellationError`. After it returns, the transfer
+///   lives as long as the ``ResponseBody``: cancelling the task that consumes the body, or discarding
+///   the body, aborts it. Errors are ``SluiceError``s.
+public protocol ClientTransport: Sendable {
+    func send(_ request: ClientRequest) async throws -> ClientResponse
+}

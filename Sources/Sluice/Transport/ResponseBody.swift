@@ -1,0 +1,219 @@
+import Synchronization
+
+/// Why a ``ResponseBody`` ended. Passed to every ``ResponseBody/onTermination(_:)`` handler.
+public enum BodyTermination: Sendable {
+    /// The consumer read the body to its end.
+    case finished
+    /// Reading failed with this error (a transport error, or a size limit in `collect(upTo:)`).
+    case failed(any Error)
+    /// The task consuming the body was cancelled.
+    case cancelled
+    /// The body was discarded with ``ResponseBody/discard()`` or released without being read.
+    case discarded
+}
+
+/// The streaming body of a ``ClientResponse``: an `AsyncSequence` of byte chunks that can be read once.
+///
+/// Read it chunk by chunk, collect it with a size limit, or discard it:
+///
+/// ```swift
+/// for try await chunk in response.body { parser.feed(chunk) }
+/// let bytes = try await response.body.collect(upTo: 1 << 20)
+/// response.body.discard()
+/// ```
+///
+/// Layers that hold something for the life of the body (a concurrency permit, a token reservation, an
+/// attempt timer) register an ``onTermination(_:)`` handler.
+///
+/// - Important: The termination handlers run exactly once, with the first of these to happen: the
+///   consumer reads to the end (`.finished`); reading throws (`.failed`); the consuming task is
+///   cancelled (`.cancelled`); ``discard()`` is called, or the last copy of the body is released
+///   without being read to the end (`.discarded`). They run synchronously on the task that caused the
+///   termination, so they must be cheap and must not block. A handler registered after termination
+///   runs at once. A body can be iterated once; a second iterator throws
+///   ``SluiceError/Code/bodyAlreadyConsumed``.
+public struct ResponseBody: AsyncSequence, Sendable {
+    public typealias Element = [UInt8]
+
+    let storage: Storage
+
+    /// The length the server announced (`Content-Length`), when it did.
+    public var expectedContentLength: Int? { storage.expectedContentLength }
+
+    /// A body produced by a source, such as a transport's transfer.
+    public init(source: some ResponseBodySource, expectedContentLength: Int? = nil) {
+        storage = Storage(source: source, expectedContentLength: expectedContentLength)
+    }
+
+    /// A body held in memory, served as one chunk.
+    public init(bytes: [UInt8]) {
+        self.init(chunks: bytes.isEmpty ? [] : [bytes])
+    }
+
+    /// A body held in memory, served as these chunks.
+    public init(chunks: [[UInt8]]) {
+        let total = chunks.reduce(0) { $0 + $1.count }
+        self.init(source: InMemoryBodySource(chunks), expectedContentLength: total)
+    }
+
+    /// A body with no bytes.
+    public static var empty: ResponseBody { ResponseBody(chunks: []) }
+
+    /// Registers a handler that runs exactly once when the body ends, whatever ends it.
+    /// Runs at once if the body has already ended.
+    public func onTermination(_ handler: @escaping @Sendable (BodyTermination) -> Void) {
+        storage.addHandler(handler)
+    }
+
+    /// Whether the body has ended (finished, failed, cancelled or discarded).
+    public var isTerminated: Bool { storage.isTerminated }
+
+    /// Stops the body without reading it: aborts the transfer and runs the termination handlers with
+    /// `.discarded`. Does nothing if the body has already ended.
+    public func discard() {
+        storage.terminate(.discarded, cancelSource: true)
+    }
+
+    /// Reads the whole body into memory.
+    ///
+    /// - Parameter maxBytes: the most bytes to accept. A body that announces or delivers more is
+    ///   aborted and the call throws ``SluiceError/Code/bodyTooLarge``; nothing more is read.
+    public func collect(upTo maxBytes: Int) async throws -> [UInt8] {
+        if let expected = expectedContentLength, expected > maxBytes {
+            let error = Self.tooLarge(maxBytes)
+            storage.terminate(.failed(error), cancelSource: true)
+            throw error
+        }
+        var result: [UInt8] = []
+        if let expected = expectedContentLength { result.reserveCapacity(expected) }
+        for try await chunk in self {
+            guard chunk.count <= maxBytes - result.count else {
+                let error = Self.tooLarge(maxBytes)
+                storage.terminate(.failed(error), cancelSource: true)
+                throw error
+            }
+            if result.isEmpty { result = chunk } else { result.append(contentsOf: chunk) }
+        }
+        return result
+    }
+
+    static func tooLarge(_ maxBytes: Int) -> SluiceError {
+        SluiceError(.bodyTooLarge, "the response body is larger than the limit of \(maxBytes) bytes")
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(storage: storage)
+    }
+
+    /// Reads chunks in order; see ``ResponseBody`` for the termination rules.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        private enum Phase { case fresh, reading, done }
+
+        private let storage: Storage
+        private var phase = Phase.fresh
+
+        init(storage: Storage) { self.storage = storage }
+
+        public mutating func next() async throws -> [UInt8]? {
+            switch phase {
+            case .done:
+                return nil
+            case .fresh:
+                guard storage.claim() else {
+                    phase = .done
+                    throw SluiceError(.bodyAlreadyConsumed, "the response body was already read")
+                }
+                phase = .reading
+            case .reading:
+                break
+            }
+            if let termination = storage.termination {
+                phase = .done
+                switch termination {
+                case .finished: return nil
+                case .failed(let error): throw error
+                case .cancelled: throw CancellationError()
+                case .discarded: throw SluiceError(.bodyAlreadyConsumed, "the response body was discarded")
+                }
+            }
+            if Task.isCancelled {
+                phase = .done
+                storage.terminate(.cancelled, cancelSource: true)
+                throw CancellationError()
+            }
+            do {
+                if let chunk = try await storage.source.next() {
+                    return chunk
+                }
+                phase = .done
+                storage.terminate(.finished, cancelSource: false)
+                return nil
+            } catch {
+                phase = .done
+                if error is CancellationError || Task.isCancelled {
+                    storage.terminate(.cancelled, cancelSource: true)
+                    throw CancellationError()
+                }
+                // A discard from another task makes the pending read fail; report it as such.
+                if case .discarded? = storage.termination {
+                    throw SluiceError(.bodyAlreadyConsumed, "the response body was discarded")
+                }
+                storage.terminate(.failed(error), cancelSource: false)
+                throw error
+            }
+        }
+    }
+
+    final class Storage: Sendable {
+        private struct State {
+            var claimed = false
+            var termination: BodyTermination?
+            var handlers: [@Sendable (BodyTermination) -> Void] = []
+        }
+
+        let source: any ResponseBodySource
+        let expectedContentLength: Int?
+        private let state = Mutex(State())
+
+        init(source: any ResponseBodySource, expectedContentLength: Int?) {
+            self.source = source
+            self.expectedContentLength = expectedContentLength
+        }
+
+        deinit {
+            terminate(.discarded, cancelSource: true)
+        }
+
+        var termination: BodyTermination? { state.withLock { $0.termination } }
+        var isTerminated: Bool { termination != nil }
+
+        func claim() -> Bool {
+            state.withLock { state in
+                if state.claimed { return false }
+                state.claimed = true
+                return true
+            }
+        }
+
+        func addHandler(_ handler: @escaping @Sendable (BodyTermination) -> Void) {
+            let ended: BodyTermination? = state.withLock { state in
+                if let termination = state.termination { return termination }
+                state.handlers.append(handler)
+                return nil
+            }
+            if let ended { handler(ended) }
+        }
+
+        func terminate(_ reason: BodyTermination, cancelSource: Bool) {
+            let handlers: [@Sendable (BodyTermination) -> Void]? = state.withLock { state in
+                guard state.termination == nil else { return nil }
+                state.termination = reason
+                defer { state.handlers = [] }
+                return state.handlers
+            }
+            guard let handlers else { return }
+            if cancelSource { source.cancel() }
+            for handler in handlers { handler(reason) }
+        }
+    }
+}
