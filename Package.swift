@@ -1,10 +1,14 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-let strictSettings: [SwiftSetting] = [
+var strictSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
 ]
+// scripts/test (and so CI) builds the package's own targets with every warning as an error.
+if Context.environment["SLUICE_WARNINGS_AS_ERRORS"] == "1" {
+    strictSettings.append(.treatAllWarnings(as: .error))
+}
 
 let package = Package(
     name: "Sluice",
