@@ -47,6 +47,7 @@ let package = Package(
             name: "SluiceMockServer",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -69,7 +70,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceMockServerTests",
-            dependencies: ["SluiceMockServer"],
+            dependencies: [
+                "SluiceMockServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/SluiceMockServerTests",
             swiftSettings: strictSettings
         ),

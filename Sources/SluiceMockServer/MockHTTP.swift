@@ -1,0 +1,99 @@
+import Hummingbird
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Header names and small response builders shared by every provider's routes.
+enum MockHTTP {
+    typealias HeaderName = HTTPFields.Element.Name
+
+    // Constant, valid header names: the force-unwraps cannot fail.
+    static let requestID = HeaderName("x-request-id")!
+    static let processingMilliseconds = HeaderName("openai-processing-ms")!
+    static let retryAfterMilliseconds = HeaderName("retry-after-ms")!
+    static let shouldRetry = HeaderName("x-should-retry")!
+    static let limitRequests = HeaderName("x-ratelimit-limit-requests")!
+    static let limitTokens = HeaderName("x-ratelimit-limit-tokens")!
+    static let remainingRequests = HeaderName("x-ratelimit-remaining-requests")!
+    static let remainingTokens = HeaderName("x-ratelimit-remaining-tokens")!
+    static let resetRequests = HeaderName("x-ratelimit-reset-requests")!
+    static let resetTokens = HeaderName("x-ratelimit-reset-tokens")!
+
+    static let jsonContentType = "application/json"
+    static let eventStreamContentType = "text/event-stream; charset=utf-8"
+
+    /// A complete response with a JSON body.
+    static func json(_ status: HTTPResponse.Status, _ body: String, headers: HTTPFields = HTTPFields()) -> Response {
+        var headers = headers
+        headers[.contentType] = jsonContentType
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// Adds the `x-ratelimit-*` headers for each limited dimension.
+    static func addRateLimitHeaders(_ status: RateLimitStatus, to headers: inout HTTPFields) {
+        if let requests = status.requests {
+            headers[limitRequests] = String(requests.limit)
+            headers[remainingRequests] = String(requests.remaining)
+            headers[resetRequests] = MockDurationFormat.rateLimitReset(requests.reset)
+        }
+        if let tokens = status.tokens {
+            headers[limitTokens] = String(tokens.limit)
+            headers[remainingTokens] = String(tokens.remaining)
+            headers[resetTokens] = MockDurationFormat.rateLimitReset(tokens.reset)
+        }
+    }
+
+    /// Adds `retry-after` / `retry-after-ms` / `x-should-retry`.
+    static func addRetryHeaders(_ retryAfter: MockRetryAfter?, shouldRetry: Bool?, to headers: inout HTTPFields) {
+        if let retryAfter {
+            if retryAfter.includesSeconds {
+                headers[.retryAfter] = MockDurationFormat.retryAfterSeconds(retryAfter.delay)
+            }
+            if retryAfter.includesMilliseconds {
+                headers[retryAfterMilliseconds] = MockDurationFormat.retryAfterMilliseconds(retryAfter.delay)
+            }
+        }
+        if let shouldRetry {
+            headers[MockHTTP.shouldRetry] = shouldRetry ? "true" : "false"
+        }
+    }
+
+    /// Seconds since 1970, for `created` fields.
+    static func unixTime() -> Int {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int(spec.tv_sec)
+    }
+}
+
+/// Why a response ended early; thrown out of a response body to close the connection.
+enum MockResponseEnd: Error, Sendable {
+    /// The client went away.
+    case clientDisconnected
+    /// The server closes the connection on purpose (stall, dropped connection).
+    case closedByFault
+}
+
+/// Waits between parts of a response, returning early when the client leaves.
+struct MockPacer: Sendable {
+    let monitor: ConnectionMonitor?
+
+    /// Waits `duration`; throws ``MockResponseEnd/clientDisconnected`` if the client leaves first.
+    func pause(_ duration: Duration) async throws {
+        if let monitor {
+            guard try await monitor.pause(duration) else { throw MockResponseEnd.clientDisconnected }
+        } else if duration > .zero {
+            try await Task.sleep(for: duration)
+        }
+    }
+
+    /// Throws ``MockResponseEnd/clientDisconnected`` if the client has left.
+    func checkConnected() throws {
+        if self.monitor?.isClosed == true { throw MockResponseEnd.clientDisconnected }
+    }
+}

@@ -1,0 +1,278 @@
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import Synchronization
+
+/// An in-process mock LLM server for tests and benchmarks: OpenAI-compatible endpoints, per-key
+/// rate limits with the provider's headers, and scripted or seeded faults.
+///
+/// ## Overview
+///
+/// Start it on a free loopback port, point any HTTP client at ``baseURL``, and assert on
+/// ``stats``. It does not depend on the Sluice client library, so it works with any client.
+///
+/// ```swift
+/// try await MockLLMServer.withRunning(MockServerConfiguration()) { server in
+///     // POST \(server.baseURL)/v1/chat/completions with "Authorization: Bearer sk-test"
+///     #expect(server.stats.requests == 1)
+/// }
+/// ```
+///
+/// ## Endpoints
+///
+/// - `POST /v1/chat/completions`: a `chat.completion`, or with `"stream": true` a
+///   `text/event-stream` of `chat.completion.chunk` events ending with `data: [DONE]`
+///   (`stream_options.include_usage` adds the usage chunk with `choices: []`).
+///   The reply is ``MockReplyGenerator/words(for:tokens:)`` of the last user message,
+///   ``MockServerConfiguration/replyTokens`` long, capped by `max_completion_tokens` /
+///   `max_tokens` (then `finish_reason` is `"length"`). Usage follows ``MockTokenEstimator``.
+/// - `POST /v1/embeddings`: `input` as a string, strings, a token array or token arrays; unit
+///   vectors of `dimensions` (or ``MockServerConfiguration/embeddingDimensions``) floats,
+///   `encoding_format: "base64"` supported.
+/// - `GET /v1/models`: ``MockServerConfiguration/models``.
+/// - `GET /_mock/stats`, `POST /_mock/reset`: see ``MockServerStats``.
+///
+/// `/v1/...` routes need `Authorization: Bearer <key>`; a missing key, or an unknown one when
+/// ``MockServerConfiguration/acceptsUnknownKeys`` is `false`, gets 401 with
+/// `{"error":{...,"type":"invalid_request_error","code":"invalid_api_key"}}`. A body that is not
+/// valid JSON or lacks `messages` gets 400 with an OpenAI-style error body. Every response carries
+/// `x-request-id: req_<n>`.
+///
+/// ## Limits
+///
+/// Chat and embeddings requests pass the key's ``MockRateLimits`` (token buckets, see there).
+/// Their responses (200, injected errors and 429) carry, for each limited dimension,
+/// `x-ratelimit-limit-requests` / `-tokens` (the per-minute limits), `x-ratelimit-remaining-*`
+/// (whole units left after this request) and `x-ratelimit-reset-*` (time until the bucket is full,
+/// formatted like OpenAI: `"20ms"`, `"1s"`, `"2.5s"`, `"1m30s"`, `"6m0s"`). A 429 from the limiter
+/// has `retry-after` (whole seconds, rounded up), `retry-after-ms`, and a body with
+/// `"type":"requests"` or `"tokens"` and `"code":"rate_limit_exceeded"`.
+///
+/// ## Faults
+///
+/// ``enqueue(_:forKey:)`` scripts the next requests' outcomes; ``MockServerConfiguration/faults``
+/// injects faults at seeded random rates. See ``MockFault`` for what each does.
+///
+/// ## Connections
+///
+/// When a client closes its connection while the server waits (latency, pacing, a stall), the
+/// server notices at once, stops the response and counts ``MockServerStats/disconnects``;
+/// ``MockServerStats/inFlight`` then returns to its previous value. Because of this, a client
+/// that half-closes its socket after sending a request is treated as gone.
+///
+/// - Important: ``start()`` and ``shutdown()`` may be called from any task, but not concurrently
+///   with each other. All other members are thread-safe.
+public final class MockLLMServer: Sendable {
+    /// The configuration the server was created with.
+    public let configuration: MockServerConfiguration
+
+    let engine: MockServerEngine
+    private let lifecycle = Mutex<Lifecycle>(.idle)
+
+    private enum Lifecycle: Sendable {
+        case idle
+        case running(port: Int, task: Task<Void, any Error>)
+        case stopped
+    }
+
+    /// Creates a server; it does not listen until ``start()``.
+    public init(configuration: MockServerConfiguration = MockServerConfiguration()) {
+        self.configuration = configuration
+        self.engine = MockServerEngine(configuration: configuration)
+    }
+
+    /// Starts a server, runs `body` with it, and shuts the server down when `body` returns or throws.
+    ///
+    /// ```swift
+    /// let reply = try await MockLLMServer.withRunning(configuration) { server in
+    ///     try await client.chat(baseURL: server.baseURL, ...)
+    /// }
+    /// ```
+    public static func withRunning<T>(
+        _ configuration: MockServerConfiguration = MockServerConfiguration(),
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (MockLLMServer) async throws -> T
+    ) async throws -> T {
+        let server = MockLLMServer(configuration: configuration)
+        try await server.start()
+        do {
+            let result = try await body(server)
+            await server.shutdown()
+            return result
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+    }
+
+    /// Binds and starts serving; returns once the server is listening.
+    ///
+    /// Throws the bind error if the address cannot be used. A server starts once.
+    public func start() async throws {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let application = self.makeApplication { port in
+            continuation.yield(port)
+            continuation.finish()
+        }
+        let task = Task<Void, any Error> {
+            defer { continuation.finish() }
+            try await application.run()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            // The server stopped before listening: surface why.
+            try await task.value
+            throw MockServerError(message: "the mock server stopped before it was listening")
+        }
+        let accepted = self.lifecycle.withLock { lifecycle -> Bool in
+            guard case .idle = lifecycle else { return false }
+            lifecycle = .running(port: port, task: task)
+            return true
+        }
+        if !accepted {
+            task.cancel()
+            _ = await task.result
+            throw MockServerError(message: "a mock server can only be started once")
+        }
+        self.configuration.logger.info("mock LLM server listening", metadata: ["url": "\(self.baseURL(port: port))"])
+    }
+
+    /// Runs the server in the calling task until the task is cancelled: the shape of
+    /// swift-service-lifecycle's `Service.run()`, so `extension MockLLMServer: Service {}` makes
+    /// it a service. Use either ``run()`` or ``start()``, not both.
+    public func run() async throws {
+        let application = self.makeApplication { port in
+            self.lifecycle.withLock { lifecycle in
+                if case .idle = lifecycle {
+                    lifecycle = .running(port: port, task: Task {})
+                }
+            }
+        }
+        try await withTaskCancellationHandler {
+            try await application.run()
+        } onCancel: {}
+    }
+
+    /// Stops listening and closes every connection, ending streams and stalls at once. Idempotent.
+    public func shutdown() async {
+        let task = self.lifecycle.withLock { lifecycle -> Task<Void, any Error>? in
+            defer { lifecycle = .stopped }
+            if case .running(_, let task) = lifecycle { return task }
+            return nil
+        }
+        guard let task else { return }
+        task.cancel()
+        _ = await task.result
+    }
+
+    /// The port the server listens on (the configured port until it has started).
+    public var port: Int {
+        self.lifecycle.withLock { lifecycle in
+            if case .running(let port, _) = lifecycle { return port }
+            return self.configuration.port
+        }
+    }
+
+    /// The URL to point a client at, such as `"http://127.0.0.1:54321"` (no trailing slash;
+    /// the OpenAI routes are under `/v1`).
+    public var baseURL: String {
+        self.baseURL(port: self.port)
+    }
+
+    private func baseURL(port: Int) -> String {
+        let host = self.configuration.host.contains(":") ? "[\(self.configuration.host)]" : self.configuration.host
+        return "http://\(host):\(port)"
+    }
+
+    /// A snapshot of the counters.
+    public var stats: MockServerStats {
+        self.engine.stats
+    }
+
+    /// Zeroes the counters (requests still in flight stay counted in ``MockServerStats/inFlight``).
+    public func resetStats() {
+        self.engine.resetStats()
+    }
+
+    /// Refills every key's buckets, as if no request had been made.
+    public func resetRateLimits() {
+        self.engine.resetLimits()
+    }
+
+    /// Queues outcomes for the next admitted chat and embeddings requests, consumed in order.
+    ///
+    /// With `keyName`, only requests made with that key consume them (the configured
+    /// ``MockAPIKey/name``, or ``MockAPIKey/anonymousName(forSecret:)`` for an unknown key);
+    /// a request takes the first queued outcome meant for its key or for any key. Scripted
+    /// outcomes take precedence over ``MockServerConfiguration/faults``.
+    ///
+    /// ```swift
+    /// server.enqueue([.fault(.serverError(503)), .success])
+    /// server.enqueue([.fault(.rateLimited())], forKey: "tenant-b")
+    /// ```
+    public func enqueue(_ outcomes: [MockOutcome], forKey keyName: String? = nil) {
+        self.engine.enqueue(outcomes, keyName: keyName)
+    }
+
+    /// Queues one fault for the next admitted request (see ``enqueue(_:forKey:)``).
+    public func enqueue(_ fault: MockFault, forKey keyName: String? = nil) {
+        self.engine.enqueue([.fault(fault)], keyName: keyName)
+    }
+
+    /// Scripted outcomes not consumed yet.
+    public var pendingOutcomes: Int {
+        self.engine.pendingScriptedOutcomes
+    }
+
+    /// Drops every scripted outcome not consumed yet.
+    public func clearScriptedOutcomes() {
+        self.engine.clearScriptedOutcomes()
+    }
+
+    // MARK: Assembly
+
+    /// The logger handed to the HTTP framework: its messages (including a routine error line when
+    /// connections are cancelled at shutdown) only pass when the configured level is `debug` or lower.
+    private var frameworkLogger: Logger {
+        var logger = self.configuration.logger
+        if logger.logLevel > .debug {
+            logger.logLevel = .critical
+        }
+        return logger
+    }
+
+    private func makeApplication(
+        onListening: @escaping @Sendable (Int) -> Void
+    ) -> some ApplicationProtocol {
+        let router = Router(context: MockRequestContext.self)
+        router.add(middleware: MockRequestIDMiddleware(engine: self.engine))
+        OpenAIRoutes(engine: self.engine).register(on: router)
+        MockAdminRoutes(engine: self.engine).register(on: router)
+        let registry = self.engine.connections
+        let fallbackPort = self.configuration.port
+        return Application(
+            router: router,
+            server: .http1(configuration: HTTP1Channel.Configuration(
+                additionalChannelHandlers: [ConnectionWatchHandler(registry: registry)]
+            )),
+            configuration: ApplicationConfiguration(
+                address: .hostname(self.configuration.host, port: self.configuration.port),
+                serverName: nil,
+                backlog: self.configuration.connectionBacklog
+            ),
+            onServerRunning: { channel in
+                onListening(channel.localAddress?.port ?? fallbackPort)
+            },
+            logger: self.frameworkLogger
+        )
+    }
+}
+
+/// An error from the mock server's own lifecycle (not from a request).
+public struct MockServerError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public var message: String
+    /// The message.
+    public var description: String { self.message }
+}

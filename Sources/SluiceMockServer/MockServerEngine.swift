@@ -1,0 +1,207 @@
+import Logging
+import Synchronization
+
+/// The provider-neutral heart of the mock server: key lookup, admission (limits + outcome
+/// selection), stats. Provider routes (OpenAI today, Anthropic later) call into it.
+final class MockServerEngine: Sendable {
+    let configuration: MockServerConfiguration
+    let connections = ConnectionRegistry()
+    private let keysBySecret: [String: MockAPIKey]
+    private let requestCounter = Atomic<Int>(0)
+    private let state: Mutex<State>
+
+    private struct ScriptedOutcome: Sendable {
+        var outcome: MockOutcome
+        var keyName: String?
+    }
+
+    private struct State: Sendable {
+        var stats = MockServerStats()
+        var limiter = RateLimiter()
+        var scripted: [ScriptedOutcome] = []
+        var random: SplitMix64
+    }
+
+    init(configuration: MockServerConfiguration) {
+        self.configuration = configuration
+        var keys: [String: MockAPIKey] = [:]
+        for key in configuration.keys where keys[key.secret] == nil {
+            keys[key.secret] = key
+        }
+        self.keysBySecret = keys
+        self.state = Mutex(State(random: SplitMix64(seed: configuration.faults.seed)))
+    }
+
+    var logger: Logger { self.configuration.logger }
+
+    /// The next request number (1, 2, ...), for `x-request-id`.
+    func nextRequestNumber() -> Int {
+        self.requestCounter.add(1, ordering: .relaxed).newValue
+    }
+
+    // MARK: Keys
+
+    /// Looks up the key for a credential taken from a request (`nil` when the request had none).
+    func resolveKey(secret: String?) -> KeyResolution {
+        guard let secret, !secret.isEmpty else { return .missing }
+        if let key = self.keysBySecret[secret] {
+            return .known(ResolvedKey(name: key.name, limits: key.limits))
+        }
+        guard self.configuration.acceptsUnknownKeys else { return .rejected }
+        return .known(ResolvedKey(name: MockAPIKey.anonymousName(forSecret: secret), limits: self.configuration.defaultLimits))
+    }
+
+    // MARK: Request accounting
+
+    /// Counts an API request and marks it in flight until the ticket is released.
+    func beginRequest() -> InFlightTicket {
+        self.state.withLock { state in
+            state.stats.requests += 1
+            state.stats.inFlight += 1
+            state.stats.peakInFlight = max(state.stats.peakInFlight, state.stats.inFlight)
+        }
+        return InFlightTicket(engine: self)
+    }
+
+    fileprivate func endRequest() {
+        self.state.withLock { $0.stats.inFlight -= 1 }
+    }
+
+    func recordAuthenticated(_ key: ResolvedKey) {
+        self.state.withLock { $0.stats.keys[key.name, default: .init()].requests += 1 }
+    }
+
+    func recordUnauthorized() {
+        self.state.withLock { $0.stats.unauthorized += 1 }
+    }
+
+    func recordBadRequest() {
+        self.state.withLock { $0.stats.badRequests += 1 }
+    }
+
+    func recordCompletionTokens(_ count: Int, key: ResolvedKey) {
+        guard count > 0 else { return }
+        self.state.withLock { state in
+            state.stats.completionTokensSent += count
+            state.stats.keys[key.name, default: .init()].completionTokens += count
+        }
+    }
+
+    func recordDisconnect() {
+        self.state.withLock { $0.stats.disconnects += 1 }
+    }
+
+    func recordTooManyRequests(key: ResolvedKey) {
+        self.state.withLock { $0.stats.keys[key.name, default: .init()].tooManyRequests += 1 }
+    }
+
+    // MARK: Admission
+
+    /// Applies the key's limits to one request; when admitted, charges it and picks its outcome
+    /// (the first scripted outcome for this key, else a seeded random draw).
+    ///
+    /// - Parameter cost: The request's token cost, given the reply-length override of the
+    ///   scripted outcome it would consume (`nil` when none).
+    func admit(key: ResolvedKey, cost: (Int?) -> Int) -> Admission {
+        let now = self.configuration.clock.now()
+        return self.state.withLock { state -> Admission in
+            let scriptedIndex = state.scripted.firstIndex(where: { $0.keyName == nil || $0.keyName == key.name })
+            let tokens = max(0, cost(scriptedIndex.flatMap { state.scripted[$0].outcome.replyTokens }))
+            switch state.limiter.admit(key: key.name, limits: key.limits, cost: tokens, now: now) {
+            case .rejected(let rejection):
+                state.stats.keys[key.name, default: .init()].rateLimited += 1
+                return .rejected(rejection)
+            case .admitted(let status):
+                state.stats.keys[key.name, default: .init()].tokensCharged += tokens
+                var outcome = MockOutcome.success
+                if let scriptedIndex {
+                    outcome = state.scripted.remove(at: scriptedIndex).outcome
+                } else if !self.configuration.faults.entries.isEmpty {
+                    let draw = state.random.nextUnit()
+                    outcome.fault = self.configuration.faults.fault(forDraw: draw)
+                }
+                if let fault = outcome.fault {
+                    state.stats.faultsInjected[fault.kind.rawValue, default: 0] += 1
+                    state.stats.keys[key.name, default: .init()].faults += 1
+                }
+                return .admitted(status, outcome)
+            }
+        }
+    }
+
+    // MARK: Control
+
+    func enqueue(_ outcomes: [MockOutcome], keyName: String?) {
+        self.state.withLock { state in
+            state.scripted.append(contentsOf: outcomes.map { ScriptedOutcome(outcome: $0, keyName: keyName) })
+        }
+    }
+
+    var pendingScriptedOutcomes: Int {
+        self.state.withLock { $0.scripted.count }
+    }
+
+    func clearScriptedOutcomes() {
+        self.state.withLock { $0.scripted.removeAll() }
+    }
+
+    var stats: MockServerStats {
+        self.state.withLock { $0.stats }
+    }
+
+    /// Zeroes the counters; keeps ``MockServerStats/inFlight`` (those requests are still running)
+    /// and starts the peak from it.
+    func resetStats() {
+        self.state.withLock { state in
+            let inFlight = state.stats.inFlight
+            state.stats = MockServerStats()
+            state.stats.inFlight = inFlight
+            state.stats.peakInFlight = inFlight
+        }
+    }
+
+    func resetLimits() {
+        self.state.withLock { $0.limiter.reset() }
+    }
+}
+
+/// A key a request authenticated with.
+struct ResolvedKey: Sendable, Hashable {
+    /// The configured name, or the anonymous name of an unknown key.
+    var name: String
+    var limits: MockRateLimits
+}
+
+enum KeyResolution: Sendable {
+    case known(ResolvedKey)
+    /// No credential.
+    case missing
+    /// An unknown credential while unknown keys are not accepted.
+    case rejected
+}
+
+enum Admission: Sendable {
+    case admitted(RateLimitStatus, MockOutcome)
+    case rejected(RateLimitRejection)
+}
+
+/// Keeps one request counted in flight; released exactly once, by ``release()`` or at deinit,
+/// whichever comes first (deinit covers a response body that was never written).
+final class InFlightTicket: Sendable {
+    private let engine: MockServerEngine
+    private let released = Atomic<Bool>(false)
+
+    fileprivate init(engine: MockServerEngine) {
+        self.engine = engine
+    }
+
+    func release() {
+        if !self.released.exchange(true, ordering: .acquiringAndReleasing) {
+            self.engine.endRequest()
+        }
+    }
+
+    deinit {
+        self.release()
+    }
+}

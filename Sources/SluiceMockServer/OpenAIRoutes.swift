@@ -1,0 +1,336 @@
+import Hummingbird
+
+/// The OpenAI-compatible endpoints: `POST /v1/chat/completions`, `POST /v1/embeddings`,
+/// `GET /v1/models`, with `Authorization: Bearer` auth.
+///
+/// Only wire concerns live here (auth header, request and response shapes, error bodies); key
+/// lookup, limits, outcome selection and stats come from ``MockServerEngine``.
+struct OpenAIRoutes: Sendable {
+    let engine: MockServerEngine
+
+    private var configuration: MockServerConfiguration { self.engine.configuration }
+
+    func register(on router: Router<MockRequestContext>) {
+        router.post("v1/chat/completions") { request, context in
+            try await self.chatCompletions(request, context: context)
+        }
+        router.post("v1/embeddings") { request, context in
+            try await self.embeddings(request, context: context)
+        }
+        router.get("v1/models") { request, context in
+            self.models(request, context: context)
+        }
+    }
+
+    // MARK: Endpoints
+
+    func chatCompletions(_ request: Request, context: MockRequestContext) async throws -> Response {
+        let ticket = self.engine.beginRequest()
+        // In flight until this handler returns, or until a streamed body that holds the ticket ends.
+        defer { withExtendedLifetime(ticket) {} }
+        let key: ResolvedKey
+        switch self.authenticate(request) {
+        case .proceed(let resolved): key = resolved
+        case .answer(let response): return response
+        }
+        let chat: OpenAIWire.ChatRequest
+        switch await self.decodeBody(request, as: OpenAIWire.ChatRequest.self) {
+        case .proceed(let decoded): chat = decoded
+        case .answer(let response): return response
+        }
+        if chat.messages.isEmpty {
+            return self.badRequest("Invalid 'messages': empty array. Expected an array with minimum length 1.", param: "messages")
+        }
+        if let cap = chat.replyCap, cap < 1 {
+            return self.badRequest("Invalid 'max_tokens': integer below minimum value. Expected a value >= 1.", param: "max_tokens")
+        }
+
+        let model = chat.model ?? self.configuration.models.first ?? "mock"
+        let promptTokens = MockTokenEstimator.chatPromptTokens(messageContents: chat.messages.map(\.content))
+        let admission = self.engine.admit(key: key) { replyOverride in
+            MockTokenEstimator.admissionCost(
+                promptTokens: promptTokens, maxTokens: chat.replyCap,
+                replyTokens: replyOverride ?? self.configuration.replyTokens
+            )
+        }
+        let status: RateLimitStatus
+        let outcome: MockOutcome
+        switch admission {
+        case .rejected(let rejection):
+            return self.rateLimited(rejection, key: key, model: model)
+        case .admitted(let admittedStatus, let admittedOutcome):
+            status = admittedStatus
+            outcome = admittedOutcome
+        }
+
+        var headers = HTTPFields()
+        MockHTTP.addRateLimitHeaders(status, to: &headers)
+        let latency = Self.latency(for: outcome, default: self.configuration.latency)
+        let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
+
+        if let response = try await self.injectedHTTPError(outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer) {
+            return response
+        }
+
+        let wanted = outcome.replyTokens ?? self.configuration.replyTokens
+        let replyLength = min(wanted, chat.replyCap ?? wanted)
+        let finishReason = replyLength < wanted ? "length" : "stop"
+        let words = MockReplyGenerator.words(for: chat.replySeed, tokens: replyLength)
+        let id = "chatcmpl-mock-\(context.requestNumber)"
+        let created = MockHTTP.unixTime()
+
+        if chat.stream == true {
+            try await self.waitBeforeHead(latency.head, pacer: pacer)
+            let stream = OpenAIChatStream(
+                id: id, created: created, model: model, words: words, promptTokens: promptTokens,
+                finishReason: finishReason, includeUsage: chat.streamOptions?.includeUsage == true,
+                latency: latency, tokensPerChunk: self.configuration.streaming.tokensPerChunk,
+                fault: outcome.fault, pacer: pacer, engine: self.engine, key: key
+            )
+            headers[.contentType] = MockHTTP.eventStreamContentType
+            headers[.cacheControl] = "no-cache"
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                defer { ticket.release() }
+                try await stream.write(to: &writer)
+            })
+        }
+
+        let generation = words.isEmpty ? Duration.zero : latency.firstToken + latency.perToken * (words.count - 1)
+        try await self.waitBeforeHead(latency.head + generation, pacer: pacer)
+        let body = OpenAIWire.chatCompletion(
+            id: id, created: created, model: model, content: words.joined(separator: " "),
+            finishReason: finishReason, promptTokens: promptTokens, completionTokens: words.count
+        )
+        return self.bufferedAnswer(body, fault: outcome.fault, headers: headers, completionTokens: words.count, key: key, pacer: pacer, ticket: ticket)
+    }
+
+    func embeddings(_ request: Request, context: MockRequestContext) async throws -> Response {
+        let ticket = self.engine.beginRequest()
+        // In flight until this handler returns, or until a streamed body that holds the ticket ends.
+        defer { withExtendedLifetime(ticket) {} }
+        let key: ResolvedKey
+        switch self.authenticate(request) {
+        case .proceed(let resolved): key = resolved
+        case .answer(let response): return response
+        }
+        let embeddings: OpenAIWire.EmbeddingsRequest
+        switch await self.decodeBody(request, as: OpenAIWire.EmbeddingsRequest.self) {
+        case .proceed(let decoded): embeddings = decoded
+        case .answer(let response): return response
+        }
+        if embeddings.count == 0 {
+            return self.badRequest("'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.", param: "input")
+        }
+        let dimensions = embeddings.dimensions ?? self.configuration.embeddingDimensions
+        if dimensions < 1 {
+            return self.badRequest("Invalid 'dimensions': integer below minimum value. Expected a value >= 1.", param: "dimensions")
+        }
+        let model = embeddings.model ?? "text-embedding-3-small"
+        let promptTokens = embeddings.promptTokens
+        let status: RateLimitStatus
+        let outcome: MockOutcome
+        switch self.engine.admit(key: key, cost: { _ in promptTokens }) {
+        case .rejected(let rejection):
+            return self.rateLimited(rejection, key: key, model: model)
+        case .admitted(let admittedStatus, let admittedOutcome):
+            status = admittedStatus
+            outcome = admittedOutcome
+        }
+        var headers = HTTPFields()
+        MockHTTP.addRateLimitHeaders(status, to: &headers)
+        let latency = Self.latency(for: outcome, default: self.configuration.latency)
+        let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
+        if let response = try await self.injectedHTTPError(outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer) {
+            return response
+        }
+        try await self.waitBeforeHead(latency.head, pacer: pacer)
+        let vectors: [[Float]]
+        switch embeddings.input {
+        case .texts(let texts): vectors = texts.map { MockReplyGenerator.embedding(of: $0, dimensions: dimensions) }
+        case .tokenArrays(let arrays): vectors = arrays.map { MockReplyGenerator.embedding(ofTokens: $0, dimensions: dimensions) }
+        }
+        let body = OpenAIWire.embeddings(model: model, vectors: vectors, base64: embeddings.encodingFormat == "base64", promptTokens: promptTokens)
+        return self.bufferedAnswer(body, fault: outcome.fault, headers: headers, completionTokens: 0, key: key, pacer: pacer, ticket: ticket)
+    }
+
+    func models(_ request: Request, context: MockRequestContext) -> Response {
+        let ticket = self.engine.beginRequest()
+        defer { ticket.release() }
+        if case .answer(let response) = self.authenticate(request) {
+            return response
+        }
+        return MockHTTP.json(.ok, OpenAIWire.models(self.configuration.models))
+    }
+
+    // MARK: Shared steps
+
+    /// Reads `Authorization: Bearer <key>`; answers 401 when it is missing or not accepted.
+    /// The key itself never appears in the answer.
+    private func authenticate(_ request: Request) -> RouteStep<ResolvedKey> {
+        var secret: String?
+        if let header = request.headers[.authorization] {
+            let trimmed = header.drop(while: { $0 == " " })
+            if trimmed.count > 7, trimmed.prefix(7).lowercased() == "bearer " {
+                secret = String(trimmed.dropFirst(7).trimmingSpaces())
+            }
+        }
+        switch self.engine.resolveKey(secret: secret) {
+        case .known(let key):
+            self.engine.recordAuthenticated(key)
+            return .proceed(key)
+        case .missing:
+            self.engine.recordUnauthorized()
+            return .answer(MockHTTP.json(.unauthorized, OpenAIWire.errorBody(
+                message: "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                type: "invalid_request_error", code: "invalid_api_key"
+            )))
+        case .rejected:
+            self.engine.recordUnauthorized()
+            return .answer(MockHTTP.json(.unauthorized, OpenAIWire.errorBody(
+                message: "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+                type: "invalid_request_error", code: "invalid_api_key"
+            )))
+        }
+    }
+
+    private func decodeBody<T: Decodable>(_ request: Request, as type: T.Type) async -> RouteStep<T> {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: self.configuration.maxRequestBodySize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            self.engine.recordBadRequest()
+            return .answer(MockHTTP.json(.contentTooLarge, OpenAIWire.errorBody(
+                message: "Request body is larger than \(self.configuration.maxRequestBodySize) bytes.", type: "invalid_request_error", code: nil
+            )))
+        } catch {
+            self.engine.recordBadRequest()
+            return .answer(self.problem(OpenAIWire.RequestProblem(message: "Could not read the request body.", param: nil)))
+        }
+        switch OpenAIWire.decode(type, from: Array(buffer.readableBytesView)) {
+        case .success(let value):
+            return .proceed(value)
+        case .failure(let problem):
+            self.engine.recordBadRequest()
+            return .answer(self.problem(problem))
+        }
+    }
+
+    private func badRequest(_ message: String, param: String?) -> Response {
+        self.engine.recordBadRequest()
+        return self.problem(OpenAIWire.RequestProblem(message: message, param: param))
+    }
+
+    private func problem(_ problem: OpenAIWire.RequestProblem) -> Response {
+        MockHTTP.json(.badRequest, OpenAIWire.errorBody(message: problem.message, type: "invalid_request_error", code: nil, param: problem.param))
+    }
+
+    private func rateLimited(_ rejection: RateLimitRejection, key: ResolvedKey, model: String) -> Response {
+        self.engine.recordTooManyRequests(key: key)
+        var headers = HTTPFields()
+        MockHTTP.addRateLimitHeaders(rejection.status, to: &headers)
+        if let retryAfter = rejection.retryAfter {
+            MockHTTP.addRetryHeaders(.both(retryAfter), shouldRetry: nil, to: &headers)
+        } else {
+            MockHTTP.addRetryHeaders(nil, shouldRetry: false, to: &headers)
+        }
+        return MockHTTP.json(.tooManyRequests, OpenAIWire.errorBody(
+            message: OpenAIWire.rateLimitMessage(rejection, model: model), type: rejection.dimension.rawValue, code: "rate_limit_exceeded"
+        ), headers: headers)
+    }
+
+    /// The error answer of an injected HTTP error fault (after the head latency), else `nil`.
+    private func injectedHTTPError(
+        _ fault: MockFault?, headers: HTTPFields, key: ResolvedKey, latency: MockLatency, pacer: MockPacer
+    ) async throws -> Response? {
+        guard let fault, case .httpError(let code, let retryAfter, let shouldRetry) = fault.backing else { return nil }
+        try await self.waitBeforeHead(latency.head, pacer: pacer)
+        if code == 429 { self.engine.recordTooManyRequests(key: key) }
+        var headers = headers
+        MockHTTP.addRetryHeaders(retryAfter, shouldRetry: shouldRetry, to: &headers)
+        let error = OpenAIWire.injectedError(status: code)
+        return MockHTTP.json(
+            HTTPResponse.Status(code: code),
+            OpenAIWire.errorBody(message: error.message, type: error.type, code: error.code),
+            headers: headers
+        )
+    }
+
+    /// A complete JSON answer, or the fault that replaces it (stall, dropped connection,
+    /// truncated JSON, server error).
+    private func bufferedAnswer(
+        _ body: String, fault: MockFault?, headers: HTTPFields, completionTokens: Int,
+        key: ResolvedKey, pacer: MockPacer, ticket: InFlightTicket
+    ) -> Response {
+        var headers = headers
+        headers[.contentType] = MockHTTP.jsonContentType
+        let bytes = ByteBuffer(string: body)
+        let engine = self.engine
+        switch fault?.backing {
+        case .stall(_, let duration):
+            return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: bytes.readableBytes) { _ in
+                defer { ticket.release() }
+                do {
+                    try await pacer.pause(duration)
+                } catch MockResponseEnd.clientDisconnected {
+                    engine.recordDisconnect()
+                    throw MockResponseEnd.clientDisconnected
+                }
+                throw MockResponseEnd.closedByFault
+            })
+        case .dropConnection:
+            let half = bytes.getSlice(at: bytes.readerIndex, length: bytes.readableBytes / 2) ?? ByteBuffer()
+            return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: bytes.readableBytes) { writer in
+                defer { ticket.release() }
+                try await writer.write(half)
+                throw MockResponseEnd.closedByFault
+            })
+        case .malformedJSON, .malformedSSE:
+            self.engine.recordCompletionTokens(completionTokens, key: key)
+            let half = bytes.getSlice(at: bytes.readerIndex, length: bytes.readableBytes / 2) ?? ByteBuffer()
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: half))
+        case .errorEvent:
+            let error = OpenAIWire.injectedError(status: 500)
+            return MockHTTP.json(.internalServerError, OpenAIWire.errorBody(message: error.message, type: error.type, code: error.code), headers: headers)
+        case .none, .httpError, .headDelay, .firstTokenDelay, .tokenDelay:
+            self.engine.recordCompletionTokens(completionTokens, key: key)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: bytes))
+        }
+    }
+
+    /// Waits before sending the head; a client leaving meanwhile is counted and ends the request.
+    private func waitBeforeHead(_ duration: Duration, pacer: MockPacer) async throws {
+        do {
+            try await pacer.pause(duration)
+        } catch MockResponseEnd.clientDisconnected {
+            self.engine.recordDisconnect()
+            throw MockResponseEnd.clientDisconnected
+        }
+    }
+
+    /// The outcome's timing (or the default), with a delay fault applied.
+    static func latency(for outcome: MockOutcome, default defaultLatency: MockLatency) -> MockLatency {
+        var latency = outcome.latency ?? defaultLatency
+        switch outcome.fault?.backing {
+        case .headDelay(let duration): latency.head = duration
+        case .firstTokenDelay(let duration): latency.firstToken = duration
+        case .tokenDelay(let duration): latency.perToken = duration
+        default: break
+        }
+        return latency
+    }
+}
+
+/// Either go on with a value, or answer now with a response.
+enum RouteStep<Value> {
+    case proceed(Value)
+    case answer(Response)
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> Substring {
+        var result = self
+        while result.last == " " { result.removeLast() }
+        while result.first == " " { result.removeFirst() }
+        return result
+    }
+}
