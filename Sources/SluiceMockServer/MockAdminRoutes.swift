@@ -1,9 +1,9 @@
 import Hummingbird
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// `GET /_mock/stats` (``MockServerStats`` as JSON) and `POST /_mock/reset` (zero the stats).

@@ -50,18 +50,23 @@ public struct MockFault: Sendable, Hashable, CustomStringConvertible {
     ///   - status: Any status from 400 to 599; 429, 500, 502, 503 and 529 get provider-like messages.
     ///   - retryAfter: Adds `retry-after` and/or `retry-after-ms`.
     ///   - shouldRetry: Adds `x-should-retry: true|false` when set.
-    public static func httpError(status: Int, retryAfter: MockRetryAfter? = nil, shouldRetry: Bool? = nil) -> MockFault {
+    public static func httpError(status: Int, retryAfter: MockRetryAfter? = nil, shouldRetry: Bool? = nil) -> MockFault
+    {
         precondition((400...599).contains(status), "an HTTP error fault needs a 4xx or 5xx status")
         return MockFault(.httpError(status: status, retryAfter: retryAfter, shouldRetry: shouldRetry))
     }
 
     /// A 429 `rate_limit_exceeded`, by default with `retry-after: 1` and `retry-after-ms: 1000`.
-    public static func rateLimited(retryAfter: MockRetryAfter? = .both(.seconds(1)), shouldRetry: Bool? = nil) -> MockFault {
+    public static func rateLimited(retryAfter: MockRetryAfter? = .both(.seconds(1)), shouldRetry: Bool? = nil)
+        -> MockFault
+    {
         .httpError(status: 429, retryAfter: retryAfter, shouldRetry: shouldRetry)
     }
 
     /// A 5xx server error (500 by default; 502 and 503 are also common).
-    public static func serverError(_ status: Int = 500, retryAfter: MockRetryAfter? = nil, shouldRetry: Bool? = nil) -> MockFault {
+    public static func serverError(_ status: Int = 500, retryAfter: MockRetryAfter? = nil, shouldRetry: Bool? = nil)
+        -> MockFault
+    {
         .httpError(status: status, retryAfter: retryAfter, shouldRetry: shouldRetry)
     }
 

@@ -41,7 +41,8 @@ public struct MockFaultPlan: Sendable, Hashable {
 
     /// Creates a plan.
     public init(seed: UInt64 = 0, _ entries: [Entry]) {
-        precondition(entries.reduce(0) { $0 + $1.probability } <= 1.000_000_1, "fault probabilities add up to more than 1")
+        precondition(
+            entries.reduce(0) { $0 + $1.probability } <= 1.000_000_1, "fault probabilities add up to more than 1")
         self.seed = seed
         self.entries = entries
     }

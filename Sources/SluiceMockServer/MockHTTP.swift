@@ -1,11 +1,11 @@
 import Hummingbird
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Header names and small response builders shared by every provider's routes.

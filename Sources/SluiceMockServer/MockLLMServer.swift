@@ -72,7 +72,7 @@ public final class MockLLMServer: Sendable {
 
     private enum Lifecycle: Sendable {
         case idle
-        case running(port: Int, task: Task<Void, any Error>)
+        case running(port: Int, task: Task<Void, any Error>?)
         case stopped
     }
 
@@ -138,20 +138,21 @@ public final class MockLLMServer: Sendable {
         self.configuration.logger.info("mock LLM server listening", metadata: ["url": "\(self.baseURL(port: port))"])
     }
 
-    /// Runs the server in the calling task until the task is cancelled: the shape of
-    /// swift-service-lifecycle's `Service.run()`, so `extension MockLLMServer: Service {}` makes
-    /// it a service. Use either ``run()`` or ``start()``, not both.
+    /// Runs the server in the calling task until the task is cancelled or, inside a
+    /// swift-service-lifecycle `ServiceGroup`, until graceful shutdown.
+    ///
+    /// This is the shape of `Service.run()`, so `extension MockLLMServer: Service {}` makes the
+    /// server a service. ``port`` and ``baseURL`` are valid once it listens. Use either ``run()``
+    /// or ``start()``/``shutdown()``, not both; ``shutdown()`` does not stop ``run()``.
     public func run() async throws {
         let application = self.makeApplication { port in
             self.lifecycle.withLock { lifecycle in
                 if case .idle = lifecycle {
-                    lifecycle = .running(port: port, task: Task {})
+                    lifecycle = .running(port: port, task: nil)
                 }
             }
         }
-        try await withTaskCancellationHandler {
-            try await application.run()
-        } onCancel: {}
+        try await application.run()
     }
 
     /// Stops listening and closes every connection, ending streams and stalls at once. Idempotent.
@@ -253,9 +254,10 @@ public final class MockLLMServer: Sendable {
         let fallbackPort = self.configuration.port
         return Application(
             router: router,
-            server: .http1(configuration: HTTP1Channel.Configuration(
-                additionalChannelHandlers: [ConnectionWatchHandler(registry: registry)]
-            )),
+            server: .http1(
+                configuration: HTTP1Channel.Configuration(
+                    additionalChannelHandlers: [ConnectionWatchHandler(registry: registry)]
+                )),
             configuration: ApplicationConfiguration(
                 address: .hostname(self.configuration.host, port: self.configuration.port),
                 serverName: nil,

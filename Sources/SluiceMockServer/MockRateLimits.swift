@@ -25,7 +25,9 @@ public struct MockRateLimits: Sendable, Hashable, Codable {
     public var tokenBurst: Int?
 
     /// Creates limits. Values must be positive.
-    public init(requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil, requestBurst: Int? = nil, tokenBurst: Int? = nil) {
+    public init(
+        requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil, requestBurst: Int? = nil, tokenBurst: Int? = nil
+    ) {
         precondition(requestsPerMinute.map { $0 > 0 } ?? true, "requestsPerMinute must be positive")
         precondition(tokensPerMinute.map { $0 > 0 } ?? true, "tokensPerMinute must be positive")
         precondition(requestBurst.map { $0 > 0 } ?? true, "requestBurst must be positive")

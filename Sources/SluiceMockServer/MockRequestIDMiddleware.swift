@@ -7,7 +7,9 @@ struct MockRequestIDMiddleware: RouterMiddleware {
 
     let engine: MockServerEngine
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         var context = context
         context.requestNumber = self.engine.nextRequestNumber()
         let requestID = context.requestID

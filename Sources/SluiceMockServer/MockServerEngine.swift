@@ -48,7 +48,8 @@ final class MockServerEngine: Sendable {
             return .known(ResolvedKey(name: key.name, limits: key.limits))
         }
         guard self.configuration.acceptsUnknownKeys else { return .rejected }
-        return .known(ResolvedKey(name: MockAPIKey.anonymousName(forSecret: secret), limits: self.configuration.defaultLimits))
+        return .known(
+            ResolvedKey(name: MockAPIKey.anonymousName(forSecret: secret), limits: self.configuration.defaultLimits))
     }
 
     // MARK: Request accounting

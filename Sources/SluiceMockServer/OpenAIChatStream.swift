@@ -36,7 +36,9 @@ struct OpenAIChatStream: Sendable {
             let suffix = self.includeUsage ? "],\"usage\":null}\n\n" : "]}\n\n"
 
             try await self.send(
-                prefix + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}" + suffix,
+                prefix
+                    + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}"
+                    + suffix,
                 to: &writer
             )
 
@@ -60,7 +62,9 @@ struct OpenAIChatStream: Sendable {
                     text += self.words[position]
                 }
                 try await self.send(
-                    prefix + "{\"index\":0,\"delta\":{\"content\":\(JSONText.quoted(text))},\"logprobs\":null,\"finish_reason\":null}" + suffix,
+                    prefix
+                        + "{\"index\":0,\"delta\":{\"content\":\(JSONText.quoted(text))},\"logprobs\":null,\"finish_reason\":null}"
+                        + suffix,
                     to: &writer
                 )
                 sent += count
@@ -70,12 +74,15 @@ struct OpenAIChatStream: Sendable {
                 if try await self.inject(fault, to: &writer) == .streamEnded { return }
             }
             try await self.send(
-                prefix + "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\(JSONText.quoted(self.finishReason))}" + suffix,
+                prefix
+                    + "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\(JSONText.quoted(self.finishReason))}"
+                    + suffix,
                 to: &writer
             )
             if self.includeUsage {
                 try await self.send(
-                    prefix + "],\"usage\":{\"prompt_tokens\":\(self.promptTokens),\"completion_tokens\":\(self.words.count),"
+                    prefix
+                        + "],\"usage\":{\"prompt_tokens\":\(self.promptTokens),\"completion_tokens\":\(self.words.count),"
                         + "\"total_tokens\":\(self.promptTokens + self.words.count)}}\n\n",
                     to: &writer
                 )

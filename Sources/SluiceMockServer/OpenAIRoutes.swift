@@ -39,10 +39,12 @@ struct OpenAIRoutes: Sendable {
         case .answer(let response): return response
         }
         if chat.messages.isEmpty {
-            return self.badRequest("Invalid 'messages': empty array. Expected an array with minimum length 1.", param: "messages")
+            return self.badRequest(
+                "Invalid 'messages': empty array. Expected an array with minimum length 1.", param: "messages")
         }
         if let cap = chat.replyCap, cap < 1 {
-            return self.badRequest("Invalid 'max_tokens': integer below minimum value. Expected a value >= 1.", param: "max_tokens")
+            return self.badRequest(
+                "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1.", param: "max_tokens")
         }
 
         let model = chat.model ?? self.configuration.models.first ?? "mock"
@@ -63,12 +65,20 @@ struct OpenAIRoutes: Sendable {
             outcome = admittedOutcome
         }
 
+        if let fault = outcome.fault {
+            context.logger.debug(
+                "injecting fault",
+                metadata: ["fault": "\(fault)", "key": "\(key.name)", "request": "\(context.requestID)"]
+            )
+        }
         var headers = HTTPFields()
         MockHTTP.addRateLimitHeaders(status, to: &headers)
         let latency = Self.latency(for: outcome, default: self.configuration.latency)
         let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
 
-        if let response = try await self.injectedHTTPError(outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer) {
+        if let response = try await self.injectedHTTPError(
+            outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer)
+        {
             return response
         }
 
@@ -89,10 +99,12 @@ struct OpenAIRoutes: Sendable {
             )
             headers[.contentType] = MockHTTP.eventStreamContentType
             headers[.cacheControl] = "no-cache"
-            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                defer { ticket.release() }
-                try await stream.write(to: &writer)
-            })
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { writer in
+                    defer { ticket.release() }
+                    try await stream.write(to: &writer)
+                })
         }
 
         let generation = words.isEmpty ? Duration.zero : latency.firstToken + latency.perToken * (words.count - 1)
@@ -101,7 +113,9 @@ struct OpenAIRoutes: Sendable {
             id: id, created: created, model: model, content: words.joined(separator: " "),
             finishReason: finishReason, promptTokens: promptTokens, completionTokens: words.count
         )
-        return self.bufferedAnswer(body, fault: outcome.fault, headers: headers, completionTokens: words.count, key: key, pacer: pacer, ticket: ticket)
+        return self.bufferedAnswer(
+            body, fault: outcome.fault, headers: headers, completionTokens: words.count, key: key, pacer: pacer,
+            ticket: ticket)
     }
 
     func embeddings(_ request: Request, context: MockRequestContext) async throws -> Response {
@@ -119,11 +133,14 @@ struct OpenAIRoutes: Sendable {
         case .answer(let response): return response
         }
         if embeddings.count == 0 {
-            return self.badRequest("'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.", param: "input")
+            return self.badRequest(
+                "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+                param: "input")
         }
         let dimensions = embeddings.dimensions ?? self.configuration.embeddingDimensions
         if dimensions < 1 {
-            return self.badRequest("Invalid 'dimensions': integer below minimum value. Expected a value >= 1.", param: "dimensions")
+            return self.badRequest(
+                "Invalid 'dimensions': integer below minimum value. Expected a value >= 1.", param: "dimensions")
         }
         let model = embeddings.model ?? "text-embedding-3-small"
         let promptTokens = embeddings.promptTokens
@@ -136,21 +153,32 @@ struct OpenAIRoutes: Sendable {
             status = admittedStatus
             outcome = admittedOutcome
         }
+        if let fault = outcome.fault {
+            context.logger.debug(
+                "injecting fault",
+                metadata: ["fault": "\(fault)", "key": "\(key.name)", "request": "\(context.requestID)"]
+            )
+        }
         var headers = HTTPFields()
         MockHTTP.addRateLimitHeaders(status, to: &headers)
         let latency = Self.latency(for: outcome, default: self.configuration.latency)
         let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
-        if let response = try await self.injectedHTTPError(outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer) {
+        if let response = try await self.injectedHTTPError(
+            outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer)
+        {
             return response
         }
         try await self.waitBeforeHead(latency.head, pacer: pacer)
         let vectors: [[Float]]
         switch embeddings.input {
         case .texts(let texts): vectors = texts.map { MockReplyGenerator.embedding(of: $0, dimensions: dimensions) }
-        case .tokenArrays(let arrays): vectors = arrays.map { MockReplyGenerator.embedding(ofTokens: $0, dimensions: dimensions) }
+        case .tokenArrays(let arrays):
+            vectors = arrays.map { MockReplyGenerator.embedding(ofTokens: $0, dimensions: dimensions) }
         }
-        let body = OpenAIWire.embeddings(model: model, vectors: vectors, base64: embeddings.encodingFormat == "base64", promptTokens: promptTokens)
-        return self.bufferedAnswer(body, fault: outcome.fault, headers: headers, completionTokens: 0, key: key, pacer: pacer, ticket: ticket)
+        let body = OpenAIWire.embeddings(
+            model: model, vectors: vectors, base64: embeddings.encodingFormat == "base64", promptTokens: promptTokens)
+        return self.bufferedAnswer(
+            body, fault: outcome.fault, headers: headers, completionTokens: 0, key: key, pacer: pacer, ticket: ticket)
     }
 
     func models(_ request: Request, context: MockRequestContext) -> Response {
@@ -180,16 +208,24 @@ struct OpenAIRoutes: Sendable {
             return .proceed(key)
         case .missing:
             self.engine.recordUnauthorized()
-            return .answer(MockHTTP.json(.unauthorized, OpenAIWire.errorBody(
-                message: "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-                type: "invalid_request_error", code: "invalid_api_key"
-            )))
+            return .answer(
+                MockHTTP.json(
+                    .unauthorized,
+                    OpenAIWire.errorBody(
+                        message:
+                            "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                        type: "invalid_request_error", code: "invalid_api_key"
+                    )))
         case .rejected:
             self.engine.recordUnauthorized()
-            return .answer(MockHTTP.json(.unauthorized, OpenAIWire.errorBody(
-                message: "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
-                type: "invalid_request_error", code: "invalid_api_key"
-            )))
+            return .answer(
+                MockHTTP.json(
+                    .unauthorized,
+                    OpenAIWire.errorBody(
+                        message:
+                            "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+                        type: "invalid_request_error", code: "invalid_api_key"
+                    )))
         }
     }
 
@@ -199,12 +235,17 @@ struct OpenAIRoutes: Sendable {
             buffer = try await request.body.collect(upTo: self.configuration.maxRequestBodySize)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             self.engine.recordBadRequest()
-            return .answer(MockHTTP.json(.contentTooLarge, OpenAIWire.errorBody(
-                message: "Request body is larger than \(self.configuration.maxRequestBodySize) bytes.", type: "invalid_request_error", code: nil
-            )))
+            return .answer(
+                MockHTTP.json(
+                    .contentTooLarge,
+                    OpenAIWire.errorBody(
+                        message: "Request body is larger than \(self.configuration.maxRequestBodySize) bytes.",
+                        type: "invalid_request_error", code: nil
+                    )))
         } catch {
             self.engine.recordBadRequest()
-            return .answer(self.problem(OpenAIWire.RequestProblem(message: "Could not read the request body.", param: nil)))
+            return .answer(
+                self.problem(OpenAIWire.RequestProblem(message: "Could not read the request body.", param: nil)))
         }
         switch OpenAIWire.decode(type, from: Array(buffer.readableBytesView)) {
         case .success(let value):
@@ -221,7 +262,10 @@ struct OpenAIRoutes: Sendable {
     }
 
     private func problem(_ problem: OpenAIWire.RequestProblem) -> Response {
-        MockHTTP.json(.badRequest, OpenAIWire.errorBody(message: problem.message, type: "invalid_request_error", code: nil, param: problem.param))
+        MockHTTP.json(
+            .badRequest,
+            OpenAIWire.errorBody(
+                message: problem.message, type: "invalid_request_error", code: nil, param: problem.param))
     }
 
     private func rateLimited(_ rejection: RateLimitRejection, key: ResolvedKey, model: String) -> Response {
@@ -233,9 +277,12 @@ struct OpenAIRoutes: Sendable {
         } else {
             MockHTTP.addRetryHeaders(nil, shouldRetry: false, to: &headers)
         }
-        return MockHTTP.json(.tooManyRequests, OpenAIWire.errorBody(
-            message: OpenAIWire.rateLimitMessage(rejection, model: model), type: rejection.dimension.rawValue, code: "rate_limit_exceeded"
-        ), headers: headers)
+        return MockHTTP.json(
+            .tooManyRequests,
+            OpenAIWire.errorBody(
+                message: OpenAIWire.rateLimitMessage(rejection, model: model), type: rejection.dimension.rawValue,
+                code: "rate_limit_exceeded"
+            ), headers: headers)
     }
 
     /// The error answer of an injected HTTP error fault (after the head latency), else `nil`.
@@ -267,30 +314,36 @@ struct OpenAIRoutes: Sendable {
         let engine = self.engine
         switch fault?.backing {
         case .stall(_, let duration):
-            return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: bytes.readableBytes) { _ in
-                defer { ticket.release() }
-                do {
-                    try await pacer.pause(duration)
-                } catch MockResponseEnd.clientDisconnected {
-                    engine.recordDisconnect()
-                    throw MockResponseEnd.clientDisconnected
-                }
-                throw MockResponseEnd.closedByFault
-            })
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody(contentLength: bytes.readableBytes) { _ in
+                    defer { ticket.release() }
+                    do {
+                        try await pacer.pause(duration)
+                    } catch MockResponseEnd.clientDisconnected {
+                        engine.recordDisconnect()
+                        throw MockResponseEnd.clientDisconnected
+                    }
+                    throw MockResponseEnd.closedByFault
+                })
         case .dropConnection:
             let half = bytes.getSlice(at: bytes.readerIndex, length: bytes.readableBytes / 2) ?? ByteBuffer()
-            return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: bytes.readableBytes) { writer in
-                defer { ticket.release() }
-                try await writer.write(half)
-                throw MockResponseEnd.closedByFault
-            })
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody(contentLength: bytes.readableBytes) { writer in
+                    defer { ticket.release() }
+                    try await writer.write(half)
+                    throw MockResponseEnd.closedByFault
+                })
         case .malformedJSON, .malformedSSE:
             self.engine.recordCompletionTokens(completionTokens, key: key)
             let half = bytes.getSlice(at: bytes.readerIndex, length: bytes.readableBytes / 2) ?? ByteBuffer()
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: half))
         case .errorEvent:
             let error = OpenAIWire.injectedError(status: 500)
-            return MockHTTP.json(.internalServerError, OpenAIWire.errorBody(message: error.message, type: error.type, code: error.code), headers: headers)
+            return MockHTTP.json(
+                .internalServerError, OpenAIWire.errorBody(message: error.message, type: error.type, code: error.code),
+                headers: headers)
         case .none, .httpError, .headDelay, .firstTokenDelay, .tokenDelay:
             self.engine.recordCompletionTokens(completionTokens, key: key)
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: bytes))

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// OpenAI request shapes the mock reads, and the response bodies it writes (hand-written JSON).
@@ -125,10 +125,12 @@ enum OpenAIWire {
             let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
             return .failure(RequestProblem(message: "Invalid type for '\(path)'.", param: path))
         } catch {
-            return .failure(RequestProblem(
-                message: "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
-                param: nil
-            ))
+            return .failure(
+                RequestProblem(
+                    message:
+                        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+                    param: nil
+                ))
         }
     }
 
@@ -168,7 +170,9 @@ enum OpenAIWire {
                 bytes.reserveCapacity(vector.count * 4)
                 for value in vector {
                     let bits = value.bitPattern.littleEndian
-                    for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt32(shift))) }
+                    for shift in stride(from: 0, to: 32, by: 8) {
+                        bytes.append(UInt8(truncatingIfNeeded: bits >> UInt32(shift)))
+                    }
                 }
                 body += "\"" + Data(bytes).base64EncodedString() + "\""
             } else {
@@ -176,20 +180,27 @@ enum OpenAIWire {
             }
             body += "}"
         }
-        body += "],\"model\":\(JSONText.quoted(model)),\"usage\":{\"prompt_tokens\":\(promptTokens),\"total_tokens\":\(promptTokens)}}"
+        body +=
+            "],\"model\":\(JSONText.quoted(model)),\"usage\":{\"prompt_tokens\":\(promptTokens),\"total_tokens\":\(promptTokens)}}"
         return body
     }
 
     /// A models `list`.
     static func models(_ ids: [String]) -> String {
-        let entries = ids.map { "{\"id\":\(JSONText.quoted($0)),\"object\":\"model\",\"created\":1700000000,\"owned_by\":\"sluice-mock\"}" }
+        let entries = ids.map {
+            "{\"id\":\(JSONText.quoted($0)),\"object\":\"model\",\"created\":1700000000,\"owned_by\":\"sluice-mock\"}"
+        }
         return "{\"object\":\"list\",\"data\":[" + entries.joined(separator: ",") + "]}"
     }
 
     /// Message, `type` and `code` of an injected HTTP error.
     static func injectedError(status: Int) -> (message: String, type: String, code: String?) {
         switch status {
-        case 429: ("Rate limit reached (injected by the mock server). Please try again later.", "requests", "rate_limit_exceeded")
+        case 429:
+            (
+                "Rate limit reached (injected by the mock server). Please try again later.", "requests",
+                "rate_limit_exceeded"
+            )
         case 500: ("The server had an error while processing your request. Sorry about that!", "server_error", nil)
         case 502: ("Bad gateway.", "server_error", nil)
         case 503: ("The server is overloaded or not ready yet.", "server_error", nil)
@@ -203,16 +214,22 @@ enum OpenAIWire {
     static func rateLimitMessage(_ rejection: RateLimitRejection, model: String) -> String {
         let name = rejection.dimension == .requests ? "requests per min (RPM)" : "tokens per min (TPM)"
         guard let retryAfter = rejection.retryAfter else {
-            return "Request too large for \(model) on \(name): Limit \(rejection.limit), Requested \(rejection.requested). "
+            return
+                "Request too large for \(model) on \(name): Limit \(rejection.limit), Requested \(rejection.requested). "
                 + "The input or output tokens must be reduced in order to run successfully."
         }
-        let remaining = rejection.dimension == .requests ? rejection.status.requests?.remaining : rejection.status.tokens?.remaining
+        let remaining =
+            rejection.dimension == .requests ? rejection.status.requests?.remaining : rejection.status.tokens?.remaining
         let used = max(0, rejection.limit - (remaining ?? 0))
-        return "Rate limit reached for \(model) on \(name): Limit \(rejection.limit), Used \(used), Requested \(rejection.requested). "
+        return
+            "Rate limit reached for \(model) on \(name): Limit \(rejection.limit), Used \(used), Requested \(rejection.requested). "
             + "Please try again in \(MockDurationFormat.rateLimitReset(retryAfter))."
     }
 
     /// The text of a mid-stream error event.
     static let streamErrorEvent =
-        "data: " + errorBody(message: "The server had an error while processing your request. Sorry about that!", type: "server_error", code: nil) + "\n\n"
+        "data: "
+        + errorBody(
+            message: "The server had an error while processing your request. Sorry about that!", type: "server_error",
+            code: nil) + "\n\n"
 }

@@ -12,32 +12,39 @@ struct RateLimiter: Sendable {
 
     /// Admits or rejects one request of `cost` tokens for the key named `key`.
     mutating func admit(key: String, limits: MockRateLimits, cost: Int, now: Duration) -> RateLimitDecision {
-        var entry = self.buckets[key] ?? Buckets(
-            requests: limits.requestsPerMinute.map { TokenBucket(perMinute: $0, capacity: limits.requestBurst, now: now) },
-            tokens: limits.tokensPerMinute.map { TokenBucket(perMinute: $0, capacity: limits.tokenBurst, now: now) }
-        )
+        var entry =
+            self.buckets[key]
+            ?? Buckets(
+                requests: limits.requestsPerMinute.map {
+                    TokenBucket(perMinute: $0, capacity: limits.requestBurst, now: now)
+                },
+                tokens: limits.tokensPerMinute.map { TokenBucket(perMinute: $0, capacity: limits.tokenBurst, now: now) }
+            )
         entry.requests?.refill(at: now)
         entry.tokens?.refill(at: now)
         defer { self.buckets[key] = entry }
 
         let cost = Double(max(0, cost))
         if let tokens = entry.tokens, cost > tokens.capacity + TokenBucket.slack {
-            return .rejected(RateLimitRejection(
-                status: RateLimitStatus(entry.requests, entry.tokens), dimension: .tokens,
-                retryAfter: nil, limit: tokens.perMinute, requested: Int(cost)
-            ))
+            return .rejected(
+                RateLimitRejection(
+                    status: RateLimitStatus(entry.requests, entry.tokens), dimension: .tokens,
+                    retryAfter: nil, limit: tokens.perMinute, requested: Int(cost)
+                ))
         }
         if let requests = entry.requests, !requests.holds(1) {
-            return .rejected(RateLimitRejection(
-                status: RateLimitStatus(entry.requests, entry.tokens), dimension: .requests,
-                retryAfter: requests.timeUntil(holding: 1), limit: requests.perMinute, requested: 1
-            ))
+            return .rejected(
+                RateLimitRejection(
+                    status: RateLimitStatus(entry.requests, entry.tokens), dimension: .requests,
+                    retryAfter: requests.timeUntil(holding: 1), limit: requests.perMinute, requested: 1
+                ))
         }
         if let tokens = entry.tokens, !tokens.holds(cost) {
-            return .rejected(RateLimitRejection(
-                status: RateLimitStatus(entry.requests, entry.tokens), dimension: .tokens,
-                retryAfter: tokens.timeUntil(holding: cost), limit: tokens.perMinute, requested: Int(cost)
-            ))
+            return .rejected(
+                RateLimitRejection(
+                    status: RateLimitStatus(entry.requests, entry.tokens), dimension: .tokens,
+                    retryAfter: tokens.timeUntil(holding: cost), limit: tokens.perMinute, requested: Int(cost)
+                ))
         }
         entry.requests?.take(1)
         entry.tokens?.take(cost)
@@ -93,7 +100,9 @@ struct RateLimitStatus: Sendable, Equatable {
     }
 
     init(_ requests: TokenBucket?, _ tokens: TokenBucket?) {
-        self.requests = requests.map { Dimension(limit: $0.perMinute, remaining: $0.remaining, reset: $0.timeUntilFull) }
+        self.requests = requests.map {
+            Dimension(limit: $0.perMinute, remaining: $0.remaining, reset: $0.timeUntilFull)
+        }
         self.tokens = tokens.map { Dimension(limit: $0.perMinute, remaining: $0.remaining, reset: $0.timeUntilFull) }
     }
 

@@ -4,11 +4,11 @@ import Logging
 import SluiceMockServer
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `sluice mock-server`: runs ``MockLLMServer`` until SIGINT or SIGTERM.
@@ -98,10 +98,13 @@ struct MockServerCommand: AsyncParsableCommand {
         for value in [self.rpm, self.tpm, self.requestBurst, self.tokenBurst] {
             if let value, value <= 0 { throw ValidationError("limits must be positive") }
         }
-        guard self.headLatencyMs >= 0, self.firstTokenMs >= 0, self.tokenMs >= 0, self.slowMs >= 0, self.stallSeconds >= 0,
+        guard self.headLatencyMs >= 0, self.firstTokenMs >= 0, self.tokenMs >= 0, self.slowMs >= 0,
+            self.stallSeconds >= 0,
             self.faultAfterTokens >= 0, self.faultRetryAfterMs >= 0
         else { throw ValidationError("durations and counts must not be negative") }
-        guard Logger.Level(rawValue: self.logLevel) != nil else { throw ValidationError("unknown --log-level '\(self.logLevel)'") }
+        guard Logger.Level(rawValue: self.logLevel) != nil else {
+            throw ValidationError("unknown --log-level '\(self.logLevel)'")
+        }
         _ = try self.makeKeys(limits: .unlimited)
         _ = try self.makeFaultPlan()
     }
@@ -115,10 +118,14 @@ struct MockServerCommand: AsyncParsableCommand {
         print("Received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
         await server.shutdown()
         let stats = server.stats
-        print("Served \(stats.requests) requests (\(stats.unauthorized) unauthorized, \(stats.badRequests) bad); "
-            + "peak in flight \(stats.peakInFlight); \(stats.completionTokensSent) completion tokens; \(stats.disconnects) disconnects")
+        print(
+            "Served \(stats.requests) requests (\(stats.unauthorized) unauthorized, \(stats.badRequests) bad); "
+                + "peak in flight \(stats.peakInFlight); \(stats.completionTokensSent) completion tokens; \(stats.disconnects) disconnects"
+        )
         for (name, key) in stats.keys.sorted(by: { $0.key < $1.key }) {
-            print("  \(name): \(key.requests) requests, \(key.rateLimited) rate-limited, \(key.faults) faults, \(key.tokensCharged) tokens charged")
+            print(
+                "  \(name): \(key.requests) requests, \(key.rateLimited) rate-limited, \(key.faults) faults, \(key.tokensCharged) tokens charged"
+            )
         }
         for (kind, count) in stats.faultsInjected.sorted(by: { $0.key < $1.key }) {
             print("  fault \(kind): \(count)")
@@ -126,7 +133,9 @@ struct MockServerCommand: AsyncParsableCommand {
     }
 
     func makeConfiguration() throws -> MockServerConfiguration {
-        let limits = MockRateLimits(requestsPerMinute: self.rpm, tokensPerMinute: self.tpm, requestBurst: self.requestBurst, tokenBurst: self.tokenBurst)
+        let limits = MockRateLimits(
+            requestsPerMinute: self.rpm, tokensPerMinute: self.tpm, requestBurst: self.requestBurst,
+            tokenBurst: self.tokenBurst)
         var configuration = MockServerConfiguration()
         configuration.host = self.host
         configuration.port = self.port
@@ -137,7 +146,8 @@ struct MockServerCommand: AsyncParsableCommand {
         configuration.embeddingDimensions = self.embeddingDimensions
         configuration.streaming = .init(tokensPerChunk: self.tokensPerChunk)
         configuration.latency = MockLatency(
-            head: .milliseconds(self.headLatencyMs), firstToken: .milliseconds(self.firstTokenMs), perToken: .milliseconds(self.tokenMs)
+            head: .milliseconds(self.headLatencyMs), firstToken: .milliseconds(self.firstTokenMs),
+            perToken: .milliseconds(self.tokenMs)
         )
         configuration.faults = try self.makeFaultPlan()
         var logger = Logger(label: "sluice.mock-server")
@@ -148,10 +158,14 @@ struct MockServerCommand: AsyncParsableCommand {
 
     private func makeKeys(limits: MockRateLimits) throws -> [MockAPIKey] {
         try self.keys.map { entry in
-            guard let separator = entry.firstIndex(of: "="), separator != entry.startIndex, entry.index(after: separator) != entry.endIndex else {
+            guard let separator = entry.firstIndex(of: "="), separator != entry.startIndex,
+                entry.index(after: separator) != entry.endIndex
+            else {
                 throw ValidationError("--key takes NAME=SECRET")
             }
-            return MockAPIKey(name: String(entry[..<separator]), secret: String(entry[entry.index(after: separator)...]), limits: limits)
+            return MockAPIKey(
+                name: String(entry[..<separator]), secret: String(entry[entry.index(after: separator)...]),
+                limits: limits)
         }
     }
 

@@ -127,7 +127,9 @@ struct EngineTests {
         let engine = self.engine()
         let key = ResolvedKey(name: "a", limits: MockRateLimits(tokensPerMinute: 10_000))
         engine.enqueue([MockOutcome(replyTokens: 50)], keyName: nil)
-        _ = engine.admit(key: key) { MockTokenEstimator.admissionCost(promptTokens: 10, maxTokens: nil, replyTokens: $0 ?? 20) }
+        _ = engine.admit(key: key) {
+            MockTokenEstimator.admissionCost(promptTokens: 10, maxTokens: nil, replyTokens: $0 ?? 20)
+        }
         #expect(engine.stats[key: "a"].tokensCharged == 60)
     }
 

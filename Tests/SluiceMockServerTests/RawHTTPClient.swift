@@ -46,7 +46,10 @@ enum RawHTTPClient {
         body: String? = nil,
         extraHeaders: [String: String] = [:]
     ) async throws -> RawHTTPResponse {
-        let bytes = try await self.exchange(port: port, text: self.requestText(method: method, path: path, bearer: bearer, body: body, extraHeaders: extraHeaders)) { _ in false }
+        let bytes = try await self.exchange(
+            port: port,
+            text: self.requestText(method: method, path: path, bearer: bearer, body: body, extraHeaders: extraHeaders)
+        ) { _ in false }
         return try self.parse(bytes)
     }
 
@@ -59,14 +62,18 @@ enum RawHTTPClient {
         body: String,
         until stop: @escaping @Sendable (String) -> Bool
     ) async throws -> String {
-        let bytes = try await self.exchange(port: port, text: self.requestText(method: "POST", path: path, bearer: bearer, body: body, extraHeaders: [:])) { received in
+        let bytes = try await self.exchange(
+            port: port,
+            text: self.requestText(method: "POST", path: path, bearer: bearer, body: body, extraHeaders: [:])
+        ) { received in
             stop(String(decoding: received, as: UTF8.self))
         }
         return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Sends a request, waits (polling, bounded to 5 s) until `ready` is true, then closes the connection.
-    static func sendThenClose(port: Int, path: String, body: String, ready: @escaping @Sendable () -> Bool) async throws {
+    static func sendThenClose(port: Int, path: String, body: String, ready: @escaping @Sendable () -> Bool) async throws
+    {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -74,7 +81,10 @@ enum RawHTTPClient {
                 }
             }
         try await channel.executeThenClose { _, outbound in
-            try await outbound.write(ByteBuffer(string: self.requestText(method: "POST", path: path, bearer: "sk-test", body: body, extraHeaders: [:])))
+            try await outbound.write(
+                ByteBuffer(
+                    string: self.requestText(
+                        method: "POST", path: path, bearer: "sk-test", body: body, extraHeaders: [:])))
             let start = ContinuousClock.now
             while !ready(), start.duration(to: .now) < .seconds(5) {
                 try await Task.sleep(for: .milliseconds(10))
@@ -86,7 +96,9 @@ enum RawHTTPClient {
         try await self.request(port: port, path: "/v1/chat/completions", bearer: bearer, body: body)
     }
 
-    private static func requestText(method: String, path: String, bearer: String?, body: String?, extraHeaders: [String: String]) -> String {
+    private static func requestText(
+        method: String, path: String, bearer: String?, body: String?, extraHeaders: [String: String]
+    ) -> String {
         var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         if let bearer { text += "Authorization: Bearer \(bearer)\r\n" }
         for (name, value) in extraHeaders { text += "\(name): \(value)\r\n" }
@@ -98,7 +110,9 @@ enum RawHTTPClient {
         return text
     }
 
-    private static func exchange(port: Int, text: String, stop: @escaping @Sendable ([UInt8]) -> Bool) async throws -> [UInt8] {
+    private static func exchange(port: Int, text: String, stop: @escaping @Sendable ([UInt8]) -> Bool) async throws
+        -> [UInt8]
+    {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -125,11 +139,14 @@ enum RawHTTPClient {
         guard let headEnd = text.range(of: "\r\n\r\n") else { throw RawHTTPError.malformedResponse(text) }
         let headLines = text[..<headEnd.lowerBound].components(separatedBy: "\r\n")
         let statusParts = headLines[0].split(separator: " ")
-        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw RawHTTPError.malformedResponse(text) }
+        guard statusParts.count >= 2, let status = Int(statusParts[1]) else {
+            throw RawHTTPError.malformedResponse(text)
+        }
         var headers: [String: String] = [:]
         for line in headLines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         let rawBody = Array(text[headEnd.upperBound...].utf8)
         if headers["transfer-encoding"]?.lowercased() == "chunked" {
@@ -147,7 +164,8 @@ enum RawHTTPClient {
                 if start + size + 2 > rawBody.count { break }
                 index = start + size + 2
             }
-            return RawHTTPResponse(status: status, headers: headers, body: String(decoding: body, as: UTF8.self), isComplete: complete)
+            return RawHTTPResponse(
+                status: status, headers: headers, body: String(decoding: body, as: UTF8.self), isComplete: complete)
         }
         let length = headers["content-length"].flatMap { Int($0) } ?? rawBody.count
         return RawHTTPResponse(

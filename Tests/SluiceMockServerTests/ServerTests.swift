@@ -2,13 +2,15 @@ import Foundation
 import SluiceMockServer
 import Testing
 
-private let chatBody = #"{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Hello there"}]}"#
+private let chatBody =
+    #"{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Hello there"}]}"#
 /// (4 + 4) + (3 + 4) + 3
 private let chatPromptTokens = 18
 
 private func streamBody(maxTokens: Int? = nil, includeUsage: Bool = true) -> String {
     let cap = maxTokens.map { #","max_tokens":\#($0)"# } ?? ""
-    return #"{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":\#(includeUsage)}\#(cap),"messages":[{"role":"user","content":"Hello there"}]}"#
+    return
+        #"{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":\#(includeUsage)}\#(cap),"messages":[{"role":"user","content":"Hello there"}]}"#
 }
 
 private func contentDeltas(_ response: RawHTTPResponse) throws -> [String] {
@@ -85,7 +87,8 @@ struct ServerTests {
             let stats = server.stats
             #expect(stats.unauthorized == 2)
             #expect(stats[key: "known"].requests == 1)
-            let statsJSON = try await RawHTTPClient.request(port: server.port, method: "GET", path: "/_mock/stats", bearer: nil)
+            let statsJSON = try await RawHTTPClient.request(
+                port: server.port, method: "GET", path: "/_mock/stats", bearer: nil)
             #expect(!statsJSON.body.contains("sk-very-secret-123"))
             #expect(!statsJSON.body.contains("sk-known"))
         }
@@ -133,7 +136,8 @@ struct ServerTests {
             let usageChunk = try RawHTTPResponse.object(events[7])
             #expect((usageChunk["choices"] as? [Any])?.isEmpty == true)
             let usage = try #require(usageChunk["usage"] as? [String: Any])
-            #expect(usage["prompt_tokens"] as? Int == MockTokenEstimator.chatPromptTokens(messageContents: ["Hello there"]))
+            #expect(
+                usage["prompt_tokens"] as? Int == MockTokenEstimator.chatPromptTokens(messageContents: ["Hello there"]))
             #expect(usage["completion_tokens"] as? Int == 5)
             #expect(server.stats.completionTokensSent == 5)
         }
@@ -142,7 +146,8 @@ struct ServerTests {
     @Test("a stream without include_usage has no usage chunk, and max_tokens ends it with length")
     func streamWithoutUsage() async throws {
         try await MockLLMServer.withRunning() { server in
-            let response = try await RawHTTPClient.chat(port: server.port, streamBody(maxTokens: 2, includeUsage: false))
+            let response = try await RawHTTPClient.chat(
+                port: server.port, streamBody(maxTokens: 2, includeUsage: false))
             let events = response.events
             #expect(events.count == 5)  // role, 2 tokens, finish, [DONE]
             let finish = try RawHTTPResponse.object(events[3])
@@ -168,7 +173,8 @@ struct ServerTests {
             for (a, b) in zip(vector, expected) { #expect(abs(a - Double(b)) < 1e-6) }
             #expect((json["usage"] as? [String: Any])?["prompt_tokens"] as? Int == 3 + 1)
 
-            let single = try await RawHTTPClient.request(port: server.port, path: "/v1/embeddings", body: #"{"model":"m","input":"hi"}"#)
+            let single = try await RawHTTPClient.request(
+                port: server.port, path: "/v1/embeddings", body: #"{"model":"m","input":"hi"}"#)
             #expect(((try single.json()["data"] as? [[String: Any]])?.first?["embedding"] as? [Double])?.count == 8)
         }
     }
@@ -236,7 +242,9 @@ struct ServerTests {
             #expect(tooLarge.status == 429)
             #expect(tooLarge[header: "retry-after"] == nil)
             #expect(tooLarge[header: "x-should-retry"] == "false")
-            #expect(((try tooLarge.json()["error"] as? [String: Any])?["message"] as? String)?.hasPrefix("Request too large") == true)
+            #expect(
+                ((try tooLarge.json()["error"] as? [String: Any])?["message"] as? String)?.hasPrefix(
+                    "Request too large") == true)
             #expect(server.stats[key: MockAPIKey.anonymousName(forSecret: "sk-test")].tokensCharged == 58)
         }
     }
@@ -361,7 +369,9 @@ struct ServerTests {
         var configuration = MockServerConfiguration(replyTokens: 10)
         configuration.latency = MockLatency(perToken: .seconds(5))
         try await MockLLMServer.withRunning(configuration) { server in
-            let received = try await RawHTTPClient.readPartially(port: server.port, path: "/v1/chat/completions", body: streamBody()) { text in
+            let received = try await RawHTTPClient.readPartially(
+                port: server.port, path: "/v1/chat/completions", body: streamBody()
+            ) { text in
                 text.components(separatedBy: "data: ").count - 1 >= 2  // role chunk + first token
             }
             #expect(received.contains("chat.completion.chunk"))
@@ -418,12 +428,38 @@ struct ServerTests {
         }
     }
 
+    @Test("1,000 concurrent streams are all answered completely and in-flight returns to 0")
+    func thousandStreams() async throws {
+        var configuration = MockServerConfiguration(replyTokens: 5)
+        configuration.latency = MockLatency(firstToken: .milliseconds(50), perToken: .milliseconds(10))
+        try await MockLLMServer.withRunning(configuration) { server in
+            let port = server.port
+            let body = streamBody()
+            let complete = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<1000 {
+                    group.addTask {
+                        let response = try await RawHTTPClient.chat(port: port, body)
+                        return response.status == 200 && response.isComplete && response.events.last == "[DONE]"
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(complete == 1000)
+            let stats = server.stats
+            #expect(stats.requests == 1000)
+            #expect(stats.completionTokensSent == 5000)
+            #expect(stats.peakInFlight > 100)
+            #expect(stats.inFlight == 0)
+        }
+    }
+
     @Test("stats are served as JSON and reset over HTTP")
     func statsEndpoint() async throws {
         try await MockLLMServer.withRunning() { server in
             server.enqueue(.serverError(502))
             _ = try await RawHTTPClient.chat(port: server.port, chatBody)
-            let response = try await RawHTTPClient.request(port: server.port, method: "GET", path: "/_mock/stats", bearer: nil)
+            let response = try await RawHTTPClient.request(
+                port: server.port, method: "GET", path: "/_mock/stats", bearer: nil)
             #expect(response.status == 200)
             let decoded = try JSONDecoder().decode(MockServerStats.self, from: Data(response.body.utf8))
             #expect(decoded.requests == 1)
@@ -438,7 +474,8 @@ struct ServerTests {
     func seededFaults() async throws {
         func statuses() async throws -> [Int] {
             var configuration = MockServerConfiguration()
-            configuration.faults = MockFaultPlan(seed: 9, [.rate(0.4, .serverError(500)), .rate(0.2, .httpError(status: 502))])
+            configuration.faults = MockFaultPlan(
+                seed: 9, [.rate(0.4, .serverError(500)), .rate(0.2, .httpError(status: 502))])
             return try await MockLLMServer.withRunning(configuration) { server in
                 var statuses: [Int] = []
                 for _ in 0..<20 { statuses.append(try await RawHTTPClient.chat(port: server.port, chatBody).status) }
