@@ -126,7 +126,8 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible, Expressib
         while index < end {
             let digit = Int(bytes[index] &- 0x30)
             let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-            let (next, o2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
+            let (next, o2) =
+                negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
             if o1 || o2 { return nil }
             value = next
             index += 1

@@ -102,7 +102,7 @@ public struct ServerSentEventParser: Sendable {
     /// Parses one chunk of the stream and calls `handler` for each event the chunk completes.
     ///
     /// - Throws: ``SluiceError/Code/malformedStream`` when a limit is exceeded; any error `handler`
-    ///   throws (the rest of the chunk is then not parsed).
+    ///   throws (the rest of the chunk is then not parsed, so discard the parser).
     public mutating func parse(_ chunk: [UInt8], into handler: (ServerSentEvent) throws -> Void) throws {
         try chunk.withUnsafeBufferPointer { try parse($0, into: handler) }
     }
@@ -153,8 +153,9 @@ public struct ServerSentEventParser: Sendable {
             index = Self.nextLineBreak(base, from: index, count: count)
             if index == count { break }
             let terminator = base[index]
-            try completeLine(UnsafeBufferPointer(start: base + lineStart, count: index - lineStart),
-                             lineOffset: byteOffset + lineStart, handler: handler)
+            try completeLine(
+                UnsafeBufferPointer(start: base + lineStart, count: index - lineStart),
+                lineOffset: byteOffset + lineStart, handler: handler)
             index += 1
             if terminator == cr {
                 if index < count {

@@ -97,7 +97,9 @@ struct JSONReaderTests {
         #expect(try JSONReader.read(text) { try $0.readInt() } == expected)
     }
 
-    @Test("readInt rejects fractions and values that do not fit", arguments: ["1.5", "9223372036854775808", "1e19", "\"1\""])
+    @Test(
+        "readInt rejects fractions and values that do not fit",
+        arguments: ["1.5", "9223372036854775808", "1e19", "\"1\""])
     func readIntRejects(text: String) {
         #expect(throws: SluiceError.self) { try JSONReader.read(text) { try $0.readInt() } }
     }

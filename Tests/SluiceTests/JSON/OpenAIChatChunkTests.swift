@@ -71,7 +71,9 @@ struct OpenAIChatChunkTests {
         let chunk = try OpenAIChatChunk.decode(
             #"{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}"#
         )
-        #expect(chunk.error == .init(message: "The server had an error while processing your request.", type: "server_error"))
+        #expect(
+            chunk.error
+                == .init(message: "The server had an error while processing your request.", type: "server_error"))
         let numeric = try OpenAIChatChunk.decode(#"{"error":{"message":"m","type":"t","code":429,"param":"model"}}"#)
         #expect(numeric.error?.code == "429")
         #expect(numeric.error?.param == "model")

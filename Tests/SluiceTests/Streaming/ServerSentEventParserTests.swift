@@ -165,9 +165,10 @@ struct ServerSentEventParserTests {
 
     @Test("the async sequence over a ResponseBody gives the same events", arguments: sseTranscripts)
     func asyncSequence(transcript: SSETranscript) async throws {
-        let body = ResponseBody(chunks: stride(from: 0, to: transcript.bytes.count, by: 7).map {
-            Array(transcript.bytes[$0..<min(transcript.bytes.count, $0 + 7)])
-        })
+        let body = ResponseBody(
+            chunks: stride(from: 0, to: transcript.bytes.count, by: 7).map {
+                Array(transcript.bytes[$0..<min(transcript.bytes.count, $0 + 7)])
+            })
         var events: [ServerSentEvent] = []
         for try await event in body.serverSentEvents() { events.append(event) }
         #expect(events == transcript.events)
