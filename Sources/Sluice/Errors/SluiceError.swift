@@ -32,6 +32,9 @@ public struct SluiceError: Error, CustomStringConvertible, CustomDebugStringConv
         public static let invalidURL = Code("invalid_url")
         /// A header name or value is not allowed on the wire (for example it contains CR or LF).
         public static let invalidHeader = Code("invalid_header")
+        /// The request cannot be sent as given for another reason than its URL or headers (for example
+        /// its method is not an HTTP token).
+        public static let invalidRequest = Code("invalid_request")
 
         // MARK: Transport
 

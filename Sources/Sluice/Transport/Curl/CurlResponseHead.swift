@@ -1,0 +1,85 @@
+/// A final response head as it arrived: the status and the raw header lines, parsed into
+/// ``HTTPHeaders`` by the task that receives it rather than on the transport's thread.
+struct CurlResponseHead: Sendable {
+    var status: Int
+    /// The header lines of the final head, each with its line ending; no status line, no blank line.
+    var headerBlock: [UInt8]
+
+    /// The status code of an HTTP status line (`HTTP/1.1 200 OK`, `HTTP/2 200`), or `nil` when the line
+    /// is not one.
+    static func status(ofStatusLine line: UnsafeRawBufferPointer) -> Int? {
+        guard line.count >= 5, line[0] == UInt8(ascii: "H"), line[1] == UInt8(ascii: "T"),
+            line[2] == UInt8(ascii: "T"), line[3] == UInt8(ascii: "P"), line[4] == UInt8(ascii: "/")
+        else { return nil }
+        var index = 5
+        while index < line.count, line[index] != UInt8(ascii: " ") { index += 1 }
+        while index < line.count, line[index] == UInt8(ascii: " ") { index += 1 }
+        var status = 0
+        var digits = 0
+        while index < line.count, digits < 3, line[index] >= UInt8(ascii: "0"), line[index] <= UInt8(ascii: "9") {
+            status = status * 10 + Int(line[index] - UInt8(ascii: "0"))
+            digits += 1
+            index += 1
+        }
+        return digits == 3 ? status : nil
+    }
+
+    /// Whether a header line is the blank line that ends a head.
+    static func isBlankLine(_ line: UnsafeRawBufferPointer) -> Bool {
+        (line.count == 2 && line[0] == 0x0D && line[1] == 0x0A) || (line.count == 1 && line[0] == 0x0A)
+    }
+
+    /// The header fields, in order. Folded continuation lines join the previous value with a space;
+    /// lines without a colon are skipped; surrounding whitespace is trimmed from values.
+    var headers: HTTPHeaders { Self.parseHeaders(headerBlock) }
+
+    static func parseHeaders(_ block: [UInt8]) -> HTTPHeaders {
+        var pairs: [(String, String)] = []
+        block.withUnsafeBufferPointer { bytes in
+            var lineStart = 0
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+                var contentEnd = lineEnd
+                if contentEnd > lineStart, bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+                defer { lineStart = lineEnd + 1 }
+                guard contentEnd > lineStart else { continue }
+                let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<contentEnd])
+                if line[0] == 0x20 || line[0] == 0x09 {
+                    // obs-fold: a continuation of the previous field's value.
+                    guard !pairs.isEmpty else { continue }
+                    let more = trimmed(line[...])
+                    if !more.isEmpty {
+                        pairs[pairs.count - 1].1 += " " + String(decoding: more, as: UTF8.self)
+                    }
+                    continue
+                }
+                guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { continue }
+                let name = String(decoding: line[..<colon], as: UTF8.self)
+                let value = String(decoding: trimmed(line[(colon + 1)...]), as: UTF8.self)
+                pairs.append((name, value))
+            }
+        }
+        return HTTPHeaders(pairs)
+    }
+
+    private static func trimmed(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return bytes[start..<end]
+    }
+
+    /// The body length the head announces, for ``ResponseBody/expectedContentLength``: 0 when the
+    /// response can have no body, the `Content-Length` when there is exactly one valid value, else `nil`.
+    static func expectedContentLength(status: Int, isHeadRequest: Bool, headers: HTTPHeaders) -> Int? {
+        if isHeadRequest || status == 204 || status == 304 || (100..<200).contains(status) { return 0 }
+        let values = headers.values(for: "content-length")
+        guard let first = values.first, values.allSatisfy({ $0 == first }) else { return nil }
+        guard !first.isEmpty, first.utf8.count <= 18, first.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            return nil
+        }
+        return Int(first)
+    }
+}

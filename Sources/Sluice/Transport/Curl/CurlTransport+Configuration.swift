@@ -1,0 +1,264 @@
+extension CurlTransport {
+    /// How a ``CurlTransport`` connects, verifies servers, buffers bodies and times out.
+    ///
+    /// Every field has a default that suits a service calling LLM APIs over HTTPS; change only what you
+    /// need:
+    ///
+    /// ```swift
+    /// var configuration = CurlTransport.Configuration()
+    /// configuration.tls.caBundlePath = "/etc/ssl/internal-ca.pem"
+    /// configuration.timeouts.idle = .seconds(60)
+    /// let transport = try CurlTransport(configuration: configuration)
+    /// ```
+    public struct Configuration: Sendable {
+        /// Which HTTP version to speak. Default: ``HTTPVersion/http2`` (HTTP/2 over TLS where the server
+        /// offers it through ALPN, HTTP/1.1 otherwise and for `http://` URLs).
+        public var httpVersion: HTTPVersion
+        /// Certificate verification, trust roots and a client certificate. Default: full verification
+        /// against the system's trust roots.
+        public var tls: TLS
+        /// Which proxy to use. Default: ``Proxy/environment``.
+        public var proxy: Proxy
+        /// The transport's own time limits. Default: connect 10 s, no idle or total limit.
+        public var timeouts: Timeouts
+        /// How many connections to open and keep. Default: 256 in total, no per-host limit.
+        public var connections: Connections
+        /// How much of a body to buffer before pausing the transfer. Default: 256 KiB high, 64 KiB low.
+        public var backPressure: BackPressure
+        /// The most response body bytes to accept, or `nil` (the default) for no limit.
+        ///
+        /// A response whose `Content-Length` is larger fails in `send` with
+        /// ``SluiceError/Code/bodyTooLarge``; a body that grows past the limit while streaming ends
+        /// with that error after the bytes that fit.
+        public var maxResponseBodyBytes: Int?
+
+        public init(
+            httpVersion: HTTPVersion = .http2,
+            tls: TLS = TLS(),
+            proxy: Proxy = .environment,
+            timeouts: Timeouts = Timeouts(),
+            connections: Connections = Connections(),
+            backPressure: BackPressure = BackPressure(),
+            maxResponseBodyBytes: Int? = nil
+        ) {
+            self.httpVersion = httpVersion
+            self.tls = tls
+            self.proxy = proxy
+            self.timeouts = timeouts
+            self.connections = connections
+            self.backPressure = backPressure
+            self.maxResponseBodyBytes = maxResponseBodyBytes
+        }
+    }
+}
+
+extension CurlTransport.Configuration {
+    /// The HTTP version the transport speaks.
+    public struct HTTPVersion: Hashable, Sendable, CustomStringConvertible {
+        enum Base: Hashable, Sendable {
+            case http1_1
+            case http2
+            case http2PriorKnowledge
+        }
+
+        let base: Base
+
+        /// HTTP/1.1 only.
+        public static let http1_1 = HTTPVersion(base: .http1_1)
+        /// HTTP/2 over TLS when the server offers it (ALPN), HTTP/1.1 otherwise and for `http://` URLs
+        /// (`CURL_HTTP_VERSION_2TLS`). Requests to one host share a connection, multiplexed.
+        public static let http2 = HTTPVersion(base: .http2)
+        /// HTTP/2 without negotiation, also over plain TCP (`h2c` prior knowledge). Use it only with a
+        /// server known to speak HTTP/2, such as a local sidecar.
+        public static let http2PriorKnowledge = HTTPVersion(base: .http2PriorKnowledge)
+
+        public var description: String {
+            switch base {
+            case .http1_1: "HTTP/1.1"
+            case .http2: "HTTP/2 over TLS"
+            case .http2PriorKnowledge: "HTTP/2 with prior knowledge"
+            }
+        }
+    }
+
+    /// TLS settings. libcurl uses OpenSSL.
+    public struct TLS: Sendable {
+        /// How to check the server's certificate. Default: ``CertificateVerification/fullVerification``.
+        public var certificateVerification: CertificateVerification
+        /// A PEM file of trusted CA certificates (`CURLOPT_CAINFO`), or `nil` for the system's bundle.
+        public var caBundlePath: String?
+        /// A directory of hashed CA certificates (`CURLOPT_CAPATH`), or `nil` for the system's default.
+        public var caDirectoryPath: String?
+        /// A certificate to present to the server, or `nil` (the default) for none.
+        public var clientCertificate: ClientCertificate?
+
+        public init(
+            certificateVerification: CertificateVerification = .fullVerification,
+            caBundlePath: String? = nil,
+            caDirectoryPath: String? = nil,
+            clientCertificate: ClientCertificate? = nil
+        ) {
+            self.certificateVerification = certificateVerification
+            self.caBundlePath = caBundlePath
+            self.caDirectoryPath = caDirectoryPath
+            self.clientCertificate = clientCertificate
+        }
+    }
+
+    /// How the server's certificate is checked.
+    public struct CertificateVerification: Hashable, Sendable, CustomStringConvertible {
+        enum Base: Hashable, Sendable {
+            case full
+            case noHostname
+            case none
+        }
+
+        let base: Base
+
+        /// The chain must lead to a trusted root and the certificate must name the host.
+        public static let fullVerification = CertificateVerification(base: .full)
+        /// The chain must lead to a trusted root; the host name is not checked.
+        public static let noHostnameVerification = CertificateVerification(base: .noHostname)
+        /// Nothing is checked: any server can pose as any host. For tests only.
+        public static let none = CertificateVerification(base: .none)
+
+        public var description: String {
+            switch base {
+            case .full: "full verification"
+            case .noHostname: "no host name verification"
+            case .none: "no verification"
+            }
+        }
+    }
+
+    /// A client certificate and its private key, in PEM files.
+    public struct ClientCertificate: Sendable, CustomStringConvertible {
+        /// The certificate (`CURLOPT_SSLCERT`).
+        public var certificatePath: String
+        /// The private key (`CURLOPT_SSLKEY`), or `nil` when it is in the certificate file.
+        public var keyPath: String?
+        /// The key's password (`CURLOPT_KEYPASSWD`), or `nil` for an unencrypted key. Never printed.
+        public var keyPassword: String?
+
+        public init(certificatePath: String, keyPath: String? = nil, keyPassword: String? = nil) {
+            self.certificatePath = certificatePath
+            self.keyPath = keyPath
+            self.keyPassword = keyPassword
+        }
+
+        public var description: String {
+            "ClientCertificate(certificatePath: \(certificatePath), keyPath: \(keyPath ?? "nil"), "
+                + "keyPassword: \(keyPassword == nil ? "nil" : "<redacted>"))"
+        }
+    }
+
+    /// Which proxy requests go through.
+    public struct Proxy: Hashable, Sendable, CustomStringConvertible {
+        enum Base: Hashable, Sendable {
+            case environment
+            case disabled
+            case url(String, noProxy: String?)
+        }
+
+        let base: Base
+
+        /// libcurl reads the usual environment variables itself: `http_proxy` (lower case only),
+        /// `https_proxy` / `HTTPS_PROXY`, `all_proxy` / `ALL_PROXY`, and `no_proxy` / `NO_PROXY` for the
+        /// hosts to reach directly. With none of them set, requests go direct.
+        public static let environment = Proxy(base: .environment)
+        /// No proxy, whatever the environment says.
+        public static let disabled = Proxy(base: .disabled)
+
+        /// This proxy for every request, ignoring the proxy environment variables.
+        ///
+        /// - Parameters:
+        ///   - url: such as `http://proxy.internal:3128` (`CURLOPT_PROXY`); user and password may be
+        ///     given in it and are never printed.
+        ///   - noProxy: a comma-separated list of hosts, domains and addresses to reach directly
+        ///     (`CURLOPT_NOPROXY`), such as `localhost,127.0.0.1,.internal`.
+        public static func url(_ url: String, noProxy: String? = nil) -> Proxy {
+            Proxy(base: .url(url, noProxy: noProxy))
+        }
+
+        public var description: String {
+            switch base {
+            case .environment: "proxy from the environment"
+            case .disabled: "no proxy"
+            case .url: "explicit proxy"
+            }
+        }
+    }
+
+    /// The transport's own time limits: a safety net under the deadline and attempt-timeout middleware.
+    public struct Timeouts: Sendable {
+        /// The longest a connection (TCP and TLS) may take to set up (`CURLOPT_CONNECTTIMEOUT_MS`).
+        /// Default: 10 seconds.
+        public var connect: Duration
+        /// The longest the server may send nothing once the request has gone out, or `nil` (the
+        /// default) for no limit. Fails the transfer with ``SluiceError/Code/timeout``.
+        ///
+        /// Checked on the transport's thread at about an eighth of the limit (at least every 5 ms, at
+        /// most every second), so it fires between `idle` and `idle` plus that interval. Time while the
+        /// transfer is paused because the consumer is not reading does not count, and neither does time
+        /// spent waiting for a free connection before the request is sent.
+        public var idle: Duration?
+        /// The longest one transfer may take from start to end, body included, or `nil` (the default)
+        /// for no limit (`CURLOPT_TIMEOUT_MS`, so it counts from the moment the transport starts the
+        /// transfer, including any wait for a free connection). Fails with ``SluiceError/Code/timeout``.
+        public var total: Duration?
+
+        public init(connect: Duration = .seconds(10), idle: Duration? = nil, total: Duration? = nil) {
+            self.connect = connect
+            self.idle = idle
+            self.total = total
+        }
+    }
+
+    /// Connection limits. All transfers share one connection cache.
+    public struct Connections: Sendable {
+        /// The most connections open at once (`CURLMOPT_MAX_TOTAL_CONNECTIONS`). Requests beyond it
+        /// wait inside libcurl for a free connection rather than fail. Keep it below the process's
+        /// file descriptor limit. Default: 256.
+        public var maxTotal: Int
+        /// The most connections to one host, or `nil` (the default) for no limit other than
+        /// ``maxTotal`` (`CURLMOPT_MAX_HOST_CONNECTIONS`).
+        public var maxPerHost: Int?
+        /// The most HTTP/2 streams libcurl opens on one connection before it opens another
+        /// (`CURLMOPT_MAX_CONCURRENT_STREAMS`). Default: 100.
+        public var maxConcurrentStreams: Int
+        /// How many idle transfer handles the transport keeps for reuse. Default: 64.
+        public var handleCacheSize: Int
+
+        public init(maxTotal: Int = 256, maxPerHost: Int? = nil, maxConcurrentStreams: Int = 100, handleCacheSize: Int = 64) {
+            self.maxTotal = maxTotal
+            self.maxPerHost = maxPerHost
+            self.maxConcurrentStreams = maxConcurrentStreams
+            self.handleCacheSize = handleCacheSize
+        }
+    }
+
+    /// How much of a response body the transport buffers for a consumer that reads slower than the
+    /// server sends.
+    ///
+    /// When the buffered bytes reach ``highWaterMark`` the transfer is paused (libcurl stops reading the
+    /// socket, so TCP or HTTP/2 flow control slows the server); when the consumer has read the buffer
+    /// down to ``lowWaterMark`` it resumes.
+    public struct BackPressure: Sendable {
+        /// Default: 256 KiB.
+        public var highWaterMark: Int
+        /// Default: 64 KiB. Values at or above the high-water mark are treated as half of it.
+        public var lowWaterMark: Int
+
+        public init(highWaterMark: Int = 256 * 1024, lowWaterMark: Int = 64 * 1024) {
+            self.highWaterMark = highWaterMark
+            self.lowWaterMark = lowWaterMark
+        }
+
+        /// The marks as used: high at least 1, low below high.
+        var effective: (high: Int, low: Int) {
+            let high = max(1, highWaterMark)
+            let low = lowWaterMark < high ? max(0, lowWaterMark) : high / 2
+            return (high, low)
+        }
+    }
+}
