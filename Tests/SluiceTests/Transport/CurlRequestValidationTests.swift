@@ -1,0 +1,62 @@
+import CCurl
+import Testing
+
+@testable import Sluice
+
+@Suite("CurlTransport request validation")
+struct CurlRequestValidationTests {
+    @Test("http and https URLs with a host are accepted", arguments: ["http://127.0.0.1:8080/v1/chat?x=1", "https://api.example.com", "HTTPS://[::1]:443/p"])
+    func acceptsURLs(url: String) throws {
+        let handle = try CurlTransfer.parseURL(url)
+        curl_url_cleanup(handle)
+    }
+
+    @Test(
+        "malformed, relative and non-HTTP URLs are rejected as invalidURL without repeating the URL",
+        arguments: ["", "not a url", "ftp://host/f", "file:///etc/passwd", "http://", "//host/p", "http://ho st/", "https://h/\u{0}?key=SECRET"]
+    )
+    func rejectsURLs(url: String) {
+        let error = #expect(throws: SluiceError.self) { _ = try CurlTransfer.parseURL(url) }
+        #expect(error?.code == .invalidURL)
+        #expect(error.map { !$0.message.contains("SECRET") } == true)
+    }
+
+    @Test("methods must be tokens", arguments: ["GET\r\n", "", "PO ST", "GET /x HTTP/1.1"])
+    func rejectsMethods(method: String) {
+        let error = #expect(throws: SluiceError.self) { try CurlTransfer.validateMethod(HTTPMethod(method)) }
+        #expect(error?.code == .invalidRequest)
+    }
+
+    @Test("the header list carries every field, empty values as Name;, and suppresses Expect and the form content type")
+    func headerList() throws {
+        var headers: HTTPHeaders = ["authorization": "Bearer k", "x-empty": ""]
+        headers.add(name: "x-twice", value: "1")
+        headers.add(name: "x-twice", value: "2")
+        let lines = try Self.lines(CurlTransfer.makeHeaderList(headers, hasBody: true))
+        #expect(lines == ["authorization: Bearer k", "x-empty;", "x-twice: 1", "x-twice: 2", "Expect:", "Content-Type:"])
+        let withOwn = try Self.lines(
+            CurlTransfer.makeHeaderList(["Expect": "100-continue", "content-type": "application/json"], hasBody: true)
+        )
+        #expect(withOwn == ["Expect: 100-continue", "content-type: application/json"])
+        #expect(try Self.lines(CurlTransfer.makeHeaderList([:], hasBody: false)) == ["Expect:"])
+    }
+
+    @Test("a header with CR or LF fails the whole list with invalidHeader", arguments: ["v\r\nx: y", "v\n", "v\r"])
+    func rejectsInjection(value: String) {
+        let error = #expect(throws: SluiceError.self) {
+            _ = try CurlTransfer.makeHeaderList(["x-ok": "1", "x-api-key": value], hasBody: false)
+        }
+        #expect(error?.code == .invalidHeader)
+    }
+
+    private static func lines(_ list: UnsafeMutablePointer<curl_slist>?) -> [String] {
+        var result: [String] = []
+        var node = list
+        while let current = node {
+            result.append(String(cString: current.pointee.data))
+            node = current.pointee.next
+        }
+        if let list { curl_slist_free_all(list) }
+        return result
+    }
+}
