@@ -466,6 +466,38 @@ struct CurlTransportTests {
         }
     }
 
+    // MARK: HTTP/2
+
+    @Test(
+        "HTTP/2 over TLS multiplexes concurrent requests on one connection (nginx)",
+        .enabled(if: NginxServer.executable != nil, "needs nginx")
+    )
+    func http2Multiplexing() async throws {
+        let authority = try TestCertificateAuthority()
+        defer { authority.remove() }
+        let nginx = try await NginxServer.start(authority: authority)
+        defer { nginx.stop() }
+        var configuration = CurlTransport.Configuration()
+        configuration.tls.caBundlePath = authority.caPath
+        try await CurlTransport.withTransport(configuration: configuration) { transport in
+            // Open the connection first, so every later request can join it.
+            let first = try await transport.send(ClientRequest(url: nginx.url("/connection")))
+            let firstBody = String(decoding: try await first.body.collect(upTo: 100), as: UTF8.self)
+            #expect(firstBody.hasSuffix("HTTP/2.0"))
+            let bodies = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<50 {
+                    group.addTask {
+                        let response = try await transport.send(ClientRequest(url: nginx.url("/connection")))
+                        return String(decoding: try await response.body.collect(upTo: 100), as: UTF8.self)
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(bodies.count == 50)
+            #expect(Set(bodies) == [firstBody])
+        }
+    }
+
     // MARK: Helpers
 
     static func pattern(_ count: Int) -> [UInt8] {
@@ -545,6 +577,86 @@ final class TestServer: Sendable {
         }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         throw TestSetupError("the python3 test server did not start")
+    }
+}
+
+/// nginx on 127.0.0.1 with TLS and HTTP/2, answering `/connection` with its connection number and
+/// protocol. Only where nginx is installed.
+final class NginxServer: Sendable {
+    static let executable: String? = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    let port: Int
+    private let process: Process
+    private let directory: String
+
+    private init(port: Int, process: Process, directory: String) {
+        self.port = port
+        self.process = process
+        self.directory = directory
+    }
+
+    func url(_ path: String) -> String { "https://127.0.0.1:\(port)\(path)" }
+
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()  // master_process off: no worker processes to reap
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    static func start(authority: TestCertificateAuthority) async throws -> NginxServer {
+        guard let executable else { throw TestSetupError("nginx is not installed") }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-nginx-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let port = try unusedPort()
+        let configuration = """
+            worker_processes 1;
+            daemon off;
+            master_process off;
+            error_log \(directory)/error.log warn;
+            pid \(directory)/nginx.pid;
+            events { worker_connections 256; }
+            http {
+                access_log off;
+                client_body_temp_path \(directory)/body;
+                proxy_temp_path \(directory)/proxy;
+                fastcgi_temp_path \(directory)/fastcgi;
+                uwsgi_temp_path \(directory)/uwsgi;
+                scgi_temp_path \(directory)/scgi;
+                server {
+                    listen 127.0.0.1:\(port) ssl http2;
+                    ssl_certificate \(authority.serverCertificatePath);
+                    ssl_certificate_key \(authority.serverKeyPath);
+                    location /connection { default_type text/plain; return 200 "$connection $server_protocol"; }
+                }
+            }
+            """
+        try configuration.write(toFile: directory + "/nginx.conf", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["-e", directory + "/error.log", "-p", directory, "-c", directory + "/nginx.conf"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let server = NginxServer(port: port, process: process, directory: directory)
+        var probe = CurlTransport.Configuration()
+        probe.tls.certificateVerification = .none
+        let ready = try await CurlTransport.withTransport(configuration: probe) { transport in
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline, process.isRunning {
+                if let response = try? await transport.send(ClientRequest(url: server.url("/connection"))) {
+                    response.body.discard()
+                    return true
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return false
+        }
+        guard ready else {
+            server.stop()
+            throw TestSetupError("nginx did not start")
+        }
+        return server
     }
 }
 

@@ -29,7 +29,7 @@ extension CurlTransport {
         ///
         /// A response whose `Content-Length` is larger fails in `send` with
         /// ``SluiceError/Code/bodyTooLarge``; a body that grows past the limit while streaming ends
-        /// with that error after the bytes that fit.
+        /// with that error, after the chunks received before the one that crossed the limit.
         public var maxResponseBodyBytes: Int?
 
         public init(
@@ -70,6 +70,10 @@ extension CurlTransport.Configuration {
         public static let http2 = HTTPVersion(base: .http2)
         /// HTTP/2 without negotiation, also over plain TCP (`h2c` prior knowledge). Use it only with a
         /// server known to speak HTTP/2, such as a local sidecar.
+        ///
+        /// - Important: libcurl 7.88.x (Debian 12) cannot reuse a prior-knowledge connection: every
+        ///   request after the first on it fails with `CURLE_HTTP2` (curl issue 10634, fixed in 8.0).
+        ///   Prefer ``http2`` over TLS with those versions.
         public static let http2PriorKnowledge = HTTPVersion(base: .http2PriorKnowledge)
 
         public var description: String {
