@@ -13,7 +13,7 @@ struct CurlTransportTests {
 
     @Test("a GET returns status, headers and body")
     func unaryGet() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             try await CurlTransport.withTransport { transport in
                 let response = try await transport.send(ClientRequest(url: server.url("/ok")))
                 #expect(response.status == 200)
@@ -29,17 +29,18 @@ struct CurlTransportTests {
 
     @Test("a POST sends its method, headers and body, without Expect or a form content type")
     func postEcho() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             try await CurlTransport.withTransport { transport in
                 let payload = String(repeating: "p", count: 2 * 1024 * 1024)
                 var headers: HTTPHeaders = ["x-api-key": "sk-secret", "x-empty": ""]
                 headers.add(name: "x-twice", value: "1")
                 headers.add(name: "x-twice", value: "2")
                 let response = try await transport.send(
-                    ClientRequest(method: .post, url: server.url("/echo?q=1"), headers: headers, body: Array(payload.utf8))
+                    ClientRequest(
+                        method: .post, url: server.url("/echo?q=1"), headers: headers, body: Array(payload.utf8))
                 )
                 #expect(response.status == 200)
-                let echo = try EchoedRequest(try await response.body.collect(upTo: 8 * 1024 * 1024))
+                let echo = try CurlEchoedRequest(try await response.body.collect(upTo: 8 * 1024 * 1024))
                 #expect(echo.method == "POST")
                 #expect(echo.target == "/echo?q=1")
                 #expect(echo.body.count == payload.utf8.count)
@@ -54,17 +55,18 @@ struct CurlTransportTests {
 
     @Test("PUT, DELETE and HEAD use their methods", arguments: [HTTPMethod.put, .delete, .head, .patch])
     func otherMethods(method: HTTPMethod) async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             try await CurlTransport.withTransport { transport in
                 let body: [UInt8]? = method == .put || method == .patch ? Array("{}".utf8) : nil
-                let response = try await transport.send(ClientRequest(method: method, url: server.url("/echo"), body: body))
+                let response = try await transport.send(
+                    ClientRequest(method: method, url: server.url("/echo"), body: body))
                 #expect(response.status == 200)
                 let bytes = try await response.body.collect(upTo: 1 << 20)
                 if method == .head {
                     #expect(bytes.isEmpty)
                     #expect(response.body.expectedContentLength == 0)
                 } else {
-                    let echo = try EchoedRequest(bytes)
+                    let echo = try CurlEchoedRequest(bytes)
                     #expect(echo.method == method.rawValue)
                     #expect(echo.body == (body.map { String(decoding: $0, as: UTF8.self) } ?? ""))
                 }
@@ -74,7 +76,7 @@ struct CurlTransportTests {
 
     @Test("interim 100 and 103 heads are skipped; send returns the final head")
     func interimHeads() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             try await CurlTransport.withTransport { transport in
                 let response = try await transport.send(ClientRequest(url: server.url("/continue")))
                 #expect(response.status == 201)
@@ -87,7 +89,7 @@ struct CurlTransportTests {
 
     @Test("sequential requests reuse one connection")
     func connectionReuse() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             try await CurlTransport.withTransport { transport in
                 for _ in 0..<5 {
                     let response = try await transport.send(ClientRequest(url: server.url("/ok")))
@@ -102,7 +104,7 @@ struct CurlTransportTests {
 
     @Test("many concurrent requests queue for a few connections and all succeed")
     func concurrentRequestsShareConnections() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             var configuration = CurlTransport.Configuration()
             configuration.connections.maxTotal = 8
             try await CurlTransport.withTransport(configuration: configuration) { transport in
@@ -127,7 +129,7 @@ struct CurlTransportTests {
 
     @Test("a streamed body arrives chunk by chunk after the head")
     func streamingChunks() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             try await CurlTransport.withTransport { transport in
                 let response = try await transport.send(ClientRequest(url: server.url("/stream?n=5&delay=40")))
                 #expect(response.status == 200)
@@ -142,7 +144,7 @@ struct CurlTransportTests {
 
     @Test("a slow consumer pauses the transfer at the high-water mark and loses no byte", arguments: [false, true])
     func backPressure(chunked: Bool) async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             var configuration = CurlTransport.Configuration()
             configuration.backPressure = .init(highWaterMark: 64 * 1024, lowWaterMark: 16 * 1024)
             try await CurlTransport.withTransport(configuration: configuration) { transport in
@@ -153,9 +155,11 @@ struct CurlTransportTests {
                 let source = try #require(response.body.storage.source as? CurlBodySource)
                 var iterator = response.body.makeAsyncIterator()
                 var received = try #require(try await iterator.next())
-                // Let the server run ahead while nobody reads.
-                try await Task.sleep(for: .milliseconds(300))
+                // Nobody reads: the transfer fills the buffer to the high-water mark and pauses.
+                try await curlWaitUntil { source.transfer.shared.withLock { $0.paused } }
+                try await Task.sleep(for: .milliseconds(100))
                 let buffered = source.transfer.shared.withLock { $0.buffered }
+                // At most one libcurl write (16 KiB, or a little more) past the mark.
                 #expect(buffered <= 64 * 1024 + 64 * 1024)
                 #expect(source.transfer.shared.withLock { $0.paused })
                 while let chunk = try await iterator.next() { received.append(contentsOf: chunk) }
@@ -169,7 +173,7 @@ struct CurlTransportTests {
 
     @Test("nothing listening fails with connectionRefused and a CurlError cause")
     func connectionRefused() async throws {
-        let port = try unusedPort()
+        let port = try curlUnusedPort()
         try await CurlTransport.withTransport { transport in
             let error = try await #require(throws: SluiceError.self) {
                 _ = try await transport.send(ClientRequest(url: "http://127.0.0.1:\(port)/"))
@@ -185,7 +189,9 @@ struct CurlTransportTests {
 
     @Test(
         "a malformed or non-HTTP URL fails with invalidURL before anything is sent",
-        arguments: ["not a url", "http://exa mple.com/", "ftp://127.0.0.1/file", "http://", "/relative/path", "http://a\0b/"]
+        arguments: [
+            "not a url", "http://exa mple.com/", "ftp://127.0.0.1/file", "http://", "/relative/path", "http://a\0b/",
+        ]
     )
     func malformedURL(url: String) async throws {
         try await CurlTransport.withTransport { transport in
@@ -197,12 +203,15 @@ struct CurlTransportTests {
         }
     }
 
-    @Test("a header value with CR or LF fails with invalidHeader and nothing is sent", arguments: ["a\r\nx-injected: 1", "a\nb", "a\rb"])
+    @Test(
+        "a header value with CR or LF fails with invalidHeader and nothing is sent",
+        arguments: ["a\r\nx-injected: 1", "a\nb", "a\rb"])
     func headerInjection(value: String) async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             try await CurlTransport.withTransport { transport in
                 let error = try await #require(throws: SluiceError.self) {
-                    _ = try await transport.send(ClientRequest(url: server.url("/ok"), headers: ["authorization": value]))
+                    _ = try await transport.send(
+                        ClientRequest(url: server.url("/ok"), headers: ["authorization": value]))
                 }
                 #expect(error.code == .invalidHeader)
                 #expect(!String(describing: error).contains(value))
@@ -216,7 +225,8 @@ struct CurlTransportTests {
     func badMethod() async throws {
         try await CurlTransport.withTransport { transport in
             let error = try await #require(throws: SluiceError.self) {
-                _ = try await transport.send(ClientRequest(method: HTTPMethod("GET /x HTTP/1.1\r\n"), url: "http://127.0.0.1:1/"))
+                _ = try await transport.send(
+                    ClientRequest(method: HTTPMethod("GET /x HTTP/1.1\r\n"), url: "http://127.0.0.1:1/"))
             }
             #expect(error.code == .invalidRequest)
         }
@@ -224,7 +234,7 @@ struct CurlTransportTests {
 
     @Test("a reply that is not HTTP fails with invalidResponse")
     func garbageReply() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             try await CurlTransport.withTransport { transport in
                 let error = try await #require(throws: SluiceError.self) {
                     _ = try await transport.send(ClientRequest(url: server.url("/garbage")))
@@ -237,7 +247,7 @@ struct CurlTransportTests {
 
     @Test("a server that closes in the middle of the head fails send with connectionClosed")
     func closeMidHead() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             try await CurlTransport.withTransport { transport in
                 let error = try await #require(throws: SluiceError.self) {
                     _ = try await transport.send(ClientRequest(url: server.url("/close-mid-head")))
@@ -249,7 +259,7 @@ struct CurlTransportTests {
 
     @Test("a server that closes in the middle of the body ends the body with connectionClosed")
     func closeMidBody() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             try await CurlTransport.withTransport { transport in
                 let response = try await transport.send(ClientRequest(url: server.url("/close-mid-body")))
                 #expect(response.status == 200)
@@ -266,7 +276,7 @@ struct CurlTransportTests {
 
     @Test("a body over the transport's limit fails with bodyTooLarge", arguments: [false, true])
     func bodyTooLarge(chunked: Bool) async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             var configuration = CurlTransport.Configuration()
             configuration.maxResponseBodyBytes = 100_000
             try await CurlTransport.withTransport(configuration: configuration) { transport in
@@ -294,7 +304,7 @@ struct CurlTransportTests {
 
     @Test("the idle timeout cuts a server that stalls before the head and one that stalls in the body")
     func idleTimeout() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             var configuration = CurlTransport.Configuration()
             configuration.timeouts.idle = .milliseconds(300)
             try await CurlTransport.withTransport(configuration: configuration) { transport in
@@ -310,15 +320,15 @@ struct CurlTransportTests {
                     for try await _ in response.body {}
                 }
                 #expect(bodyError.code == .timeout)
-                try await waitUntil { transport.activeTransferCount == 0 }
-                try await waitUntil { try await server.stats(using: transport).disconnects == 2 }
+                try await curlWaitUntil { transport.activeTransferCount == 0 }
+                try await curlWaitUntil { try await server.stats(using: transport).disconnects == 2 }
             }
         }
     }
 
     @Test("the total timeout ends a transfer that takes too long")
     func totalTimeout() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             var configuration = CurlTransport.Configuration()
             configuration.timeouts.total = .milliseconds(300)
             try await CurlTransport.withTransport(configuration: configuration) { transport in
@@ -335,22 +345,22 @@ struct CurlTransportTests {
 
     @Test("cancelling the task waiting in send aborts the transfer and closes its connection")
     func cancelWaitingSend() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             try await CurlTransport.withTransport { transport in
                 let task = Task { try await transport.send(ClientRequest(url: server.url("/stall-head"))) }
-                try await waitUntil { try await server.stats(using: transport).requests >= 2 }
+                try await curlWaitUntil { try await server.stats(using: transport).requests >= 2 }
                 #expect(transport.activeTransferCount == 1)
                 task.cancel()
                 await #expect(throws: CancellationError.self) { _ = try await task.value }
-                try await waitUntil { transport.activeTransferCount == 0 }
-                try await waitUntil { try await server.stats(using: transport).disconnects == 1 }
+                try await curlWaitUntil { transport.activeTransferCount == 0 }
+                try await curlWaitUntil { try await server.stats(using: transport).disconnects == 1 }
             }
         }
     }
 
     @Test("cancelling the task reading the body aborts the transfer and closes its connection")
     func cancelBodyConsumer() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             try await CurlTransport.withTransport { transport in
                 let response = try await transport.send(ClientRequest(url: server.url("/stall-body")))
                 let task = Task {
@@ -362,21 +372,21 @@ struct CurlTransportTests {
                 task.cancel()
                 await #expect(throws: CancellationError.self) { _ = try await task.value }
                 #expect(response.body.isTerminated)
-                try await waitUntil { transport.activeTransferCount == 0 }
-                try await waitUntil { try await server.stats(using: transport).disconnects == 1 }
+                try await curlWaitUntil { transport.activeTransferCount == 0 }
+                try await curlWaitUntil { try await server.stats(using: transport).disconnects == 1 }
             }
         }
     }
 
     @Test("discarding or dropping an unread body aborts the transfer", arguments: [false, true])
     func discardBody(dropInstead: Bool) async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             try await CurlTransport.withTransport { transport in
                 var response: ClientResponse? = try await transport.send(ClientRequest(url: server.url("/stall-body")))
                 #expect(transport.activeTransferCount == 1)
                 if dropInstead { response = nil } else { response?.body.discard() }
-                try await waitUntil { transport.activeTransferCount == 0 }
-                try await waitUntil { try await server.stats(using: transport).disconnects == 1 }
+                try await curlWaitUntil { transport.activeTransferCount == 0 }
+                try await curlWaitUntil { try await server.stats(using: transport).disconnects == 1 }
                 _ = response
             }
         }
@@ -396,11 +406,11 @@ struct CurlTransportTests {
 
     @Test("shutdown fails requests in flight and later ones with shutdown, and is idempotent")
     func shutdownFailsInFlight() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             let transport = try CurlTransport()
             let waiting = Task { try await transport.send(ClientRequest(url: server.url("/stall-head"))) }
             let streaming = try await transport.send(ClientRequest(url: server.url("/stall-body")))
-            try await waitUntil { transport.activeTransferCount == 2 }
+            try await curlWaitUntil { transport.activeTransferCount == 2 }
             async let first: Void = transport.shutdown()
             async let second: Void = transport.shutdown()
             _ = await (first, second)
@@ -422,7 +432,7 @@ struct CurlTransportTests {
 
     @Test("a transport released without shutdown stops its thread")
     func releasedWithoutShutdown() async throws {
-        try await withServer { server in
+        try await withCurlTestServer { server in
             weak var weakLoop: CurlLoop?
             do {
                 let transport = try CurlTransport()
@@ -431,7 +441,7 @@ struct CurlTransportTests {
                 _ = try await response.body.collect(upTo: 100)
             }
             // The thread holds the loop until it has cleaned up and exits.
-            try await waitUntil { weakLoop == nil }
+            try await curlWaitUntil { weakLoop == nil }
         }
     }
 
@@ -439,9 +449,9 @@ struct CurlTransportTests {
 
     @Test("TLS with a private CA: refused by default, accepted when the CA is configured")
     func tlsWithPrivateCA() async throws {
-        let authority = try TestCertificateAuthority()
+        let authority = try CurlTestCertificateAuthority()
         defer { authority.remove() }
-        try await withServer(tls: authority) { server in
+        try await withCurlTestServer(tls: authority) { server in
             try await CurlTransport.withTransport { transport in
                 let error = try await #require(throws: SluiceError.self) {
                     _ = try await transport.send(ClientRequest(url: server.url("/ok")))
@@ -470,12 +480,12 @@ struct CurlTransportTests {
 
     @Test(
         "HTTP/2 over TLS multiplexes concurrent requests on one connection (nginx)",
-        .enabled(if: NginxServer.executable != nil, "needs nginx")
+        .enabled(if: CurlTestNginx.executable != nil, "needs nginx")
     )
     func http2Multiplexing() async throws {
-        let authority = try TestCertificateAuthority()
+        let authority = try CurlTestCertificateAuthority()
         defer { authority.remove() }
-        let nginx = try await NginxServer.start(authority: authority)
+        let nginx = try await CurlTestNginx.start(authority: authority)
         defer { nginx.stop() }
         var configuration = CurlTransport.Configuration()
         configuration.tls.caBundlePath = authority.caPath
@@ -508,21 +518,21 @@ struct CurlTransportTests {
 // MARK: - Test server
 
 /// The Python test server's counters.
-struct ServerStats: Decodable {
+struct CurlTestServerStats: Decodable {
     var connections: Int
     var requests: Int
     var disconnects: Int
 }
 
 /// What `/echo` saw.
-struct EchoedRequest: Decodable {
+struct CurlEchoedRequest: Decodable {
     var method: String
     var target: String
     var headers: [[String]]
     var body: String
 
     init(_ bytes: [UInt8]) throws {
-        self = try JSONDecoder().decode(EchoedRequest.self, from: Data(bytes))
+        self = try JSONDecoder().decode(CurlEchoedRequest.self, from: Data(bytes))
     }
 
     func values(_ name: String) -> [String] {
@@ -531,7 +541,7 @@ struct EchoedRequest: Decodable {
 }
 
 /// A Python HTTP/1.1 server on 127.0.0.1 (one per test), stopped when the test's closure returns.
-final class TestServer: Sendable {
+final class CurlTestServer: Sendable {
     let port: Int
     let scheme: String
     private let process: Process
@@ -544,9 +554,10 @@ final class TestServer: Sendable {
 
     func url(_ path: String) -> String { "\(scheme)://127.0.0.1:\(port)\(path)" }
 
-    func stats(using transport: CurlTransport) async throws -> ServerStats {
+    func stats(using transport: CurlTransport) async throws -> CurlTestServerStats {
         let response = try await transport.send(ClientRequest(url: url("/stats")))
-        return try JSONDecoder().decode(ServerStats.self, from: Data(try await response.body.collect(upTo: 4096)))
+        return try JSONDecoder().decode(
+            CurlTestServerStats.self, from: Data(try await response.body.collect(upTo: 4096)))
     }
 
     func stop() {
@@ -555,34 +566,36 @@ final class TestServer: Sendable {
         process.waitUntilExit()
     }
 
-    static func start(tls: TestCertificateAuthority?) async throws -> TestServer {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-curl-\(UUID().uuidString)")
+    static func start(tls: CurlTestCertificateAuthority?) async throws -> CurlTestServer {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sluice-curl-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let script = directory.appendingPathComponent("server.py")
-        try testServerScript.write(to: script, atomically: true, encoding: .utf8)
+        try curlTestServerScript.write(to: script, atomically: true, encoding: .utf8)
         let portFile = directory.appendingPathComponent("port").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, portFile] + (tls.map { [$0.serverCertificatePath, $0.serverKeyPath] } ?? [])
+        process.arguments =
+            ["python3", script.path, portFile] + (tls.map { [$0.serverCertificatePath, $0.serverKeyPath] } ?? [])
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text) {
-                return TestServer(port: port, scheme: tls == nil ? "http" : "https", process: process)
+                return CurlTestServer(port: port, scheme: tls == nil ? "http" : "https", process: process)
             }
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        throw TestSetupError("the python3 test server did not start")
+        throw CurlTestSetupError("the python3 test server did not start")
     }
 }
 
 /// nginx on 127.0.0.1 with TLS and HTTP/2, answering `/connection` with its connection number and
 /// protocol. Only where nginx is installed.
-final class NginxServer: Sendable {
+final class CurlTestNginx: Sendable {
     static let executable: String? = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
@@ -604,11 +617,13 @@ final class NginxServer: Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    static func start(authority: TestCertificateAuthority) async throws -> NginxServer {
-        guard let executable else { throw TestSetupError("nginx is not installed") }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-nginx-\(UUID().uuidString)").path
+    static func start(authority: CurlTestCertificateAuthority) async throws -> CurlTestNginx {
+        guard let executable else { throw CurlTestSetupError("nginx is not installed") }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sluice-nginx-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let port = try unusedPort()
+        let port = try curlUnusedPort()
         let configuration = """
             worker_processes 1;
             daemon off;
@@ -638,7 +653,7 @@ final class NginxServer: Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let server = NginxServer(port: port, process: process, directory: directory)
+        let server = CurlTestNginx(port: port, process: process, directory: directory)
         var probe = CurlTransport.Configuration()
         probe.tls.certificateVerification = .none
         let ready = try await CurlTransport.withTransport(configuration: probe) { transport in
@@ -654,28 +669,28 @@ final class NginxServer: Sendable {
         }
         guard ready else {
             server.stop()
-            throw TestSetupError("nginx did not start")
+            throw CurlTestSetupError("nginx did not start")
         }
         return server
     }
 }
 
-struct TestSetupError: Error, CustomStringConvertible {
+struct CurlTestSetupError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
 
-func withServer(
-    tls: TestCertificateAuthority? = nil,
-    _ body: (TestServer) async throws -> Void
+func withCurlTestServer(
+    tls: CurlTestCertificateAuthority? = nil,
+    _ body: (CurlTestServer) async throws -> Void
 ) async throws {
-    let server = try await TestServer.start(tls: tls)
+    let server = try await CurlTestServer.start(tls: tls)
     defer { server.stop() }
     try await body(server)
 }
 
 /// Polls a condition every 10 ms until it holds; fails the test after the timeout.
-func waitUntil(
+func curlWaitUntil(
     timeout: Duration = .seconds(5),
     sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
@@ -689,9 +704,9 @@ func waitUntil(
 }
 
 /// A port nothing listens on: bound, then closed.
-func unusedPort() throws -> Int {
+func curlUnusedPort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestSetupError("socket failed") }
+    guard fd >= 0 else { throw CurlTestSetupError("socket failed") }
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
@@ -700,18 +715,18 @@ func unusedPort() throws -> Int {
     let bound = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    guard bound == 0 else { throw TestSetupError("bind failed") }
+    guard bound == 0 else { throw CurlTestSetupError("bind failed") }
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let named = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
     }
-    guard named == 0 else { throw TestSetupError("getsockname failed") }
+    guard named == 0 else { throw CurlTestSetupError("getsockname failed") }
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// A CA and a server certificate for 127.0.0.1 and localhost, made with the openssl command in a
 /// temporary directory.
-struct TestCertificateAuthority: Sendable {
+struct CurlTestCertificateAuthority: Sendable {
     let directory: String
     var caPath: String { directory + "/ca.pem" }
     var serverCertificatePath: String { directory + "/server.pem" }
@@ -722,18 +737,21 @@ struct TestCertificateAuthority: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
             .write(toFile: directory + "/server.ext", atomically: true, encoding: .utf8)
-        try Self.openssl([
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Sluice Test CA",
-        ], in: directory)
-        try Self.openssl([
-            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1",
-        ], in: directory)
-        try Self.openssl([
-            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "2", "-extfile", "server.ext",
-        ], in: directory)
+        try Self.openssl(
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Sluice Test CA",
+            ], in: directory)
+        try Self.openssl(
+            [
+                "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1",
+            ], in: directory)
+        try Self.openssl(
+            [
+                "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "server.pem", "-days", "2", "-extfile", "server.ext",
+            ], in: directory)
     }
 
     func remove() {
@@ -750,175 +768,175 @@ struct TestCertificateAuthority: Sendable {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw TestSetupError("openssl \(arguments.first ?? "") failed with status \(process.terminationStatus)")
+            throw CurlTestSetupError("openssl \(arguments.first ?? "") failed with status \(process.terminationStatus)")
         }
     }
 }
 
 /// The server: a thread per connection, HTTP/1.1 keep-alive, routes chosen by path. It writes its
 /// port to the file named by its first argument; with a certificate and key it speaks TLS.
-let testServerScript = #"""
-import json, os, select, signal, socket, ssl, sys, threading, time
-from urllib.parse import urlsplit, parse_qs
+let curlTestServerScript = #"""
+    import json, os, select, signal, socket, ssl, sys, threading, time
+    from urllib.parse import urlsplit, parse_qs
 
-signal.pthread_sigmask(signal.SIG_SETMASK, [])
-signal.signal(signal.SIGTERM, signal.SIG_DFL)
-parent = os.getppid()
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = os.getppid()
 
-def watchdog():
-    # Never outlive the test process, nor run longer than five minutes.
-    deadline = time.time() + 300
-    while os.getppid() == parent and time.time() < deadline:
-        time.sleep(0.5)
-    os._exit(0)
+    def watchdog():
+        # Never outlive the test process, nor run longer than five minutes.
+        deadline = time.time() + 300
+        while os.getppid() == parent and time.time() < deadline:
+            time.sleep(0.5)
+        os._exit(0)
 
-threading.Thread(target=watchdog, daemon=True).start()
-port_file = sys.argv[1]
-cert = sys.argv[2] if len(sys.argv) > 3 else None
-key = sys.argv[3] if len(sys.argv) > 3 else None
-stats = {"connections": 0, "requests": 0, "disconnects": 0, "bytes_sent": 0}
-lock = threading.Lock()
+    threading.Thread(target=watchdog, daemon=True).start()
+    port_file = sys.argv[1]
+    cert = sys.argv[2] if len(sys.argv) > 3 else None
+    key = sys.argv[3] if len(sys.argv) > 3 else None
+    stats = {"connections": 0, "requests": 0, "disconnects": 0, "bytes_sent": 0}
+    lock = threading.Lock()
 
-def bump(name, by=1):
-    with lock:
-        stats[name] += by
+    def bump(name, by=1):
+        with lock:
+            stats[name] += by
 
-def read_request(conn, buf):
-    while b"\r\n\r\n" not in buf:
-        data = conn.recv(65536)
-        if not data:
-            return None, b""
-        buf += data
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    method, target, _ = lines[0].decode("latin-1").split(" ", 2)
-    headers = []
-    for line in lines[1:]:
-        name, _, value = line.decode("latin-1").partition(":")
-        headers.append([name.strip().lower(), value.strip()])
-    length = int(dict(headers).get("content-length", "0"))
-    while len(rest) < length:
-        data = conn.recv(65536)
-        if not data:
-            return None, b""
-        rest += data
-    return (method, target, headers, rest[:length]), rest[length:]
+    def read_request(conn, buf):
+        while b"\r\n\r\n" not in buf:
+            data = conn.recv(65536)
+            if not data:
+                return None, b""
+            buf += data
+        head, _, rest = buf.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        method, target, _ = lines[0].decode("latin-1").split(" ", 2)
+        headers = []
+        for line in lines[1:]:
+            name, _, value = line.decode("latin-1").partition(":")
+            headers.append([name.strip().lower(), value.strip()])
+        length = int(dict(headers).get("content-length", "0"))
+        while len(rest) < length:
+            data = conn.recv(65536)
+            if not data:
+                return None, b""
+            rest += data
+        return (method, target, headers, rest[:length]), rest[length:]
 
-def peer_closed(conn, seconds):
-    end = time.time() + seconds
-    while time.time() < end:
-        ready, _, _ = select.select([conn], [], [], 0.02)
-        if ready:
-            try:
-                if not conn.recv(65536):
+    def peer_closed(conn, seconds):
+        end = time.time() + seconds
+        while time.time() < end:
+            ready, _, _ = select.select([conn], [], [], 0.02)
+            if ready:
+                try:
+                    if not conn.recv(65536):
+                        return True
+                except (OSError, ssl.SSLError):
                     return True
-            except (OSError, ssl.SSLError):
-                return True
-    return False
+        return False
 
-def respond(conn, status, body, headers=()):
-    head = "HTTP/1.1 %d X\r\nContent-Length: %d\r\n" % (status, len(body))
-    for name, value in headers:
-        head += "%s: %s\r\n" % (name, value)
-    conn.sendall(head.encode() + b"\r\n" + body)
+    def respond(conn, status, body, headers=()):
+        head = "HTTP/1.1 %d X\r\nContent-Length: %d\r\n" % (status, len(body))
+        for name, value in headers:
+            head += "%s: %s\r\n" % (name, value)
+        conn.sendall(head.encode() + b"\r\n" + body)
 
-def pattern(n):
-    return bytes((i * 7 + 3) % 251 for i in range(n))
+    def pattern(n):
+        return bytes((i * 7 + 3) % 251 for i in range(n))
 
-def handle(conn):
-    bump("connections")
-    buf = b""
-    try:
-        if cert:
-            conn = ctx.wrap_socket(conn, server_side=True)
-        while True:
-            request, buf = read_request(conn, buf)
-            if request is None:
-                return
-            bump("requests")
-            method, target, headers, body = request
-            parts = urlsplit(target)
-            query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-            route = parts.path
-            if route == "/ok":
-                respond(conn, 200, b"hello", [("Content-Type", "text/plain"), ("X-Multi", "a"), ("X-Multi", "b")])
-            elif route == "/echo":
-                info = {"method": method, "target": target, "headers": headers, "body": body.decode("latin-1")}
-                respond(conn, 200, json.dumps(info).encode(), [("Content-Type", "application/json")])
-            elif route == "/stats":
-                with lock:
-                    data = json.dumps(stats).encode()
-                respond(conn, 200, data)
-            elif route == "/status":
-                respond(conn, int(query.get("code", "200")), b"")
-            elif route == "/garbage":
-                conn.sendall(b"this is not HTTP at all\r\n\r\nreally not\r\n")
-                return
-            elif route == "/close-mid-head":
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Ty")
-                return
-            elif route == "/close-mid-body":
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 100)
-                time.sleep(0.05)
-                return
-            elif route == "/continue":
-                conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n")
-                respond(conn, 201, b"final", [("X-Final", "yes")])
-            elif route == "/bytes":
-                n = int(query.get("n", "0"))
-                data = pattern(n)
-                if query.get("chunked"):
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-                    for i in range(0, n, 16384):
-                        piece = data[i:i + 16384]
-                        conn.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
-                        bump("bytes_sent", len(piece))
-                    conn.sendall(b"0\r\n\r\n")
-                else:
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % n)
-                    for i in range(0, n, 16384):
-                        conn.sendall(data[i:i + 16384])
-                        bump("bytes_sent", len(data[i:i + 16384]))
-            elif route == "/stream":
-                count = int(query.get("n", "3"))
-                delay = int(query.get("delay", "50")) / 1000.0
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
-                for i in range(count):
-                    time.sleep(delay)
-                    piece = b"data: %d\n\n" % i
-                    conn.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
-                conn.sendall(b"0\r\n\r\n")
-            elif route == "/stall-head":
-                if peer_closed(conn, 30):
-                    bump("disconnects")
-                return
-            elif route == "/stall-body":
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"y" * 10)
-                if peer_closed(conn, 30):
-                    bump("disconnects")
-                return
-            else:
-                respond(conn, 404, b"no such route")
-    except (OSError, ssl.SSLError, ValueError):
-        pass
-    finally:
+    def handle(conn):
+        bump("connections")
+        buf = b""
         try:
-            conn.close()
-        except OSError:
+            if cert:
+                conn = ctx.wrap_socket(conn, server_side=True)
+            while True:
+                request, buf = read_request(conn, buf)
+                if request is None:
+                    return
+                bump("requests")
+                method, target, headers, body = request
+                parts = urlsplit(target)
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                route = parts.path
+                if route == "/ok":
+                    respond(conn, 200, b"hello", [("Content-Type", "text/plain"), ("X-Multi", "a"), ("X-Multi", "b")])
+                elif route == "/echo":
+                    info = {"method": method, "target": target, "headers": headers, "body": body.decode("latin-1")}
+                    respond(conn, 200, json.dumps(info).encode(), [("Content-Type", "application/json")])
+                elif route == "/stats":
+                    with lock:
+                        data = json.dumps(stats).encode()
+                    respond(conn, 200, data)
+                elif route == "/status":
+                    respond(conn, int(query.get("code", "200")), b"")
+                elif route == "/garbage":
+                    conn.sendall(b"this is not HTTP at all\r\n\r\nreally not\r\n")
+                    return
+                elif route == "/close-mid-head":
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Ty")
+                    return
+                elif route == "/close-mid-body":
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 100)
+                    time.sleep(0.05)
+                    return
+                elif route == "/continue":
+                    conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n")
+                    respond(conn, 201, b"final", [("X-Final", "yes")])
+                elif route == "/bytes":
+                    n = int(query.get("n", "0"))
+                    data = pattern(n)
+                    if query.get("chunked"):
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                        for i in range(0, n, 16384):
+                            piece = data[i:i + 16384]
+                            conn.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                            bump("bytes_sent", len(piece))
+                        conn.sendall(b"0\r\n\r\n")
+                    else:
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % n)
+                        for i in range(0, n, 16384):
+                            conn.sendall(data[i:i + 16384])
+                            bump("bytes_sent", len(data[i:i + 16384]))
+                elif route == "/stream":
+                    count = int(query.get("n", "3"))
+                    delay = int(query.get("delay", "50")) / 1000.0
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    for i in range(count):
+                        time.sleep(delay)
+                        piece = b"data: %d\n\n" % i
+                        conn.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                    conn.sendall(b"0\r\n\r\n")
+                elif route == "/stall-head":
+                    if peer_closed(conn, 30):
+                        bump("disconnects")
+                    return
+                elif route == "/stall-body":
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"y" * 10)
+                    if peer_closed(conn, 30):
+                        bump("disconnects")
+                    return
+                else:
+                    respond(conn, 404, b"no such route")
+        except (OSError, ssl.SSLError, ValueError):
             pass
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
 
-if cert:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("127.0.0.1", 0))
-listener.listen(1024)
-with open(port_file + ".tmp", "w") as f:
-    f.write(str(listener.getsockname()[1]))
-os.rename(port_file + ".tmp", port_file)
-while True:
-    conn, _ = listener.accept()
-    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    threading.Thread(target=handle, args=(conn,), daemon=True).start()
-"""#
+    if cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1024)
+    with open(port_file + ".tmp", "w") as f:
+        f.write(str(listener.getsockname()[1]))
+    os.rename(port_file + ".tmp", port_file)
+    while True:
+        conn, _ = listener.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        threading.Thread(target=handle, args=(conn,), daemon=True).start()
+    """#

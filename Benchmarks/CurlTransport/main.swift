@@ -10,7 +10,8 @@ import Sluice
 import Synchronization
 
 let arguments = CommandLine.arguments
-guard arguments.count >= 4, let total = Int(arguments[2]), let concurrency = Int(arguments[3]), total > 0, concurrency > 0
+guard arguments.count >= 4, let total = Int(arguments[2]), let concurrency = Int(arguments[3]), total > 0,
+    concurrency > 0
 else {
     print("usage: curltransport-load URL REQUESTS CONCURRENCY [http1|http2|h2c]")
     exit(2)
@@ -59,4 +60,6 @@ let elapsed = clock.now - start
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 await transport.shutdown()
 let rate = Int(Double(total) / seconds)
-print("\(total) requests, concurrency \(concurrency), \(failures.load(ordering: .relaxed)) failed, \(String(format: "%.2f", seconds)) s, \(rate) requests/s")
+print(
+    "\(total) requests, concurrency \(concurrency), \(failures.load(ordering: .relaxed)) failed, \(String(format: "%.2f", seconds)) s, \(rate) requests/s"
+)

@@ -5,11 +5,14 @@ import Testing
 
 @Suite("CurlTransport configuration to libcurl options")
 struct CurlOptionPlanTests {
-    private func value(_ option: CURLoption, in configuration: CurlTransport.Configuration) -> CurlOptionSetting.Value? {
+    private func value(_ option: CURLoption, in configuration: CurlTransport.Configuration) -> CurlOptionSetting.Value?
+    {
         CurlOptionPlan.easySettings(for: configuration).last { $0.option == option.rawValue }?.value
     }
 
-    private func multiValue(_ option: CURLMoption, in configuration: CurlTransport.Configuration) -> CurlOptionSetting.Value? {
+    private func multiValue(_ option: CURLMoption, in configuration: CurlTransport.Configuration) -> CurlOptionSetting
+        .Value?
+    {
         CurlOptionPlan.multiSettings(for: configuration).last { $0.option == option.rawValue }?.value
     }
 
@@ -54,7 +57,8 @@ struct CurlOptionPlanTests {
 
     @Test("trust roots and a client certificate become file options; the key password is never printed")
     func tlsFiles() {
-        let client = CurlTransport.Configuration.ClientCertificate(certificatePath: "/c.pem", keyPath: "/k.pem", keyPassword: "hunter2")
+        let client = CurlTransport.Configuration.ClientCertificate(
+            certificatePath: "/c.pem", keyPath: "/k.pem", keyPassword: "hunter2")
         let configuration = CurlTransport.Configuration(
             tls: .init(caBundlePath: "/ca.pem", caDirectoryPath: "/certs", clientCertificate: client)
         )

@@ -5,7 +5,9 @@ import Testing
 
 @Suite("CurlTransport request validation")
 struct CurlRequestValidationTests {
-    @Test("http and https URLs with a host are accepted", arguments: ["http://127.0.0.1:8080/v1/chat?x=1", "https://api.example.com", "HTTPS://[::1]:443/p"])
+    @Test(
+        "http and https URLs with a host are accepted",
+        arguments: ["http://127.0.0.1:8080/v1/chat?x=1", "https://api.example.com", "HTTPS://[::1]:443/p"])
     func acceptsURLs(url: String) throws {
         let handle = try CurlTransfer.parseURL(url)
         curl_url_cleanup(handle)
@@ -13,7 +15,10 @@ struct CurlRequestValidationTests {
 
     @Test(
         "malformed, relative and non-HTTP URLs are rejected as invalidURL without repeating the URL",
-        arguments: ["", "not a url", "ftp://host/f", "file:///etc/passwd", "http://", "//host/p", "http://ho st/", "https://h/\u{0}?key=SECRET"]
+        arguments: [
+            "", "not a url", "ftp://host/f", "file:///etc/passwd", "http://", "//host/p", "http://ho st/",
+            "https://h/\u{0}?key=SECRET",
+        ]
     )
     func rejectsURLs(url: String) {
         let error = #expect(throws: SluiceError.self) { _ = try CurlTransfer.parseURL(url) }
@@ -33,7 +38,8 @@ struct CurlRequestValidationTests {
         headers.add(name: "x-twice", value: "1")
         headers.add(name: "x-twice", value: "2")
         let lines = try Self.lines(CurlTransfer.makeHeaderList(headers, hasBody: true))
-        #expect(lines == ["authorization: Bearer k", "x-empty;", "x-twice: 1", "x-twice: 2", "Expect:", "Content-Type:"])
+        #expect(
+            lines == ["authorization: Bearer k", "x-empty;", "x-twice: 1", "x-twice: 2", "Expect:", "Content-Type:"])
         let withOwn = try Self.lines(
             CurlTransfer.makeHeaderList(["Expect": "100-continue", "content-type": "application/json"], hasBody: true)
         )

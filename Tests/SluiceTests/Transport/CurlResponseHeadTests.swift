@@ -16,7 +16,9 @@ struct CurlResponseHeadTests {
         #expect(bytes.withUnsafeBytes { CurlResponseHead.status(ofStatusLine: $0) } == status)
     }
 
-    @Test("header lines and blank lines are not status lines", arguments: ["content-type: x\r\n", "\r\n", "HTTP/1.1 2\r\n", "HTTP"])
+    @Test(
+        "header lines and blank lines are not status lines",
+        arguments: ["content-type: x\r\n", "\r\n", "HTTP/1.1 2\r\n", "HTTP"])
     func notStatusLine(line: String) {
         let bytes = Array(line.utf8)
         #expect(bytes.withUnsafeBytes { CurlResponseHead.status(ofStatusLine: $0) } == nil)
@@ -37,7 +39,11 @@ struct CurlResponseHeadTests {
                 + "no colon here\r\n" + ": no name\r\n" + "Bare-LF: yes\n").utf8
         )
         let headers = CurlResponseHead.parseHeaders(block)
-        #expect(headers.fields.map(\.name) == ["Content-Type", "x-ratelimit-remaining-requests", "Set-Cookie", "Set-Cookie", "X-Folded", "X-Empty", "Bare-LF"])
+        #expect(
+            headers.fields.map(\.name) == [
+                "Content-Type", "x-ratelimit-remaining-requests", "Set-Cookie", "Set-Cookie", "X-Folded", "X-Empty",
+                "Bare-LF",
+            ])
         #expect(headers["content-type"] == "application/json")
         #expect(headers["X-RateLimit-Remaining-Requests"] == "9")
         #expect(headers.values(for: "set-cookie") == ["a=1", "b=2"])
@@ -48,17 +54,28 @@ struct CurlResponseHeadTests {
 
     @Test("the expected content length comes from one valid Content-Length, or is 0 when there can be no body")
     func expectedLength() {
-        #expect(CurlResponseHead.expectedContentLength(status: 200, isHeadRequest: false, headers: ["content-length": "42"]) == 42)
+        #expect(
+            CurlResponseHead.expectedContentLength(status: 200, isHeadRequest: false, headers: ["content-length": "42"])
+                == 42)
         #expect(CurlResponseHead.expectedContentLength(status: 200, isHeadRequest: false, headers: [:]) == nil)
-        #expect(CurlResponseHead.expectedContentLength(status: 200, isHeadRequest: false, headers: ["content-length": "4x"]) == nil)
-        #expect(CurlResponseHead.expectedContentLength(status: 200, isHeadRequest: false, headers: ["content-length": "-1"]) == nil)
+        #expect(
+            CurlResponseHead.expectedContentLength(status: 200, isHeadRequest: false, headers: ["content-length": "4x"])
+                == nil)
+        #expect(
+            CurlResponseHead.expectedContentLength(status: 200, isHeadRequest: false, headers: ["content-length": "-1"])
+                == nil)
         #expect(
             CurlResponseHead.expectedContentLength(
-                status: 200, isHeadRequest: false, headers: HTTPHeaders([("content-length", "1"), ("content-length", "2")])
+                status: 200, isHeadRequest: false,
+                headers: HTTPHeaders([("content-length", "1"), ("content-length", "2")])
             ) == nil
         )
-        #expect(CurlResponseHead.expectedContentLength(status: 200, isHeadRequest: true, headers: ["content-length": "42"]) == 0)
+        #expect(
+            CurlResponseHead.expectedContentLength(status: 200, isHeadRequest: true, headers: ["content-length": "42"])
+                == 0)
         #expect(CurlResponseHead.expectedContentLength(status: 204, isHeadRequest: false, headers: [:]) == 0)
-        #expect(CurlResponseHead.expectedContentLength(status: 304, isHeadRequest: false, headers: ["content-length": "9"]) == 0)
+        #expect(
+            CurlResponseHead.expectedContentLength(status: 304, isHeadRequest: false, headers: ["content-length": "9"])
+                == 0)
     }
 }

@@ -115,7 +115,8 @@ public struct CurlError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// Wraps this error in the ``SluiceError`` the transport throws.
     func sluiceError(viaExplicitProxy: Bool = false, status: Int? = nil) -> SluiceError {
-        let code = Self.sluiceCode(for: CURLcode(UInt32(truncatingIfNeeded: self.code)), viaExplicitProxy: viaExplicitProxy)
+        let code = Self.sluiceCode(
+            for: CURLcode(UInt32(truncatingIfNeeded: self.code)), viaExplicitProxy: viaExplicitProxy)
         return SluiceError(code, "\(Self.message(for: code)) (\(self))", status: status, cause: self)
     }
 }

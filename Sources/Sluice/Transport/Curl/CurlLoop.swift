@@ -81,7 +81,8 @@ final class CurlLoop: @unchecked Sendable {
         let result = plan.apply(toMulti: multi)
         guard result == CURLM_OK else {
             curl_multi_cleanup(multi)
-            throw SluiceError(.transportFailure, "libcurl refused a connection setting", cause: CurlError(multi: result))
+            throw SluiceError(
+                .transportFailure, "libcurl refused a connection setting", cause: CurlError(multi: result))
         }
         self.multi = multi
     }
@@ -216,7 +217,8 @@ final class CurlLoop: @unchecked Sendable {
             recycle(easy)
             complete(
                 transfer,
-                error: SluiceError(.transportFailure, "libcurl refused a transfer setting", cause: CurlError(configured))
+                error: SluiceError(
+                    .transportFailure, "libcurl refused a transfer setting", cause: CurlError(configured))
             )
             return
         }
@@ -225,7 +227,8 @@ final class CurlLoop: @unchecked Sendable {
             recycle(easy)
             complete(
                 transfer,
-                error: SluiceError(.transportFailure, "libcurl could not start the transfer", cause: CurlError(multi: added))
+                error: SluiceError(
+                    .transportFailure, "libcurl could not start the transfer", cause: CurlError(multi: added))
             )
             return
         }
@@ -276,7 +279,9 @@ final class CurlLoop: @unchecked Sendable {
         while sluice_multi_next_done(multi, &easy, &result) == 1 {
             guard let easy else { continue }
             var context: UnsafeMutableRawPointer?
-            guard sluice_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &context) == CURLE_OK, let context else { continue }
+            guard sluice_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &context) == CURLE_OK, let context else {
+                continue
+            }
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
             let error: SluiceError?
             if result != CURLE_OK {

@@ -147,7 +147,8 @@ final class CurlOptionPlan: @unchecked Sendable {
         return [
             CurlOptionSetting(option: CURLMOPT_PIPELINING.rawValue, value: .long(Int(CURLPIPE_MULTIPLEX))),
             CurlOptionSetting(option: CURLMOPT_MAX_TOTAL_CONNECTIONS.rawValue, value: .long(total)),
-            CurlOptionSetting(option: CURLMOPT_MAX_HOST_CONNECTIONS.rawValue, value: .long(max(0, connections.maxPerHost ?? 0))),
+            CurlOptionSetting(
+                option: CURLMOPT_MAX_HOST_CONNECTIONS.rawValue, value: .long(max(0, connections.maxPerHost ?? 0))),
             CurlOptionSetting(option: CURLMOPT_MAXCONNECTS.rawValue, value: .long(total)),
             CurlOptionSetting(
                 option: CURLMOPT_MAX_CONCURRENT_STREAMS.rawValue,

@@ -167,7 +167,9 @@ final class CurlTransfer: @unchecked Sendable {
     /// hold a credential.
     static func parseURL(_ text: String) throws(SluiceError) -> OpaquePointer {
         guard !text.utf8.contains(0) else { throw SluiceError(.invalidURL, "the URL contains a NUL byte") }
-        guard let handle = curl_url() else { throw SluiceError(.transportFailure, "libcurl could not allocate a URL handle") }
+        guard let handle = curl_url() else {
+            throw SluiceError(.transportFailure, "libcurl could not allocate a URL handle")
+        }
         let result = curl_url_set(handle, CURLUPART_URL, text, 0)
         guard result == CURLUE_OK else {
             curl_url_cleanup(handle)
@@ -202,7 +204,9 @@ final class CurlTransfer: @unchecked Sendable {
     /// send an empty header; `Name:` would remove it). `Expect:` is suppressed unless given (no
     /// 100-continue round trip for large bodies), and so is libcurl's form `Content-Type` for a body
     /// sent without one.
-    static func makeHeaderList(_ headers: HTTPHeaders, hasBody: Bool) throws(SluiceError) -> UnsafeMutablePointer<curl_slist>? {
+    static func makeHeaderList(_ headers: HTTPHeaders, hasBody: Bool) throws(SluiceError) -> UnsafeMutablePointer<
+        curl_slist
+    >? {
         var list: UnsafeMutablePointer<curl_slist>?
         var hasExpect = false
         var hasContentType = false
@@ -379,7 +383,8 @@ final class CurlTransfer: @unchecked Sendable {
                 } else if case .failed(let error)? = shared.end {
                     headResult = .failure(error)
                 } else if case .finished? = shared.end {
-                    headResult = .failure(SluiceError(.connectionClosed, "the connection closed before the response head was complete"))
+                    headResult = .failure(
+                        SluiceError(.connectionClosed, "the connection closed before the response head was complete"))
                 }
                 if headResult != nil {
                     shared.headWaiter = nil
@@ -444,7 +449,8 @@ final class CurlTransfer: @unchecked Sendable {
     /// - Important: Cancelling the calling task abandons the transfer and throws `CancellationError`.
     func awaitHead() async throws -> CurlResponseHead {
         try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<CurlResponseHead, any Error>) in
+            try await withUnsafeThrowingContinuation {
+                (continuation: UnsafeContinuation<CurlResponseHead, any Error>) in
                 let accepted = shared.withLock { shared -> Bool in
                     if shared.consumerGone { return false }
                     shared.headWaiter = continuation
@@ -511,7 +517,8 @@ final class CurlTransfer: @unchecked Sendable {
     /// with `CancellationError`, drops the buffer and asks the loop to abort the transfer. Idempotent.
     func abandon() {
         let (headWaiter, bodyWaiter, running) = shared.withLock {
-            shared -> (UnsafeContinuation<CurlResponseHead, any Error>?, UnsafeContinuation<[UInt8]?, any Error>?, Bool) in
+            shared -> (UnsafeContinuation<CurlResponseHead, any Error>?, UnsafeContinuation<[UInt8]?, any Error>?, Bool)
+            in
             guard !shared.consumerGone else { return (nil, nil, false) }
             shared.consumerGone = true
             let headWaiter = shared.headWaiter

@@ -233,7 +233,9 @@ extension CurlTransport.Configuration {
         /// How many idle transfer handles the transport keeps for reuse. Default: 64.
         public var handleCacheSize: Int
 
-        public init(maxTotal: Int = 256, maxPerHost: Int? = nil, maxConcurrentStreams: Int = 100, handleCacheSize: Int = 64) {
+        public init(
+            maxTotal: Int = 256, maxPerHost: Int? = nil, maxConcurrentStreams: Int = 100, handleCacheSize: Int = 64
+        ) {
             self.maxTotal = maxTotal
             self.maxPerHost = maxPerHost
             self.maxConcurrentStreams = maxConcurrentStreams

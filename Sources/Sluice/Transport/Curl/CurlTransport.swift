@@ -74,7 +74,8 @@ public final class CurlTransport: ClientTransport {
             isHeadRequest: transfer.isHeadRequest,
             headers: headers
         )
-        let body = ResponseBody(source: CurlBodySource(transfer: transfer, transport: self), expectedContentLength: expectedLength)
+        let body = ResponseBody(
+            source: CurlBodySource(transfer: transfer, transport: self), expectedContentLength: expectedLength)
         return ClientResponse(status: head.status, headers: headers, body: body)
     }
 
