@@ -162,9 +162,9 @@ struct MockServerExchangeTests {
     @Test("a server that stalls mid-stream is cut by the idle timeout with a typed timeout error")
     func stallMidStream() async throws {
         try await MockLLMServer.withRunning(MockServerConfiguration()) { server in
-            server.enqueue([.fault(.stall(afterTokens: 2, duration: .seconds(20)))])
+            server.enqueue([.fault(.stall(afterTokens: 2, duration: .seconds(30)))])
             var transportConfiguration = CurlTransport.Configuration()
-            transportConfiguration.timeouts.idle = .milliseconds(300)
+            transportConfiguration.timeouts.idle = .seconds(2)
             try await CurlTransport.withTransport(configuration: transportConfiguration) { transport in
                 let clock = ContinuousClock()
                 let start = clock.now
@@ -186,9 +186,9 @@ struct MockServerExchangeTests {
     @Test("a server that stalls before the head is cut by the idle timeout before send returns")
     func stallBeforeHead() async throws {
         try await MockLLMServer.withRunning(MockServerConfiguration()) { server in
-            server.enqueue([.fault(.headDelay(.seconds(20)))])
+            server.enqueue([.fault(.headDelay(.seconds(30)))])
             var transportConfiguration = CurlTransport.Configuration()
-            transportConfiguration.timeouts.idle = .milliseconds(300)
+            transportConfiguration.timeouts.idle = .seconds(2)
             try await CurlTransport.withTransport(configuration: transportConfiguration) { transport in
                 let error = await #expect(throws: SluiceError.self) {
                     _ = try await transport.send(Self.chatRequest(server))
