@@ -70,17 +70,38 @@ public struct SluiceError: Error, CustomStringConvertible, CustomDebugStringConv
     public var status: Int?
     /// The lower-level error this one wraps, if any (for example a ``CurlError``).
     public var cause: (any Error)?
+    /// What the provider's error body said, when there was one: its error type
+    /// (`rate_limit_error`, `invalid_request_error`, `overloaded_error`, …) and code
+    /// (`insufficient_quota`, `rate_limit_exceeded`, …).
+    public var providerError: ProviderErrorDetails?
+    /// The provider's request id (`x-request-id` or `request-id`), for support tickets.
+    public var requestID: String?
+    /// For a stream that failed after data arrived: the reply so far, with the usage reported so far.
+    public var partialResponse: ChatResponse?
 
-    public init(_ code: Code, _ message: String, status: Int? = nil, cause: (any Error)? = nil) {
+    public init(
+        _ code: Code,
+        _ message: String,
+        status: Int? = nil,
+        cause: (any Error)? = nil,
+        providerError: ProviderErrorDetails? = nil,
+        requestID: String? = nil,
+        partialResponse: ChatResponse? = nil
+    ) {
         self.code = code
         self.message = message
         self.status = status
         self.cause = cause
+        self.providerError = providerError
+        self.requestID = requestID
+        self.partialResponse = partialResponse
     }
 
     public var description: String {
         var text = "\(code): \(message)"
         if let status { text += " (HTTP \(status))" }
+        if let type = providerError?.type { text += " [\(type)" + (providerError?.code.map { "/\($0)" } ?? "") + "]" }
+        if let requestID { text += " request id \(requestID)" }
         return text
     }
 

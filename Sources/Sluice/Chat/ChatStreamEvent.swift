@@ -1,0 +1,21 @@
+/// One typed event of a streamed chat reply, in the order the provider sent it.
+///
+/// Text arrives as ``textDelta(_:)``; a tool call as ``toolCallStarted(index:id:name:)`` then
+/// ``toolCallArgumentsDelta(index:fragment:)`` fragments to concatenate; ``usage(_:)`` when the
+/// provider reports it (OpenAI's last chunk, Anthropic's `message_start` and `message_delta`);
+/// ``finished(_:)`` with the stop reason. ``providerEvent(name:data:)`` passes on anything else the
+/// provider sent (Anthropic's `ping`, unknown event types) so nothing is lost.
+public enum ChatStreamEvent: Sendable, Hashable {
+    /// The reply began: the provider's id and model.
+    case started(id: String, model: String)
+    case textDelta(String)
+    /// A tool call began at this index within the reply.
+    case toolCallStarted(index: Int, id: String, name: String)
+    /// A fragment of the JSON arguments of the tool call at this index.
+    case toolCallArgumentsDelta(index: Int, fragment: String)
+    /// Usage so far (cumulative, not a delta).
+    case usage(Usage)
+    case finished(FinishReason)
+    /// Any other event, by name, with its JSON payload.
+    case providerEvent(name: String, data: JSONValue)
+}

@@ -1,0 +1,69 @@
+/// Translates provider-neutral requests into one provider's wire format and its answers back.
+///
+/// Sluice ships ``OpenAIAdapter`` (chat completions and embeddings, for any compatible server) and
+/// ``AnthropicAdapter`` (messages). An adapter is pure: it builds ``ClientRequest``s and decodes bytes,
+/// it never sends anything, so it is unit-tested without a server.
+public protocol ProviderAdapter: Sendable {
+    var provider: Provider { get }
+
+    /// The HTTP request for a chat call, with auth and provider headers from `endpoint`.
+    func chatRequest(_ request: ChatRequest, stream: Bool, endpoint: ProviderEndpoint) throws -> ClientRequest
+
+    /// Decodes a successful (2xx) non-streaming chat reply.
+    func decodeChatResponse(_ body: [UInt8], headers: HTTPHeaders) throws -> ChatResponse
+
+    /// A fresh decoder for one streamed reply.
+    func makeStreamDecoder() -> any ChatStreamDecoder
+
+    /// The HTTP request for an embeddings call; throws ``SluiceError/Code/unsupported`` where the
+    /// provider has none.
+    func embeddingsRequest(_ request: EmbeddingsRequest, endpoint: ProviderEndpoint) throws -> ClientRequest
+
+    /// Decodes a successful embeddings reply.
+    func decodeEmbeddingsResponse(_ body: [UInt8], headers: HTTPHeaders) throws -> EmbeddingsResponse
+
+    /// The typed error for a non-success status: code from the status and the error body's type and
+    /// code, the provider's message, the request id from the headers. Never throws: a body that is not
+    /// the provider's error shape still gives an error (with a short excerpt as its message).
+    func decodeError(status: Int, headers: HTTPHeaders, body: [UInt8]) -> SluiceError
+}
+
+/// Decodes one streamed reply's server-sent events into typed events.
+public protocol ChatStreamDecoder {
+    /// Decodes one event, calling `emit` for each typed event it holds (zero or more).
+    ///
+    /// Throws ``SluiceError/Code/streamError`` for an error event the provider sent mid-stream (with
+    /// ``SluiceError/providerError`` filled in) and ``SluiceError/Code/decodingFailed`` for a payload
+    /// that is not what the provider documents.
+    mutating func decode(_ event: ServerSentEvent, emit: (ChatStreamEvent) throws -> Void) throws
+
+    /// Whether the provider has said the reply is complete (`[DONE]`, `message_stop`).
+    var isComplete: Bool { get }
+}
+
+/// Where and as whom a provider is called.
+///
+/// - Important: ``apiKey`` is a secret: no description of an endpoint, request or error contains it.
+public struct ProviderEndpoint: Sendable, CustomStringConvertible {
+    /// The base URL: for OpenAI-compatible servers up to and including the version (`…/v1`), for
+    /// Anthropic the host (`https://api.anthropic.com`), as the official SDKs take them.
+    public var baseURL: String
+    public var apiKey: String
+    /// Extra headers sent with every request (organization, project, `anthropic-version`, betas).
+    public var headers: HTTPHeaders
+
+    public init(baseURL: String, apiKey: String, headers: HTTPHeaders = [:]) {
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.headers = headers
+    }
+
+    /// `baseURL` without a trailing slash, joined with `path` (which starts with `/`).
+    public func url(_ path: String) -> String {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + path
+    }
+
+    public var description: String { "ProviderEndpoint(\(baseURL), key: <redacted>)" }
+}
