@@ -1,0 +1,102 @@
+extension LLMClient {
+    /// How an ``LLMClient`` reaches its provider, with defaults applied to every call.
+    ///
+    /// - Important: ``apiKey`` is a secret: the configuration's description redacts it, and no event,
+    ///   log line or error ever contains it.
+    public struct Configuration: Sendable, CustomStringConvertible {
+        /// The wire format: ``OpenAIAdapter`` or ``AnthropicAdapter`` (or your own).
+        public var adapter: any ProviderAdapter
+        /// For OpenAI-compatible servers up to the version (`https://api.openai.com/v1`); for Anthropic
+        /// the host (`https://api.anthropic.com`).
+        public var baseURL: String
+        public var apiKey: String
+        /// Extra headers on every request.
+        public var headers: HTTPHeaders
+        /// Applied to a ``ChatRequest`` wherever the request leaves a field unset.
+        public var defaults: ChatDefaults
+        /// The largest non-streaming response body accepted (default 32 MiB); larger fails with
+        /// ``SluiceError/Code/bodyTooLarge``.
+        public var maxResponseBytes: Int
+        /// The transport's settings, when the client makes its own ``CurlTransport``.
+        public var transport: CurlTransport.Configuration
+
+        public init(
+            adapter: any ProviderAdapter,
+            baseURL: String,
+            apiKey: String,
+            headers: HTTPHeaders = [:],
+            defaults: ChatDefaults = ChatDefaults(),
+            maxResponseBytes: Int = 32 << 20,
+            transport: CurlTransport.Configuration = CurlTransport.Configuration()
+        ) {
+            self.adapter = adapter
+            self.baseURL = baseURL
+            self.apiKey = apiKey
+            self.headers = headers
+            self.defaults = defaults
+            self.maxResponseBytes = maxResponseBytes
+            self.transport = transport
+        }
+
+        /// OpenAI, or any server that speaks its chat completions API.
+        public static func openAI(
+            apiKey: String,
+            baseURL: String = "https://api.openai.com/v1",
+            organization: String? = nil,
+            project: String? = nil,
+            defaults: ChatDefaults = ChatDefaults()
+        ) -> Configuration {
+            Configuration(
+                adapter: OpenAIAdapter(organization: organization, project: project),
+                baseURL: baseURL,
+                apiKey: apiKey,
+                defaults: defaults
+            )
+        }
+
+        /// Anthropic's messages API. `version` is sent as `anthropic-version`.
+        public static func anthropic(
+            apiKey: String,
+            baseURL: String = "https://api.anthropic.com",
+            version: String = "2023-06-01",
+            defaults: ChatDefaults = ChatDefaults()
+        ) -> Configuration {
+            Configuration(
+                adapter: AnthropicAdapter(version: version),
+                baseURL: baseURL,
+                apiKey: apiKey,
+                defaults: defaults
+            )
+        }
+
+        var endpoint: ProviderEndpoint {
+            ProviderEndpoint(baseURL: baseURL, apiKey: apiKey, headers: headers)
+        }
+
+        public var description: String {
+            "LLMClient.Configuration(\(adapter.provider), \(baseURL), key: <redacted>)"
+        }
+    }
+
+    /// Values a client applies to each ``ChatRequest`` that leaves them unset.
+    public struct ChatDefaults: Sendable, Hashable {
+        /// Used when a request's `model` is empty.
+        public var model: String?
+        public var maxOutputTokens: Int?
+        public var temperature: Double?
+
+        public init(model: String? = nil, maxOutputTokens: Int? = nil, temperature: Double? = nil) {
+            self.model = model
+            self.maxOutputTokens = maxOutputTokens
+            self.temperature = temperature
+        }
+
+        func apply(to request: ChatRequest) -> ChatRequest {
+            var request = request
+            if request.model.isEmpty, let model { request.model = model }
+            if request.maxOutputTokens == nil { request.maxOutputTokens = maxOutputTokens }
+            if request.temperature == nil { request.temperature = temperature }
+            return request
+        }
+    }
+}

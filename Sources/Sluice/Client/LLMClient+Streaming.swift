@@ -1,0 +1,46 @@
+extension LLMClient {
+    /// Streams a chat reply: `body` reads the ``ChatStream``'s events; when `body` returns or throws,
+    /// the transfer ends (the rest of the reply is not downloaded).
+    ///
+    /// A non-2xx answer throws the provider's typed error before `body` runs. OpenAI streams ask for
+    /// usage (`stream_options.include_usage`) by default, so the final reply has token counts.
+    ///
+    /// ```swift
+    /// try await client.streamChat(request) { stream in
+    ///     for try await case .textDelta(let text) in stream { print(text, terminator: "") }
+    /// }
+    /// ```
+    public func streamChat<Result>(
+        _ request: ChatRequest,
+        _ body: (ChatStream) async throws -> Result
+    ) async throws -> Result {
+        try await withCall {
+            let adapter = configuration.adapter
+            let prepared = configuration.defaults.apply(to: request)
+            let httpRequest = try adapter.chatRequest(prepared, stream: true, endpoint: configuration.endpoint)
+            let response = try await transport.send(httpRequest)
+            guard (200..<300).contains(response.status) else {
+                throw try await providerError(response)
+            }
+            let stream = ChatStream(
+                body: response.body,
+                decoder: adapter.makeStreamDecoder(),
+                provider: adapter.provider,
+                requestID: Self.requestID(response.headers)
+            )
+            defer { response.body.discard() }
+            return try await body(stream)
+        }
+    }
+
+    /// Streams a chat reply, calling `onEvent` for each event, and returns the final reply.
+    public func streamChat(
+        _ request: ChatRequest,
+        onEvent: (ChatStreamEvent) throws -> Void = { _ in }
+    ) async throws -> ChatResponse {
+        try await streamChat(request) { stream in
+            for try await event in stream { try onEvent(event) }
+            return stream.snapshot
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Synchronization
+
+/// The entry point: typed chat, streaming and embeddings calls to one provider.
+///
+/// Make one per provider and key set, share it across tasks, and shut it down when done — or use the
+/// scoped form, which always does:
+///
+/// ```swift
+/// try await withLLMClient(.openAI(apiKey: key)) { client in
+///     let reply = try await client.chat(ChatRequest(model: "gpt-4o-mini", messages: [.user("Hi")]))
+///     print(reply.text, reply.usage?.totalTokens ?? 0)
+/// }
+/// ```
+///
+/// `LLMClient` conforms to swift-service-lifecycle's `Service`: in a `ServiceGroup`, a graceful
+/// shutdown stops new calls and lets the calls in flight finish before the transport closes.
+///
+/// - Important: Calls may be made from any task concurrently. After ``shutdown()`` begins, new calls
+///   fail at once with ``SluiceError/Code/shutdown``; calls in flight finish first.
+public final class LLMClient: Sendable {
+    public let configuration: Configuration
+    let transport: any ClientTransport
+    private let ownedTransport: CurlTransport?
+    private let state = Mutex(LifecycleState())
+
+    private struct LifecycleState {
+        var inFlight = 0
+        var shuttingDown = false
+        var drained: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// A client with its own ``CurlTransport`` made from `configuration.transport`.
+    public init(_ configuration: Configuration) throws {
+        self.configuration = configuration
+        let transport = try CurlTransport(configuration: configuration.transport)
+        self.transport = transport
+        ownedTransport = transport
+    }
+
+    /// A client over a transport you own (an `InMemoryTransport` in unit tests, or a shared
+    /// `CurlTransport`); ``shutdown()`` does not shut it down.
+    public init(_ configuration: Configuration, transport: any ClientTransport) {
+        self.configuration = configuration
+        self.transport = transport
+        ownedTransport = nil
+    }
+
+    /// The provider this client speaks to.
+    public var provider: Provider { configuration.adapter.provider }
+
+    // MARK: Calls
+
+    /// Sends a chat request and returns the whole reply.
+    ///
+    /// Throws a ``SluiceError``: the provider's error (``SluiceError/Code/rateLimited``,
+    /// ``SluiceError/Code/badRequest``, … with ``SluiceError/providerError`` and
+    /// ``SluiceError/requestID``), a transport error, or ``SluiceError/Code/decodingFailed``.
+    public func chat(_ request: ChatRequest) async throws -> ChatResponse {
+        try await withCall {
+            let adapter = configuration.adapter
+            let prepared = configuration.defaults.apply(to: request)
+            let httpRequest = try adapter.chatRequest(prepared, stream: false, endpoint: configuration.endpoint)
+            let response = try await transport.send(httpRequest)
+            let body = try await successBody(response)
+            var reply = try adapter.decodeChatResponse(body, headers: response.headers)
+            if reply.requestID == nil { reply.requestID = Self.requestID(response.headers) }
+            return reply
+        }
+    }
+
+    /// Sends a single user prompt (with an optional system prompt) to `model`, or the default model.
+    public func chat(_ prompt: String, system: String? = nil, model: String? = nil) async throws -> ChatResponse {
+        var messages: [ChatMessage] = []
+        if let system { messages.append(.system(system)) }
+        messages.append(.user(prompt))
+        return try await chat(ChatRequest(model: model ?? "", messages: messages))
+    }
+
+    /// Embeds each input; vectors come back in input order.
+    public func embed(_ request: EmbeddingsRequest) async throws -> EmbeddingsResponse {
+        try await withCall {
+            let adapter = configuration.adapter
+            var prepared = request
+            if prepared.model.isEmpty, let model = configuration.defaults.model { prepared.model = model }
+            let httpRequest = try adapter.embeddingsRequest(prepared, endpoint: configuration.endpoint)
+            let response = try await transport.send(httpRequest)
+            let body = try await successBody(response)
+            var reply = try adapter.decodeEmbeddingsResponse(body, headers: response.headers)
+            if reply.requestID == nil { reply.requestID = Self.requestID(response.headers) }
+            return reply
+        }
+    }
+
+    /// Reads a successful body in full, or turns a non-2xx answer into the provider's typed error.
+    func successBody(_ response: ClientResponse) async throws -> [UInt8] {
+        guard (200..<300).contains(response.status) else {
+            throw try await providerError(response)
+        }
+        return try await response.body.collect(upTo: configuration.maxResponseBytes)
+    }
+
+    /// The typed error for a non-2xx response (its body read up to 1 MiB).
+    func providerError(_ response: ClientResponse) async throws -> SluiceError {
+        let body: [UInt8]
+        do {
+            body = try await response.body.collect(upTo: 1 << 20)
+        } catch let error as SluiceError where error.code == .bodyTooLarge {
+            body = []
+        }
+        var error = configuration.adapter.decodeError(status: response.status, headers: response.headers, body: body)
+        if error.requestID == nil { error.requestID = Self.requestID(response.headers) }
+        return error
+    }
+
+    static func requestID(_ headers: HTTPHeaders) -> String? {
+        headers["x-request-id"] ?? headers["request-id"]
+    }
+
+    // MARK: Lifecycle
+
+    /// Counts a call in flight for the duration of `body`, refusing it once shutdown has begun, and
+    /// turns a cancellation into ``SluiceError/Code/cancelled``.
+    func withCall<Result>(_ body: () async throws -> Result) async throws -> Result {
+        let admitted = state.withLock { state in
+            guard !state.shuttingDown else { return false }
+            state.inFlight += 1
+            return true
+        }
+        guard admitted else { throw SluiceError(.shutdown, "the client is shut down") }
+        defer { callEnded() }
+        do {
+            return try await body()
+        } catch is CancellationError {
+            throw SluiceError(.cancelled, "the call was cancelled")
+        }
+    }
+
+    private func callEnded() {
+        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            state.inFlight -= 1
+            guard state.shuttingDown, state.inFlight == 0 else { return [] }
+            defer { state.drained = [] }
+            return state.drained
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Whether ``shutdown()`` has begun.
+    public var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+
+    /// How many calls are in flight (a stream counts until its scope ends).
+    public var inFlightCalls: Int { state.withLock { $0.inFlight } }
+
+    /// Stops accepting calls, waits for the calls in flight to finish, then shuts down the transport
+    /// the client made (not one that was passed in). Idempotent.
+    public func shutdown() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state in
+                state.shuttingDown = true
+                if state.inFlight == 0 { return true }
+                state.drained.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+        await ownedTransport?.shutdown()
+    }
+}
+
+/// Runs `body` with a new client and shuts the client down when `body` returns or throws.
+public func withLLMClient<Result>(
+    _ configuration: LLMClient.Configuration,
+    _ body: (LLMClient) async throws -> Result
+) async throws -> Result {
+    let client = try LLMClient(configuration)
+    do {
+        let result = try await body(client)
+        await client.shutdown()
+        return result
+    } catch {
+        await client.shutdown()
+        throw error
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Sluice
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `sluice chat`: one chat call to an OpenAI-compatible server or Anthropic, printed as it arrives.
+struct ChatCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat",
+        abstract: "Send one prompt and print the reply, then the usage.",
+        discussion: """
+            The API key is read from the environment variable named by --api-key-env (default \
+            OPENAI_API_KEY or ANTHROPIC_API_KEY); it is never printed. Exits non-zero with the typed \
+            error's message on failure.
+            """
+    )
+
+    @Option(help: "openai or anthropic.")
+    var provider: String = "openai"
+
+    @Option(help: "The model to call.")
+    var model: String
+
+    @Option(help: "Base URL (OpenAI-compatible: up to /v1; Anthropic: the host). Default: the provider's, or OPENAI_BASE_URL / ANTHROPIC_BASE_URL.")
+    var baseURL: String?
+
+    @Option(help: "The environment variable that holds the API key.")
+    var apiKeyEnv: String?
+
+    @Flag(help: "Stream the reply, printing tokens as they arrive.")
+    var stream = false
+
+    @Option(help: "The most output tokens.")
+    var maxTokens: Int?
+
+    @Option(help: "A system prompt.")
+    var system: String?
+
+    @Argument(help: "The prompt.")
+    var prompt: String
+
+    func run() async throws {
+        let chosen: Provider
+        switch provider.lowercased() {
+        case "openai": chosen = .openAI
+        case "anthropic": chosen = .anthropic
+        default: throw ValidationError("--provider must be openai or anthropic")
+        }
+        let keyVariable = apiKeyEnv ?? (chosen == .openAI ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY")
+        guard let rawKey = getenv(keyVariable), case let key = String(cString: rawKey), !key.isEmpty else {
+            throw ValidationError("the environment variable \(keyVariable) is not set")
+        }
+        let baseVariable = chosen == .openAI ? "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL"
+        let base = baseURL ?? getenv(baseVariable).map { String(cString: $0) }
+        let configuration: LLMClient.Configuration =
+            chosen == .openAI
+            ? .openAI(apiKey: key, baseURL: base ?? "https://api.openai.com/v1")
+            : .anthropic(apiKey: key, baseURL: base ?? "https://api.anthropic.com")
+
+        var messages: [ChatMessage] = []
+        if let system { messages.append(.system(system)) }
+        messages.append(.user(prompt))
+        let request = ChatRequest(model: model, messages: messages, maxOutputTokens: maxTokens)
+
+        do {
+            try await withLLMClient(configuration) { client in
+                let reply: ChatResponse
+                if stream {
+                    reply = try await client.streamChat(request) { event in
+                        if case .textDelta(let text) = event {
+                            print(text, terminator: "")
+                            fflush(nil)
+                        }
+                    }
+                    print()
+                } else {
+                    reply = try await client.chat(request)
+                    print(reply.text)
+                }
+                for call in reply.toolCalls {
+                    print("tool call \(call.id): \(call.name)(\(call.arguments))")
+                }
+                print(Self.summary(reply))
+            }
+        } catch let error as SluiceError {
+            var standardError = StandardError()
+            print("error: \(error)", to: &standardError)
+            throw ExitCode(1)
+        }
+    }
+
+    static func summary(_ reply: ChatResponse) -> String {
+        var parts: [String] = []
+        if let usage = reply.usage {
+            parts.append("input \(usage.inputTokens)")
+            if let cached = usage.cachedInputTokens, cached > 0 { parts.append("cached \(cached)") }
+            parts.append("output \(usage.outputTokens)")
+            if let reasoning = usage.reasoningTokens, reasoning > 0 { parts.append("reasoning \(reasoning)") }
+        } else {
+            parts.append("usage not reported")
+        }
+        if let reason = reply.finishReason { parts.append("finish \(reason)") }
+        if let id = reply.requestID { parts.append("request \(id)") }
+        return "[" + parts.joined(separator: ", ") + "]"
+    }
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        var text = string
+        text.withUTF8 { bytes in
+            #if canImport(Glibc)
+            _ = Glibc.write(2, bytes.baseAddress, bytes.count)
+            #else
+            _ = Darwin.write(2, bytes.baseAddress, bytes.count)
+            #endif
+        }
+    }
+}
