@@ -63,6 +63,8 @@ public struct ChatStream: AsyncSequence, Sendable {
             var pending: [ChatStreamEvent] = []
             var pendingIndex = 0
             var ended = false
+            /// An error met while decoding a chunk, thrown once the events decoded before it are read.
+            var deferredError: (any Error)?
         }
 
         let body: ResponseBody
@@ -111,19 +113,34 @@ public struct ChatStream: AsyncSequence, Sendable {
                 }
                 reader.pending.removeAll(keepingCapacity: true)
                 reader.pendingIndex = 0
-                if reader.ended { return nil }
-                if let chunk = try await reader.iterator.next() {
-                    var events: [ServerSentEvent] = []
-                    try reader.parser.parse(chunk) { events.append($0) }
-                    for event in events { try decode(event, into: &reader) }
-                } else {
-                    var events: [ServerSentEvent] = []
-                    try reader.parser.finish { events.append($0) }
-                    for event in events { try decode(event, into: &reader) }
+                if let error = reader.deferredError {
+                    reader.deferredError = nil
                     reader.ended = true
-                    if !reader.decoder.isComplete && reader.pending.isEmpty {
-                        throw SluiceError(.incompleteStream, "the stream ended before the provider's end marker")
+                    throw error
+                }
+                if reader.ended { return nil }
+                var events: [ServerSentEvent] = []
+                do {
+                    if let chunk = try await reader.iterator.next() {
+                        try reader.parser.parse(chunk) { events.append($0) }
+                    } else {
+                        try reader.parser.finish { events.append($0) }
+                        reader.ended = true
                     }
+                } catch {
+                    // Deliver what was parsed before the fault, then the fault.
+                    reader.deferredError = error
+                }
+                for event in events {
+                    do {
+                        try decode(event, into: &reader)
+                    } catch {
+                        reader.deferredError = error
+                        break
+                    }
+                }
+                if reader.ended, reader.deferredError == nil, !reader.decoder.isComplete {
+                    reader.deferredError = SluiceError(.incompleteStream, "the stream ended before the provider's end marker")
                 }
             }
         }
