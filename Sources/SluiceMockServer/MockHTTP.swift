@@ -63,6 +63,13 @@ enum MockHTTP {
         }
     }
 
+    /// The system's real-time clock, as the time since 1970.
+    static func realTime() -> Duration {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return .seconds(Int64(spec.tv_sec)) + .nanoseconds(Int64(spec.tv_nsec))
+    }
+
     /// Seconds since 1970, for `created` fields.
     static func unixTime() -> Int {
         var spec = timespec()

@@ -249,6 +249,7 @@ public final class MockLLMServer: Sendable {
         let router = Router(context: MockRequestContext.self)
         router.add(middleware: MockRequestIDMiddleware(engine: self.engine))
         OpenAIRoutes(engine: self.engine).register(on: router)
+        AnthropicRoutes(engine: self.engine).register(on: router)
         MockAdminRoutes(engine: self.engine).register(on: router)
         let registry = self.engine.connections
         let fallbackPort = self.configuration.port

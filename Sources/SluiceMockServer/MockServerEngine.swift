@@ -104,16 +104,27 @@ final class MockServerEngine: Sendable {
     /// - Parameter cost: The request's token cost, given the reply-length override of the
     ///   scripted outcome it would consume (`nil` when none).
     func admit(key: ResolvedKey, cost: (Int?) -> Int) -> Admission {
+        self.admit(key: key, charging: { RateLimitCost(tokens: cost($0)) })
+    }
+
+    /// Like ``admit(key:cost:)``, with a cost for each token bucket (the Anthropic route charges
+    /// input and output tokens separately).
+    func admit(key: ResolvedKey, charging cost: (Int?) -> RateLimitCost) -> Admission {
         let now = self.configuration.clock.now()
         return self.state.withLock { state -> Admission in
             let scriptedIndex = state.scripted.firstIndex(where: { $0.keyName == nil || $0.keyName == key.name })
-            let tokens = max(0, cost(scriptedIndex.flatMap { state.scripted[$0].outcome.replyTokens }))
-            switch state.limiter.admit(key: key.name, limits: key.limits, cost: tokens, now: now) {
+            var charge = cost(scriptedIndex.flatMap { state.scripted[$0].outcome.replyTokens })
+            charge.tokens = max(0, charge.tokens)
+            charge.inputTokens = max(0, charge.inputTokens)
+            charge.outputTokens = max(0, charge.outputTokens)
+            switch state.limiter.admit(key: key.name, limits: key.limits, cost: charge, now: now) {
             case .rejected(let rejection):
                 state.stats.keys[key.name, default: .init()].rateLimited += 1
                 return .rejected(rejection)
             case .admitted(let status):
-                state.stats.keys[key.name, default: .init()].tokensCharged += tokens
+                state.stats.keys[key.name, default: .init()].tokensCharged += charge.total
+                state.stats.keys[key.name, default: .init()].inputTokensCharged += charge.inputTokens
+                state.stats.keys[key.name, default: .init()].outputTokensCharged += charge.outputTokens
                 var outcome = MockOutcome.success
                 if let scriptedIndex {
                     outcome = state.scripted.remove(at: scriptedIndex).outcome
@@ -127,6 +138,18 @@ final class MockServerEngine: Sendable {
                 }
                 return .admitted(status, outcome)
             }
+        }
+    }
+
+    /// Reconciles an output-token reservation of `reserved` tokens of which `used` were sent:
+    /// the difference goes back to the key's output bucket (see ``MockRateLimits``).
+    func settleOutputTokens(key: ResolvedKey, reserved: Int, used: Int) {
+        let refund = reserved - used
+        guard refund != 0 else { return }
+        let now = self.configuration.clock.now()
+        self.state.withLock { state in
+            state.limiter.refundOutputTokens(key: key.name, refund, now: now)
+            state.stats.keys[key.name, default: .init()].outputTokensCharged -= refund
         }
     }
 
@@ -184,6 +207,32 @@ enum KeyResolution: Sendable {
 enum Admission: Sendable {
     case admitted(RateLimitStatus, MockOutcome)
     case rejected(RateLimitRejection)
+}
+
+/// An output-token reservation made at admission, settled exactly once with the output tokens
+/// actually sent: by ``settle(used:)``, or at deinit with what was recorded so far (deinit covers
+/// a response body that was never written).
+final class OutputTokenReservation: Sendable {
+    private let engine: MockServerEngine
+    private let key: ResolvedKey
+    private let reserved: Int
+    private let settled = Atomic<Bool>(false)
+
+    init(engine: MockServerEngine, key: ResolvedKey, reserved: Int) {
+        self.engine = engine
+        self.key = key
+        self.reserved = reserved
+    }
+
+    func settle(used: Int) {
+        if !self.settled.exchange(true, ordering: .acquiringAndReleasing) {
+            self.engine.settleOutputTokens(key: self.key, reserved: self.reserved, used: used)
+        }
+    }
+
+    deinit {
+        self.settle(used: 0)
+    }
 }
 
 /// Keeps one request counted in flight; released exactly once, by ``release()`` or at deinit,

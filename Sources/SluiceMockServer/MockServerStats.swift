@@ -23,8 +23,15 @@ public struct MockServerStats: Sendable, Hashable, Codable {
         public var tooManyRequests: Int = 0
         /// Faults injected into the key's requests.
         public var faults: Int = 0
-        /// Tokens debited from the key's token bucket at admission.
+        /// Tokens debited from the key's token buckets at admission: the OpenAI cost, or on the
+        /// Anthropic route the input estimate plus `max_tokens`.
         public var tokensCharged: Int = 0
+        /// Input tokens charged on the Anthropic route (the estimate of ``MockTokenEstimator``).
+        public var inputTokensCharged: Int = 0
+        /// Output tokens charged on the Anthropic route, net of reconciliation: `max_tokens` at
+        /// admission, minus what was not sent once the response ended. When no request is in
+        /// flight it equals the output tokens sent with this key on that route.
+        public var outputTokensCharged: Int = 0
         /// Completion tokens sent to the key (streamed content tokens, or the reply length of a
         /// non-streaming answer).
         public var completionTokens: Int = 0

@@ -6,6 +6,11 @@ import Hummingbird
 /// Event order: a role chunk; one content chunk per token (or per ``MockServerConfiguration/Streaming/tokensPerChunk``);
 /// a chunk with `finish_reason`; with `stream_options.include_usage`, a chunk with `choices: []`
 /// and `usage` (the other chunks then carry `"usage":null`); then `data: [DONE]`.
+///
+/// With a tool call, the role chunk also opens the call (`tool_calls[0]` with `index`, `id`,
+/// `type`, `function.name` and `arguments: ""`, content null), each later chunk carries one
+/// fragment of the arguments (`tool_calls[0].function.arguments`), and `finish_reason` is
+/// `"tool_calls"`; a fault's "after N tokens" then counts fragments.
 struct OpenAIChatStream: Sendable {
     var id: String
     var created: Int
@@ -20,6 +25,8 @@ struct OpenAIChatStream: Sendable {
     var pacer: MockPacer
     var engine: MockServerEngine
     var key: ResolvedKey
+    /// The tool call to stream instead of text, with its id.
+    var toolCall: (id: String, call: MockToolCall)? = nil
 
     private enum FaultResult {
         case continueStream
@@ -35,40 +42,41 @@ struct OpenAIChatStream: Sendable {
                 + "\"model\":\(JSONText.quoted(self.model)),\"system_fingerprint\":\"\(OpenAIWire.systemFingerprint)\",\"choices\":["
             let suffix = self.includeUsage ? "],\"usage\":null}\n\n" : "]}\n\n"
 
-            try await self.send(
-                prefix
-                    + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}"
-                    + suffix,
-                to: &writer
-            )
-
-            var pendingFault = self.fault.flatMap { Self.streamTrigger(of: $0) }
-            var index = 0
-            while index < self.words.count {
-                if let (after, fault) = pendingFault, sent >= after {
-                    pendingFault = nil
-                    if try await self.inject(fault, to: &writer) == .streamEnded { return }
-                }
-                let end = min(index + self.tokensPerChunk, self.words.count)
-                let count = end - index
-                let delay =
-                    index == 0
-                    ? self.latency.firstToken + self.latency.perToken * (count - 1)
-                    : self.latency.perToken * count
-                try await self.pacer.pause(delay)
-                var text = ""
-                for position in index..<end {
-                    if position > 0 { text += " " }
-                    text += self.words[position]
-                }
+            if let toolCall {
                 try await self.send(
                     prefix
-                        + "{\"index\":0,\"delta\":{\"content\":\(JSONText.quoted(text))},\"logprobs\":null,\"finish_reason\":null}"
+                        + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,"
+                        + "\"id\":\(JSONText.quoted(toolCall.id)),\"type\":\"function\",\"function\":{\"name\":\(JSONText.quoted(toolCall.call.name)),"
+                        + "\"arguments\":\"\"}}],\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}" + suffix,
+                    to: &writer
+                )
+            } else {
+                try await self.send(
+                    prefix
+                        + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}"
                         + suffix,
                     to: &writer
                 )
-                sent += count
-                index = end
+            }
+
+            var pendingFault = self.fault.flatMap { Self.streamTrigger(of: $0) }
+            let pieces = self.pieces()
+            var piecesSent = 0
+            for (index, piece) in pieces.enumerated() {
+                if let (after, fault) = pendingFault, (self.toolCall == nil ? sent : piecesSent) >= after {
+                    pendingFault = nil
+                    if try await self.inject(fault, to: &writer) == .streamEnded { return }
+                }
+                let delay =
+                    index == 0
+                    ? self.latency.firstToken + self.latency.perToken * (piece.pacedTokens - 1)
+                    : self.latency.perToken * piece.pacedTokens
+                try await self.pacer.pause(delay)
+                try await self.send(
+                    prefix + "{\"index\":0,\"delta\":\(piece.delta),\"logprobs\":null,\"finish_reason\":null}" + suffix,
+                    to: &writer)
+                sent += piece.tokens
+                piecesSent += 1
             }
             if let (_, fault) = pendingFault {
                 if try await self.inject(fault, to: &writer) == .streamEnded { return }
@@ -82,8 +90,8 @@ struct OpenAIChatStream: Sendable {
             if self.includeUsage {
                 try await self.send(
                     prefix
-                        + "],\"usage\":{\"prompt_tokens\":\(self.promptTokens),\"completion_tokens\":\(self.words.count),"
-                        + "\"total_tokens\":\(self.promptTokens + self.words.count)}}\n\n",
+                        + "],\"usage\":{\"prompt_tokens\":\(self.promptTokens),\"completion_tokens\":\(self.completionTokens),"
+                        + "\"total_tokens\":\(self.promptTokens + self.completionTokens)}}\n\n",
                     to: &writer
                 )
             }
@@ -92,6 +100,37 @@ struct OpenAIChatStream: Sendable {
         } catch MockResponseEnd.clientDisconnected {
             self.engine.recordDisconnect()
             throw MockResponseEnd.clientDisconnected
+        }
+    }
+
+    private var completionTokens: Int {
+        self.toolCall?.call.tokens ?? self.words.count
+    }
+
+    /// What the content chunks carry: their `delta` object, the tokens they count for usage,
+    /// and the tokens their pacing is computed from (at least 1).
+    private func pieces() -> [(delta: String, tokens: Int, pacedTokens: Int)] {
+        if let toolCall {
+            var previous = 0
+            var prefix = ""
+            return toolCall.call.fragments().map { fragment in
+                prefix += fragment
+                let total = MockTokenEstimator.textTokens(prefix)
+                defer { previous = total }
+                return (
+                    "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\(JSONText.quoted(fragment))}}]}",
+                    total - previous, 1
+                )
+            }
+        }
+        return stride(from: 0, to: self.words.count, by: self.tokensPerChunk).map { index in
+            let end = min(index + self.tokensPerChunk, self.words.count)
+            var text = ""
+            for position in index..<end {
+                if position > 0 { text += " " }
+                text += self.words[position]
+            }
+            return ("{\"content\":\(JSONText.quoted(text))}", end - index, end - index)
         }
     }
 

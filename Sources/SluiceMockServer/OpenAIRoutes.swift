@@ -47,8 +47,23 @@ struct OpenAIRoutes: Sendable {
                 "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1.", param: "max_tokens")
         }
 
+        let tools = chat.toolDefinitions
+        let toolCall: MockToolCall?
+        switch MockToolCall.decide(
+            tools: tools, choice: chat.toolChoice?.choice ?? .auto, lastUserMessage: chat.replySeed)
+        {
+        case .noCall: toolCall = nil
+        case .call(let call): toolCall = call
+        case .unknownTool(let name):
+            return self.badRequest(
+                "Invalid value for 'tool_choice': no function named '\(name)' was specified in the 'tools' parameter.",
+                param: "tool_choice")
+        }
+
         let model = chat.model ?? self.configuration.models.first ?? "mock"
-        let promptTokens = MockTokenEstimator.chatPromptTokens(messageContents: chat.messages.map(\.content))
+        let promptTokens =
+            MockTokenEstimator.chatPromptTokens(messageContents: chat.messages.map(\.content))
+            + tools.reduce(0) { $0 + $1.promptTokens }
         let admission = self.engine.admit(key: key) { replyOverride in
             MockTokenEstimator.admissionCost(
                 promptTokens: promptTokens, maxTokens: chat.replyCap,
@@ -83,11 +98,13 @@ struct OpenAIRoutes: Sendable {
         }
 
         let wanted = outcome.replyTokens ?? self.configuration.replyTokens
-        let replyLength = min(wanted, chat.replyCap ?? wanted)
-        let finishReason = replyLength < wanted ? "length" : "stop"
+        let replyLength = toolCall == nil ? min(wanted, chat.replyCap ?? wanted) : 0
+        let finishReason = toolCall != nil ? "tool_calls" : replyLength < wanted ? "length" : "stop"
         let words = MockReplyGenerator.words(for: chat.replySeed, tokens: replyLength)
         let id = "chatcmpl-mock-\(context.requestNumber)"
         let created = MockHTTP.unixTime()
+        let identifiedCall = toolCall.map { (id: MockIdentifier.make("call_", seed: context.requestNumber), call: $0) }
+        let completionTokens = toolCall?.tokens ?? words.count
 
         if chat.stream == true {
             try await self.waitBeforeHead(latency.head, pacer: pacer)
@@ -95,7 +112,7 @@ struct OpenAIRoutes: Sendable {
                 id: id, created: created, model: model, words: words, promptTokens: promptTokens,
                 finishReason: finishReason, includeUsage: chat.streamOptions?.includeUsage == true,
                 latency: latency, tokensPerChunk: self.configuration.streaming.tokensPerChunk,
-                fault: outcome.fault, pacer: pacer, engine: self.engine, key: key
+                fault: outcome.fault, pacer: pacer, engine: self.engine, key: key, toolCall: identifiedCall
             )
             headers[.contentType] = MockHTTP.eventStreamContentType
             headers[.cacheControl] = "no-cache"
@@ -107,14 +124,16 @@ struct OpenAIRoutes: Sendable {
                 })
         }
 
-        let generation = words.isEmpty ? Duration.zero : latency.firstToken + latency.perToken * (words.count - 1)
+        let pacedTokens = toolCall == nil ? words.count : 1
+        let generation = pacedTokens == 0 ? Duration.zero : latency.firstToken + latency.perToken * (pacedTokens - 1)
         try await self.waitBeforeHead(latency.head + generation, pacer: pacer)
         let body = OpenAIWire.chatCompletion(
             id: id, created: created, model: model, content: words.joined(separator: " "),
-            finishReason: finishReason, promptTokens: promptTokens, completionTokens: words.count
+            finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens,
+            toolCall: identifiedCall
         )
         return self.bufferedAnswer(
-            body, fault: outcome.fault, headers: headers, completionTokens: words.count, key: key, pacer: pacer,
+            body, fault: outcome.fault, headers: headers, completionTokens: completionTokens, key: key, pacer: pacer,
             ticket: ticket)
     }
 
@@ -308,68 +327,25 @@ struct OpenAIRoutes: Sendable {
         _ body: String, fault: MockFault?, headers: HTTPFields, completionTokens: Int,
         key: ResolvedKey, pacer: MockPacer, ticket: InFlightTicket
     ) -> Response {
-        var headers = headers
-        headers[.contentType] = MockHTTP.jsonContentType
-        let bytes = ByteBuffer(string: body)
-        let engine = self.engine
-        switch fault?.backing {
-        case .stall(_, let duration):
-            return Response(
-                status: .ok, headers: headers,
-                body: ResponseBody(contentLength: bytes.readableBytes) { _ in
-                    defer { ticket.release() }
-                    do {
-                        try await pacer.pause(duration)
-                    } catch MockResponseEnd.clientDisconnected {
-                        engine.recordDisconnect()
-                        throw MockResponseEnd.clientDisconnected
-                    }
-                    throw MockResponseEnd.closedByFault
-                })
-        case .dropConnection:
-            let half = bytes.getSlice(at: bytes.readerIndex, length: bytes.readableBytes / 2) ?? ByteBuffer()
-            return Response(
-                status: .ok, headers: headers,
-                body: ResponseBody(contentLength: bytes.readableBytes) { writer in
-                    defer { ticket.release() }
-                    try await writer.write(half)
-                    throw MockResponseEnd.closedByFault
-                })
-        case .malformedJSON, .malformedSSE:
-            self.engine.recordCompletionTokens(completionTokens, key: key)
-            let half = bytes.getSlice(at: bytes.readerIndex, length: bytes.readableBytes / 2) ?? ByteBuffer()
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: half))
-        case .errorEvent:
+        MockResponseSteps.bufferedAnswer(
+            body, fault: fault, headers: headers, completionTokens: completionTokens, key: key, engine: self.engine,
+            pacer: pacer, ticket: ticket
+        ) {
             let error = OpenAIWire.injectedError(status: 500)
             return MockHTTP.json(
                 .internalServerError, OpenAIWire.errorBody(message: error.message, type: error.type, code: error.code),
                 headers: headers)
-        case .none, .httpError, .headDelay, .firstTokenDelay, .tokenDelay:
-            self.engine.recordCompletionTokens(completionTokens, key: key)
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: bytes))
         }
     }
 
     /// Waits before sending the head; a client leaving meanwhile is counted and ends the request.
     private func waitBeforeHead(_ duration: Duration, pacer: MockPacer) async throws {
-        do {
-            try await pacer.pause(duration)
-        } catch MockResponseEnd.clientDisconnected {
-            self.engine.recordDisconnect()
-            throw MockResponseEnd.clientDisconnected
-        }
+        try await MockResponseSteps.waitBeforeHead(duration, pacer: pacer, engine: self.engine)
     }
 
     /// The outcome's timing (or the default), with a delay fault applied.
     static func latency(for outcome: MockOutcome, default defaultLatency: MockLatency) -> MockLatency {
-        var latency = outcome.latency ?? defaultLatency
-        switch outcome.fault?.backing {
-        case .headDelay(let duration): latency.head = duration
-        case .firstTokenDelay(let duration): latency.firstToken = duration
-        case .tokenDelay(let duration): latency.perToken = duration
-        default: break
-        }
-        return latency
+        MockResponseSteps.latency(for: outcome, default: defaultLatency)
     }
 }
 
@@ -380,7 +356,8 @@ enum RouteStep<Value> {
 }
 
 extension Substring {
-    fileprivate func trimmingSpaces() -> Substring {
+    /// The substring without leading and trailing spaces.
+    func trimmingSpaces() -> Substring {
         var result = self
         while result.last == " " { result.removeLast() }
         while result.first == " " { result.removeFirst() }

@@ -16,12 +16,54 @@ enum OpenAIWire {
         var maxCompletionTokens: Int?
         var stream: Bool?
         var streamOptions: StreamOptions?
+        var tools: [Tool]?
+        var toolChoice: ToolChoice?
 
         enum CodingKeys: String, CodingKey {
-            case model, messages, stream
+            case model, messages, stream, tools
             case maxTokens = "max_tokens"
             case maxCompletionTokens = "max_completion_tokens"
             case streamOptions = "stream_options"
+            case toolChoice = "tool_choice"
+        }
+
+        /// `{"type":"function","function":{"name":...,"description":...,"parameters":{...}}}`
+        struct Tool: Decodable, Sendable {
+            var function: Function?
+
+            struct Function: Decodable, Sendable {
+                var name: String
+                var description: String?
+                var parameters: MockJSON?
+            }
+        }
+
+        /// `"none"`, `"auto"`, `"required"`, or `{"type":"function","function":{"name":...}}`.
+        struct ToolChoice: Decodable, Sendable {
+            var choice: MockToolChoice
+
+            private struct Named: Decodable {
+                struct Function: Decodable { var name: String }
+                var function: Function
+            }
+
+            init(from decoder: any Decoder) throws {
+                if let text = try? decoder.singleValueContainer().decode(String.self) {
+                    switch text {
+                    case "none": self.choice = .none
+                    case "required": self.choice = .any
+                    default: self.choice = .auto
+                    }
+                } else {
+                    self.choice = .tool(try Named(from: decoder).function.name)
+                }
+            }
+        }
+
+        var toolDefinitions: [MockToolDefinition] {
+            (self.tools ?? []).compactMap(\.function).map {
+                MockToolDefinition(name: $0.name, description: $0.description ?? "", schema: $0.parameters)
+            }
         }
 
         struct StreamOptions: Decodable, Sendable {
@@ -143,13 +185,21 @@ enum OpenAIWire {
         "{\"error\":{\"message\":\(JSONText.quoted(message)),\"type\":\(JSONText.quoted(type)),\"param\":\(JSONText.quoted(param)),\"code\":\(JSONText.quoted(code))}}"
     }
 
-    /// A `chat.completion` object.
+    /// A `chat.completion` object; with `toolCall`, the message has `tool_calls` and a null content.
     static func chatCompletion(
         id: String, created: Int, model: String, content: String, finishReason: String,
-        promptTokens: Int, completionTokens: Int
+        promptTokens: Int, completionTokens: Int, toolCall: (id: String, call: MockToolCall)? = nil
     ) -> String {
-        "{\"id\":\(JSONText.quoted(id)),\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quoted(model)),"
-            + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(JSONText.quoted(content)),\"refusal\":null},"
+        let message =
+            if let toolCall {
+                "\"content\":null,\"tool_calls\":[{\"id\":\(JSONText.quoted(toolCall.id)),\"type\":\"function\","
+                    + "\"function\":{\"name\":\(JSONText.quoted(toolCall.call.name)),\"arguments\":\(JSONText.quoted(toolCall.call.arguments))}}]"
+            } else {
+                "\"content\":\(JSONText.quoted(content))"
+            }
+        return
+            "{\"id\":\(JSONText.quoted(id)),\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quoted(model)),"
+            + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\(message),\"refusal\":null},"
             + "\"logprobs\":null,\"finish_reason\":\(JSONText.quoted(finishReason))}],"
             + usage(promptTokens: promptTokens, completionTokens: completionTokens)
             + ",\"system_fingerprint\":\"\(systemFingerprint)\"}"

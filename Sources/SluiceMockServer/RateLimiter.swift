@@ -6,55 +6,119 @@ struct RateLimiter: Sendable {
     private struct Buckets: Sendable {
         var requests: TokenBucket?
         var tokens: TokenBucket?
+        var inputTokens: TokenBucket?
+        var outputTokens: TokenBucket?
+
+        init(limits: MockRateLimits, now: Duration) {
+            self.requests = limits.requestsPerMinute.map {
+                TokenBucket(perMinute: $0, capacity: limits.requestBurst, now: now)
+            }
+            self.tokens = limits.tokensPerMinute.map {
+                TokenBucket(perMinute: $0, capacity: limits.tokenBurst, now: now)
+            }
+            self.inputTokens = limits.inputTokensPerMinute.map {
+                TokenBucket(perMinute: $0, capacity: limits.inputTokenBurst, now: now)
+            }
+            self.outputTokens = limits.outputTokensPerMinute.map {
+                TokenBucket(perMinute: $0, capacity: limits.outputTokenBurst, now: now)
+            }
+        }
+
+        mutating func refill(at now: Duration) {
+            self.requests?.refill(at: now)
+            self.tokens?.refill(at: now)
+            self.inputTokens?.refill(at: now)
+            self.outputTokens?.refill(at: now)
+        }
+
+        var status: RateLimitStatus {
+            RateLimitStatus(
+                requests: self.requests.map(RateLimitStatus.Dimension.init),
+                tokens: self.tokens.map(RateLimitStatus.Dimension.init),
+                inputTokens: self.inputTokens.map(RateLimitStatus.Dimension.init),
+                outputTokens: self.outputTokens.map(RateLimitStatus.Dimension.init)
+            )
+        }
     }
 
     private var buckets: [String: Buckets] = [:]
 
-    /// Admits or rejects one request of `cost` tokens for the key named `key`.
+    /// Admits or rejects one request of `cost` tokens (from the OpenAI token bucket) for the key named `key`.
     mutating func admit(key: String, limits: MockRateLimits, cost: Int, now: Duration) -> RateLimitDecision {
-        var entry =
-            self.buckets[key]
-            ?? Buckets(
-                requests: limits.requestsPerMinute.map {
-                    TokenBucket(perMinute: $0, capacity: limits.requestBurst, now: now)
-                },
-                tokens: limits.tokensPerMinute.map { TokenBucket(perMinute: $0, capacity: limits.tokenBurst, now: now) }
-            )
-        entry.requests?.refill(at: now)
-        entry.tokens?.refill(at: now)
+        self.admit(key: key, limits: limits, cost: RateLimitCost(tokens: cost), now: now)
+    }
+
+    /// Admits or rejects one request for the key named `key`: a request needs 1 from the request
+    /// bucket and each part of `cost` from its token bucket (a dimension without a bucket is free).
+    mutating func admit(key: String, limits: MockRateLimits, cost: RateLimitCost, now: Duration) -> RateLimitDecision {
+        var entry = self.buckets[key] ?? Buckets(limits: limits, now: now)
+        entry.refill(at: now)
         defer { self.buckets[key] = entry }
 
-        let cost = Double(max(0, cost))
-        if let tokens = entry.tokens, cost > tokens.capacity + TokenBucket.slack {
-            return .rejected(
-                RateLimitRejection(
-                    status: RateLimitStatus(entry.requests, entry.tokens), dimension: .tokens,
-                    retryAfter: nil, limit: tokens.perMinute, requested: Int(cost)
-                ))
+        let tokenCosts: [(TokenBucket?, Double, RateLimitDimension)] = [
+            (entry.tokens, Double(max(0, cost.tokens)), .tokens),
+            (entry.inputTokens, Double(max(0, cost.inputTokens)), .inputTokens),
+            (entry.outputTokens, Double(max(0, cost.outputTokens)), .outputTokens),
+        ]
+        for (bucket, amount, dimension) in tokenCosts {
+            if let bucket, amount > bucket.capacity + TokenBucket.slack {
+                return .rejected(
+                    RateLimitRejection(
+                        status: entry.status, dimension: dimension, retryAfter: nil, limit: bucket.perMinute,
+                        requested: Int(amount)))
+            }
         }
         if let requests = entry.requests, !requests.holds(1) {
             return .rejected(
                 RateLimitRejection(
-                    status: RateLimitStatus(entry.requests, entry.tokens), dimension: .requests,
-                    retryAfter: requests.timeUntil(holding: 1), limit: requests.perMinute, requested: 1
-                ))
+                    status: entry.status, dimension: .requests, retryAfter: requests.timeUntil(holding: 1),
+                    limit: requests.perMinute, requested: 1))
         }
-        if let tokens = entry.tokens, !tokens.holds(cost) {
-            return .rejected(
-                RateLimitRejection(
-                    status: RateLimitStatus(entry.requests, entry.tokens), dimension: .tokens,
-                    retryAfter: tokens.timeUntil(holding: cost), limit: tokens.perMinute, requested: Int(cost)
-                ))
+        for (bucket, amount, dimension) in tokenCosts {
+            if let bucket, !bucket.holds(amount) {
+                return .rejected(
+                    RateLimitRejection(
+                        status: entry.status, dimension: dimension, retryAfter: bucket.timeUntil(holding: amount),
+                        limit: bucket.perMinute, requested: Int(amount)))
+            }
         }
         entry.requests?.take(1)
-        entry.tokens?.take(cost)
-        return .admitted(RateLimitStatus(entry.requests, entry.tokens))
+        entry.tokens?.take(tokenCosts[0].1)
+        entry.inputTokens?.take(tokenCosts[1].1)
+        entry.outputTokens?.take(tokenCosts[2].1)
+        return .admitted(entry.status)
+    }
+
+    /// Reconciles an output-token reservation: credits `refund` tokens to the key's output bucket
+    /// (up to its capacity), or debits them when negative (down to empty).
+    mutating func refundOutputTokens(key: String, _ refund: Int, now: Duration) {
+        guard refund != 0, var entry = self.buckets[key], entry.outputTokens != nil else { return }
+        entry.refill(at: now)
+        if refund > 0 {
+            entry.outputTokens?.give(Double(refund))
+        } else {
+            entry.outputTokens?.take(Double(-refund))
+        }
+        self.buckets[key] = entry
     }
 
     /// Forgets every bucket (they start full again).
     mutating func reset() {
         self.buckets.removeAll()
     }
+}
+
+/// What one request takes from a key's token buckets (besides 1 from the request bucket).
+struct RateLimitCost: Sendable, Equatable {
+    /// From the OpenAI token bucket (``MockRateLimits/tokensPerMinute``).
+    var tokens: Int = 0
+    /// From the input-token bucket (``MockRateLimits/inputTokensPerMinute``).
+    var inputTokens: Int = 0
+    /// From the output-token bucket (``MockRateLimits/outputTokensPerMinute``).
+    var outputTokens: Int = 0
+
+    /// All the tokens charged, for ``MockServerStats/KeyStats/tokensCharged``.
+    var total: Int { max(0, self.tokens) + max(0, self.inputTokens) + max(0, self.outputTokens) }
 }
 
 /// The outcome of ``RateLimiter/admit(key:limits:cost:now:)``.
@@ -67,6 +131,8 @@ enum RateLimitDecision: Sendable, Equatable {
 enum RateLimitDimension: String, Sendable, Equatable {
     case requests
     case tokens
+    case inputTokens = "input_tokens"
+    case outputTokens = "output_tokens"
 }
 
 /// Why a request was refused, and what to tell the client.
@@ -81,29 +147,61 @@ struct RateLimitRejection: Sendable, Equatable {
     var requested: Int
 
     var isTooLarge: Bool { self.retryAfter == nil }
+
+    /// The refusing bucket's state.
+    var refusingDimension: RateLimitStatus.Dimension? {
+        switch self.dimension {
+        case .requests: self.status.requests
+        case .tokens: self.status.tokens
+        case .inputTokens: self.status.inputTokens
+        case .outputTokens: self.status.outputTokens
+        }
+    }
 }
 
-/// What the `x-ratelimit-*` headers report; a `nil` dimension has no limit and no headers.
+/// What the rate-limit headers report; a `nil` dimension has no limit and no headers.
 struct RateLimitStatus: Sendable, Equatable {
     struct Dimension: Sendable, Equatable {
         var limit: Int
         var remaining: Int
         var reset: Duration
+
+        init(limit: Int, remaining: Int, reset: Duration) {
+            self.limit = limit
+            self.remaining = remaining
+            self.reset = reset
+        }
+
+        init(_ bucket: TokenBucket) {
+            self.init(limit: bucket.perMinute, remaining: bucket.remaining, reset: bucket.timeUntilFull)
+        }
     }
 
     var requests: Dimension?
     var tokens: Dimension?
+    var inputTokens: Dimension?
+    var outputTokens: Dimension?
 
-    init(requests: Dimension?, tokens: Dimension?) {
+    init(requests: Dimension?, tokens: Dimension?, inputTokens: Dimension? = nil, outputTokens: Dimension? = nil) {
         self.requests = requests
         self.tokens = tokens
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
     }
 
     init(_ requests: TokenBucket?, _ tokens: TokenBucket?) {
-        self.requests = requests.map {
-            Dimension(limit: $0.perMinute, remaining: $0.remaining, reset: $0.timeUntilFull)
+        self.init(requests: requests.map(Dimension.init), tokens: tokens.map(Dimension.init))
+    }
+
+    /// Anthropic's combined `anthropic-ratelimit-tokens-*`: the most restrictive of the input and
+    /// output dimensions, the one with fewer tokens remaining (input on a tie).
+    var mostRestrictiveTokens: Dimension? {
+        switch (self.inputTokens, self.outputTokens) {
+        case (let input?, let output?): output.remaining < input.remaining ? output : input
+        case (let input?, nil): input
+        case (nil, let output?): output
+        case (nil, nil): nil
         }
-        self.tokens = tokens.map { Dimension(limit: $0.perMinute, remaining: $0.remaining, reset: $0.timeUntilFull) }
     }
 
     static let unlimited = RateLimitStatus(requests: nil, tokens: nil)

@@ -35,6 +35,11 @@ struct TokenBucket: Sendable, Hashable {
         self.level = max(0, self.level - amount)
     }
 
+    /// Puts `amount` back, up to the capacity (a reservation that was not used).
+    mutating func give(_ amount: Double) {
+        self.level = min(self.capacity, self.level + max(0, amount))
+    }
+
     /// Whole units available (`x-ratelimit-remaining-*`).
     var remaining: Int {
         Int((self.level + Self.slack).rounded(.down))

@@ -1,0 +1,193 @@
+import Hummingbird
+
+/// Writes one Anthropic messages stream (`text/event-stream`, named events), pacing it and
+/// injecting its fault, and accounts for what it sent.
+///
+/// Event order: `message_start` (the message with empty `content`, `usage.input_tokens` and
+/// `output_tokens: 1`); `content_block_start` (index 0: a text block with `text: ""`, or a
+/// `tool_use` block with `input: {}`); `ping`; one `content_block_delta` per token (or per
+/// ``MockServerConfiguration/Streaming/tokensPerChunk``) as `text_delta`, or per fragment of the
+/// tool input as `input_json_delta` with `partial_json`; `content_block_stop`; `message_delta`
+/// with `stop_reason`, `stop_sequence: null` and the final `usage.output_tokens`; `message_stop`.
+struct AnthropicMessageStream: Sendable {
+    enum Reply: Sendable {
+        case text(words: [String])
+        case toolUse(id: String, call: MockToolCall)
+    }
+
+    var id: String
+    var model: String
+    var reply: Reply
+    var stopReason: String
+    var inputTokens: Int
+    var latency: MockLatency
+    var tokensPerChunk: Int
+    var fault: MockFault?
+    var pacer: MockPacer
+    var engine: MockServerEngine
+    var key: ResolvedKey
+    var reservation: OutputTokenReservation
+
+    private enum FaultResult {
+        case continueStream
+        case streamEnded
+    }
+
+    func write(to writer: inout any ResponseBodyWriter) async throws {
+        var sent = 0
+        defer {
+            self.engine.recordCompletionTokens(sent, key: self.key)
+            self.reservation.settle(used: sent)
+        }
+        do {
+            try await self.send(
+                AnthropicWire.event(
+                    "message_start",
+                    "{\"type\":\"message_start\",\"message\":{\"id\":\(JSONText.quoted(self.id)),\"type\":\"message\",\"role\":\"assistant\","
+                        + "\"model\":\(JSONText.quoted(self.model)),\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
+                        + AnthropicWire.usage(inputTokens: self.inputTokens, outputTokens: 1) + "}}"),
+                to: &writer)
+            let block =
+                switch self.reply {
+                case .text: AnthropicWire.textBlock("")
+                case .toolUse(let id, let call): AnthropicWire.toolUseBlock(id: id, name: call.name, input: "{}")
+                }
+            try await self.send(
+                AnthropicWire.event(
+                    "content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":\(block)}"),
+                to: &writer)
+            try await self.send(AnthropicWire.event("ping", "{\"type\": \"ping\"}"), to: &writer)
+
+            var pendingFault = self.fault.flatMap { Self.streamTrigger(of: $0) }
+            var piecesSent = 0
+            for (index, piece) in self.pieces().enumerated() {
+                if let (after, fault) = pendingFault, (self.isToolUse ? piecesSent : sent) >= after {
+                    pendingFault = nil
+                    if try await self.inject(fault, to: &writer) == .streamEnded { return }
+                }
+                let delay =
+                    index == 0
+                    ? self.latency.firstToken + self.latency.perToken * (piece.pacedTokens - 1)
+                    : self.latency.perToken * piece.pacedTokens
+                try await self.pacer.pause(delay)
+                try await self.send(
+                    AnthropicWire.event(
+                        "content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":\(piece.delta)}"
+                    ),
+                    to: &writer)
+                sent += piece.tokens
+                piecesSent += 1
+            }
+            if let (_, fault) = pendingFault {
+                if try await self.inject(fault, to: &writer) == .streamEnded { return }
+            }
+            try await self.send(
+                AnthropicWire.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"), to: &writer)
+            try await self.send(
+                AnthropicWire.event(
+                    "message_delta",
+                    "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\(JSONText.quoted(self.stopReason)),\"stop_sequence\":null},"
+                        + "\"usage\":{\"output_tokens\":\(self.outputTokens)}}"),
+                to: &writer)
+            try await self.send(AnthropicWire.event("message_stop", "{\"type\":\"message_stop\"}"), to: &writer)
+            try await self.finish(&writer)
+        } catch MockResponseEnd.clientDisconnected {
+            self.engine.recordDisconnect()
+            throw MockResponseEnd.clientDisconnected
+        }
+    }
+
+    private var isToolUse: Bool {
+        if case .toolUse = self.reply { return true }
+        return false
+    }
+
+    /// The output tokens of the whole reply.
+    var outputTokens: Int {
+        switch self.reply {
+        case .text(let words): words.count
+        case .toolUse(_, let call): call.tokens
+        }
+    }
+
+    /// The `delta` objects of the content events, the tokens each counts, and the tokens its
+    /// pacing is computed from.
+    private func pieces() -> [(delta: String, tokens: Int, pacedTokens: Int)] {
+        switch self.reply {
+        case .toolUse(_, let call):
+            var previous = 0
+            var prefix = ""
+            return call.fragments().map { fragment in
+                prefix += fragment
+                let total = MockTokenEstimator.textTokens(prefix)
+                defer { previous = total }
+                return (
+                    "{\"type\":\"input_json_delta\",\"partial_json\":\(JSONText.quoted(fragment))}", total - previous, 1
+                )
+            }
+        case .text(let words):
+            return stride(from: 0, to: words.count, by: self.tokensPerChunk).map { index in
+                let end = min(index + self.tokensPerChunk, words.count)
+                var text = ""
+                for position in index..<end {
+                    if position > 0 { text += " " }
+                    text += words[position]
+                }
+                return ("{\"type\":\"text_delta\",\"text\":\(JSONText.quoted(text))}", end - index, end - index)
+            }
+        }
+    }
+
+    /// The count after which a fault acts on a stream, or `nil` for faults that only change timing.
+    private static func streamTrigger(of fault: MockFault) -> (Int, MockFault)? {
+        switch fault.backing {
+        case .stall(let after, _), .dropConnection(let after), .malformedSSE(let after), .errorEvent(let after):
+            (after, fault)
+        case .malformedJSON:
+            (0, fault)
+        case .httpError, .headDelay, .firstTokenDelay, .tokenDelay:
+            nil
+        }
+    }
+
+    private func inject(_ fault: MockFault, to writer: inout any ResponseBodyWriter) async throws -> FaultResult {
+        switch fault.backing {
+        case .stall(_, let duration):
+            try await self.pacer.pause(duration)
+            throw MockResponseEnd.closedByFault
+        case .dropConnection:
+            try self.pacer.checkConnected()
+            throw MockResponseEnd.closedByFault
+        case .malformedSSE, .malformedJSON:
+            try await self.send(
+                "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\n\n",
+                to: &writer)
+            return .continueStream
+        case .errorEvent:
+            try await self.send(AnthropicWire.streamErrorEvent, to: &writer)
+            try await self.finish(&writer)
+            return .streamEnded
+        case .httpError, .headDelay, .firstTokenDelay, .tokenDelay:
+            return .continueStream
+        }
+    }
+
+    private func send(_ text: String, to writer: inout any ResponseBodyWriter) async throws {
+        try self.pacer.checkConnected()
+        do {
+            try await writer.write(ByteBuffer(string: text))
+        } catch {
+            if Task.isCancelled { throw error }
+            throw MockResponseEnd.clientDisconnected
+        }
+    }
+
+    private func finish(_ writer: inout any ResponseBodyWriter) async throws {
+        do {
+            try await writer.finish(nil)
+        } catch {
+            if Task.isCancelled { throw error }
+            throw MockResponseEnd.clientDisconnected
+        }
+    }
+}

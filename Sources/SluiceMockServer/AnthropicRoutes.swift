@@ -1,0 +1,217 @@
+import Hummingbird
+
+/// The Anthropic Messages endpoint, `POST /v1/messages`, with `x-api-key` auth.
+///
+/// Only wire concerns live here (headers, request and response shapes, error bodies, named SSE
+/// events); key lookup, limits, outcome selection and stats come from ``MockServerEngine``.
+struct AnthropicRoutes: Sendable {
+    let engine: MockServerEngine
+
+    private var configuration: MockServerConfiguration { self.engine.configuration }
+
+    func register(on router: Router<MockRequestContext>) {
+        router.post("v1/messages") { request, context in
+            var response = try await self.messages(request, context: context)
+            response.headers[AnthropicWire.requestID] = context.requestID
+            return response
+        }
+    }
+
+    // MARK: Endpoint
+
+    func messages(_ request: Request, context: MockRequestContext) async throws -> Response {
+        let ticket = self.engine.beginRequest()
+        // In flight until this handler returns, or until a streamed body that holds the ticket ends.
+        defer { withExtendedLifetime(ticket) {} }
+        let key: ResolvedKey
+        switch self.authenticate(request) {
+        case .proceed(let resolved): key = resolved
+        case .answer(let response): return response
+        }
+        if request.headers[AnthropicWire.version]?.isEmpty ?? true {
+            return self.badRequest("anthropic-version: header is required")
+        }
+        let body: AnthropicWire.MessagesRequest
+        switch await self.decodeBody(request) {
+        case .proceed(let decoded): body = decoded
+        case .answer(let response): return response
+        }
+        guard let model = body.model else { return self.badRequest("model: Field required") }
+        guard let maxTokens = body.maxTokens else { return self.badRequest("max_tokens: Field required") }
+        if maxTokens < 1 { return self.badRequest("max_tokens: Input should be greater than or equal to 1") }
+        guard let messages = body.messages else { return self.badRequest("messages: Field required") }
+        if messages.isEmpty { return self.badRequest("messages: at least one message is required") }
+
+        let tools = body.toolDefinitions
+        let toolCall: MockToolCall?
+        switch MockToolCall.decide(tools: tools, choice: body.choice, lastUserMessage: body.replySeed) {
+        case .noCall: toolCall = nil
+        case .call(let call): toolCall = call
+        case .unknownTool(let name):
+            return self.badRequest("tool_choice.name: Tool '\(name)' not found in tools")
+        }
+
+        let inputTokens = MockTokenEstimator.messagesPromptTokens(
+            system: body.system, messageContents: messages.map(\.content),
+            toolTokens: tools.reduce(0) { $0 + $1.promptTokens })
+        let status: RateLimitStatus
+        let outcome: MockOutcome
+        switch self.engine.admit(
+            key: key,
+            charging: { _ in
+                RateLimitCost(inputTokens: inputTokens, outputTokens: maxTokens)
+            })
+        {
+        case .rejected(let rejection):
+            return self.rateLimited(rejection, key: key)
+        case .admitted(let admittedStatus, let admittedOutcome):
+            status = admittedStatus
+            outcome = admittedOutcome
+        }
+        let reservation = OutputTokenReservation(engine: self.engine, key: key, reserved: maxTokens)
+
+        if let fault = outcome.fault {
+            context.logger.debug(
+                "injecting fault",
+                metadata: ["fault": "\(fault)", "key": "\(key.name)", "request": "\(context.requestID)"]
+            )
+        }
+        var headers = HTTPFields()
+        AnthropicWire.addRateLimitHeaders(status, unixNow: self.configuration.clock.unixTime(), to: &headers)
+        let latency = MockResponseSteps.latency(for: outcome, default: self.configuration.latency)
+        let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
+
+        if let fault = outcome.fault, case .httpError(let code, let retryAfter, let shouldRetry) = fault.backing {
+            try await MockResponseSteps.waitBeforeHead(latency.head, pacer: pacer, engine: self.engine)
+            reservation.settle(used: 0)
+            if code == 429 { self.engine.recordTooManyRequests(key: key) }
+            MockHTTP.addRetryHeaders(retryAfter, shouldRetry: shouldRetry, to: &headers)
+            let error = AnthropicWire.injectedError(status: code)
+            return MockHTTP.json(
+                HTTPResponse.Status(code: code), AnthropicWire.errorBody(type: error.type, message: error.message),
+                headers: headers)
+        }
+
+        let id = MockIdentifier.make("msg_01", seed: context.requestNumber, length: 22)
+        let reply: AnthropicMessageStream.Reply
+        let stopReason: String
+        if let toolCall {
+            reply = .toolUse(
+                id: MockIdentifier.make("toolu_01", seed: context.requestNumber, length: 22), call: toolCall)
+            stopReason = "tool_use"
+        } else {
+            let wanted = outcome.replyTokens ?? self.configuration.replyTokens
+            let length = min(wanted, maxTokens)
+            reply = .text(words: MockReplyGenerator.words(for: body.replySeed, tokens: length))
+            stopReason = length < wanted ? "max_tokens" : "end_turn"
+        }
+        let stream = AnthropicMessageStream(
+            id: id, model: model, reply: reply, stopReason: stopReason, inputTokens: inputTokens, latency: latency,
+            tokensPerChunk: self.configuration.streaming.tokensPerChunk, fault: outcome.fault, pacer: pacer,
+            engine: self.engine, key: key, reservation: reservation
+        )
+
+        if body.stream == true {
+            try await MockResponseSteps.waitBeforeHead(latency.head, pacer: pacer, engine: self.engine)
+            headers[.contentType] = MockHTTP.eventStreamContentType
+            headers[.cacheControl] = "no-cache"
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { writer in
+                    defer { ticket.release() }
+                    try await stream.write(to: &writer)
+                })
+        }
+
+        let content: String
+        let pacedTokens: Int
+        switch reply {
+        case .text(let words):
+            content = "[" + AnthropicWire.textBlock(words.joined(separator: " ")) + "]"
+            pacedTokens = words.count
+        case .toolUse(let toolID, let call):
+            content = "[" + AnthropicWire.toolUseBlock(id: toolID, name: call.name, input: call.arguments) + "]"
+            pacedTokens = 1
+        }
+        let generation = pacedTokens == 0 ? Duration.zero : latency.firstToken + latency.perToken * (pacedTokens - 1)
+        try await MockResponseSteps.waitBeforeHead(latency.head + generation, pacer: pacer, engine: self.engine)
+        let outputTokens = stream.outputTokens
+        let message = AnthropicWire.message(
+            id: id, model: model, content: content, stopReason: stopReason, inputTokens: inputTokens,
+            outputTokens: outputTokens)
+        return MockResponseSteps.bufferedAnswer(
+            message, fault: outcome.fault, headers: headers, completionTokens: outputTokens, key: key,
+            engine: self.engine, pacer: pacer, ticket: ticket, reservation: reservation
+        ) {
+            MockHTTP.json(
+                HTTPResponse.Status(code: 529),
+                AnthropicWire.errorBody(type: "overloaded_error", message: "Overloaded"),
+                headers: headers)
+        }
+    }
+
+    // MARK: Steps
+
+    /// Reads `x-api-key`; answers 401 `authentication_error` when it is missing or not accepted.
+    /// The key itself never appears in the answer.
+    private func authenticate(_ request: Request) -> RouteStep<ResolvedKey> {
+        let secret = request.headers[AnthropicWire.apiKey].map { String(Substring($0).trimmingSpaces()) }
+        switch self.engine.resolveKey(secret: secret) {
+        case .known(let key):
+            self.engine.recordAuthenticated(key)
+            return .proceed(key)
+        case .missing, .rejected:
+            self.engine.recordUnauthorized()
+            return .answer(
+                MockHTTP.json(
+                    .unauthorized, AnthropicWire.errorBody(type: "authentication_error", message: "invalid x-api-key")))
+        }
+    }
+
+    private func decodeBody(_ request: Request) async -> RouteStep<AnthropicWire.MessagesRequest> {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: self.configuration.maxRequestBodySize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            self.engine.recordBadRequest()
+            return .answer(
+                MockHTTP.json(
+                    .contentTooLarge,
+                    AnthropicWire.errorBody(
+                        type: "request_too_large",
+                        message:
+                            "Request exceeds the maximum allowed number of bytes (\(self.configuration.maxRequestBodySize))."
+                    )))
+        } catch {
+            return .answer(self.badRequest("Could not read the request body."))
+        }
+        switch AnthropicWire.decode(AnthropicWire.MessagesRequest.self, from: Array(buffer.readableBytesView)) {
+        case .success(let value): return .proceed(value)
+        case .failure(let problem): return .answer(self.badRequest(problem.message))
+        }
+    }
+
+    private func badRequest(_ message: String) -> Response {
+        self.engine.recordBadRequest()
+        return MockHTTP.json(.badRequest, AnthropicWire.errorBody(type: "invalid_request_error", message: message))
+    }
+
+    private func rateLimited(_ rejection: RateLimitRejection, key: ResolvedKey) -> Response {
+        self.engine.recordTooManyRequests(key: key)
+        var headers = HTTPFields()
+        AnthropicWire.addRateLimitHeaders(
+            rejection.status, unixNow: self.configuration.clock.unixTime(), to: &headers)
+        if let retryAfter = rejection.retryAfter {
+            // Anthropic sends whole seconds only.
+            MockHTTP.addRetryHeaders(
+                MockRetryAfter(delay: retryAfter, includesSeconds: true, includesMilliseconds: false), shouldRetry: nil,
+                to: &headers)
+        } else {
+            MockHTTP.addRetryHeaders(nil, shouldRetry: false, to: &headers)
+        }
+        return MockHTTP.json(
+            .tooManyRequests,
+            AnthropicWire.errorBody(type: "rate_limit_error", message: AnthropicWire.rateLimitMessage(rejection)),
+            headers: headers)
+    }
+}

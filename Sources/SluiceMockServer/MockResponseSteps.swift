@@ -1,0 +1,83 @@
+import Hummingbird
+
+/// Provider-neutral steps of answering an admitted request: timing, waiting before the head, and
+/// a buffered answer with its fault applied. The provider routes supply the bodies.
+enum MockResponseSteps {
+    /// The outcome's timing (or the default), with a delay fault applied.
+    static func latency(for outcome: MockOutcome, default defaultLatency: MockLatency) -> MockLatency {
+        var latency = outcome.latency ?? defaultLatency
+        switch outcome.fault?.backing {
+        case .headDelay(let duration): latency.head = duration
+        case .firstTokenDelay(let duration): latency.firstToken = duration
+        case .tokenDelay(let duration): latency.perToken = duration
+        default: break
+        }
+        return latency
+    }
+
+    /// Waits before sending the head; a client leaving meanwhile is counted and ends the request.
+    static func waitBeforeHead(_ duration: Duration, pacer: MockPacer, engine: MockServerEngine) async throws {
+        do {
+            try await pacer.pause(duration)
+        } catch MockResponseEnd.clientDisconnected {
+            engine.recordDisconnect()
+            throw MockResponseEnd.clientDisconnected
+        }
+    }
+
+    /// A complete JSON answer, or the fault that replaces it: a stall, a dropped connection, a
+    /// truncated body, or for ``MockFault/errorEvent(afterTokens:)`` the provider's
+    /// `errorEventAnswer`. Completion tokens are counted when the body is delivered whole or
+    /// truncated; `reservation` (output tokens) is settled with them, or with 0 for the others.
+    static func bufferedAnswer(
+        _ body: String, fault: MockFault?, headers: HTTPFields, completionTokens: Int, key: ResolvedKey,
+        engine: MockServerEngine, pacer: MockPacer, ticket: InFlightTicket, reservation: OutputTokenReservation? = nil,
+        errorEventAnswer: () -> Response
+    ) -> Response {
+        var headers = headers
+        headers[.contentType] = MockHTTP.jsonContentType
+        let bytes = ByteBuffer(string: body)
+        switch fault?.backing {
+        case .stall(_, let duration):
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody(contentLength: bytes.readableBytes) { _ in
+                    defer {
+                        reservation?.settle(used: 0)
+                        ticket.release()
+                    }
+                    do {
+                        try await pacer.pause(duration)
+                    } catch MockResponseEnd.clientDisconnected {
+                        engine.recordDisconnect()
+                        throw MockResponseEnd.clientDisconnected
+                    }
+                    throw MockResponseEnd.closedByFault
+                })
+        case .dropConnection:
+            let half = bytes.getSlice(at: bytes.readerIndex, length: bytes.readableBytes / 2) ?? ByteBuffer()
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody(contentLength: bytes.readableBytes) { writer in
+                    defer {
+                        reservation?.settle(used: 0)
+                        ticket.release()
+                    }
+                    try await writer.write(half)
+                    throw MockResponseEnd.closedByFault
+                })
+        case .malformedJSON, .malformedSSE:
+            engine.recordCompletionTokens(completionTokens, key: key)
+            reservation?.settle(used: completionTokens)
+            let half = bytes.getSlice(at: bytes.readerIndex, length: bytes.readableBytes / 2) ?? ByteBuffer()
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: half))
+        case .errorEvent:
+            reservation?.settle(used: 0)
+            return errorEventAnswer()
+        case .none, .httpError, .headDelay, .firstTokenDelay, .tokenDelay:
+            engine.recordCompletionTokens(completionTokens, key: key)
+            reservation?.settle(used: completionTokens)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: bytes))
+        }
+    }
+}
