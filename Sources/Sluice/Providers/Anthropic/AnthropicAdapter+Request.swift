@@ -1,0 +1,115 @@
+extension AnthropicAdapter {
+    /// `POST {baseURL}/v1/messages` with `x-api-key`, `anthropic-version`, `anthropic-beta` (when
+    /// betas are set), `content-type` and `accept`, then the endpoint's own headers.
+    ///
+    /// The endpoint's headers replace the adapter's of the same name (so an endpoint can pin its own
+    /// `anthropic-version`), except `anthropic-beta`, whose values are added to the adapter's betas.
+    ///
+    /// - Throws: ``SluiceError/Code/invalidRequest`` for a message the wire format cannot carry: a
+    ///   tool call whose arguments are not a JSON object, a `.tool` message without
+    ///   ``ChatMessage/toolCallID``, a role Anthropic does not know, a malformed `data:` image URL, or a
+    ///   temperature or top-p that is not a finite number.
+    public func chatRequest(_ request: ChatRequest, stream: Bool, endpoint: ProviderEndpoint) throws -> ClientRequest {
+        let body = try requestBody(request, stream: stream)
+        return ClientRequest(
+            method: .post,
+            url: endpoint.url("/v1/messages"),
+            headers: headers(endpoint: endpoint, stream: stream),
+            body: JSONValue.object(body).jsonBytes
+        )
+    }
+
+    /// The request headers, credentials included.
+    func headers(endpoint: ProviderEndpoint, stream: Bool) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "x-api-key", value: endpoint.apiKey)
+        headers.add(name: "anthropic-version", value: version)
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "accept", value: stream ? "text/event-stream" : "application/json")
+        var allBetas = betas
+        for field in endpoint.headers {
+            if HTTPHeaders.namesEqual(field.name, "anthropic-beta") {
+                for beta in field.value.split(separator: ",") {
+                    let trimmed = beta.trimmingSpaces()
+                    if !trimmed.isEmpty, !allBetas.contains(trimmed) { allBetas.append(trimmed) }
+                }
+            } else {
+                headers.remove(name: field.name)
+            }
+        }
+        for field in endpoint.headers where !HTTPHeaders.namesEqual(field.name, "anthropic-beta") {
+            headers.add(name: field.name, value: field.value)
+        }
+        if !allBetas.isEmpty {
+            headers.add(name: "anthropic-beta", value: allBetas.joined(separator: ","))
+        }
+        return headers
+    }
+
+    /// The JSON body of a messages request, `extraFields` merged last.
+    func requestBody(_ request: ChatRequest, stream: Bool) throws -> JSONObject {
+        var body = JSONObject()
+        body["model"] = .string(request.model)
+        body["max_tokens"] = .number(JSONNumber(request.maxOutputTokens ?? defaultMaxTokens))
+
+        let conversation = try AnthropicMessageList(request.messages)
+        if let system = conversation.system { body["system"] = .string(system) }
+        body["messages"] = .array(conversation.messages)
+
+        if !request.tools.isEmpty {
+            body["tools"] = .array(request.tools.map(Self.toolJSON))
+        }
+        if let choice = request.toolChoice {
+            body["tool_choice"] = Self.toolChoiceJSON(choice)
+        }
+        if let temperature = request.temperature {
+            body["temperature"] = try Self.finiteNumber(temperature, "temperature")
+        }
+        if let topP = request.topP {
+            body["top_p"] = try Self.finiteNumber(topP, "topP")
+        }
+        if !request.stopSequences.isEmpty {
+            body["stop_sequences"] = .array(request.stopSequences.map(JSONValue.string))
+        }
+        if let user = request.user {
+            body["metadata"] = ["user_id": .string(user)]
+        }
+        if stream { body["stream"] = true }
+        for (key, value) in request.extraFields { body[key] = value }
+        return body
+    }
+
+    static func toolJSON(_ tool: ToolDefinition) -> JSONValue {
+        var object = JSONObject()
+        object["name"] = .string(tool.name)
+        if let description = tool.description { object["description"] = .string(description) }
+        object["input_schema"] = tool.parameters
+        return .object(object)
+    }
+
+    static func toolChoiceJSON(_ choice: ToolChoice) -> JSONValue {
+        switch choice {
+        case .auto: ["type": "auto"]
+        case .none: ["type": "none"]
+        case .required: ["type": "any"]
+        case .tool(let name): ["type": "tool", "name": .string(name)]
+        }
+    }
+
+    static func finiteNumber(_ value: Double, _ name: String) throws -> JSONValue {
+        guard let number = JSONNumber(value) else {
+            throw SluiceError(.invalidRequest, "\(name) must be a finite number, not \(value)")
+        }
+        return .number(number)
+    }
+}
+
+extension Substring {
+    /// The text without leading and trailing spaces and tabs.
+    fileprivate func trimmingSpaces() -> String {
+        var slice = self[...]
+        while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
+        return String(slice)
+    }
+}

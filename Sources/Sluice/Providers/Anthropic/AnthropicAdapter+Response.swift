@@ -1,0 +1,123 @@
+extension AnthropicAdapter {
+    /// Decodes a message reply.
+    ///
+    /// ```json
+    /// {"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5",
+    ///  "content":[{"type":"text","text":"Let me check."},
+    ///             {"type":"tool_use","id":"toolu_01","name":"get_weather","input":{"city":"Paris"}}],
+    ///  "stop_reason":"tool_use","stop_sequence":null,
+    ///  "usage":{"input_tokens":120,"cache_read_input_tokens":800,"output_tokens":40}}
+    /// ```
+    ///
+    /// `text` blocks are joined into ``ChatResponse/text``; each `tool_use` block becomes a
+    /// ``ToolCall`` whose arguments are its `input` written back as compact JSON. Other blocks
+    /// (`thinking`, `redacted_thinking`, server tool blocks) are skipped. The stop reason is mapped by
+    /// ``finishReason(_:)``; usage counts every prompt token as input (see ``AnthropicAdapter``). The
+    /// request id comes from the `request-id` header.
+    ///
+    /// - Throws: ``SluiceError/Code/decodingFailed`` for a body that is not JSON, not an object, or a
+    ///   known field of the wrong type (saying which and where, with at most a 40-byte excerpt); a
+    ///   `tool_use` block without an id or name is malformed too. A body of the error shape
+    ///   (`"type":"error"`) throws the error it describes, as ``decodeError(status:headers:body:)``.
+    public func decodeChatResponse(_ body: [UInt8], headers: HTTPHeaders) throws -> ChatResponse {
+        let requestID = headers[Self.requestIDHeader]
+        var response = ChatResponse(requestID: requestID, provider: .anthropic)
+        var type: String?
+        var errorDetails: ProviderErrorDetails?
+        do {
+            try JSONReader.read(body) { reader in
+                guard try reader.peekKind() == .object else { throw reader.error("expected a message object") }
+                try reader.readObject { key, reader in
+                    switch key {
+                    case "type": type = try reader.readStringOrNull()
+                    case "id": response.id = try reader.readStringOrNull() ?? ""
+                    case "model": response.model = try reader.readStringOrNull() ?? ""
+                    case "content":
+                        if try reader.readNullIfPresent() { return }
+                        var blockIndex = 0
+                        try reader.readArray { reader in
+                            try Self.decodeContentBlock(from: &reader, index: blockIndex, into: &response)
+                            blockIndex += 1
+                        }
+                    case "stop_reason":
+                        response.finishReason = try reader.readStringOrNull().map(Self.finishReason)
+                    case "usage":
+                        if try reader.readNullIfPresent() { return }
+                        response.usage = try AnthropicUsage.decode(from: &reader).usage
+                    case "error":
+                        if try reader.readNullIfPresent() { return }
+                        errorDetails = try Self.decodeErrorObject(from: &reader)
+                    default:
+                        break
+                    }
+                }
+            }
+        } catch let error as SluiceError where error.code == .decodingFailed {
+            throw SluiceError(
+                .decodingFailed, "Anthropic message reply: \(error.message)", cause: error, requestID: requestID)
+        }
+        if type == "error" || errorDetails != nil {
+            throw Self.providerError(status: nil, details: errorDetails ?? ProviderErrorDetails(), requestID: requestID)
+        }
+        return response
+    }
+
+    /// One content block of a message, added to `response`.
+    private static func decodeContentBlock(
+        from reader: inout JSONReader,
+        index: Int,
+        into response: inout ChatResponse
+    ) throws {
+        let start = reader.offset
+        var type: String?
+        var text: String?
+        var id: String?
+        var name: String?
+        var input: JSONValue?
+        try reader.readObject { key, reader in
+            switch key {
+            case "type": type = try reader.readStringOrNull()
+            case "text": text = try reader.readStringOrNull()
+            case "id": id = try reader.readStringOrNull()
+            case "name": name = try reader.readStringOrNull()
+            case "input": input = try reader.readValue()
+            default: break
+            }
+        }
+        switch type {
+        case "text":
+            if let text { response.text += text }
+        case "tool_use":
+            guard let id, let name else {
+                throw reader.error("content[\(index)] is a tool_use block without an id or a name", at: start)
+            }
+            let arguments = input.map { $0.isNull ? "{}" : $0.description } ?? "{}"
+            response.toolCalls.append(ToolCall(id: id, name: name, arguments: arguments))
+        default:
+            break
+        }
+    }
+
+    /// The neutral finish reason for an Anthropic `stop_reason`; ``FinishReason/raw`` keeps the word.
+    ///
+    /// | `stop_reason` | normalised |
+    /// |---|---|
+    /// | `end_turn`, `stop_sequence` | `stop` |
+    /// | `max_tokens`, `model_context_window_exceeded` | `length` |
+    /// | `tool_use` | `tool_calls` |
+    /// | `refusal` | `refusal` |
+    /// | `pause_turn` | `pause` |
+    /// | anything else | `other` |
+    public static func finishReason(_ stopReason: String) -> FinishReason {
+        let normalized: String
+        switch stopReason {
+        case "end_turn", "stop_sequence": normalized = "stop"
+        case "max_tokens", "model_context_window_exceeded": normalized = "length"
+        case "tool_use": normalized = "tool_calls"
+        case "refusal": normalized = "refusal"
+        case "pause_turn": normalized = "pause"
+        default: normalized = "other"
+        }
+        return FinishReason(normalized: normalized, raw: stopReason)
+    }
+}
