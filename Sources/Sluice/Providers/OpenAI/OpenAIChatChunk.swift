@@ -103,8 +103,12 @@ struct OpenAIChatChunk: Sendable, Hashable {
     ///
     /// - Throws: ``SluiceError/Code/decodingFailed`` when the text is not JSON or a known field has
     ///   the wrong type.
-    static func decode(_ data: String) throws -> OpenAIChatChunk {
-        try JSONReader.read(data) { try decode(from: &$0) }
+    ///
+    /// With `readingIdentity` off, the fields that are the same on every chunk of a stream (`id`,
+    /// `object`, `created`, `model`, `system_fingerprint`) are skipped, not decoded: a stream decoder
+    /// that already has them saves their allocations.
+    static func decode(_ data: String, readingIdentity: Bool = true) throws -> OpenAIChatChunk {
+        try JSONReader.read(data) { try decode(from: &$0, readingIdentity: readingIdentity) }
     }
 
     /// Decodes one chunk from its JSON bytes.
@@ -113,15 +117,15 @@ struct OpenAIChatChunk: Sendable, Hashable {
     }
 
     /// Decodes one chunk from the reader's next value (an object).
-    static func decode(from reader: inout JSONReader) throws -> OpenAIChatChunk {
+    static func decode(from reader: inout JSONReader, readingIdentity: Bool = true) throws -> OpenAIChatChunk {
         var chunk = OpenAIChatChunk()
         try reader.readObject { key, reader in
             switch key {
-            case "id": chunk.id = try reader.readStringOrNull()
-            case "object": chunk.object = try reader.readStringOrNull()
-            case "created": chunk.created = try reader.readIntOrNull()
-            case "model": chunk.model = try reader.readStringOrNull()
-            case "system_fingerprint": chunk.systemFingerprint = try reader.readStringOrNull()
+            case "id" where readingIdentity: chunk.id = try reader.readStringOrNull()
+            case "object" where readingIdentity: chunk.object = try reader.readStringOrNull()
+            case "created" where readingIdentity: chunk.created = try reader.readIntOrNull()
+            case "model" where readingIdentity: chunk.model = try reader.readStringOrNull()
+            case "system_fingerprint" where readingIdentity: chunk.systemFingerprint = try reader.readStringOrNull()
             case "choices":
                 if try reader.readNullIfPresent() { return }
                 try reader.readArray { reader in chunk.choices.append(try Choice.decode(from: &reader)) }
@@ -250,5 +254,44 @@ extension OpenAIChatChunk.APIError {
             }
         }
         return error
+    }
+}
+
+// MARK: - Mapping to Sluice's types
+
+extension OpenAIChatChunk {
+    /// The normalised finish reason for OpenAI's `finish_reason`: `stop`, `length`, `tool_calls` (and
+    /// the legacy `function_call`), `content_filter`; anything else normalises to `other`. When the
+    /// model refused (a `refusal` instead of content), the reason normalises to `refusal` whatever the
+    /// raw value (OpenAI sends `stop`).
+    static func finishReason(_ raw: String, refused: Bool = false) -> FinishReason {
+        if refused { return FinishReason(normalized: FinishReason.refusal.normalized, raw: raw) }
+        switch raw {
+        case "stop": return .stop
+        case "length": return .length
+        case "tool_calls": return .toolCalls
+        case "function_call": return FinishReason(normalized: FinishReason.toolCalls.normalized, raw: raw)
+        case "content_filter": return .contentFilter
+        default: return FinishReason(normalized: "other", raw: raw)
+        }
+    }
+}
+
+extension OpenAIChatChunk.Usage {
+    /// The counts as a ``Sluice/Usage``; a missing count is 0.
+    var sluiceUsage: Sluice.Usage {
+        Sluice.Usage(
+            inputTokens: promptTokens ?? 0,
+            outputTokens: completionTokens ?? 0,
+            cachedInputTokens: cachedTokens,
+            reasoningTokens: reasoningTokens
+        )
+    }
+}
+
+extension OpenAIChatChunk.APIError {
+    /// The fields as ``ProviderErrorDetails``, with key-like tokens in the message redacted.
+    var details: ProviderErrorDetails {
+        ProviderErrorDetails(type: type, code: code, param: param, message: message.map(OpenAIErrorDecoder.redact))
     }
 }

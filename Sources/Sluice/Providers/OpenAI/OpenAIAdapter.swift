@@ -1,0 +1,128 @@
+/// The OpenAI chat-completions and embeddings wire format, for OpenAI and every compatible server
+/// (Azure OpenAI's v1 API, vLLM, Ollama, llama.cpp, LM Studio, Groq, Together, OpenRouter, …).
+///
+/// Use it for any server that speaks `POST …/v1/chat/completions`; the endpoint's base URL names the
+/// server, up to and including the version:
+///
+/// ```swift
+/// let adapter = OpenAIAdapter()
+/// let endpoint = ProviderEndpoint(baseURL: "https://api.openai.com/v1", apiKey: key)
+/// let request = try adapter.chatRequest(chat, stream: true, endpoint: endpoint)
+/// ```
+///
+/// For a compatible server that predates `max_completion_tokens`, send the older field:
+///
+/// ```swift
+/// let local = OpenAIAdapter(includeStreamUsage: false, maxTokensField: .maxTokens)
+/// ```
+///
+/// Wire decisions:
+/// - ``ChatRequest/maxOutputTokens`` goes out as `max_completion_tokens` (OpenAI deprecated
+///   `max_tokens`, and its reasoning models reject it); see ``MaxTokensField``.
+/// - Message content is a plain string when it is exactly one text part, else an array of parts;
+///   an assistant message with tool calls and no text sends `content: null`.
+/// - Base64 images become `data:<media type>;base64,<data>` URLs.
+/// - A streamed request asks for `stream_options.include_usage` (unless
+///   ``includeStreamUsage`` is off), so the stream ends with a usage chunk the rate limiter
+///   reconciles against.
+/// - A refusal (`message.refusal`, `delta.refusal`) is the reply's text, and the finish reason is
+///   normalised to ``FinishReason/refusal`` (its raw value stays the provider's, usually `stop`).
+/// - Only choice 0 is read; ask for `n` > 1 through ``ChatRequest/extraFields`` and the other
+///   choices are ignored.
+/// - An empty API key sends no `authorization` header (local servers that need none).
+/// - ``ChatMessage/isError`` has no OpenAI field and is not sent.
+///
+/// - Important: The adapter is a value with no mutable state: share one between tasks freely. The
+///   API key appears only in the `authorization` header it builds, never in an error it returns
+///   (provider messages that echo a key, such as `Incorrect API key provided: sk-abc***xyz`, are
+///   redacted to `sk-***`).
+public struct OpenAIAdapter: ProviderAdapter {
+    /// The `openai-organization` header, for keys that belong to several organizations; `nil` (the
+    /// default) sends none.
+    public var organization: String?
+    /// The `openai-project` header, for legacy user keys used with a project; `nil` (the default)
+    /// sends none.
+    public var project: String?
+    /// Whether a streamed request asks for a final usage chunk (`stream_options.include_usage`).
+    /// Default `true`; turn it off for a compatible server that rejects `stream_options`.
+    public var includeStreamUsage: Bool
+    /// The body field that carries ``ChatRequest/maxOutputTokens``.
+    /// Default ``MaxTokensField/maxCompletionTokens``.
+    public var maxTokensField: MaxTokensField
+
+    public var provider: Provider { .openAI }
+
+    /// An adapter that sends the given organization and project headers.
+    public init(
+        organization: String? = nil,
+        project: String? = nil,
+        includeStreamUsage: Bool = true,
+        maxTokensField: MaxTokensField = .maxCompletionTokens
+    ) {
+        self.organization = organization
+        self.project = project
+        self.includeStreamUsage = includeStreamUsage
+        self.maxTokensField = maxTokensField
+    }
+
+    // MARK: Requests
+
+    public func chatRequest(_ request: ChatRequest, stream: Bool, endpoint: ProviderEndpoint) throws -> ClientRequest {
+        let body = try OpenAIChatRequestEncoder(maxTokensField: maxTokensField, includeStreamUsage: includeStreamUsage)
+            .encode(request, stream: stream)
+        return ClientRequest(
+            method: .post,
+            url: endpoint.url("/chat/completions"),
+            headers: headers(endpoint: endpoint, accept: stream ? "text/event-stream" : "application/json"),
+            body: body
+        )
+    }
+
+    public func embeddingsRequest(_ request: EmbeddingsRequest, endpoint: ProviderEndpoint) throws -> ClientRequest {
+        ClientRequest(
+            method: .post,
+            url: endpoint.url("/embeddings"),
+            headers: headers(endpoint: endpoint, accept: "application/json"),
+            body: OpenAIEmbeddingsCoder.encode(request)
+        )
+    }
+
+    /// Auth, content type, accept, organization and project, then the endpoint's headers (which replace
+    /// any of the same name).
+    func headers(endpoint: ProviderEndpoint, accept: String) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        if !endpoint.apiKey.isEmpty {
+            headers.add(name: "authorization", value: "Bearer " + endpoint.apiKey)
+        }
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "accept", value: accept)
+        if let organization { headers.add(name: "openai-organization", value: organization) }
+        if let project { headers.add(name: "openai-project", value: project) }
+        for field in endpoint.headers {
+            headers.replaceOrAdd(name: field.name, value: field.value)
+        }
+        return headers
+    }
+
+    // MARK: Responses
+
+    public func decodeChatResponse(_ body: [UInt8], headers: HTTPHeaders) throws -> ChatResponse {
+        var response = try OpenAIChatResponseDecoder.decode(body)
+        response.requestID = headers["x-request-id"]
+        return response
+    }
+
+    public func makeStreamDecoder() -> any ChatStreamDecoder {
+        OpenAIChatStreamDecoder()
+    }
+
+    public func decodeEmbeddingsResponse(_ body: [UInt8], headers: HTTPHeaders) throws -> EmbeddingsResponse {
+        var response = try OpenAIEmbeddingsCoder.decode(body)
+        response.requestID = headers["x-request-id"]
+        return response
+    }
+
+    public func decodeError(status: Int, headers: HTTPHeaders, body: [UInt8]) -> SluiceError {
+        OpenAIErrorDecoder.error(status: status, requestID: headers["x-request-id"], body: body)
+    }
+}
