@@ -29,7 +29,11 @@
 ///   normalised to ``FinishReason/refusal`` (its raw value stays the provider's, usually `stop`).
 /// - Only choice 0 is read; ask for `n` > 1 through ``ChatRequest/extraFields`` and the other
 ///   choices are ignored.
-/// - An empty API key sends no `authorization` header (local servers that need none).
+/// - Headers: `authorization: Bearer <key>`, `content-type`, `accept` (`text/event-stream` when
+///   streaming), `openai-organization` and `openai-project` when set; then
+///   ``ProviderEndpoint/headers``, each replacing an adapter header of the same name. An empty API
+///   key sends no `authorization` header (local servers that need none).
+/// - ``ChatRequest/extraFields`` are merged into the body last and win over what the adapter wrote.
 /// - ``ChatMessage/isError`` has no OpenAI field and is not sent.
 ///
 /// - Important: The adapter is a value with no mutable state: share one between tasks freely. The
