@@ -18,6 +18,17 @@
 /// | ``malformedSSE(afterTokens:)`` | N tokens, a `data:` line with invalid JSON, then the rest | like ``malformedJSON`` |
 /// | ``errorEvent(afterTokens:)`` | N tokens, `data: {"error":{...}}`, end (no `[DONE]`) | 500 server error |
 ///
+/// On the Anthropic route (`/v1/messages`) the same faults take Anthropic's shapes: an HTTP error
+/// has the body `{"type":"error","error":{"type":…,"message":…}}` with the type for its status
+/// (429 `rate_limit_error`, 500 `api_error`, 529 `overloaded_error`, 400 `invalid_request_error`,
+/// 401 `authentication_error`, 403 `permission_error`, 404 `not_found_error`, 413
+/// `request_too_large`, 504 `timeout_error`, other 5xx `api_error`); "after N tokens" counts
+/// `content_block_delta` events after `message_start`, `content_block_start` and `ping`; the error
+/// event is `event: error` with `data: {"type":"error","error":{"type":"overloaded_error",
+/// "message":"Overloaded"}}` (a non-streaming request gets 529 `overloaded_error` instead); malformed
+/// SSE is a `content_block_delta` event whose JSON is cut short. For a tool call (either route),
+/// N counts argument fragments.
+///
 /// ```swift
 /// server.enqueue([
 ///     .fault(.rateLimited(retryAfter: .both(.milliseconds(1500)))),

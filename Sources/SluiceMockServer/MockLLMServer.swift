@@ -4,55 +4,108 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// An in-process mock LLM server for tests and benchmarks: OpenAI-compatible endpoints, per-key
-/// rate limits with the provider's headers, and scripted or seeded faults.
+/// An in-process mock LLM server for tests and benchmarks: OpenAI-compatible and Anthropic
+/// endpoints, per-key rate limits with the provider's headers, and scripted or seeded faults.
 ///
 /// ## Overview
 ///
-/// Start it on a free loopback port, point any HTTP client at ``baseURL``, and assert on
-/// ``stats``. It does not depend on the Sluice client library, so it works with any client.
+/// Start it on a free loopback port, point any HTTP client at ``baseURL`` (OpenAI clients at
+/// `baseURL + "/v1"`, Anthropic clients at `baseURL`), and assert on ``stats``. It does not
+/// depend on the Sluice client library, so it works with any client.
 ///
 /// ```swift
 /// try await MockLLMServer.withRunning(MockServerConfiguration()) { server in
 ///     // POST \(server.baseURL)/v1/chat/completions with "Authorization: Bearer sk-test"
+///     // POST \(server.baseURL)/v1/messages with "x-api-key: sk-test", "anthropic-version: 2023-06-01"
 ///     #expect(server.stats.requests == 1)
 /// }
 /// ```
 ///
-/// ## Endpoints
+/// ## OpenAI endpoints
 ///
 /// - `POST /v1/chat/completions`: a `chat.completion`, or with `"stream": true` a
 ///   `text/event-stream` of `chat.completion.chunk` events ending with `data: [DONE]`
 ///   (`stream_options.include_usage` adds the usage chunk with `choices: []`).
 ///   The reply is ``MockReplyGenerator/words(for:tokens:)`` of the last user message,
 ///   ``MockServerConfiguration/replyTokens`` long, capped by `max_completion_tokens` /
-///   `max_tokens` (then `finish_reason` is `"length"`). Usage follows ``MockTokenEstimator``.
+///   `max_tokens` (then `finish_reason` is `"length"`), or a tool call (see Tool calls).
+///   Usage follows ``MockTokenEstimator``.
 /// - `POST /v1/embeddings`: `input` as a string, strings, a token array or token arrays; unit
 ///   vectors of `dimensions` (or ``MockServerConfiguration/embeddingDimensions``) floats,
 ///   `encoding_format: "base64"` supported.
 /// - `GET /v1/models`: ``MockServerConfiguration/models``.
-/// - `GET /_mock/stats`, `POST /_mock/reset`: see ``MockServerStats``.
 ///
-/// `/v1/...` routes need `Authorization: Bearer <key>`; a missing key, or an unknown one when
+/// These need `Authorization: Bearer <key>`; a missing key, or an unknown one when
 /// ``MockServerConfiguration/acceptsUnknownKeys`` is `false`, gets 401 with
 /// `{"error":{...,"type":"invalid_request_error","code":"invalid_api_key"}}`. A body that is not
-/// valid JSON or lacks `messages` gets 400 with an OpenAI-style error body. Every response carries
-/// `x-request-id: req_<n>`.
+/// valid JSON or lacks `messages` gets 400 with an OpenAI-style error body.
+///
+/// ## Anthropic endpoint
+///
+/// - `POST /v1/messages`: a `message` (`{"id":"msg_…","type":"message","role":"assistant",
+///   "model",…,"content":[{"type":"text","text":…}],"stop_reason","stop_sequence":null,"usage":
+///   {"input_tokens","cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens"}}`),
+///   or with `"stream": true` the named events `message_start`, `content_block_start`, `ping`,
+///   `content_block_delta` (one `text_delta` per token), `content_block_stop`, `message_delta`
+///   (`stop_reason` and the final `usage.output_tokens`) and `message_stop`. The reply is the
+///   same generated text as on the OpenAI route, capped by `max_tokens` (then `stop_reason` is
+///   `"max_tokens"`, else `"end_turn"`), or a `tool_use` block (see Tool calls). `usage.input_tokens`
+///   is ``MockTokenEstimator/messagesPromptTokens(system:messageContents:toolTokens:)``.
+///
+/// It needs `x-api-key: <key>`: a missing or unknown one gets 401
+/// `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}`. A
+/// missing `anthropic-version` header, a missing `model`, `max_tokens` (or one below 1) or
+/// `messages`, and a body that is not valid JSON get 400 `invalid_request_error`. Responses carry
+/// `request-id: req_<n>`.
+///
+/// Every response also carries `x-request-id: req_<n>`. `GET /_mock/stats` and
+/// `POST /_mock/reset` serve and clear ``MockServerStats``.
+///
+/// ## Tool calls
+///
+/// When a request offers tools (`tools`), the mock answers with a call to one of them when
+/// `tool_choice` forces one — Anthropic `{"type":"tool","name":…}` or `{"type":"any"}`, OpenAI
+/// `{"type":"function","function":{"name":…}}` or `"required"` (the named tool, else the first) —
+/// or when there is no `tool_choice` (or it is auto) and the last user message contains `weather`
+/// in any case (the first tool). A `none` choice never calls a tool; forcing a tool that is not in
+/// `tools` is a 400. The arguments are generated from the tool's schema deterministically: every
+/// property of an object, keys sorted, gets the first `enum` value (or the `const`) when there is
+/// one, else by type: a string is one word of ``MockReplyGenerator`` seeded with the property's
+/// path (`get_weather.city`), an integer `FNV-1a(path) % 100`, a number that plus 0.5, a boolean
+/// `true`, an array one item from `items`, an object its own properties. The JSON text is compact
+/// with sorted keys; its ``MockTokenEstimator/textTokens(_:)`` are the output tokens.
+///
+/// - OpenAI: `message.tool_calls: [{"id":"call_…","type":"function","function":{"name",
+///   "arguments":"<JSON text>"}}]`, `content: null`, `finish_reason: "tool_calls"`. Streamed, the
+///   first chunk carries `tool_calls[0]` with `index: 0`, `id`, `type`, `function.name` and
+///   `arguments: ""`, then each chunk one fragment of `arguments`, then `finish_reason: "tool_calls"`.
+/// - Anthropic: `content: [{"type":"tool_use","id":"toolu_…","name",…,"input":{…}}]`,
+///   `stop_reason: "tool_use"`. Streamed, `content_block_start` carries the block with `input: {}`,
+///   then `input_json_delta` events carry `partial_json` fragments of the input's JSON text.
 ///
 /// ## Limits
 ///
-/// Chat and embeddings requests pass the key's ``MockRateLimits`` (token buckets, see there).
-/// Their responses (200, injected errors and 429) carry, for each limited dimension,
+/// Chat, embeddings and messages requests pass the key's ``MockRateLimits`` (token buckets, see
+/// there). OpenAI responses (200, injected errors and 429) carry, for each limited dimension,
 /// `x-ratelimit-limit-requests` / `-tokens` (the per-minute limits), `x-ratelimit-remaining-*`
 /// (whole units left after this request) and `x-ratelimit-reset-*` (time until the bucket is full,
 /// formatted like OpenAI: `"20ms"`, `"1s"`, `"2.5s"`, `"1m30s"`, `"6m0s"`). A 429 from the limiter
 /// has `retry-after` (whole seconds, rounded up), `retry-after-ms`, and a body with
 /// `"type":"requests"` or `"tokens"` and `"code":"rate_limit_exceeded"`.
 ///
+/// Anthropic responses carry `anthropic-ratelimit-requests-limit` / `-remaining` / `-reset`,
+/// the same for `input-tokens` and `output-tokens`, and `anthropic-ratelimit-tokens-*` repeating
+/// whichever of input and output has fewer tokens remaining. A reset is the instant the bucket is
+/// full again, as an RFC 3339 UTC timestamp rounded up to the second (`2026-11-21T19:50:12Z`),
+/// from ``MockServerClock/unixTime()``. Output tokens are reserved as `max_tokens` at admission and
+/// the unused part is returned when the response ends, so a later response's headers show it. A
+/// 429 from the limiter has `retry-after` (whole seconds) and a `rate_limit_error` body.
+///
 /// ## Faults
 ///
 /// ``enqueue(_:forKey:)`` scripts the next requests' outcomes; ``MockServerConfiguration/faults``
-/// injects faults at seeded random rates. See ``MockFault`` for what each does.
+/// injects faults at seeded random rates. See ``MockFault`` for what each does; on the Anthropic
+/// route the error bodies and events take Anthropic's shapes.
 ///
 /// ## Connections
 ///
@@ -175,8 +228,9 @@ public final class MockLLMServer: Sendable {
         }
     }
 
-    /// The URL to point a client at, such as `"http://127.0.0.1:54321"` (no trailing slash;
-    /// the OpenAI routes are under `/v1`).
+    /// The URL to point a client at, such as `"http://127.0.0.1:54321"` (no trailing slash; the
+    /// routes are under `/v1`, so an OpenAI client takes `baseURL + "/v1"` and an Anthropic client
+    /// `baseURL`).
     public var baseURL: String {
         self.baseURL(port: self.port)
     }
@@ -201,7 +255,7 @@ public final class MockLLMServer: Sendable {
         self.engine.resetLimits()
     }
 
-    /// Queues outcomes for the next admitted chat and embeddings requests, consumed in order.
+    /// Queues outcomes for the next admitted chat, embeddings and messages requests, consumed in order.
     ///
     /// With `keyName`, only requests made with that key consume them (the configured
     /// ``MockAPIKey/name``, or ``MockAPIKey/anonymousName(forSecret:)`` for an unknown key);

@@ -15,11 +15,17 @@ import SluiceMockServer
 struct MockServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mock-server",
-        abstract: "Run the mock LLM server (OpenAI-compatible, with per-key limits and faults).",
+        abstract: "Run the mock LLM server (OpenAI-compatible and Anthropic, with per-key limits and faults).",
         discussion: """
-            Prints the URL it listens on, then serves until SIGINT or SIGTERM and prints its stats.
-            Endpoints: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models,
+            Prints the URL it listens on and the base URLs to give OpenAI and Anthropic clients, then
+            serves until SIGINT or SIGTERM and prints its stats.
+            Endpoints: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models (OpenAI,
+            Authorization: Bearer), POST /v1/messages (Anthropic, x-api-key and anthropic-version),
             GET /_mock/stats, POST /_mock/reset.
+
+            Limits are per key: --rpm applies to both providers, --tpm to the OpenAI routes,
+            --itpm and --otpm to the Anthropic route (max_tokens is reserved from --otpm at
+            admission and the unused part returned when the response ends).
 
             Fault kinds for --fault-rate KIND=PROBABILITY: 429, 500, 502, 503, 529 (HTTP errors),
             stall, drop, malformed-json, malformed-sse, error-event, slow-first-token, slow-tokens.
@@ -42,8 +48,14 @@ struct MockServerCommand: AsyncParsableCommand {
     @Option(help: "Requests per minute per key (default: unlimited).")
     var rpm: Int?
 
-    @Option(help: "Tokens per minute per key (default: unlimited).")
+    @Option(help: "Tokens per minute per key on the OpenAI routes (default: unlimited).")
     var tpm: Int?
+
+    @Option(help: "Anthropic input tokens per minute per key (default: unlimited).")
+    var itpm: Int?
+
+    @Option(help: "Anthropic output tokens per minute per key (default: unlimited).")
+    var otpm: Int?
 
     @Option(help: "Request bucket capacity (default: --rpm).")
     var requestBurst: Int?
@@ -95,7 +107,7 @@ struct MockServerCommand: AsyncParsableCommand {
         guard self.replyTokens >= 0 else { throw ValidationError("--reply-tokens must not be negative") }
         guard self.tokensPerChunk >= 1 else { throw ValidationError("--tokens-per-chunk must be at least 1") }
         guard self.embeddingDimensions >= 1 else { throw ValidationError("--embedding-dimensions must be at least 1") }
-        for value in [self.rpm, self.tpm, self.requestBurst, self.tokenBurst] {
+        for value in [self.rpm, self.tpm, self.itpm, self.otpm, self.requestBurst, self.tokenBurst] {
             if let value, value <= 0 { throw ValidationError("limits must be positive") }
         }
         guard self.headLatencyMs >= 0, self.firstTokenMs >= 0, self.tokenMs >= 0, self.slowMs >= 0,
@@ -113,6 +125,8 @@ struct MockServerCommand: AsyncParsableCommand {
         let server = MockLLMServer(configuration: try self.makeConfiguration())
         try await server.start()
         print("Mock LLM server listening on \(server.baseURL)")
+        print("  OpenAI base URL:    \(server.baseURL)/v1")
+        print("  Anthropic base URL: \(server.baseURL)  (POST /v1/messages)")
         fflush(nil)  // flush stdout so scripts reading the URL see it at once
         let signal = await Self.waitForTerminationSignal()
         print("Received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
@@ -125,6 +139,8 @@ struct MockServerCommand: AsyncParsableCommand {
         for (name, key) in stats.keys.sorted(by: { $0.key < $1.key }) {
             print(
                 "  \(name): \(key.requests) requests, \(key.rateLimited) rate-limited, \(key.faults) faults, \(key.tokensCharged) tokens charged"
+                    + (key.inputTokensCharged + key.outputTokensCharged > 0
+                        ? " (Anthropic: \(key.inputTokensCharged) input, \(key.outputTokensCharged) output)" : "")
             )
         }
         for (kind, count) in stats.faultsInjected.sorted(by: { $0.key < $1.key }) {
@@ -134,8 +150,8 @@ struct MockServerCommand: AsyncParsableCommand {
 
     func makeConfiguration() throws -> MockServerConfiguration {
         let limits = MockRateLimits(
-            requestsPerMinute: self.rpm, tokensPerMinute: self.tpm, requestBurst: self.requestBurst,
-            tokenBurst: self.tokenBurst)
+            requestsPerMinute: self.rpm, tokensPerMinute: self.tpm, inputTokensPerMinute: self.itpm,
+            outputTokensPerMinute: self.otpm, requestBurst: self.requestBurst, tokenBurst: self.tokenBurst)
         var configuration = MockServerConfiguration()
         configuration.host = self.host
         configuration.port = self.port
