@@ -12,6 +12,16 @@ let package = Package(
     ],
     targets: [
         .executableTarget(
+            name: "DecodingBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Sluice", package: "Sluice"),
+            ],
+            path: "Benchmarks/DecodingBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "TransportBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
