@@ -23,8 +23,13 @@ public struct ChatStream: AsyncSequence, Sendable {
 
     let state: State
 
-    init(body: ResponseBody, decoder: any ChatStreamDecoder, provider: Provider, requestID: String?) {
-        state = State(body: body, decoder: decoder, accumulator: ChatStreamAccumulator(provider: provider, requestID: requestID))
+    init(body: ResponseBody, decoder: any ChatStreamDecoder, provider: Provider, requestID: String?, usage: UsageReport) {
+        state = State(
+            body: body,
+            decoder: decoder,
+            accumulator: ChatStreamAccumulator(provider: provider, requestID: requestID),
+            usage: usage
+        )
     }
 
     /// The reply accumulated from the events read so far.
@@ -68,13 +73,15 @@ public struct ChatStream: AsyncSequence, Sendable {
         }
 
         let body: ResponseBody
+        let usage: UsageReport
         let accumulated: Mutex<ChatStreamAccumulator>
         let completed = Mutex(false)
         private let busy = Atomic(false)
         private var reader: Reader
 
-        init(body: ResponseBody, decoder: any ChatStreamDecoder, accumulator: ChatStreamAccumulator) {
+        init(body: ResponseBody, decoder: any ChatStreamDecoder, accumulator: ChatStreamAccumulator, usage: UsageReport) {
             self.body = body
+            self.usage = usage
             accumulated = Mutex(accumulator)
             reader = Reader(iterator: body.makeAsyncIterator(), decoder: decoder)
         }
@@ -88,6 +95,7 @@ public struct ChatStream: AsyncSequence, Sendable {
                 let event = try await Self.advance(&reader)
                 if let event {
                     accumulated.withLock { $0.apply(event) }
+                    if case .usage(let reported) = event { usage.update(reported) }
                 } else {
                     completed.withLock { $0 = true }
                 }

@@ -19,6 +19,17 @@ extension LLMClient {
         public var maxResponseBytes: Int
         /// The transport's settings, when the client makes its own ``CurlTransport``.
         public var transport: CurlTransport.Configuration
+        /// The clock every waiting layer uses. Tests pass a `TestClock`.
+        public var clock: any SluiceClock = SystemClock.shared
+        /// Estimates prompt tokens before a call, for reserving rate budget.
+        public var tokenEstimator: any TokenEstimator = DefaultTokenEstimator()
+        /// The output tokens assumed for a call that sets no maximum (OpenAI reserves for the
+        /// largest reply a model may give; Sluice reserves this much and settles afterwards).
+        public var assumedMaxOutputTokens = 4_096
+        /// Your middleware outside the retry loop: runs once per call, outermost first.
+        public var outerMiddleware: [any ClientMiddleware] = []
+        /// Your middleware inside the retry loop, outside the rate limiter: runs once per attempt.
+        public var attemptMiddleware: [any ClientMiddleware] = []
 
         public init(
             adapter: any ProviderAdapter,

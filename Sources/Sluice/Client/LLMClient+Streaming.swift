@@ -18,7 +18,9 @@ extension LLMClient {
             let adapter = configuration.adapter
             let prepared = configuration.defaults.apply(to: request)
             let httpRequest = try adapter.chatRequest(prepared, stream: true, endpoint: configuration.endpoint)
-            let response = try await transport.send(httpRequest)
+            let context = chatContext(prepared, streaming: true)
+            defer { context.usage.complete(with: nil) }
+            let response = try await chain.send(httpRequest, context: context)
             guard (200..<300).contains(response.status) else {
                 throw try await providerError(response)
             }
@@ -26,7 +28,8 @@ extension LLMClient {
                 body: response.body,
                 decoder: adapter.makeStreamDecoder(),
                 provider: adapter.provider,
-                requestID: Self.requestID(response.headers)
+                requestID: Self.requestID(response.headers),
+                usage: context.usage
             )
             defer { response.body.discard() }
             return try await body(stream)

@@ -20,7 +20,9 @@ import Synchronization
 public final class LLMClient: Sendable {
     public let configuration: Configuration
     let transport: any ClientTransport
+    let chain: MiddlewareChain
     private let ownedTransport: CurlTransport?
+    private static let callCounter = Atomic<UInt64>(0)
     private let state = Mutex(LifecycleState())
 
     private struct LifecycleState {
@@ -35,6 +37,7 @@ public final class LLMClient: Sendable {
         let transport = try CurlTransport(configuration: configuration.transport)
         self.transport = transport
         ownedTransport = transport
+        chain = Self.makeChain(configuration, transport: transport)
     }
 
     /// A client over a transport you own (an `InMemoryTransport` in unit tests, or a shared
@@ -43,6 +46,38 @@ public final class LLMClient: Sendable {
         self.configuration = configuration
         self.transport = transport
         ownedTransport = nil
+        chain = Self.makeChain(configuration, transport: transport)
+    }
+
+    /// The layers, outermost first (see ARCHITECTURE.md, "The request path"): your outer middleware,
+    /// then your per-attempt middleware, then the transport.
+    static func makeChain(_ configuration: Configuration, transport: any ClientTransport) -> MiddlewareChain {
+        var layers: [any ClientMiddleware] = configuration.outerMiddleware
+        layers += configuration.attemptMiddleware
+        return MiddlewareChain(middleware: layers, transport: transport)
+    }
+
+    /// A fresh context for one call.
+    func makeContext(operation: ClientContext.Operation, model: String, estimate: TokenEstimate) -> ClientContext {
+        ClientContext(
+            callID: Self.callCounter.add(1, ordering: .relaxed).newValue,
+            provider: provider,
+            model: model,
+            operation: operation,
+            tokenEstimate: estimate,
+            keyID: KeyID(apiKey: configuration.apiKey)
+        )
+    }
+
+    func chatContext(_ request: ChatRequest, streaming: Bool) -> ClientContext {
+        makeContext(
+            operation: streaming ? .streamChat : .chat,
+            model: request.model,
+            estimate: TokenEstimate(
+                input: configuration.tokenEstimator.estimateInputTokens(request),
+                maxOutput: request.maxOutputTokens ?? configuration.assumedMaxOutputTokens
+            )
+        )
     }
 
     /// The provider this client speaks to.
@@ -60,10 +95,13 @@ public final class LLMClient: Sendable {
             let adapter = configuration.adapter
             let prepared = configuration.defaults.apply(to: request)
             let httpRequest = try adapter.chatRequest(prepared, stream: false, endpoint: configuration.endpoint)
-            let response = try await transport.send(httpRequest)
+            let context = chatContext(prepared, streaming: false)
+            defer { context.usage.complete(with: nil) }
+            let response = try await chain.send(httpRequest, context: context)
             let body = try await successBody(response)
             var reply = try adapter.decodeChatResponse(body, headers: response.headers)
             if reply.requestID == nil { reply.requestID = Self.requestID(response.headers) }
+            context.usage.complete(with: reply.usage)
             return reply
         }
     }
@@ -83,10 +121,17 @@ public final class LLMClient: Sendable {
             var prepared = request
             if prepared.model.isEmpty, let model = configuration.defaults.model { prepared.model = model }
             let httpRequest = try adapter.embeddingsRequest(prepared, endpoint: configuration.endpoint)
-            let response = try await transport.send(httpRequest)
+            let context = makeContext(
+                operation: .embeddings,
+                model: prepared.model,
+                estimate: TokenEstimate(input: configuration.tokenEstimator.estimateInputTokens(prepared), maxOutput: 0)
+            )
+            defer { context.usage.complete(with: nil) }
+            let response = try await chain.send(httpRequest, context: context)
             let body = try await successBody(response)
             var reply = try adapter.decodeEmbeddingsResponse(body, headers: response.headers)
             if reply.requestID == nil { reply.requestID = Self.requestID(response.headers) }
+            context.usage.complete(with: reply.usage)
             return reply
         }
     }

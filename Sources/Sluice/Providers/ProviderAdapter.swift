@@ -22,6 +22,11 @@ public protocol ProviderAdapter: Sendable {
     /// Decodes a successful embeddings reply.
     func decodeEmbeddingsResponse(_ body: [UInt8], headers: HTTPHeaders) throws -> EmbeddingsResponse
 
+    /// Puts `apiKey` on `request` the way the provider expects (replacing any key already there). The
+    /// rate limiter's key pool calls it when it sends a request with another key than the one it was
+    /// built with.
+    func authorize(_ request: inout ClientRequest, apiKey: String)
+
     /// The typed error for a non-success status: code from the status and the error body's type and
     /// code, the provider's message, the request id from the headers. Never throws: a body that is not
     /// the provider's error shape still gives an error (with a short excerpt as its message).

@@ -39,6 +39,10 @@ struct TestAdapter: ProviderAdapter {
         }
     }
 
+    func authorize(_ request: inout ClientRequest, apiKey: String) {
+        request.headers.replaceOrAdd(name: "authorization", value: "Bearer \(apiKey)")
+    }
+
     func embeddingsRequest(_ request: EmbeddingsRequest, endpoint: ProviderEndpoint) throws -> ClientRequest {
         throw SluiceError(.unsupported, "no embeddings")
     }
