@@ -2,8 +2,8 @@
 /// its own timing and reply length.
 ///
 /// Scripted outcomes are queued with ``MockLLMServer/enqueue(_:forKey:)`` and consumed in order
-/// by the next admitted chat or embeddings requests (requests rejected by the rate limiter do not
-/// consume one).
+/// by the next admitted chat, embeddings or messages requests (requests rejected by the rate
+/// limiter do not consume one).
 ///
 /// ```swift
 /// server.enqueue([
@@ -18,7 +18,7 @@ public struct MockOutcome: Sendable, Hashable {
     /// Timing for this request, replacing ``MockServerConfiguration/latency``; `nil` keeps it.
     public var latency: MockLatency?
     /// Reply length in tokens for this request, replacing ``MockServerConfiguration/replyTokens``
-    /// (still capped by the request's `max_tokens`); `nil` keeps it.
+    /// (still capped by the request's `max_tokens`; a tool call ignores it); `nil` keeps it.
     public var replyTokens: Int?
 
     /// Creates an outcome.

@@ -291,6 +291,14 @@ struct ToolCallGenerationTests {
         #expect((1...4).contains(fragments.count))
     }
 
+    @Test("the Anthropic input estimate adds the system text and the tool definitions to the chat formula")
+    func inputEstimate() {
+        #expect(MockTokenEstimator.messagesPromptTokens(system: "You are terse.", messageContents: ["Hi"]) == 12)
+        #expect(
+            MockTokenEstimator.toolTokens(name: "get_time", description: "Now", schemaJSON: clockSchema) == 2 + 1 + 15)
+        #expect(MockTokenEstimator.messagesPromptTokens(system: "", messageContents: ["Hi"], toolTokens: 18) == 26)
+    }
+
     @Test("no tools, or a none choice, never call; an unknown forced tool is reported")
     func rule() {
         let tool = MockToolDefinition(name: "get_weather", description: "", schema: nil)
