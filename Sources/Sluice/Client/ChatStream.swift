@@ -23,12 +23,22 @@ public struct ChatStream: AsyncSequence, Sendable {
 
     let state: State
 
-    init(body: ResponseBody, decoder: any ChatStreamDecoder, provider: Provider, requestID: String?, usage: UsageReport) {
+    init(
+        body: ResponseBody,
+        decoder: any ChatStreamDecoder,
+        provider: Provider,
+        requestID: String?,
+        usage: UsageReport,
+        context: ClientContext,
+        clock: any SluiceClock
+    ) {
         state = State(
             body: body,
             decoder: decoder,
             accumulator: ChatStreamAccumulator(provider: provider, requestID: requestID),
-            usage: usage
+            usage: usage,
+            context: context,
+            started: context.events.isEnabled ? clock.now : .zero
         )
     }
 
@@ -74,14 +84,26 @@ public struct ChatStream: AsyncSequence, Sendable {
 
         let body: ResponseBody
         let usage: UsageReport
+        let context: ClientContext
+        let started: Duration
+        private let sawText = Atomic(false)
         let accumulated: Mutex<ChatStreamAccumulator>
         let completed = Mutex(false)
         private let busy = Atomic(false)
         private var reader: Reader
 
-        init(body: ResponseBody, decoder: any ChatStreamDecoder, accumulator: ChatStreamAccumulator, usage: UsageReport) {
+        init(
+            body: ResponseBody,
+            decoder: any ChatStreamDecoder,
+            accumulator: ChatStreamAccumulator,
+            usage: UsageReport,
+            context: ClientContext,
+            started: Duration
+        ) {
             self.body = body
             self.usage = usage
+            self.context = context
+            self.started = started
             accumulated = Mutex(accumulator)
             reader = Reader(iterator: body.makeAsyncIterator(), decoder: decoder)
         }
@@ -95,7 +117,17 @@ public struct ChatStream: AsyncSequence, Sendable {
                 let event = try await Self.advance(&reader)
                 if let event {
                     accumulated.withLock { $0.apply(event) }
-                    if case .usage(let reported) = event { usage.update(reported) }
+                    switch event {
+                    case .usage(let reported):
+                        usage.update(reported)
+                    case .textDelta(let text) where context.events.isEnabled:
+                        if !sawText.exchange(true, ordering: .relaxed) {
+                            context.events.emit(.firstToken, context) { $0.latency = $0.instant - self.started }
+                        }
+                        context.events.emit(.chunk, context) { $0.text = text }
+                    default:
+                        break
+                    }
                 } else {
                     completed.withLock { $0 = true }
                 }

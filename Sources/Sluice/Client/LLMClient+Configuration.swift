@@ -26,6 +26,8 @@ extension LLMClient {
         /// The output tokens assumed for a call that sets no maximum (OpenAI reserves for the
         /// largest reply a model may give; Sluice reserves this much and settles afterwards).
         public var assumedMaxOutputTokens = 4_096
+        /// Handlers that see every call's events (see ``ClientEvent``).
+        public var eventHandlers: [any ClientEventHandler] = []
         /// Your middleware outside the retry loop: runs once per call, outermost first.
         public var outerMiddleware: [any ClientMiddleware] = []
         /// Your middleware inside the retry loop, outside the rate limiter: runs once per attempt.

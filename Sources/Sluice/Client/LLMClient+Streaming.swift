@@ -12,36 +12,41 @@ extension LLMClient {
     /// ```
     public func streamChat<Result>(
         _ request: ChatRequest,
+        options: CallOptions = CallOptions(),
         _ body: (ChatStream) async throws -> Result
     ) async throws -> Result {
         try await withCall {
             let adapter = configuration.adapter
             let prepared = configuration.defaults.apply(to: request)
-            let httpRequest = try adapter.chatRequest(prepared, stream: true, endpoint: configuration.endpoint)
-            let context = chatContext(prepared, streaming: true)
-            defer { context.usage.complete(with: nil) }
-            let response = try await chain.send(httpRequest, context: context)
-            guard (200..<300).contains(response.status) else {
-                throw try await providerError(response)
+            let context = chatContext(prepared, streaming: true, options: options)
+            return try await perform(context) {
+                let httpRequest = try adapter.chatRequest(prepared, stream: true, endpoint: configuration.endpoint)
+                let response = try await chain.send(httpRequest, context: context)
+                guard (200..<300).contains(response.status) else {
+                    throw try await providerError(response)
+                }
+                let stream = ChatStream(
+                    body: response.body,
+                    decoder: adapter.makeStreamDecoder(),
+                    provider: adapter.provider,
+                    requestID: Self.requestID(response.headers),
+                    usage: context.usage,
+                    context: context,
+                    clock: configuration.clock
+                )
+                defer { response.body.discard() }
+                return try await body(stream)
             }
-            let stream = ChatStream(
-                body: response.body,
-                decoder: adapter.makeStreamDecoder(),
-                provider: adapter.provider,
-                requestID: Self.requestID(response.headers),
-                usage: context.usage
-            )
-            defer { response.body.discard() }
-            return try await body(stream)
         }
     }
 
     /// Streams a chat reply, calling `onEvent` for each event, and returns the final reply.
     public func streamChat(
         _ request: ChatRequest,
+        options: CallOptions = CallOptions(),
         onEvent: (ChatStreamEvent) throws -> Void = { _ in }
     ) async throws -> ChatResponse {
-        try await streamChat(request) { stream in
+        try await streamChat(request, options: options) { stream in
             for try await event in stream { try onEvent(event) }
             return stream.snapshot
         }

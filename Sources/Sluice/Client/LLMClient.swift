@@ -21,6 +21,8 @@ public final class LLMClient: Sendable {
     public let configuration: Configuration
     let transport: any ClientTransport
     let chain: MiddlewareChain
+    /// The id of ``Configuration/apiKey``, computed once.
+    let keyID: KeyID
     private let ownedTransport: CurlTransport?
     private static let callCounter = Atomic<UInt64>(0)
     private let state = Mutex(LifecycleState())
@@ -37,6 +39,7 @@ public final class LLMClient: Sendable {
         let transport = try CurlTransport(configuration: configuration.transport)
         self.transport = transport
         ownedTransport = transport
+        keyID = KeyID(apiKey: configuration.apiKey)
         chain = Self.makeChain(configuration, transport: transport)
     }
 
@@ -46,6 +49,7 @@ public final class LLMClient: Sendable {
         self.configuration = configuration
         self.transport = transport
         ownedTransport = nil
+        keyID = KeyID(apiKey: configuration.apiKey)
         chain = Self.makeChain(configuration, transport: transport)
     }
 
@@ -57,27 +61,75 @@ public final class LLMClient: Sendable {
         return MiddlewareChain(middleware: layers, transport: transport)
     }
 
-    /// A fresh context for one call.
-    func makeContext(operation: ClientContext.Operation, model: String, estimate: TokenEstimate) -> ClientContext {
-        ClientContext(
+    /// A fresh context for one call, with the handlers in scope: the client's, the task scope's,
+    /// then the call's own.
+    func makeContext(
+        operation: ClientContext.Operation,
+        model: String,
+        estimate: TokenEstimate,
+        options: CallOptions
+    ) -> ClientContext {
+        var handlers = configuration.eventHandlers
+        let scoped = TaskEventHandlers.current
+        if !scoped.isEmpty { handlers += scoped }
+        let own = options.eventHandlers
+        if !own.isEmpty { handlers += own }
+        return ClientContext(
             callID: Self.callCounter.add(1, ordering: .relaxed).newValue,
             provider: provider,
             model: model,
             operation: operation,
             tokenEstimate: estimate,
-            keyID: KeyID(apiKey: configuration.apiKey)
+            keyID: keyID,
+            options: options,
+            events: EventEmitter(handlers: handlers, clock: configuration.clock)
         )
     }
 
-    func chatContext(_ request: ChatRequest, streaming: Bool) -> ClientContext {
+    func chatContext(_ request: ChatRequest, streaming: Bool, options: CallOptions) -> ClientContext {
         makeContext(
             operation: streaming ? .streamChat : .chat,
             model: request.model,
             estimate: TokenEstimate(
                 input: configuration.tokenEstimator.estimateInputTokens(request),
                 maxOutput: request.maxOutputTokens ?? configuration.assumedMaxOutputTokens
-            )
+            ),
+            options: options
         )
+    }
+
+    /// Runs one call's work: emits `request_started`, then `request_succeeded` (with the usage),
+    /// `request_failed` or `request_cancelled`, and completes the call's usage report.
+    func perform<Result>(
+        _ context: ClientContext,
+        usage: (Result) -> Usage? = { _ in nil },
+        _ work: () async throws -> Result
+    ) async throws -> Result {
+        let started = context.events.isEnabled ? configuration.clock.now : .zero
+        context.events.emit(.requestStarted, context)
+        do {
+            let result = try await work()
+            let reported = usage(result)
+            context.usage.complete(with: reported)
+            context.events.emit(.requestSucceeded, context) { event in
+                event.usage = reported ?? context.usage.latest
+                event.latency = event.instant - started
+            }
+            return result
+        } catch {
+            context.usage.complete(with: nil)
+            let typed = SluiceError.wrapping(error)
+            if typed.code == .cancelled || error is CancellationError {
+                context.events.emit(.requestCancelled, context) { $0.usage = context.usage.latest }
+            } else {
+                context.events.emit(.requestFailed, context) { event in
+                    event.error = typed
+                    event.usage = context.usage.latest
+                    event.latency = event.instant - started
+                }
+            }
+            throw error
+        }
     }
 
     /// The provider this client speaks to.
@@ -90,19 +142,19 @@ public final class LLMClient: Sendable {
     /// Throws a ``SluiceError``: the provider's error (``SluiceError/Code/rateLimited``,
     /// ``SluiceError/Code/badRequest``, … with ``SluiceError/providerError`` and
     /// ``SluiceError/requestID``), a transport error, or ``SluiceError/Code/decodingFailed``.
-    public func chat(_ request: ChatRequest) async throws -> ChatResponse {
+    public func chat(_ request: ChatRequest, options: CallOptions = CallOptions()) async throws -> ChatResponse {
         try await withCall {
             let adapter = configuration.adapter
             let prepared = configuration.defaults.apply(to: request)
-            let httpRequest = try adapter.chatRequest(prepared, stream: false, endpoint: configuration.endpoint)
-            let context = chatContext(prepared, streaming: false)
-            defer { context.usage.complete(with: nil) }
-            let response = try await chain.send(httpRequest, context: context)
-            let body = try await successBody(response)
-            var reply = try adapter.decodeChatResponse(body, headers: response.headers)
-            if reply.requestID == nil { reply.requestID = Self.requestID(response.headers) }
-            context.usage.complete(with: reply.usage)
-            return reply
+            let context = chatContext(prepared, streaming: false, options: options)
+            return try await perform(context, usage: { $0.usage }) {
+                let httpRequest = try adapter.chatRequest(prepared, stream: false, endpoint: configuration.endpoint)
+                let response = try await chain.send(httpRequest, context: context)
+                let body = try await successBody(response)
+                var reply = try adapter.decodeChatResponse(body, headers: response.headers)
+                if reply.requestID == nil { reply.requestID = Self.requestID(response.headers) }
+                return reply
+            }
         }
     }
 
@@ -115,24 +167,25 @@ public final class LLMClient: Sendable {
     }
 
     /// Embeds each input; vectors come back in input order.
-    public func embed(_ request: EmbeddingsRequest) async throws -> EmbeddingsResponse {
+    public func embed(_ request: EmbeddingsRequest, options: CallOptions = CallOptions()) async throws -> EmbeddingsResponse {
         try await withCall {
             let adapter = configuration.adapter
             var prepared = request
             if prepared.model.isEmpty, let model = configuration.defaults.model { prepared.model = model }
-            let httpRequest = try adapter.embeddingsRequest(prepared, endpoint: configuration.endpoint)
             let context = makeContext(
                 operation: .embeddings,
                 model: prepared.model,
-                estimate: TokenEstimate(input: configuration.tokenEstimator.estimateInputTokens(prepared), maxOutput: 0)
+                estimate: TokenEstimate(input: configuration.tokenEstimator.estimateInputTokens(prepared), maxOutput: 0),
+                options: options
             )
-            defer { context.usage.complete(with: nil) }
-            let response = try await chain.send(httpRequest, context: context)
-            let body = try await successBody(response)
-            var reply = try adapter.decodeEmbeddingsResponse(body, headers: response.headers)
-            if reply.requestID == nil { reply.requestID = Self.requestID(response.headers) }
-            context.usage.complete(with: reply.usage)
-            return reply
+            return try await perform(context, usage: { $0.usage }) {
+                let httpRequest = try adapter.embeddingsRequest(prepared, endpoint: configuration.endpoint)
+                let response = try await chain.send(httpRequest, context: context)
+                let body = try await successBody(response)
+                var reply = try adapter.decodeEmbeddingsResponse(body, headers: response.headers)
+                if reply.requestID == nil { reply.requestID = Self.requestID(response.headers) }
+                return reply
+            }
         }
     }
 

@@ -33,6 +33,8 @@ public struct ClientContext: Sendable {
     public let usage: UsageReport
     /// Per-call settings layers read (overrides of their defaults).
     public var options: CallOptions
+    /// Where layers report what they do (see ``ClientEvent``).
+    public var events: EventEmitter
 
     public var isStreaming: Bool { operation == .streamChat }
 
@@ -46,7 +48,8 @@ public struct ClientContext: Sendable {
         deadline: Duration? = nil,
         keyID: KeyID? = nil,
         usage: UsageReport = UsageReport(),
-        options: CallOptions = CallOptions()
+        options: CallOptions = CallOptions(),
+        events: EventEmitter = .none
     ) {
         self.callID = callID
         self.provider = provider
@@ -58,6 +61,7 @@ public struct ClientContext: Sendable {
         self.keyID = keyID
         self.usage = usage
         self.options = options
+        self.events = events
     }
 }
 

@@ -1,0 +1,151 @@
+/// One thing a layer did for one call, delivered to every ``ClientEventHandler`` in scope.
+///
+/// Every event carries the call's id, the provider, model, attempt, the key's short id (never the
+/// key) and the instant on the client's clock; the fields below ``kind`` are filled where they apply
+/// and `nil` otherwise. New kinds and fields are added over time, so switch with a `default`.
+///
+/// ```swift
+/// struct PrintRetries: ClientEventHandler {
+///     func handle(_ event: ClientEvent) {
+///         if event.kind == .retryScheduled { print(event.callID, event.delay ?? .zero, event.reason ?? "") }
+///     }
+/// }
+/// ```
+public struct ClientEvent: Sendable, CustomStringConvertible {
+    /// What happened.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        public init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        /// The call began (client layer).
+        public static let requestStarted = Kind("request_started")
+        /// The call is waiting for rate budget (``ClientEvent/reason``: `requests`, `tokens` or
+        /// `cooldown`; ``ClientEvent/tokens``: tokens to reserve; ``ClientEvent/delay``: projected wait).
+        public static let rateLimitWaitStarted = Kind("rate_limit_wait_started")
+        /// Rate budget was granted (``ClientEvent/waited``: time spent waiting).
+        public static let rateLimitWaitEnded = Kind("rate_limit_wait_ended")
+        /// The call is waiting for a concurrency permit.
+        public static let permitWaitStarted = Kind("permit_wait_started")
+        /// A permit was granted (``ClientEvent/waited``).
+        public static let permitWaitEnded = Kind("permit_wait_ended")
+        /// An attempt is being sent (``ClientEvent/attempt``).
+        public static let attemptStarted = Kind("attempt_started")
+        /// A response head arrived (``ClientEvent/status``, ``ClientEvent/rateLimit``).
+        public static let responseHead = Kind("response_head")
+        /// The first token of a stream arrived (``ClientEvent/latency``: since the call began).
+        public static let firstToken = Kind("first_token")
+        /// Streamed text arrived (``ClientEvent/text``).
+        public static let chunk = Kind("chunk")
+        /// A retry is scheduled (``ClientEvent/reason``, ``ClientEvent/delay``,
+        /// ``ClientEvent/delaySource``: `retry-after-ms`, `retry-after`, `reset-header` or `backoff`).
+        public static let retryScheduled = Kind("retry_scheduled")
+        /// A retry was not made because the retry budget is spent.
+        public static let retryBudgetExhausted = Kind("retry_budget_exhausted")
+        /// A time limit cut the call or attempt (``ClientEvent/phase``).
+        public static let timeout = Kind("timeout")
+        /// A key entered cooldown after a 429 (``ClientEvent/delay``: how long).
+        public static let cooldownStarted = Kind("cooldown_started")
+        /// A key's cooldown ended.
+        public static let cooldownEnded = Kind("cooldown_ended")
+        /// A key left the pool (``ClientEvent/reason``: `unauthorized` or `insufficient_quota`).
+        public static let keyRemoved = Kind("key_removed")
+        /// Reserved tokens were settled against the real usage (``ClientEvent/tokens``: reserved,
+        /// ``ClientEvent/usage``: actual).
+        public static let usageSettled = Kind("usage_settled")
+        /// The call succeeded (``ClientEvent/usage``, ``ClientEvent/latency``).
+        public static let requestSucceeded = Kind("request_succeeded")
+        /// The call failed (``ClientEvent/error``).
+        public static let requestFailed = Kind("request_failed")
+        /// The call was cancelled.
+        public static let requestCancelled = Kind("request_cancelled")
+    }
+
+    public var kind: Kind
+    /// The call's process-unique id.
+    public var callID: UInt64
+    public var provider: Provider
+    public var model: String
+    public var operation: ClientContext.Operation
+    /// The attempt the event belongs to (1 for the first).
+    public var attempt: Int
+    /// The short, non-reversible id of the key, once known.
+    public var keyID: KeyID?
+    /// When it happened, on the client's clock.
+    public var instant: Duration
+
+    public var status: Int?
+    public var error: SluiceError?
+    public var reason: String?
+    public var delay: Duration?
+    public var delaySource: String?
+    public var waited: Duration?
+    public var latency: Duration?
+    public var tokens: Int?
+    public var usage: Usage?
+    public var text: String?
+    public var phase: String?
+    /// Rate-limit state the provider reported in the response headers.
+    public var rateLimit: RateLimitSnapshot?
+
+    public init(
+        kind: Kind,
+        callID: UInt64,
+        provider: Provider,
+        model: String,
+        operation: ClientContext.Operation,
+        attempt: Int,
+        keyID: KeyID?,
+        instant: Duration
+    ) {
+        self.kind = kind
+        self.callID = callID
+        self.provider = provider
+        self.model = model
+        self.operation = operation
+        self.attempt = attempt
+        self.keyID = keyID
+        self.instant = instant
+    }
+
+    public var description: String {
+        var parts = ["\(kind)", "call=\(callID)", "provider=\(provider)", "model=\(model)", "attempt=\(attempt)"]
+        if let keyID { parts.append("key=\(keyID)") }
+        if let status { parts.append("status=\(status)") }
+        if let reason { parts.append("reason=\(reason)") }
+        if let phase { parts.append("phase=\(phase)") }
+        if let delay { parts.append("delay=\(delay)") }
+        if let delaySource { parts.append("source=\(delaySource)") }
+        if let waited { parts.append("waited=\(waited)") }
+        if let tokens { parts.append("tokens=\(tokens)") }
+        if let usage { parts.append("usage=\(usage.inputTokens)+\(usage.outputTokens)") }
+        if let error { parts.append("error=\(error.code)") }
+        return parts.joined(separator: " ")
+    }
+}
+
+/// Rate-limit state read from a response's headers (`x-ratelimit-*`, `anthropic-ratelimit-*`).
+public struct RateLimitSnapshot: Sendable, Hashable {
+    public var remainingRequests: Int?
+    public var remainingTokens: Int?
+    public var remainingInputTokens: Int?
+    public var remainingOutputTokens: Int?
+    public var resetRequests: Duration?
+    public var resetTokens: Duration?
+
+    public init(
+        remainingRequests: Int? = nil,
+        remainingTokens: Int? = nil,
+        remainingInputTokens: Int? = nil,
+        remainingOutputTokens: Int? = nil,
+        resetRequests: Duration? = nil,
+        resetTokens: Duration? = nil
+    ) {
+        self.remainingRequests = remainingRequests
+        self.remainingTokens = remainingTokens
+        self.remainingInputTokens = remainingInputTokens
+        self.remainingOutputTokens = remainingOutputTokens
+        self.resetRequests = resetRequests
+        self.resetTokens = resetTokens
+    }
+}
