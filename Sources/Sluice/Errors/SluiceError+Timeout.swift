@@ -1,0 +1,21 @@
+extension SluiceError.Code {
+    // MARK: Time limits
+
+    /// The call's deadline (``TimeoutPolicy/total``, or an earlier deadline already on the context)
+    /// passed: while waiting for rate budget, a permit or a backoff, during an attempt, or while the
+    /// body streamed. Never retried.
+    public static let deadlineExceeded = SluiceError.Code("deadline_exceeded")
+    /// No response head arrived within ``TimeoutPolicy/responseHead`` (or
+    /// ``TimeoutPolicy/streamingResponseHead``) of the attempt being sent. Retryable.
+    ///
+    /// Connecting is bounded by the transport's own connect timeout, which fails with
+    /// ``SluiceError/Code/timeout``.
+    public static let responseHeadTimeout = SluiceError.Code("response_head_timeout")
+    /// The head arrived but the consumer waited longer than ``TimeoutPolicy/firstToken`` for the first
+    /// body chunk.
+    public static let firstTokenTimeout = SluiceError.Code("first_token_timeout")
+    /// The consumer waited longer than ``TimeoutPolicy/idle`` for a body chunk after the first.
+    public static let idleTimeout = SluiceError.Code("idle_timeout")
+    /// The attempt, head and body together, took longer than ``TimeoutPolicy/attempt``.
+    public static let attemptTimeout = SluiceError.Code("attempt_timeout")
+}

@@ -1,0 +1,34 @@
+/// What the retry layer decided after a failed attempt; the hook for issue 5's `ClientEvent`s
+/// ("retry scheduled", "retry skipped").
+///
+/// Emitted through ``RetryMiddleware``'s internal `observer`, synchronously, before the layer sleeps
+/// (scheduled) or returns (stopped).
+struct RetryEvent: Sendable {
+    /// Why the attempt counts as failed.
+    enum Reason: Sendable, Hashable {
+        /// A retryable answer with this status.
+        case status(Int)
+        /// A retryable thrown error with this code.
+        case error(SluiceError.Code)
+    }
+
+    /// What happens next.
+    enum Decision: Sendable, Hashable {
+        /// Attempt `attempt + 1` starts after `delay`, which came from `source`.
+        case scheduled(delay: Duration, source: RetryHeaders.Source)
+        /// No more attempts: ``RetryPolicy/maxAttempts`` reached.
+        case attemptsExhausted
+        /// No more attempts: the delay would pass the call's deadline.
+        case deadlineTooClose(delay: Duration)
+        /// No more attempts: the ``RetryBudget`` is spent.
+        case budgetExhausted
+        /// The server asked for a delay above ``RetryPolicy/maxServerDelay``; the call fails.
+        case serverDelayTooLong(delay: Duration)
+    }
+
+    var callID: UInt64
+    /// The attempt that failed (1 for the first).
+    var attempt: Int
+    var reason: Reason
+    var decision: Decision
+}

@@ -1,0 +1,219 @@
+/// Reads the retry hints providers put on their answers: `retry-after-ms`, `retry-after` (seconds or
+/// an HTTP date), `x-should-retry`, and the rate-limit reset headers of OpenAI (Go durations such as
+/// `6m0s`) and Anthropic (RFC 3339 instants). Pure functions, without Foundation.
+enum RetryHeaders {
+    /// Where a retry delay came from.
+    enum Source: Sendable, Hashable {
+        case retryAfterMilliseconds
+        case retryAfter
+        case rateLimitReset
+        case backoff
+    }
+
+    /// `x-should-retry`: `true` or `false`, or `nil` when absent or anything else.
+    static func shouldRetry(_ headers: HTTPHeaders) -> Bool? {
+        guard let value = headers["x-should-retry"] else { return nil }
+        switch trimmed(value).lowercased() {
+        case "true": return true
+        case "false": return false
+        default: return nil
+        }
+    }
+
+    /// The delay the server asked for, in precedence order: `retry-after-ms`, `retry-after`, then (for
+    /// a 429) the reset of the exhausted rate limit. Values of zero or less are ignored.
+    ///
+    /// - Parameter wallNow: the wall-clock time (since the Unix epoch), used for absolute instants when
+    ///   the answer has no `date` header.
+    static func serverDelay(status: Int, headers: HTTPHeaders, wallNow: () -> Duration) -> (Duration, Source)? {
+        if let text = headers["retry-after-ms"], let ms = Double(trimmed(text)), ms.isFinite, ms > 0 {
+            return (.milliseconds(ms), .retryAfterMilliseconds)
+        }
+        if let text = headers["retry-after"] {
+            let value = trimmed(text)
+            if let seconds = Double(value) {
+                if seconds.isFinite, seconds > 0 { return (.seconds(seconds), .retryAfter) }
+            } else if let instant = httpDate(value) {
+                let delay = instant - reference(headers, wallNow)
+                if delay > .zero { return (delay, .retryAfter) }
+            }
+        }
+        if status == 429, let reset = rateLimitReset(headers, wallNow: wallNow), reset > .zero {
+            return (reset, .rateLimitReset)
+        }
+        return nil
+    }
+
+    /// The wait until the exhausted rate limit resets: the latest reset among limits whose remaining
+    /// count is 0, or the latest reset given when none says it is exhausted.
+    static func rateLimitReset(_ headers: HTTPHeaders, wallNow: () -> Duration) -> Duration? {
+        var exhausted: Duration?
+        var any: Duration?
+        func note(_ reset: Duration?, remaining: String) {
+            guard let reset else { return }
+            any = max(any ?? reset, reset)
+            if let text = headers[remaining], Double(trimmed(text)) == 0 { exhausted = max(exhausted ?? reset, reset) }
+        }
+        for dimension in ["requests", "tokens"] {
+            note(
+                headers["x-ratelimit-reset-\(dimension)"].flatMap { goDuration(trimmed($0)) },
+                remaining: "x-ratelimit-remaining-\(dimension)")
+        }
+        let reference = reference(headers, wallNow)
+        for dimension in ["requests", "tokens", "input-tokens", "output-tokens"] {
+            note(
+                headers["anthropic-ratelimit-\(dimension)-reset"].flatMap { rfc3339(trimmed($0)) }.map { $0 - reference },
+                remaining: "anthropic-ratelimit-\(dimension)-remaining")
+        }
+        return exhausted ?? any
+    }
+
+    /// Now, as the server saw it (its `date` header), else the local wall clock.
+    private static func reference(_ headers: HTTPHeaders, _ wallNow: () -> Duration) -> Duration {
+        headers["date"].flatMap { httpDate(trimmed($0)) } ?? wallNow()
+    }
+
+    private static func trimmed(_ text: String) -> Substring {
+        var value = Substring(text)
+        while let first = value.first, first == " " || first == "\t" { value.removeFirst() }
+        while let last = value.last, last == " " || last == "\t" { value.removeLast() }
+        return value
+    }
+
+    // MARK: Go durations
+
+    /// A Go `time.Duration` string: `1s`, `6m0s`, `20ms`, `1m30s`, `2.5s`, `1h2m`, `350us`.
+    static func goDuration(_ text: Substring) -> Duration? {
+        let scalars = Array(text.unicodeScalars)
+        guard !scalars.isEmpty else { return nil }
+        if scalars == ["0"] { return .zero }
+        var total: Duration = .zero
+        var index = 0
+        while index < scalars.count {
+            var number = ""
+            while index < scalars.count, scalars[index] == "." || ("0"..."9").contains(scalars[index]) {
+                number.unicodeScalars.append(scalars[index])
+                index += 1
+            }
+            var unit = ""
+            while index < scalars.count, !(scalars[index] == "." || ("0"..."9").contains(scalars[index])) {
+                unit.unicodeScalars.append(scalars[index])
+                index += 1
+            }
+            guard let value = Double(number), value.isFinite else { return nil }
+            switch unit {
+            case "h": total += .seconds(value * 3600)
+            case "m": total += .seconds(value * 60)
+            case "s": total += .seconds(value)
+            case "ms": total += .milliseconds(value)
+            case "us", "µs", "μs": total += .microseconds(value)
+            case "ns": total += .nanoseconds(Int64(value))
+            default: return nil
+            }
+        }
+        return total
+    }
+
+    // MARK: Calendar
+
+    /// Seconds since the Unix epoch of a proleptic Gregorian date (H. Hinnant's days-from-civil).
+    static func epochSeconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return ((days * 24 + hour) * 60 + minute) * 60 + second
+    }
+
+    private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+    /// An HTTP date (RFC 9110: IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, and the obsolete RFC 850
+    /// and asctime forms) as time since the Unix epoch.
+    static func httpDate(_ text: Substring) -> Duration? {
+        let tokens = text.split { $0 == " " || $0 == "," || $0 == "-" }
+        var day: Int?
+        var month: Int?
+        var year: Int?
+        var time: [Int]?
+        for token in tokens {
+            if token.contains(":") {
+                let parts = token.split(separator: ":").compactMap { Int($0) }
+                guard parts.count == 3 else { return nil }
+                time = parts
+            } else if let number = Int(token) {
+                if token.count <= 2, day == nil {
+                    day = number
+                } else if token.count == 2 {
+                    year = number < 70 ? 2000 + number : 1900 + number
+                } else {
+                    year = number
+                }
+            } else if let index = months.firstIndex(of: token.prefix(3).lowercased()), token.count == 3 {
+                month = index + 1
+            }
+        }
+        guard let day, let month, let year, let time, (1...31).contains(day), (0...23).contains(time[0]),
+            (0...59).contains(time[1]), (0...60).contains(time[2])
+        else { return nil }
+        return .seconds(
+            epochSeconds(year: year, month: month, day: day, hour: time[0], minute: time[1], second: time[2]))
+    }
+
+    /// An RFC 3339 instant (`2024-05-01T12:00:30Z`, `2024-05-01T12:00:30.25+02:00`) as time since the
+    /// Unix epoch.
+    static func rfc3339(_ text: Substring) -> Duration? {
+        let bytes = Array(text.utf8)
+        var index = 0
+        func digits(_ count: Int) -> Int? {
+            guard index + count <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[index..<index + count] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            index += count
+            return value
+        }
+        func expect(_ allowed: [UInt8]) -> Bool {
+            guard index < bytes.count, allowed.contains(bytes[index]) else { return false }
+            index += 1
+            return true
+        }
+        guard let year = digits(4), expect([UInt8(ascii: "-")]), let month = digits(2), expect([UInt8(ascii: "-")]),
+            let day = digits(2), expect([UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")]),
+            let hour = digits(2), expect([UInt8(ascii: ":")]), let minute = digits(2), expect([UInt8(ascii: ":")]),
+            let second = digits(2), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60,
+            second <= 60
+        else { return nil }
+        var fraction: Duration = .zero
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            var scale = 0.1
+            var value = 0.0
+            let start = index
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                value += Double(bytes[index] - UInt8(ascii: "0")) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return nil }
+            fraction = .seconds(value)
+        }
+        var offset = 0
+        if expect([UInt8(ascii: "Z"), UInt8(ascii: "z")]) {
+            offset = 0
+        } else if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+            let sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1
+            index += 1
+            guard let hours = digits(2), expect([UInt8(ascii: ":")]), let minutes = digits(2) else { return nil }
+            offset = sign * (hours * 3600 + minutes * 60)
+        } else {
+            return nil
+        }
+        guard index == bytes.count else { return nil }
+        let seconds = epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        return .seconds(seconds - offset) + fraction
+    }
+}

@@ -1,0 +1,229 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Retries failed attempts of a call under a ``RetryPolicy``, with backoff, the server's retry hints
+/// and a ``RetryBudget``.
+///
+/// Sits inside ``DeadlineMiddleware`` and outside the rate limiter, so that every attempt spends rate
+/// budget and every backoff counts against the call's deadline. Sets ``ClientContext/attempt`` (1, 2,
+/// …) on the context it passes down.
+///
+/// ```swift
+/// let retry = RetryMiddleware(policy: .default, budget: RetryBudget(clock: clock), clock: clock)
+/// ```
+///
+/// **What the call ends with.** A retryable answer is returned as a response, never thrown: the
+/// client turns the final non-2xx response into its typed provider error. The bodies of answers that
+/// are retried are discarded. When retrying stops (``RetryPolicy/maxAttempts`` reached, the budget
+/// spent, or the next delay would pass ``ClientContext/deadline``), the call ends the way its last
+/// attempt did: that response is returned, or that error rethrown, unchanged. The one exception is a
+/// server-directed delay above ``RetryPolicy/maxServerDelay``, which throws
+/// ``SluiceError/Code/retryDelayTooLong`` at once.
+///
+/// **Bodies.** A 429 that could be retried has its body read (at most 64 KiB) to tell
+/// `insufficient_quota` from a rate limit; when it is returned, its body holds those bytes. A 2xx
+/// answer to a non-streaming call has its body read here, inside the loop (at most `bufferLimit`
+/// bytes), so that a body that fails before the caller sees any of it is retried like any other
+/// failed attempt; a stream is returned at its head and never retried afterwards.
+///
+/// A call's ``CallOptions/retryPolicy`` replaces `policy` for that call.
+///
+/// - Important: Backoff sleeps on the injected clock and ends with `CancellationError` when the call's
+///   task is cancelled. Nothing is retried after the response has been returned.
+public struct RetryMiddleware: ClientMiddleware {
+    /// The policy used unless a call sets ``CallOptions/retryPolicy``.
+    public let policy: RetryPolicy
+    /// The budget retries draw from, if any.
+    public let budget: RetryBudget?
+    let clock: any SluiceClock
+    let random: @Sendable () -> Double
+    let bufferLimit: Int?
+    let wallClock: @Sendable () -> Duration
+    /// Where retry decisions go (issue 5 attaches the client's event handlers here).
+    let observer: (@Sendable (RetryEvent) -> Void)?
+
+    /// The most bytes of a 429 body read to look for `insufficient_quota`.
+    static let errorBodyLimit = 64 << 10
+
+    /// A retry layer.
+    ///
+    /// - Parameters:
+    ///   - policy: the client's policy.
+    ///   - budget: the client's retry budget, or `nil` for none.
+    ///   - clock: the clock backoff sleeps on and the deadline is read from.
+    ///   - random: numbers drawn uniformly from `0..<1` for jitter (inject a seeded source in tests).
+    ///   - bufferLimit: the largest non-streaming 2xx body read inside the retry loop (the client's
+    ///     `maxResponseBytes`); larger fails with ``SluiceError/Code/bodyTooLarge``. `nil` returns
+    ///     non-streaming bodies unread, so failures while reading them are not retried.
+    public init(
+        policy: RetryPolicy = .default,
+        budget: RetryBudget? = nil,
+        clock: any SluiceClock = SystemClock.shared,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        bufferLimit: Int? = 32 << 20
+    ) {
+        self.init(
+            policy: policy, budget: budget, clock: clock, random: random, bufferLimit: bufferLimit,
+            wallClock: Self.systemWallClock, observer: nil)
+    }
+
+    init(
+        policy: RetryPolicy,
+        budget: RetryBudget?,
+        clock: any SluiceClock,
+        random: @escaping @Sendable () -> Double,
+        bufferLimit: Int?,
+        wallClock: @escaping @Sendable () -> Duration,
+        observer: (@Sendable (RetryEvent) -> Void)?
+    ) {
+        self.policy = policy
+        self.budget = budget
+        self.clock = clock
+        self.random = random
+        self.bufferLimit = bufferLimit
+        self.wallClock = wallClock
+        self.observer = observer
+    }
+
+    /// The same layer reporting its decisions to `observer`.
+    func observed(by observer: @escaping @Sendable (RetryEvent) -> Void) -> RetryMiddleware {
+        RetryMiddleware(
+            policy: policy, budget: budget, clock: clock, random: random, bufferLimit: bufferLimit,
+            wallClock: wallClock, observer: observer)
+    }
+
+    /// The result of one attempt.
+    private enum Outcome {
+        /// Done: return this response.
+        case final(ClientResponse)
+        /// A retryable answer.
+        case retryableResponse(ClientResponse)
+        /// A retryable error.
+        case retryableError(SluiceError)
+    }
+
+    public func intercept(
+        _ request: ClientRequest,
+        context: ClientContext,
+        next: @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
+    ) async throws -> ClientResponse {
+        let policy = context.options.retryPolicy ?? self.policy
+        budget?.deposit(key: context.keyID)
+        var attemptContext = context
+        var attempt = 1
+        while true {
+            attemptContext.attempt = attempt
+            let outcome = try await self.attempt(request, attemptContext, policy: policy, next: next)
+            let reason: RetryEvent.Reason
+            let serverDelay: (Duration, RetryHeaders.Source)?
+            switch outcome {
+            case .final(let response):
+                return response
+            case .retryableResponse(let response):
+                reason = .status(response.status)
+                serverDelay = RetryHeaders.serverDelay(
+                    status: response.status, headers: response.headers, wallNow: wallClock)
+            case .retryableError(let error):
+                reason = .error(error.code)
+                serverDelay = nil
+            }
+
+            func emit(_ decision: RetryEvent.Decision) {
+                observer?(RetryEvent(callID: context.callID, attempt: attempt, reason: reason, decision: decision))
+            }
+            func stop(_ decision: RetryEvent.Decision) throws -> ClientResponse {
+                emit(decision)
+                switch outcome {
+                case .final(let response), .retryableResponse(let response): return response
+                case .retryableError(let error): throw error
+                }
+            }
+
+            guard attempt < policy.maxAttempts else { return try stop(.attemptsExhausted) }
+            let delay: Duration
+            let source: RetryHeaders.Source
+            if let serverDelay {
+                let (server, origin) = serverDelay
+                guard server <= policy.maxServerDelay else {
+                    emit(.serverDelayTooLong(delay: server))
+                    if case .retryableResponse(let response) = outcome {
+                        response.body.discard()
+                        throw SluiceError(
+                            .retryDelayTooLong,
+                            "the server asked to retry after \(server), more than the limit of \(policy.maxServerDelay)",
+                            status: response.status,
+                            requestID: response.headers["x-request-id"] ?? response.headers["request-id"]
+                        )
+                    }
+                    return try stop(.serverDelayTooLong(delay: server))
+                }
+                (delay, source) = (server, origin)
+            } else {
+                (delay, source) = (policy.backoff(forRetry: attempt, random: random()), .backoff)
+            }
+            let wakeAt = clock.now + delay
+            if let deadline = context.deadline, wakeAt >= deadline { return try stop(.deadlineTooClose(delay: delay)) }
+            if let budget, !budget.withdraw(key: context.keyID) { return try stop(.budgetExhausted) }
+
+            emit(.scheduled(delay: delay, source: source))
+            if case .retryableResponse(let response) = outcome { response.body.discard() }
+            try await clock.sleep(until: wakeAt)
+            attempt += 1
+        }
+    }
+
+    /// Runs one attempt and classifies it.
+    private func attempt(
+        _ request: ClientRequest,
+        _ context: ClientContext,
+        policy: RetryPolicy,
+        next: @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
+    ) async throws -> Outcome {
+        do {
+            var response = try await next(request, context)
+            if (200..<300).contains(response.status) {
+                guard let bufferLimit, !context.isStreaming else { return .final(response) }
+                let bytes = try await response.body.collect(upTo: bufferLimit)
+                response.body = ResponseBody(bytes: bytes)
+                return .final(response)
+            }
+            var insufficientQuota = false
+            if policy.needsBody(status: response.status, headers: response.headers) {
+                let bytes = (try? await response.body.collect(upTo: Self.errorBodyLimit)) ?? []
+                insufficientQuota = Self.contains(bytes, Self.insufficientQuota)
+                response.body = ResponseBody(bytes: bytes)
+            }
+            let retryable = policy.isRetryable(
+                status: response.status, headers: response.headers, insufficientQuota: insufficientQuota)
+            return retryable ? .retryableResponse(response) : .final(response)
+        } catch let error as SluiceError where policy.retryableErrorCodes.contains(error.code) {
+            if Task.isCancelled { throw CancellationError() }
+            return .retryableError(error)
+        }
+    }
+
+    private static let insufficientQuota = Array("insufficient_quota".utf8)
+
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
+        let first = needle[0]
+        var index = 0
+        while index <= haystack.count - needle.count {
+            if haystack[index] == first, haystack[index..<index + needle.count].elementsEqual(needle) { return true }
+            index += 1
+        }
+        return false
+    }
+
+    /// The wall-clock time since the Unix epoch.
+    static let systemWallClock: @Sendable () -> Duration = {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return .seconds(Int64(spec.tv_sec)) + .nanoseconds(Int64(spec.tv_nsec))
+    }
+}

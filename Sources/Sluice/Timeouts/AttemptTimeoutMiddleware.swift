@@ -1,0 +1,58 @@
+/// Bounds each attempt phase by phase: the response head, the first body chunk, the gaps between
+/// chunks, and the attempt as a whole (see ``TimeoutPolicy``).
+///
+/// The innermost layer, just above the transport, so that its clock starts when the request is
+/// actually sent (after rate-limit and permit waits). Each limit fails with its own typed error:
+/// ``SluiceError/Code/responseHeadTimeout`` from the call itself (the retry layer may retry it);
+/// ``SluiceError/Code/firstTokenTimeout``, ``SluiceError/Code/idleTimeout`` and
+/// ``SluiceError/Code/attemptTimeout`` from the body's reads once the head has been returned. The
+/// connect phase is the transport's (``SluiceError/Code/timeout``).
+///
+/// ```swift
+/// let timeouts = AttemptTimeoutMiddleware(policy: TimeoutPolicy(idle: .seconds(30)), clock: clock)
+/// ```
+///
+/// A call's ``CallOptions/timeouts`` replaces `policy` for that call.
+///
+/// - Important: On expiry the inner body is discarded, so whatever the layers below hold until it
+///   ends (a concurrency permit, a token reservation, the connection) is released at once; the inner
+///   body ends exactly once whatever ends the outer one (read to the end, a read error, an expiry,
+///   discard, cancellation of the consumer). The chunk limits count only while the consumer waits in
+///   `next()`, so a slow consumer never trips them. The timers of one attempt share one watchdog
+///   task (plus a task running the attempt until its head arrives), not a task per chunk.
+public struct AttemptTimeoutMiddleware: ClientMiddleware {
+    /// The limits used unless a call sets ``CallOptions/timeouts``.
+    public let policy: TimeoutPolicy
+    let clock: any SluiceClock
+
+    public init(policy: TimeoutPolicy = .default, clock: any SluiceClock = SystemClock.shared) {
+        self.policy = policy
+        self.clock = clock
+    }
+
+    public func intercept(
+        _ request: ClientRequest,
+        context: ClientContext,
+        next: @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
+    ) async throws -> ClientResponse {
+        let policy = context.options.timeouts ?? self.policy
+        let now = clock.now
+        var limits = SpanLimits()
+        if let head = policy.responseHead(streaming: context.isStreaming) {
+            limits.head = SpanLimits.Instant(
+                at: now + head, code: .responseHeadTimeout,
+                message: "no response head arrived within \(head) (attempt \(context.attempt))")
+        }
+        if let attempt = policy.attempt {
+            limits.total = SpanLimits.Instant(
+                at: now + attempt, code: .attemptTimeout,
+                message: "attempt \(context.attempt) took longer than \(attempt)")
+        }
+        limits.firstToken = policy.firstToken
+        limits.idle = policy.idle
+        if limits.isEmpty { return try await next(request, context) }
+        return try await withoutActuallyEscaping(next) { next in
+            try await TimedSpan.run(limits: limits, clock: clock, request, context, next: next)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+/// Gives the call one deadline, ``TimeoutPolicy/total`` from now, and ends the call when it passes.
+///
+/// Sits outside the retry loop, so the deadline spans rate-limit waits, permit waits, backoff and
+/// every attempt. It sets ``ClientContext/deadline`` (never later than a deadline already there), which
+/// the waiting layers inside read to fail at once when a wait cannot end in time. When the deadline
+/// passes while the call is in flight, the call throws ``SluiceError/Code/deadlineExceeded``; when it
+/// passes while a returned body is still streaming, the body's next read throws it. A call that
+/// arrives with its deadline already past fails at once. With neither a ``TimeoutPolicy/total`` nor a
+/// deadline on the context, the layer does nothing.
+///
+/// ```swift
+/// let deadline = DeadlineMiddleware(policy: TimeoutPolicy(total: .seconds(30)), clock: clock)
+/// ```
+///
+/// A call's ``CallOptions/timeouts`` replaces `policy` for that call.
+///
+/// - Important: On expiry the layers inside are cancelled (during the call) or the body below is
+///   discarded (while it streams), so everything held for the call is released; the inner body ends
+///   exactly once.
+public struct DeadlineMiddleware: ClientMiddleware {
+    /// The policy whose ``TimeoutPolicy/total`` is used unless a call sets ``CallOptions/timeouts``.
+    public let policy: TimeoutPolicy
+    let clock: any SluiceClock
+
+    public init(policy: TimeoutPolicy = .default, clock: any SluiceClock = SystemClock.shared) {
+        self.policy = policy
+        self.clock = clock
+    }
+
+    public func intercept(
+        _ request: ClientRequest,
+        context: ClientContext,
+        next: @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
+    ) async throws -> ClientResponse {
+        let total = (context.options.timeouts ?? policy).total
+        let now = clock.now
+        var deadline = context.deadline
+        if let total { deadline = min(deadline ?? (now + total), now + total) }
+        guard let deadline else { return try await next(request, context) }
+        let message =
+            total.map { "the call took longer than its total time limit of \($0)" }
+            ?? "the call's deadline passed"
+        guard deadline > now else { throw SluiceError(.deadlineExceeded, message) }
+        var context = context
+        context.deadline = deadline
+        var limits = SpanLimits()
+        limits.total = SpanLimits.Instant(at: deadline, code: .deadlineExceeded, message: message)
+        return try await withoutActuallyEscaping(next) { [context] next in
+            try await TimedSpan.run(limits: limits, clock: clock, request, context, next: next)
+        }
+    }
+}

@@ -1,0 +1,259 @@
+import Synchronization
+
+/// What one timed span enforces: a whole call (``DeadlineMiddleware``) or one attempt
+/// (``AttemptTimeoutMiddleware``). Absolute limits are instants on the span's clock; relative ones are
+/// counted while the consumer waits for a body chunk.
+struct SpanLimits: Sendable {
+    /// An instant after which the span fails with `code`.
+    struct Instant: Sendable {
+        var at: Duration
+        var code: SluiceError.Code
+        var message: String
+    }
+
+    /// The response head must arrive by then.
+    var head: Instant?
+    /// Head and body together must end by then.
+    var total: Instant?
+    /// The longest wait for the first body chunk.
+    var firstToken: Duration?
+    /// The longest wait for each later body chunk.
+    var idle: Duration?
+
+    var hasBodyLimits: Bool { total != nil || firstToken != nil || idle != nil }
+    var isEmpty: Bool { head == nil && !hasBodyLimits }
+
+    /// How often the watchdog wakes at the latest, so that a relative limit armed while it sleeps is
+    /// never missed: every relative deadline is at least this far after the moment it is armed.
+    var pollInterval: Duration? {
+        let limits = [firstToken, idle].compactMap { $0 }
+        guard let shortest = limits.min() else { return nil }
+        return max(shortest, .milliseconds(1))
+    }
+}
+
+/// The timers of one span, driven by one watchdog task for its whole life (head and body), not a task
+/// per chunk.
+///
+/// The head: `next` runs in a child task that the watchdog cancels when the head limit passes. The
+/// body: a ``TimedBodySource`` records when the consumer starts and stops waiting for a chunk (a lock
+/// and a clock read per chunk); the watchdog sleeps until the earliest deadline (never longer than
+/// ``SpanLimits/pollInterval``, so a wait that starts while it sleeps is still caught on time), and on
+/// expiry discards the inner body, which makes its pending read return at once. The consumer's read
+/// then throws the typed error.
+final class TimedSpan: Sendable {
+    private enum Phase { case head, body, ended }
+
+    private struct State {
+        var phase = Phase.head
+        var expired: SluiceError?
+        var waitingSince: Duration?
+        var chunks = 0
+        var work: Task<ClientResponse, any Error>?
+        var inner: ResponseBody?
+        var watchdog: Task<Void, Never>?
+    }
+
+    private enum Action {
+        case sleep(until: Duration)
+        case stop
+        case cancelWork(Task<ClientResponse, any Error>?)
+        case discard(ResponseBody?)
+    }
+
+    let clock: any SluiceClock
+    let limits: SpanLimits
+    private let state = Mutex(State())
+
+    private init(clock: any SluiceClock, limits: SpanLimits) {
+        self.clock = clock
+        self.limits = limits
+    }
+
+    /// Sends through `next` under `limits`: the head must arrive in time, and the returned body
+    /// enforces the body limits.
+    static func run(
+        limits: SpanLimits,
+        clock: any SluiceClock,
+        _ request: ClientRequest,
+        _ context: ClientContext,
+        next: @escaping @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
+    ) async throws -> ClientResponse {
+        let span = TimedSpan(clock: clock, limits: limits)
+        let work = Task { try await next(request, context) }
+        let watchdog = Task { await span.watch() }
+        span.state.withLock { state in
+            state.work = work
+            state.watchdog = watchdog
+        }
+        let response: ClientResponse
+        do {
+            response = try await withTaskCancellationHandler {
+                try await work.value
+            } onCancel: {
+                work.cancel()
+            }
+        } catch {
+            throw span.headFailed(error)
+        }
+        return try span.headArrived(response)
+    }
+
+    // MARK: Head
+
+    private func headFailed(_ error: any Error) -> any Error {
+        let (expired, watchdog) = state.withLock { state in
+            state.phase = .ended
+            state.work = nil
+            return (state.expired, state.watchdog.take())
+        }
+        watchdog?.cancel()
+        return expired ?? error
+    }
+
+    private func headArrived(_ response: ClientResponse) throws -> ClientResponse {
+        let keepTiming = limits.hasBodyLimits
+        let (expired, watchdog) = state.withLock { state in
+            state.work = nil
+            if let expired = state.expired {
+                state.phase = .ended
+                return (Optional(expired), state.watchdog.take())
+            }
+            guard keepTiming else {
+                state.phase = .ended
+                return (nil, state.watchdog.take())
+            }
+            state.phase = .body
+            state.inner = response.body
+            return (nil, nil)
+        }
+        watchdog?.cancel()
+        if let expired {
+            response.body.discard()
+            throw expired
+        }
+        guard keepTiming else { return response }
+        response.body.onTermination { [self] _ in bodyEnded() }
+        var timed = response
+        timed.body = ResponseBody(
+            source: TimedBodySource(span: self, inner: response.body),
+            expectedContentLength: response.body.expectedContentLength
+        )
+        return timed
+    }
+
+    // MARK: Body
+
+    /// The consumer starts waiting for a chunk. Returns the error to throw if the span has expired.
+    func beginWait() -> SluiceError? {
+        let now = clock.now
+        return state.withLock { state in
+            if let expired = state.expired { return expired }
+            state.waitingSince = now
+            return nil
+        }
+    }
+
+    /// The consumer's wait ended (with a chunk, or the end of the body). Returns the error to throw if
+    /// the span expired meanwhile.
+    func endWait(gotChunk: Bool) -> SluiceError? {
+        state.withLock { state in
+            if let expired = state.expired { return expired }
+            state.waitingSince = nil
+            if gotChunk { state.chunks += 1 }
+            return nil
+        }
+    }
+
+    var expiredError: SluiceError? { state.withLock { $0.expired } }
+
+    /// The consumer gave up on the outer body: abort the inner one.
+    func discardInner() {
+        let inner = state.withLock { $0.inner }
+        inner?.discard()
+    }
+
+    private func bodyEnded() {
+        let watchdog = state.withLock { state in
+            state.phase = .ended
+            state.inner = nil
+            return state.watchdog.take()
+        }
+        watchdog?.cancel()
+    }
+
+    // MARK: Watchdog
+
+    private func watch() async {
+        while true {
+            let now = clock.now
+            switch state.withLock({ evaluate(&$0, now: now) }) {
+            case .stop:
+                return
+            case .sleep(let deadline):
+                do { try await clock.sleep(until: deadline) } catch { return }
+            case .cancelWork(let work):
+                work?.cancel()
+                return
+            case .discard(let inner):
+                inner?.discard()
+                return
+            }
+        }
+    }
+
+    private func evaluate(_ state: inout State, now: Duration) -> Action {
+        guard state.expired == nil else { return .stop }
+        var target: Duration?
+        func consider(_ instant: Duration) { target = min(target ?? instant, instant) }
+
+        if let total = limits.total {
+            if total.at <= now { return expire(&state, SluiceError(total.code, total.message)) }
+            consider(total.at)
+        }
+        switch state.phase {
+        case .ended:
+            return .stop
+        case .head:
+            if let head = limits.head {
+                if head.at <= now { return expire(&state, SluiceError(head.code, head.message)) }
+                consider(head.at)
+            }
+        case .body:
+            if let since = state.waitingSince {
+                let first = state.chunks == 0
+                if let limit = first ? limits.firstToken : limits.idle {
+                    if since + limit <= now {
+                        return expire(
+                            &state,
+                            first
+                                ? SluiceError(
+                                    .firstTokenTimeout, "no body chunk arrived within \(limit) of the response head")
+                                : SluiceError(.idleTimeout, "no body chunk arrived for \(limit)")
+                        )
+                    }
+                    consider(since + limit)
+                }
+            }
+        }
+        if let poll = limits.pollInterval { consider(now + poll) }
+        guard let target else { return .stop }
+        return .sleep(until: target)
+    }
+
+    private func expire(_ state: inout State, _ error: SluiceError) -> Action {
+        state.expired = error
+        switch state.phase {
+        case .head: return .cancelWork(state.work)
+        case .body: return .discard(state.inner)
+        case .ended: return .stop
+        }
+    }
+}
+
+extension Optional {
+    fileprivate mutating func take() -> Wrapped? {
+        defer { self = nil }
+        return self
+    }
+}
