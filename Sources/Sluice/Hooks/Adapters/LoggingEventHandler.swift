@@ -1,0 +1,212 @@
+import Logging
+
+/// Writes every call's events to a swift-log `Logger`, one line per event with structured metadata.
+///
+/// Use it to see what the client does (waits, attempts, retries, timeouts, failures) in the logs your
+/// service already has. Attach it to the client for every call, or to one call or task scope to debug
+/// just that.
+///
+/// ```swift
+/// var logger = Logger(label: "llm")
+/// logger.logLevel = .debug
+/// let client = LLMClient(configuration: .init(
+///     …,
+///     eventHandlers: [LoggingEventHandler(logger: logger)]
+/// ))
+/// ```
+///
+/// Levels, by default (each configurable in ``Configuration``):
+///
+/// | Events | Level |
+/// |---|---|
+/// | `request_started`, `attempt_started`, `response_head`, `first_token`, rate-limit and permit waits, `usage_settled`, `cooldown_ended`, `request_succeeded`, `request_cancelled`, kinds added later | ``Configuration/lifecycleLevel`` (`.debug`) |
+/// | `retry_scheduled`, `retry_budget_exhausted`, `timeout`, `cooldown_started`, `key_removed` | ``Configuration/problemLevel`` (`.warning`) |
+/// | `request_failed` | ``Configuration/failureLevel`` (`.error`): the caller gets an error it must handle |
+/// | `chunk` | always `.trace`; the streamed text (`sluice.text`) only here, never at a higher level |
+///
+/// A cancelled call is ordinary control flow (a client went away, a deadline in the caller), so it
+/// logs at the lifecycle level, not as a failure. A retry or timeout that the client recovers from is
+/// worth a warning: it costs time and budget, and many of them announce an outage or a limit set too
+/// high.
+///
+/// Metadata (only the keys whose value the event has): `sluice.event` (the kind's name),
+/// `sluice.call_id`, `sluice.provider`, `sluice.model`, `sluice.operation`, `sluice.attempt`,
+/// `sluice.key_id` (the short ``KeyID``, never the key), `sluice.status`, `sluice.error_code`,
+/// `sluice.error_message`, `sluice.provider_error_type`, `sluice.provider_error_code`,
+/// `sluice.request_id`, `sluice.reason`, `sluice.phase`, `sluice.delay_ms`, `sluice.delay_source`,
+/// `sluice.waited_ms`, `sluice.latency_ms`, `sluice.tokens`, `sluice.input_tokens`,
+/// `sluice.output_tokens`, `sluice.cached_input_tokens`, `sluice.reasoning_tokens`,
+/// `sluice.ratelimit.remaining_requests`, `sluice.ratelimit.remaining_tokens`,
+/// `sluice.ratelimit.remaining_input_tokens`, `sluice.ratelimit.remaining_output_tokens`, and at
+/// trace `sluice.text`. Times are milliseconds.
+///
+/// - Important: ``handle(_:)`` runs synchronously on the task that does the call's work. When the
+///   logger's level filters an event out, it returns after one comparison, before it builds any
+///   metadata; so a chunk costs nothing unless the logger is at `.trace`. How long a line that passes
+///   takes is the log handler's business: use a log backend that does not block.
+public struct LoggingEventHandler: ClientEventHandler {
+    /// The levels the handler logs at.
+    ///
+    /// ```swift
+    /// var configuration = LoggingEventHandler.Configuration()
+    /// configuration.failureLevel = .warning   // failures are retried by the caller anyway
+    /// configuration.includesChunkText = false // chunks at trace without the text
+    /// ```
+    public struct Configuration: Sendable {
+        /// The level of the ordinary course of a call: started, attempts, heads, waits, first token,
+        /// settled usage, success, cancellation. Default `.debug`.
+        public var lifecycleLevel: Logger.Level
+        /// The level of things that cost time or budget but may still end well: retries, a spent retry
+        /// budget, timeouts, cooldowns, a key leaving the pool. Default `.warning`.
+        public var problemLevel: Logger.Level
+        /// The level of a failed call. Default `.error`.
+        public var failureLevel: Logger.Level
+        /// Whether chunk lines (always at `.trace`) carry the streamed text in `sluice.text`. The text
+        /// is what the model wrote for your user: turn this off where logs must not hold user content.
+        /// Default `true`.
+        public var includesChunkText: Bool
+
+        /// Levels with the defaults documented on each property.
+        public init(
+            lifecycleLevel: Logger.Level = .debug,
+            problemLevel: Logger.Level = .warning,
+            failureLevel: Logger.Level = .error,
+            includesChunkText: Bool = true
+        ) {
+            self.lifecycleLevel = lifecycleLevel
+            self.problemLevel = problemLevel
+            self.failureLevel = failureLevel
+            self.includesChunkText = includesChunkText
+        }
+    }
+
+    /// The logger the lines go to; its own metadata and metadata provider apply as usual.
+    public let logger: Logger
+    /// The levels in use.
+    public let configuration: Configuration
+
+    /// A handler that logs to `logger` at the levels in `configuration`.
+    public init(logger: Logger, configuration: Configuration = Configuration()) {
+        self.logger = logger
+        self.configuration = configuration
+    }
+
+    /// The level `event` is logged at (whether or not the logger lets it through).
+    public func level(for event: ClientEvent) -> Logger.Level {
+        switch event.kind {
+        case .chunk:
+            return .trace
+        case .retryScheduled, .retryBudgetExhausted, .timeout, .cooldownStarted, .keyRemoved:
+            return configuration.problemLevel
+        case .requestFailed:
+            return configuration.failureLevel
+        default:
+            return configuration.lifecycleLevel
+        }
+    }
+
+    public func handle(_ event: ClientEvent) {
+        let level = level(for: event)
+        guard logger.logLevel <= level else { return }
+        logger.log(
+            level: level, Logger.Message(stringLiteral: Self.message(for: event.kind)),
+            metadata: metadata(for: event, at: level))
+    }
+
+    static func message(for kind: ClientEvent.Kind) -> String {
+        switch kind {
+        case .requestStarted: "request started"
+        case .rateLimitWaitStarted: "waiting for rate budget"
+        case .rateLimitWaitEnded: "rate budget granted"
+        case .permitWaitStarted: "waiting for a concurrency permit"
+        case .permitWaitEnded: "concurrency permit granted"
+        case .attemptStarted: "attempt started"
+        case .responseHead: "response head"
+        case .firstToken: "first token"
+        case .chunk: "chunk"
+        case .retryScheduled: "retry scheduled"
+        case .retryBudgetExhausted: "retry budget exhausted"
+        case .timeout: "timed out"
+        case .cooldownStarted: "key cooldown started"
+        case .cooldownEnded: "key cooldown ended"
+        case .keyRemoved: "key removed from the pool"
+        case .usageSettled: "usage settled"
+        case .requestSucceeded: "request succeeded"
+        case .requestFailed: "request failed"
+        case .requestCancelled: "request cancelled"
+        default: String(kind.name.map { $0 == "_" ? " " : $0 })
+        }
+    }
+
+    func metadata(for event: ClientEvent, at level: Logger.Level) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "sluice.event": .string(event.kind.name),
+            "sluice.call_id": .string(String(event.callID)),
+            "sluice.provider": .string(event.provider.name),
+            "sluice.model": .string(event.model),
+            "sluice.operation": .string(event.operation.name),
+            "sluice.attempt": .string(String(event.attempt)),
+        ]
+        if let keyID = event.keyID { metadata["sluice.key_id"] = .string(keyID.rawValue) }
+        if let status = event.status ?? event.error?.status { metadata["sluice.status"] = .string(String(status)) }
+        if let error = event.error {
+            metadata["sluice.error_code"] = .string(error.code.name)
+            metadata["sluice.error_message"] = .string(error.message)
+            if let type = error.providerError?.type { metadata["sluice.provider_error_type"] = .string(type) }
+            if let code = error.providerError?.code { metadata["sluice.provider_error_code"] = .string(code) }
+            if let requestID = error.requestID { metadata["sluice.request_id"] = .string(requestID) }
+        }
+        if let reason = event.reason { metadata["sluice.reason"] = .string(reason) }
+        if let phase = event.phase { metadata["sluice.phase"] = .string(phase) }
+        if let delay = event.delay { metadata["sluice.delay_ms"] = .string(Self.milliseconds(delay)) }
+        if let source = event.delaySource { metadata["sluice.delay_source"] = .string(source) }
+        if let waited = event.waited { metadata["sluice.waited_ms"] = .string(Self.milliseconds(waited)) }
+        if let latency = event.latency { metadata["sluice.latency_ms"] = .string(Self.milliseconds(latency)) }
+        if let tokens = event.tokens { metadata["sluice.tokens"] = .string(String(tokens)) }
+        if let usage = event.usage {
+            metadata["sluice.input_tokens"] = .string(String(usage.inputTokens))
+            metadata["sluice.output_tokens"] = .string(String(usage.outputTokens))
+            if let cached = usage.cachedInputTokens { metadata["sluice.cached_input_tokens"] = .string(String(cached)) }
+            if let reasoning = usage.reasoningTokens {
+                metadata["sluice.reasoning_tokens"] = .string(String(reasoning))
+            }
+        }
+        if let rateLimit = event.rateLimit {
+            if let value = rateLimit.remainingRequests {
+                metadata["sluice.ratelimit.remaining_requests"] = .string(String(value))
+            }
+            if let value = rateLimit.remainingTokens {
+                metadata["sluice.ratelimit.remaining_tokens"] = .string(String(value))
+            }
+            if let value = rateLimit.remainingInputTokens {
+                metadata["sluice.ratelimit.remaining_input_tokens"] = .string(String(value))
+            }
+            if let value = rateLimit.remainingOutputTokens {
+                metadata["sluice.ratelimit.remaining_output_tokens"] = .string(String(value))
+            }
+        }
+        if let text = event.text, level == .trace, configuration.includesChunkText {
+            metadata["sluice.text"] = .string(text)
+        }
+        return metadata
+    }
+
+    /// `1500`, `12.5`: milliseconds with at most three decimals (truncated), no trailing zeros.
+    static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let sign = seconds < 0 || attoseconds < 0 ? "-" : ""
+        let perMillisecond: UInt64 = 1_000_000_000_000_000
+        let (scaled, overflow) = seconds.magnitude.multipliedReportingOverflow(by: 1_000)
+        let (whole, overflowAdding) = scaled.addingReportingOverflow(attoseconds.magnitude / perMillisecond)
+        if overflow || overflowAdding { return sign + String(UInt64.max) }
+        var fraction = (attoseconds.magnitude % perMillisecond) / 1_000_000_000_000
+        guard fraction != 0 else { return whole == 0 ? "0" : sign + String(whole) }
+        var digits = 3
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        let padded = String(repeating: "0", count: digits - String(fraction).count) + String(fraction)
+        return sign + "\(whole).\(padded)"
+    }
+}

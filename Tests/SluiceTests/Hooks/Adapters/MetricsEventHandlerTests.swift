@@ -1,0 +1,174 @@
+import CoreMetrics
+import Testing
+
+@testable import Sluice
+
+@Suite("MetricsEventHandler")
+struct MetricsEventHandlerTests {
+    let factory = AdapterMetricsFactory()
+    let key = AdapterEvents.keyID.rawValue
+
+    func handler(_ configuration: MetricsEventHandler.Configuration = .init()) -> MetricsEventHandler {
+        MetricsEventHandler(factory: factory, configuration: configuration)
+    }
+
+    /// The default dimensions plus `extra`.
+    func dims(_ extra: [String: String] = [:], provider: String = "openai") -> [String: String] {
+        ["provider": provider, "model": "gpt-4o-mini", "key_id": key].merging(extra) { _, new in new }
+    }
+
+    @Test("a successful call counts one success, its tokens, its latency and its rate-limit wait")
+    func success() throws {
+        let handler = handler()
+        handler.handle(AdapterEvents.success())
+        #expect(factory.find(.counter, "sluice_requests_total", dims(["outcome": "success"]))?.value == 1)
+        #expect(factory.find(.counter, "sluice_tokens_total", dims(["type": "input"]))?.value == 12)
+        #expect(factory.find(.counter, "sluice_tokens_total", dims(["type": "output"]))?.value == 34)
+        let duration = try #require(factory.find(.timer, "sluice_request_duration", dims(["outcome": "success"])))
+        #expect(duration.recorded == [900_000_000])
+        #expect(factory.find(.timer, "sluice_rate_limit_wait", dims())?.recorded == [200_000_000])
+        #expect(factory.find(.meter, "sluice_requests_in_flight", dims())?.value == 0)
+        #expect(factory.find(.meter, "sluice_requests_waiting", dims(["wait": "rate_limit"]))?.value == 0)
+        #expect(factory.find(.counter, "sluice_rate_limited_total", dims()) == nil)
+        #expect(handler.trackedCallCount == 0)
+    }
+
+    @Test("dimensions come in the configured order, then the metric's own")
+    func dimensionOrder() throws {
+        handler().handle(AdapterEvents.success())
+        let requests = try #require(factory.find(.counter, "sluice_requests_total", dims(["outcome": "success"])))
+        #expect(requests.dimensions.map(\.0) == ["provider", "model", "key_id", "outcome"])
+        #expect(requests.dimensions.map(\.1) == ["openai", "gpt-4o-mini", key, "success"])
+    }
+
+    @Test("the in-flight and waiting gauges count calls that have started and not ended")
+    func gauges() {
+        let handler = handler()
+        let first = AdapterEvents.cancelWhileWaiting(call: 1)
+        let second = AdapterEvents.cancelWhileWaiting(call: 2)
+        handler.handle(Array(first.prefix(3)))
+        handler.handle(Array(second.prefix(3)))
+        #expect(factory.find(.meter, "sluice_requests_in_flight", dims())?.value == 2)
+        #expect(factory.find(.meter, "sluice_requests_waiting", dims(["wait": "rate_limit"]))?.value == 2)
+        #expect(handler.trackedCallCount == 2)
+
+        // Cancelled in the queue: no wait-ended event comes, the gauges still drop.
+        handler.handle(first[3])
+        #expect(factory.find(.meter, "sluice_requests_in_flight", dims())?.value == 1)
+        #expect(factory.find(.meter, "sluice_requests_waiting", dims(["wait": "rate_limit"]))?.value == 1)
+        handler.handle(second[3])
+        #expect(factory.find(.meter, "sluice_requests_in_flight", dims())?.value == 0)
+        #expect(factory.find(.meter, "sluice_requests_waiting", dims(["wait": "rate_limit"]))?.value == 0)
+        #expect(factory.find(.counter, "sluice_requests_total", dims(["outcome": "cancelled"]))?.value == 2)
+        #expect(factory.find(.timer, "sluice_request_duration", dims(["outcome": "cancelled"])) == nil)
+        #expect(handler.trackedCallCount == 0)
+    }
+
+    @Test("permit waits move the waiting gauge under their own dimension and record the wait")
+    func permitWait() {
+        handler().handle([
+            AdapterEvents.event(.requestStarted, at: 0),
+            AdapterEvents.event(.permitWaitStarted, at: 0),
+            AdapterEvents.event(.permitWaitEnded, at: 30) { $0.waited = .milliseconds(30) },
+            AdapterEvents.event(.requestSucceeded, at: 40) { $0.latency = .milliseconds(40) },
+        ])
+        #expect(factory.find(.meter, "sluice_requests_waiting", dims(["wait": "permit"]))?.value == 0)
+        #expect(factory.find(.timer, "sluice_permit_wait", dims())?.recorded == [30_000_000])
+    }
+
+    @Test("a gauge goes down with the dimensions it went up with, even when the key became known in between")
+    func gaugeKeepsItsDimensions() {
+        let handler = handler()
+        handler.handle([
+            AdapterEvents.event(.requestStarted, at: 0, keyID: nil),
+            AdapterEvents.event(.rateLimitWaitStarted, at: 0, keyID: nil) { $0.reason = "requests" },
+        ])
+        let noKey = dims(["key_id": "none"])
+        #expect(factory.find(.meter, "sluice_requests_in_flight", noKey)?.value == 1)
+        handler.handle([
+            AdapterEvents.event(.rateLimitWaitEnded, at: 10) { $0.waited = .milliseconds(10) },
+            AdapterEvents.event(.requestSucceeded, at: 20) { $0.latency = .milliseconds(20) },
+        ])
+        #expect(factory.find(.meter, "sluice_requests_in_flight", noKey)?.value == 0)
+        #expect(
+            factory.find(.meter, "sluice_requests_waiting", noKey.merging(["wait": "rate_limit"]) { $1 })?.value == 0)
+        #expect(factory.find(.meter, "sluice_requests_in_flight", dims()) == nil)
+        #expect(factory.find(.counter, "sluice_requests_total", dims(["outcome": "success"]))?.value == 1)
+    }
+
+    @Test("a retry after a 429 counts the 429, the retry with its reason, the cooldown and one success")
+    func retry() {
+        handler().handle(AdapterEvents.retryAfter429())
+        #expect(factory.find(.counter, "sluice_rate_limited_total", dims())?.value == 1)
+        #expect(factory.find(.counter, "sluice_retries_total", dims(["reason": "rate_limited"]))?.value == 1)
+        #expect(factory.find(.counter, "sluice_cooldowns_total", dims())?.value == 1)
+        #expect(factory.find(.counter, "sluice_requests_total", dims(["outcome": "success"]))?.value == 1)
+        #expect(factory.find(.timer, "sluice_request_duration", dims(["outcome": "success"]))?.recorded == [2e9])
+    }
+
+    @Test("a timeout counts under its phase and the call as a failure with its error code")
+    func timeout() {
+        handler().handle(AdapterEvents.timeout())
+        #expect(factory.find(.counter, "sluice_timeouts_total", dims(["phase": "first_token"]))?.value == 1)
+        #expect(factory.find(.counter, "sluice_requests_total", dims(["outcome": "failure"]))?.value == 1)
+        #expect(
+            factory.find(.counter, "sluice_request_errors_total", dims(["error_code": "first_token_timeout"]))?.value
+                == 1)
+        #expect(factory.find(.timer, "sluice_request_duration", dims(["outcome": "failure"]))?.recorded == [5.3e9])
+    }
+
+    @Test("a stream records its time to first token; a stream that fails counts the tokens it reported")
+    func streams() {
+        handler().handle(AdapterEvents.stream() + AdapterEvents.streamThenError(call: 2))
+        #expect(factory.find(.timer, "sluice_time_to_first_token", dims())?.recorded == [250_000_000, 200_000_000])
+        #expect(factory.find(.counter, "sluice_requests_total", dims(["outcome": "success"]))?.value == 1)
+        #expect(factory.find(.counter, "sluice_requests_total", dims(["outcome": "failure"]))?.value == 1)
+        #expect(
+            factory.find(.counter, "sluice_request_errors_total", dims(["error_code": "connection_closed"]))?.value
+                == 1)
+        #expect(factory.find(.counter, "sluice_tokens_total", dims(["type": "output"]))?.value == 35)
+        #expect(factory.find(.meter, "sluice_requests_in_flight", dims())?.value == 0)
+    }
+
+    @Test("a removed key counts under its reason")
+    func keyRemoved() {
+        handler().handle(AdapterEvents.unauthorized())
+        #expect(factory.find(.counter, "sluice_key_removals_total", dims(["reason": "unauthorized"]))?.value == 1)
+    }
+
+    @Test("metric objects are made once per label and dimension set, not per event")
+    func cached() {
+        let handler = handler()
+        for call in UInt64(1)...20 { handler.handle(AdapterEvents.success(call: call)) }
+        #expect(factory.madeCount("sluice_requests_total") == 1)
+        #expect(factory.madeCount("sluice_tokens_total") == 2)
+        #expect(factory.madeCount("sluice_requests_in_flight") == 1)
+        #expect(factory.find(.counter, "sluice_requests_total", dims(["outcome": "success"]))?.value == 20)
+
+        handler.handle(AdapterEvents.success(call: 21, provider: .anthropic))
+        #expect(factory.madeCount("sluice_requests_total") == 2)
+        #expect(
+            factory.find(.counter, "sluice_requests_total", dims(["outcome": "success"], provider: "anthropic"))?.value
+                == 1)
+    }
+
+    @Test("the dimensions and prefix are configurable: dropping key_id keeps it off every metric")
+    func configuredDimensions() {
+        handler(.init(labelPrefix: "llm_", dimensions: [.provider, .operation])).handle(
+            AdapterEvents.all.flatMap { $0 })
+        let handlers = factory.handlers.map(\.handler)
+        #expect(!handlers.isEmpty)
+        #expect(handlers.allSatisfy { $0.label.hasPrefix("llm_") })
+        #expect(handlers.allSatisfy { !$0.dimensions.contains { $0.0 == "key_id" || $0.0 == "model" } })
+        #expect(
+            factory.find(
+                .counter, "llm_requests_total",
+                ["provider": "openai", "operation": "stream_chat", "outcome": "success"])?.value == 1)
+    }
+
+    @Test("chunks make no metrics")
+    func chunks() {
+        handler().handle(AdapterEvents.event(.chunk, at: 0) { $0.text = "Hello" })
+        #expect(factory.handlers.isEmpty)
+    }
+}
