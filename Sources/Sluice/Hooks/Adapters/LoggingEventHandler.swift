@@ -105,6 +105,7 @@ public struct LoggingEventHandler: ClientEventHandler {
         }
     }
 
+    /// Logs `event` at ``level(for:)`` if the logger lets that level through; otherwise returns at once.
     public func handle(_ event: ClientEvent) {
         let level = level(for: event)
         guard logger.logLevel <= level else { return }

@@ -55,6 +55,7 @@ public final class MetricsEventHandler: ClientEventHandler {
         /// The dimension's name as the backend sees it.
         public let name: String
         private init(name: String) { self.name = name }
+        /// The dimension's name.
         public var description: String { name }
 
         /// `provider`: `openai`, `anthropic`.
@@ -134,6 +135,7 @@ public final class MetricsEventHandler: ClientEventHandler {
     /// How many calls the handler is tracking (started, not yet ended): for tests and diagnostics.
     public var trackedCallCount: Int { state.withLock { $0.calls.count } }
 
+    /// Updates the metrics `event` concerns (see the table on the type); ignores chunks and unknown kinds.
     public func handle(_ event: ClientEvent) {
         switch event.kind {
         case .chunk:

@@ -76,6 +76,7 @@ public final class TracingEventHandler: ClientEventHandler {
     /// How many calls have an open span: for tests and diagnostics (zero when no call is in flight).
     public var openCallCount: Int { calls.withLock { $0.count } }
 
+    /// Starts, annotates or ends the spans of `event`'s call (see the type's documentation).
     public func handle(_ event: ClientEvent) {
         switch event.kind {
         case .chunk:
