@@ -1,0 +1,17 @@
+extension SluiceError.Code {
+    // MARK: Rate limiting
+
+    /// The request costs more than a rate-limit bucket can ever hold (its tokens exceed the bucket's
+    /// capacity on every usable key), so waiting would never admit it. Lower `max_tokens`, shorten
+    /// the prompt, or raise the configured burst.
+    public static let requestTooLarge = SluiceError.Code("request_too_large")
+    /// The rate limiter would have to wait longer than the call's deadline leaves, so it failed at
+    /// once instead of waiting in vain.
+    public static let rateLimitWaitExceedsDeadline = SluiceError.Code("rate_limit_wait_exceeds_deadline")
+    /// The rate limiter would have to wait, and the wait policy (``RateLimitWaitPolicy/failFast`` or
+    /// a maximum wait) says not to.
+    public static let rateLimitWouldWait = SluiceError.Code("rate_limit_would_wait")
+    /// Every API key in the pool has been removed (401 or `insufficient_quota`); see
+    /// ``RateLimitKeyPool/removedKeys``.
+    public static let noUsableKeys = SluiceError.Code("no_usable_keys")
+}

@@ -1,0 +1,258 @@
+import Synchronization
+
+/// The default ``RateLimitStore``: token buckets in this process, over an injected clock.
+///
+/// One lock guards every bucket set; reserving and settling are a few arithmetic operations under
+/// it, with no allocation on the path where budget is there. A request that must wait joins its
+/// bucket set's FIFO queue; one timer per bucket set (a task sleeping on the clock) wakes the queue
+/// when its head can go, and refunds, cooldowns and cancellations re-evaluate the queue at once.
+///
+/// ```swift
+/// let store = InMemoryRateLimitStore(clock: SystemClock.shared)
+/// ```
+///
+/// - Important: Admission is FIFO per bucket set: a request never overtakes an earlier one on the
+///   same key, even when it is smaller. A cancelled waiter leaves the queue and throws
+///   `CancellationError` at once. Share one store between middleware only if they share the clock.
+public final class InMemoryRateLimitStore: RateLimitStore {
+    private typealias Waiter = CheckedContinuation<RateLimitReservation, any Error>
+    private typealias Resumption = (waiter: Waiter, reservation: RateLimitReservation)
+
+    private struct Timer {
+        var at: Duration
+        var generation: UInt64
+        var task: Task<Void, Never>
+    }
+
+    private struct State {
+        var sets: [RateLimitBucketID: RateLimitBucketSet] = [:]
+        var nextID: UInt64 = 0
+        var waiters: [UInt64: (bucket: RateLimitBucketID, waiter: Waiter)] = [:]
+        var timers: [RateLimitBucketID: Timer] = [:]
+        var timerGeneration: UInt64 = 0
+    }
+
+    private enum Decision {
+        case admitted(RateLimitReservation)
+        case failed(SluiceError)
+        case wait(RateLimitBucketID)
+    }
+
+    /// The clock the buckets refill on and waiters sleep on.
+    public let clock: any SluiceClock
+    private let state = Mutex(State())
+
+    public init(clock: any SluiceClock = SystemClock.shared) {
+        self.clock = clock
+    }
+
+    deinit {
+        state.withLock { state in
+            for timer in state.timers.values { timer.task.cancel() }
+        }
+    }
+
+    public func reserve(_ request: RateLimitReservationRequest) async throws -> RateLimitReservation {
+        let now = clock.now
+        let first: Decision = state.withLock { state in
+            state.nextID &+= 1
+            return Self.decide(&state, request, id: state.nextID, now: now)
+        }
+        switch first {
+        case .admitted(let reservation): return reservation
+        case .failed(let error): throw error
+        case .wait: break
+        }
+        let id: UInt64 = state.withLock { state in
+            state.nextID &+= 1
+            return state.nextID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (waiter: Waiter) in
+                let now = clock.now
+                let decision: Decision? = state.withLock { state in
+                    if Task.isCancelled { return nil }
+                    let decision = Self.decide(&state, request, id: id, now: now)
+                    if case .wait(let bucket) = decision {
+                        state.sets[bucket]?.enqueue(id: id, cost: request.cost)
+                        state.waiters[id] = (bucket, waiter)
+                        schedule(&state, bucket, now: now)
+                    }
+                    return decision
+                }
+                switch decision {
+                case nil: waiter.resume(throwing: CancellationError())
+                case .admitted(let reservation)?: waiter.resume(returning: reservation)
+                case .failed(let error)?: waiter.resume(throwing: error)
+                case .wait?: break
+                }
+            }
+        } onCancel: {
+            let now = clock.now
+            let (cancelled, admitted): (Waiter?, [Resumption]) = state.withLock { state in
+                guard let entry = state.waiters.removeValue(forKey: id) else { return (nil, []) }
+                _ = state.sets[entry.bucket]?.removeQueued(id: id)
+                return (entry.waiter, pump(&state, entry.bucket, now: now))
+            }
+            cancelled?.resume(throwing: CancellationError())
+            for resumption in admitted { resumption.waiter.resume(returning: resumption.reservation) }
+        }
+    }
+
+    public func settle(_ reservation: RateLimitReservation, charge: RateLimitCost) {
+        let now = clock.now
+        let admitted: [Resumption] = state.withLock { state in
+            guard state.sets[reservation.bucket] != nil else { return [] }
+            state.sets[reservation.bucket]?.settle(reservation, charge: charge, now: now)
+            return pump(&state, reservation.bucket, now: now)
+        }
+        for resumption in admitted { resumption.waiter.resume(returning: resumption.reservation) }
+    }
+
+    @discardableResult
+    public func sync(_ reservation: RateLimitReservation, with observation: RateLimitObservation) async -> Bool {
+        let now = clock.now
+        return state.withLock { state in
+            guard state.sets[reservation.bucket]?.correct(reservation, with: observation.remaining, now: now) == true else {
+                return false
+            }
+            schedule(&state, reservation.bucket, now: now)
+            return true
+        }
+    }
+
+    public func cooldown(_ bucket: RateLimitBucketID, until: Duration) async {
+        let now = clock.now
+        state.withLock { state in
+            guard let current = state.sets[bucket]?.cooldownUntil, until > current else { return }
+            state.sets[bucket]?.cooldownUntil = until
+            schedule(&state, bucket, now: now)
+        }
+    }
+
+    public func state(of bucket: RateLimitBucketID) async -> RateLimitBucketState? {
+        let now = clock.now
+        return state.withLock { $0.sets[bucket]?.state(now: now) }
+    }
+
+    // MARK: Core
+
+    /// Chooses the candidate that admits `request` soonest and admits it now, or says where to wait,
+    /// or why it fails.
+    private static func decide(_ state: inout State, _ request: RateLimitReservationRequest, id: UInt64, now: Duration) -> Decision {
+        let cost = request.cost
+        var best: (bucket: RateLimitBucketID, time: Duration, headroom: Double, queueEmpty: Bool)?
+        var tooLarge: (bucket: RateLimitBucketID, dimension: RateLimitDimension, capacity: Int)?
+        for candidate in request.candidates {
+            var set: RateLimitBucketSet
+            if let existing = state.sets[candidate.bucket] {
+                set = existing
+                set.update(limits: candidate.limits, margin: request.safetyMargin, now: now)
+                set.refill(at: now)
+            } else {
+                set = RateLimitBucketSet(limits: candidate.limits, margin: request.safetyMargin, now: now)
+            }
+            state.sets[candidate.bucket] = set
+            if let never = set.neverFits(cost) {
+                if tooLarge == nil { tooLarge = (candidate.bucket, never.dimension, never.capacity) }
+                continue
+            }
+            let time = set.projectedAdmission(of: cost, now: now)
+            let headroom = set.headroom
+            if let current = best, current.time < time || (current.time == time && current.headroom >= headroom) {
+                continue
+            }
+            best = (candidate.bucket, time, headroom, set.isQueueEmpty)
+        }
+        guard let best else {
+            if let tooLarge {
+                return .failed(
+                    SluiceError(
+                        .requestTooLarge,
+                        "the request needs \(cost[tooLarge.dimension]) \(tooLarge.dimension.description.replacingUnderscores) "
+                            + "but the bucket of \(tooLarge.bucket) holds at most \(tooLarge.capacity); it can never be admitted"))
+            }
+            return .failed(SluiceError(.noUsableKeys, "no API key is available to send the request with"))
+        }
+        if best.time <= now, best.queueEmpty,
+            let reservation = state.sets[best.bucket]?.admit(cost, id: id, bucketID: best.bucket, now: now)
+        {
+            return .admitted(reservation)
+        }
+        let wait = best.time - now
+        if let deadline = request.deadline, best.time > deadline {
+            return .failed(
+                SluiceError(
+                    .rateLimitWaitExceedsDeadline,
+                    "rate-limit budget on \(best.bucket) is projected in \(wait.rateLimitDescription), after the call's deadline"
+                        + " (\(max(.zero, deadline - now).rateLimitDescription) left)"))
+        }
+        if let maxWait = request.maxWait, wait > maxWait {
+            return .failed(
+                SluiceError(
+                    .rateLimitWouldWait,
+                    "rate-limit budget on \(best.bucket) is projected in \(wait.rateLimitDescription); the wait policy allows "
+                        + maxWait.rateLimitDescription))
+        }
+        return .wait(best.bucket)
+    }
+
+    /// Admits what fits at the head of `bucket`'s queue and reschedules its timer.
+    private func pump(_ state: inout State, _ bucket: RateLimitBucketID, now: Duration) -> [Resumption] {
+        var admitted: [Resumption] = []
+        guard state.sets[bucket]?.isQueueEmpty == false else {
+            schedule(&state, bucket, now: now)
+            return admitted
+        }
+        var reservations: [(id: UInt64, reservation: RateLimitReservation)] = []
+        state.sets[bucket]?.pump(now: now, bucketID: bucket) { id, reservation in reservations.append((id, reservation)) }
+        for (id, reservation) in reservations {
+            if let entry = state.waiters.removeValue(forKey: id) { admitted.append((entry.waiter, reservation)) }
+        }
+        schedule(&state, bucket, now: now)
+        return admitted
+    }
+
+    /// Makes sure a timer wakes `bucket`'s queue when its head can go (and none runs for an empty queue).
+    private func schedule(_ state: inout State, _ bucket: RateLimitBucketID, now: Duration) {
+        guard let set = state.sets[bucket], let ready = set.headReadyTime(now: now) else {
+            state.timers.removeValue(forKey: bucket)?.task.cancel()
+            return
+        }
+        if let timer = state.timers[bucket], timer.at <= ready { return }
+        state.timers[bucket]?.task.cancel()
+        state.timerGeneration &+= 1
+        let generation = state.timerGeneration
+        let clock = self.clock
+        let task = Task { [weak self] in
+            do { try await clock.sleep(until: ready) } catch { return }
+            self?.timerFired(bucket, generation: generation)
+        }
+        state.timers[bucket] = Timer(at: ready, generation: generation, task: task)
+    }
+
+    private func timerFired(_ bucket: RateLimitBucketID, generation: UInt64) {
+        let now = clock.now
+        let admitted: [Resumption] = state.withLock { state in
+            guard state.timers[bucket]?.generation == generation else { return [] }
+            state.timers.removeValue(forKey: bucket)
+            return pump(&state, bucket, now: now)
+        }
+        for resumption in admitted { resumption.waiter.resume(returning: resumption.reservation) }
+    }
+}
+
+extension Duration {
+    /// `1.25 s`, `250 ms`: for error messages.
+    var rateLimitDescription: String {
+        let seconds = rateLimitSeconds
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded(.up))) ms" }
+        return "\((seconds * 100).rounded(.up) / 100) s"
+    }
+}
+
+extension String {
+    fileprivate var replacingUnderscores: String {
+        String(map { $0 == "_" ? " " : $0 })
+    }
+}

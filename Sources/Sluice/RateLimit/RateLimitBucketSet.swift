@@ -1,0 +1,277 @@
+/// One continuously refilled bucket: `perMinute / 60` units a second, up to `capacity`.
+///
+/// Mirrors the providers' (and the mock server's) model. `margin` is the headroom kept at admission
+/// (see ``RateLimitSafetyMargin``): a request is admitted when the bucket holds its cost plus the
+/// margin. For a request so large that cost plus margin exceeds the capacity, the bucket must have
+/// stayed full for the missing part's refill time (``surplus`` counts the refill a full bucket
+/// could not hold, up to the margin), so the provider's bucket, which may lag a little behind, is
+/// full too.
+struct RateBucket: Sendable, Hashable {
+    /// Comparisons allow this much floating-point slack.
+    static let slack = 1e-6
+
+    let perSecond: Double
+    let capacity: Double
+    let margin: Double
+    private(set) var level: Double
+    /// Refill that arrived while the bucket was full, at most ``margin``; reset by any charge.
+    private(set) var surplus: Double
+    private(set) var updatedAt: Duration
+
+    init(perMinute: Int, capacity: Int, margin: RateLimitSafetyMargin, now: Duration) {
+        self.perSecond = Double(perMinute) / 60
+        self.capacity = Double(capacity)
+        self.margin = margin.units(capacity: Double(capacity), perSecond: Double(perMinute) / 60)
+        self.level = Double(capacity)
+        self.surplus = self.margin
+        self.updatedAt = now
+    }
+
+    mutating func refill(at now: Duration) {
+        guard now > updatedAt else { return }
+        let filled = level + (now - updatedAt).rateLimitSeconds * perSecond
+        if filled > capacity {
+            surplus = min(margin, surplus + filled - capacity)
+            level = capacity
+        } else {
+            level = filled
+        }
+        updatedAt = now
+    }
+
+    /// The level (counting ``surplus``) at which `amount` may be admitted: the amount plus the margin.
+    func required(for amount: Double) -> Double {
+        amount <= 0 ? 0 : amount + margin
+    }
+
+    /// Time from the last refill until the level, counting ``surplus``, reaches `target` (zero if it has).
+    func timeUntil(level target: Double) -> Duration {
+        let missing = target - (level + surplus)
+        guard missing > Self.slack else { return .zero }
+        return .rateLimitSeconds(missing / perSecond)
+    }
+
+    mutating func take(_ amount: Double) {
+        guard amount > 0 else { return }
+        level = max(0, level - amount)
+        surplus = 0
+    }
+
+    mutating func give(_ amount: Double) { level = min(capacity, level + max(0, amount)) }
+
+    mutating func lower(to value: Double) {
+        guard value < level + surplus else { return }
+        level = max(0, min(level, value))
+        surplus = 0
+    }
+}
+
+/// The buckets of one key (or key and model), its FIFO queue and cooldown: the pure core of
+/// ``InMemoryRateLimitStore``. Time is passed in.
+struct RateLimitBucketSet: Sendable {
+    struct Queued: Sendable, Hashable {
+        var id: UInt64
+        var cost: RateLimitCost
+    }
+
+    private(set) var limits: RateLimits
+    private(set) var requests: RateBucket?
+    private(set) var tokens: RateBucket?
+    private(set) var inputTokens: RateBucket?
+    private(set) var outputTokens: RateBucket?
+    var cooldownUntil: Duration = .zero
+    private var queue: [Queued] = []
+    private var queueHead = 0
+    /// The summed cost of the queued requests.
+    private(set) var queuedCost = RateLimitCost.zero
+    /// Every charge made, summed (refunds not subtracted).
+    private(set) var ledger = RateLimitCost.zero
+
+    init(limits: RateLimits, margin: RateLimitSafetyMargin, now: Duration) {
+        self.limits = limits
+        for dimension in RateLimitDimension.allCases {
+            self[bucket: dimension] = dimension.limit(in: limits).map {
+                RateBucket(perMinute: $0.perMinute, capacity: $0.capacity, margin: margin, now: now)
+            }
+        }
+    }
+
+    subscript(bucket dimension: RateLimitDimension) -> RateBucket? {
+        get {
+            switch dimension {
+            case .requests: requests
+            case .tokens: tokens
+            case .inputTokens: inputTokens
+            case .outputTokens: outputTokens
+            }
+        }
+        set {
+            switch dimension {
+            case .requests: requests = newValue
+            case .tokens: tokens = newValue
+            case .inputTokens: inputTokens = newValue
+            case .outputTokens: outputTokens = newValue
+            }
+        }
+    }
+
+    /// Adopts new limits, keeping what the buckets hold (up to their new capacity).
+    mutating func update(limits newLimits: RateLimits, margin: RateLimitSafetyMargin, now: Duration) {
+        guard newLimits != limits else { return }
+        refill(at: now)
+        let fresh = RateLimitBucketSet(limits: newLimits, margin: margin, now: now)
+        for dimension in RateLimitDimension.allCases {
+            var bucket = fresh[bucket: dimension]
+            if let old = self[bucket: dimension] { bucket?.lower(to: old.level) }
+            self[bucket: dimension] = bucket
+        }
+        limits = newLimits
+    }
+
+    mutating func refill(at now: Duration) {
+        requests?.refill(at: now)
+        tokens?.refill(at: now)
+        inputTokens?.refill(at: now)
+        outputTokens?.refill(at: now)
+    }
+
+    /// The first dimension in which `cost` exceeds the capacity, so that it can never be admitted.
+    func neverFits(_ cost: RateLimitCost) -> (dimension: RateLimitDimension, capacity: Int)? {
+        for dimension in RateLimitDimension.allCases {
+            if let bucket = self[bucket: dimension], Double(cost[dimension]) > bucket.capacity + RateBucket.slack {
+                return (dimension, Int(bucket.capacity))
+            }
+        }
+        return nil
+    }
+
+    /// When `cost` could be admitted after the costs in `ahead` (call after ``refill(at:)``).
+    func readyTime(for cost: RateLimitCost, after ahead: RateLimitCost, now: Duration) -> Duration {
+        var ready = max(now, cooldownUntil)
+        for dimension in RateLimitDimension.allCases {
+            guard let bucket = self[bucket: dimension] else { continue }
+            let amount = Double(cost[dimension])
+            let before = Double(ahead[dimension])
+            guard amount > 0 || before > 0 else { continue }
+            let wait = bucket.timeUntil(level: before + bucket.required(for: amount))
+            if wait > .zero { ready = max(ready, bucket.updatedAt + wait) }
+        }
+        return ready
+    }
+
+    /// When a request arriving now with `cost` would be admitted, behind everyone queued.
+    func projectedAdmission(of cost: RateLimitCost, now: Duration) -> Duration {
+        readyTime(for: cost, after: queuedCost, now: now)
+    }
+
+    /// The smallest fraction of capacity any limited dimension holds (1 when nothing is limited).
+    var headroom: Double {
+        var least = 1.0
+        for dimension in RateLimitDimension.allCases {
+            if let bucket = self[bucket: dimension] { least = min(least, bucket.level / bucket.capacity) }
+        }
+        return least
+    }
+
+    var isQueueEmpty: Bool { queueHead == queue.count }
+    var waitingCount: Int { queue.count - queueHead }
+
+    /// Charges `cost` (call when ``readyTime(for:after:now:)`` has come).
+    mutating func admit(_ cost: RateLimitCost, id: UInt64, bucketID: RateLimitBucketID, now: Duration) -> RateLimitReservation {
+        for dimension in RateLimitDimension.allCases where cost[dimension] > 0 {
+            self[bucket: dimension]?.take(Double(cost[dimension]))
+            ledger[dimension] &+= cost[dimension]
+        }
+        return RateLimitReservation(
+            id: RateLimitReservation.ID(rawValue: id), bucket: bucketID, cost: cost, admittedAt: now, ledgerMark: ledger)
+    }
+
+    mutating func enqueue(id: UInt64, cost: RateLimitCost) {
+        queue.append(Queued(id: id, cost: cost))
+        for dimension in RateLimitDimension.allCases { queuedCost[dimension] += cost[dimension] }
+    }
+
+    /// Removes a queued request (a cancelled waiter); `false` if it is not queued.
+    mutating func removeQueued(id: UInt64) -> Bool {
+        guard let index = queue[queueHead...].firstIndex(where: { $0.id == id }) else { return false }
+        let removed = queue.remove(at: index)
+        for dimension in RateLimitDimension.allCases { queuedCost[dimension] -= removed.cost[dimension] }
+        compact()
+        return true
+    }
+
+    /// The first queued request, if any.
+    var head: Queued? { isQueueEmpty ? nil : queue[queueHead] }
+
+    /// Admits queued requests from the head, in order, while they fit now.
+    mutating func pump(now: Duration, bucketID: RateLimitBucketID, admitted: (UInt64, RateLimitReservation) -> Void) {
+        refill(at: now)
+        while let first = head, readyTime(for: first.cost, after: .zero, now: now) <= now {
+            queueHead += 1
+            for dimension in RateLimitDimension.allCases { queuedCost[dimension] -= first.cost[dimension] }
+            admitted(first.id, admit(first.cost, id: first.id, bucketID: bucketID, now: now))
+        }
+        compact()
+    }
+
+    /// When the head of the queue can be admitted, or `nil` when nobody waits.
+    func headReadyTime(now: Duration) -> Duration? {
+        head.map { readyTime(for: $0.cost, after: .zero, now: now) }
+    }
+
+    private mutating func compact() {
+        if queueHead == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            queueHead = 0
+        } else if queueHead > 64, queueHead * 2 > queue.count {
+            queue.removeFirst(queueHead)
+            queueHead = 0
+        }
+    }
+
+    /// Settles a reservation to `charge`: credits or debits the difference.
+    mutating func settle(_ reservation: RateLimitReservation, charge: RateLimitCost, now: Duration) {
+        refill(at: now)
+        for dimension in RateLimitDimension.allCases {
+            let delta = charge[dimension] - reservation.cost[dimension]
+            if delta > 0 {
+                self[bucket: dimension]?.take(Double(delta))
+                if self[bucket: dimension] != nil { ledger[dimension] &+= delta }
+            } else if delta < 0 {
+                self[bucket: dimension]?.give(Double(-delta))
+            }
+        }
+    }
+
+    /// Lowers each bucket to what the provider reported, adjusted to now: the remaining budget as of
+    /// the reservation's admission, plus the refill since, minus what was charged here since.
+    /// Returns whether anything was lowered.
+    @discardableResult
+    mutating func correct(_ reservation: RateLimitReservation, with remaining: RateLimitObservation.Remaining, now: Duration) -> Bool {
+        refill(at: now)
+        let elapsed = max(.zero, now - reservation.admittedAt).rateLimitSeconds
+        var lowered = false
+        for dimension in RateLimitDimension.allCases {
+            guard let reported = remaining[dimension], var bucket = self[bucket: dimension] else { continue }
+            let chargedSince = Double(max(0, ledger[dimension] &- reservation.ledgerMark[dimension]))
+            let corrected = Double(reported) + elapsed * bucket.perSecond - chargedSince
+            if corrected < bucket.level - RateBucket.slack {
+                bucket.lower(to: corrected)
+                self[bucket: dimension] = bucket
+                lowered = true
+            }
+        }
+        return lowered
+    }
+
+    func state(now: Duration) -> RateLimitBucketState {
+        var copy = self
+        copy.refill(at: now)
+        var available: [RateLimitDimension: Double] = [:]
+        for dimension in RateLimitDimension.allCases {
+            if let bucket = copy[bucket: dimension] { available[dimension] = bucket.level }
+        }
+        return RateLimitBucketState(
+            available: available, cooldownUntil: cooldownUntil > now ? cooldownUntil : nil, waiting: waitingCount)
+    }
+}

@@ -1,0 +1,51 @@
+extension RateLimitMiddleware {
+    /// How a ``RateLimitMiddleware`` limits: keys and their limits, headroom, waiting and settlement.
+    ///
+    /// ```swift
+    /// var configuration = RateLimitMiddleware.Configuration(keys: [
+    ///     APIKey(primaryKey, label: "primary", limits: RateLimits(requestsPerMinute: 500, tokensPerMinute: 200_000)),
+    ///     APIKey(secondaryKey, label: "secondary", limits: RateLimits(requestsPerMinute: 500, tokensPerMinute: 200_000)),
+    /// ])
+    /// configuration.waitPolicy = .wait(atMost: .seconds(10))
+    /// configuration.onEvent = { event in logger.debug("\(event)") }
+    /// ```
+    public struct Configuration: Sendable {
+        /// The keys requests are sent with; at least one.
+        public var keys: [APIKey]
+        /// Headroom kept in each bucket at admission. Default ``RateLimitSafetyMargin/default``
+        /// (2 % of capacity or 250 ms of refill, whichever is more).
+        public var safetyMargin: RateLimitSafetyMargin
+        /// Whether to wait for budget, and how long at most; a call can override it with
+        /// ``CallOptions/rateLimitWaitPolicy``. Default ``RateLimitWaitPolicy/wait``.
+        public var waitPolicy: RateLimitWaitPolicy
+        /// How a successful call's reservation is settled against its real usage; `nil` (the default)
+        /// uses ``RateLimitSettlementPolicy/default(for:)`` for the adapter's provider.
+        public var settlement: RateLimitSettlementPolicy?
+        /// Where the buckets live; `nil` (the default) makes an ``InMemoryRateLimitStore`` on the
+        /// middleware's clock.
+        public var store: (any RateLimitStore)?
+        /// Called, synchronously and cheaply, for each ``RateLimitEvent``. Default `nil`.
+        public var onEvent: (@Sendable (RateLimitEvent) -> Void)?
+
+        public init(
+            keys: [APIKey],
+            safetyMargin: RateLimitSafetyMargin = .default,
+            waitPolicy: RateLimitWaitPolicy = .wait,
+            settlement: RateLimitSettlementPolicy? = nil,
+            store: (any RateLimitStore)? = nil,
+            onEvent: (@Sendable (RateLimitEvent) -> Void)? = nil
+        ) {
+            self.keys = keys
+            self.safetyMargin = safetyMargin
+            self.waitPolicy = waitPolicy
+            self.settlement = settlement
+            self.store = store
+            self.onEvent = onEvent
+        }
+
+        /// One key with these limits.
+        public init(apiKey: String, limits: RateLimits) {
+            self.init(keys: [APIKey(apiKey, limits: limits)])
+        }
+    }
+}

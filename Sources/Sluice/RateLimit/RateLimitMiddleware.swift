@@ -1,0 +1,202 @@
+import Synchronization
+
+/// Keeps every attempt within its API key's requests and tokens per minute, over a pool of keys.
+///
+/// For each attempt it chooses the key that can admit the request soonest, reserves 1 request and
+/// the call's ``ClientContext/tokenEstimate`` (`input + maxOutput` from the token bucket; `input` and
+/// `maxOutput` from Anthropic's input and output buckets) — waiting on the clock in FIFO order when
+/// the budget is not there —, sets ``ClientContext/keyID``, puts the key on the request and sends it.
+/// Then it learns from the answer:
+///
+/// - rate-limit headers (`x-ratelimit-remaining-*`, `anthropic-ratelimit-*-remaining`) lower the
+///   local buckets when the provider has less left than the local model thinks (never raise them);
+/// - a 429 with `retry-after-ms` / `retry-after` puts the key in cooldown: every waiter pauses;
+/// - a 401, or a 429 `insufficient_quota`, removes the key from the ``pool``;
+/// - a non-2xx answer, or an error thrown before one, refunds the tokens (the request still counts);
+/// - a 2xx answer settles when the call's ``ClientContext/usage`` completes, by the configured
+///   ``RateLimitSettlementPolicy`` (or, if the body ends otherwise first, with the usage seen so far).
+///
+/// It fails at once, without waiting, with ``SluiceError/Code/requestTooLarge`` (the cost exceeds a
+/// bucket's capacity on every key), ``SluiceError/Code/rateLimitWaitExceedsDeadline`` (the projected
+/// wait passes ``ClientContext/deadline``), ``SluiceError/Code/rateLimitWouldWait`` (the
+/// ``RateLimitWaitPolicy`` forbids the wait) or ``SluiceError/Code/noUsableKeys``.
+///
+/// ```swift
+/// let limiter = RateLimitMiddleware(
+///     configuration: .init(apiKey: key, limits: RateLimits(requestsPerMinute: 500, tokensPerMinute: 200_000)),
+///     adapter: OpenAIAdapter(),
+///     clock: SystemClock.shared
+/// )
+/// ```
+///
+/// - Important: Place it inside the retry layer (every attempt spends budget) and outside the
+///   concurrency limiter (waiting for budget holds no permit). A cancelled waiting task leaves the
+///   queue and throws `CancellationError` promptly. Each reservation is settled exactly once.
+public struct RateLimitMiddleware: ClientMiddleware {
+    public let configuration: Configuration
+    /// The keys and which are still usable.
+    public let pool: RateLimitKeyPool
+    /// Where the buckets live.
+    public let store: any RateLimitStore
+    /// How successful calls settle.
+    public let settlement: RateLimitSettlementPolicy
+    let clock: any SluiceClock
+    let authorize: @Sendable (inout ClientRequest, String) -> Void
+
+    /// A limiter that authorizes requests the way `adapter` does.
+    public init(configuration: Configuration, adapter: any ProviderAdapter, clock: any SluiceClock = SystemClock.shared) {
+        self.init(configuration: configuration, provider: adapter.provider, clock: clock) { request, key in
+            adapter.authorize(&request, apiKey: key)
+        }
+    }
+
+    /// A limiter that puts keys on requests with `authorize`.
+    public init(
+        configuration: Configuration,
+        provider: Provider,
+        clock: any SluiceClock = SystemClock.shared,
+        authorize: @escaping @Sendable (inout ClientRequest, String) -> Void
+    ) {
+        self.configuration = configuration
+        self.pool = RateLimitKeyPool(keys: configuration.keys)
+        self.store = configuration.store ?? InMemoryRateLimitStore(clock: clock)
+        self.settlement = configuration.settlement ?? .default(for: provider)
+        self.clock = clock
+        self.authorize = authorize
+    }
+
+    public func intercept(
+        _ request: ClientRequest,
+        context: ClientContext,
+        next: @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
+    ) async throws -> ClientResponse {
+        let cost = RateLimitCost(estimate: context.tokenEstimate)
+        let policy = context.options.rateLimitWaitPolicy ?? configuration.waitPolicy
+        let start = clock.now
+        var reservation: RateLimitReservation
+        var key: APIKey
+        while true {
+            let candidates = pool.candidates(for: context.model)
+            guard !candidates.isEmpty else {
+                throw SluiceError(.noUsableKeys, "every API key was removed from the pool: \(Self.describe(pool.removedKeys))")
+            }
+            reservation = try await store.reserve(
+                RateLimitReservationRequest(
+                    candidates: candidates, cost: cost, deadline: context.deadline, maxWait: policy.maxWait,
+                    safetyMargin: configuration.safetyMargin))
+            if let chosen = pool.activeKey(reservation.bucket.keyID) {
+                key = chosen
+                break
+            }
+            // The key left the pool while this request waited: give the budget back and choose again.
+            store.settle(reservation, charge: .zero)
+        }
+        if let onEvent = configuration.onEvent {
+            let waited = clock.now - start
+            if waited > .zero { onEvent(.waited(callID: context.callID, keyID: key.id, duration: waited)) }
+        }
+
+        var request = request
+        authorize(&request, key.secret)
+        var context = context
+        context.keyID = key.id
+
+        var response: ClientResponse
+        do {
+            response = try await next(request, context)
+        } catch {
+            store.settle(reservation, charge: reservation.cost.requestOnly)
+            throw error
+        }
+
+        let observation = RateLimitObservation(headers: response.headers)
+        guard (200..<300).contains(response.status) else {
+            // Refund first, then correct: the provider did not charge the tokens of a refused request.
+            store.settle(reservation, charge: reservation.cost.requestOnly)
+            if let observation { await sync(reservation, observation) }
+            if response.status == 429 {
+                if let retryAfter = observation?.retryAfter, retryAfter > .zero {
+                    await store.cooldown(reservation.bucket, until: clock.now + retryAfter)
+                    configuration.onEvent?(.cooldownStarted(bucket: reservation.bucket, duration: retryAfter))
+                }
+                response = await inspectQuota(response, key: key)
+            } else if response.status == 401 {
+                removeKey(key.id, reason: .authenticationFailed)
+            }
+            return response
+        }
+        if let observation { await sync(reservation, observation) }
+
+        let settler = Settler(store: store, reservation: reservation, estimate: context.tokenEstimate, policy: settlement)
+        let usage = context.usage
+        usage.onComplete { usage in settler.settle(usage) }
+        response.body.onTermination { termination in
+            if case .finished = termination { return }
+            settler.settle(usage.latest)
+        }
+        return response
+    }
+
+    private func sync(_ reservation: RateLimitReservation, _ observation: RateLimitObservation) async {
+        guard !observation.remaining.isEmpty else { return }
+        if await store.sync(reservation, with: observation) {
+            configuration.onEvent?(.correctedFromHeaders(bucket: reservation.bucket))
+        }
+    }
+
+    /// Reads a 429's body (error bodies are small) for `insufficient_quota`, removing the key if so,
+    /// and returns the response with the same bytes for the layers above.
+    private func inspectQuota(_ response: ClientResponse, key: APIKey) async -> ClientResponse {
+        var response = response
+        let bytes: [UInt8]
+        do {
+            bytes = try await response.body.collect(upTo: 1 << 16)
+        } catch {
+            response.body = .empty
+            return response
+        }
+        response.body = ResponseBody(bytes: bytes)
+        if Self.contains(bytes, Self.insufficientQuota) { removeKey(key.id, reason: .insufficientQuota) }
+        return response
+    }
+
+    private func removeKey(_ id: KeyID, reason: SluiceError.Code) {
+        if pool.remove(id, reason: reason) { configuration.onEvent?(.keyRemoved(keyID: id, reason: reason)) }
+    }
+
+    private static let insufficientQuota = Array("insufficient_quota".utf8)
+
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
+    }
+
+    private static func describe(_ removed: [RateLimitKeyPool.RemovedKey]) -> String {
+        removed.map { "\($0.id) (\($0.reason))" }.joined(separator: ", ")
+    }
+}
+
+/// Settles one reservation exactly once, from whichever comes first: the usage report or a body
+/// that ended without finishing.
+final class Settler: Sendable {
+    private let store: any RateLimitStore
+    private let reservation: RateLimitReservation
+    private let estimate: TokenEstimate
+    private let policy: RateLimitSettlementPolicy
+    private let done = Atomic<Bool>(false)
+
+    init(store: any RateLimitStore, reservation: RateLimitReservation, estimate: TokenEstimate, policy: RateLimitSettlementPolicy) {
+        self.store = store
+        self.reservation = reservation
+        self.estimate = estimate
+        self.policy = policy
+    }
+
+    func settle(_ usage: Usage?) {
+        guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        store.settle(reservation, charge: reservation.cost.charging(policy.charge(estimate, usage)))
+    }
+}

@@ -1,0 +1,96 @@
+/// The buckets one key (or one model on a key) spends: what a ``RateLimitStore`` keys its state by.
+public struct RateLimitBucketID: Sendable, Hashable, CustomStringConvertible {
+    public var keyID: KeyID
+    /// The model, when the key has limits of its own for it; `nil` for the key's shared buckets.
+    public var model: String?
+
+    public init(keyID: KeyID, model: String? = nil) {
+        self.keyID = keyID
+        self.model = model
+    }
+
+    public var description: String { model.map { "\(keyID)/\($0)" } ?? keyID.rawValue }
+}
+
+/// One place a request may be admitted: a bucket set and its limits.
+public struct RateLimitCandidate: Sendable, Hashable {
+    public var bucket: RateLimitBucketID
+    public var limits: RateLimits
+
+    public init(bucket: RateLimitBucketID, limits: RateLimits) {
+        self.bucket = bucket
+        self.limits = limits
+    }
+}
+
+/// What the rate limiter asks a ``RateLimitStore`` to reserve.
+public struct RateLimitReservationRequest: Sendable {
+    /// Where the request may go, in the pool's order; the store picks the one that admits it soonest
+    /// (on a tie, the one with the most headroom, then the first).
+    public var candidates: [RateLimitCandidate]
+    public var cost: RateLimitCost
+    /// When the call must end, on the store's clock; a projected admission later than this fails
+    /// at once with ``SluiceError/Code/rateLimitWaitExceedsDeadline``.
+    public var deadline: Duration?
+    /// The longest projected wait to accept (``RateLimitWaitPolicy/maxWait``); beyond it the store
+    /// fails at once with ``SluiceError/Code/rateLimitWouldWait``.
+    public var maxWait: Duration?
+    public var safetyMargin: RateLimitSafetyMargin
+
+    public init(
+        candidates: [RateLimitCandidate],
+        cost: RateLimitCost,
+        deadline: Duration? = nil,
+        maxWait: Duration? = nil,
+        safetyMargin: RateLimitSafetyMargin = .default
+    ) {
+        self.candidates = candidates
+        self.cost = cost
+        self.deadline = deadline
+        self.maxWait = maxWait
+        self.safetyMargin = safetyMargin
+    }
+}
+
+/// Budget a ``RateLimitStore`` admitted; settled exactly once by the rate limiter.
+public struct RateLimitReservation: Sendable, Hashable {
+    /// An opaque id, unique within the store that made it.
+    public struct ID: Sendable, Hashable {
+        public let rawValue: UInt64
+        public init(rawValue: UInt64) { self.rawValue = rawValue }
+    }
+
+    public var id: ID
+    public var bucket: RateLimitBucketID
+    /// What was charged at admission.
+    public var cost: RateLimitCost
+    /// When it was admitted, on the store's clock.
+    public var admittedAt: Duration
+    /// The store's running total of charges on this bucket set right after this admission, so that
+    /// a header correction can tell which charges came after it.
+    public var ledgerMark: RateLimitCost
+
+    public init(id: ID, bucket: RateLimitBucketID, cost: RateLimitCost, admittedAt: Duration, ledgerMark: RateLimitCost) {
+        self.id = id
+        self.bucket = bucket
+        self.cost = cost
+        self.admittedAt = admittedAt
+        self.ledgerMark = ledgerMark
+    }
+}
+
+/// A bucket set's state, for status pages and tests.
+public struct RateLimitBucketState: Sendable, Hashable {
+    /// The units each limited dimension holds now (after refill); a dimension without a limit is absent.
+    public var available: [RateLimitDimension: Double]
+    /// The end of a cooldown in force (on the store's clock), if any.
+    public var cooldownUntil: Duration?
+    /// How many requests wait for admission.
+    public var waiting: Int
+
+    public init(available: [RateLimitDimension: Double], cooldownUntil: Duration?, waiting: Int) {
+        self.available = available
+        self.cooldownUntil = cooldownUntil
+        self.waiting = waiting
+    }
+}

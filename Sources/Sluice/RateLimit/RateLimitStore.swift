@@ -1,0 +1,38 @@
+/// Where the rate limiter keeps its buckets: admission, settlement, server feedback and cooldowns.
+///
+/// ``InMemoryRateLimitStore`` is the default. A shared store (Redis, say) lets several processes
+/// share one key's limits: everything crosses this protocol as values (candidates, costs, an opaque
+/// reservation), so a store can keep its state anywhere without the middleware changing.
+///
+/// ```swift
+/// let store = InMemoryRateLimitStore(clock: SystemClock.shared)
+/// var configuration = RateLimitMiddleware.Configuration(keys: keys)
+/// configuration.store = store
+/// ```
+///
+/// - Important: ``reserve(_:)`` admits in FIFO order per bucket set, waits on the store's clock, fails
+///   at once (without waiting) when the cost can never fit (``SluiceError/Code/requestTooLarge``),
+///   when the projected admission is after the request's deadline or beyond its maximum wait, and
+///   throws `CancellationError` promptly when the waiting task is cancelled, leaving the queue.
+///   ``settle(_:charge:)`` is called exactly once per reservation, synchronously from a body or
+///   usage callback: it must not block (a networked store queues the write).
+public protocol RateLimitStore: Sendable {
+    /// Admits `request` on one of its candidates, waiting as needed.
+    func reserve(_ request: RateLimitReservationRequest) async throws -> RateLimitReservation
+
+    /// Settles a reservation: the request finally costs `charge`; the difference from
+    /// ``RateLimitReservation/cost`` is credited back (up to capacity) or debited.
+    func settle(_ reservation: RateLimitReservation, charge: RateLimitCost)
+
+    /// Corrects the buckets from what the provider reported in a response to `reservation`'s
+    /// request: only downward, never above what the local model allows. Returns whether it lowered
+    /// anything.
+    @discardableResult
+    func sync(_ reservation: RateLimitReservation, with observation: RateLimitObservation) async -> Bool
+
+    /// Pauses admission on `bucket` until `until` (on the store's clock): every waiter pauses as one.
+    func cooldown(_ bucket: RateLimitBucketID, until: Duration) async
+
+    /// The state of a bucket set, or `nil` if it was never used.
+    func state(of bucket: RateLimitBucketID) async -> RateLimitBucketState?
+}

@@ -1,0 +1,272 @@
+import Sluice
+import SluiceTesting
+import Synchronization
+import Testing
+
+@Suite("RateLimitMiddleware")
+struct RateLimitMiddlewareTests {
+    static let openAILimits = RateLimits(requestsPerMinute: 60, tokensPerMinute: 6_000)
+    static let anthropicLimits = RateLimits(requestsPerMinute: 60, inputTokensPerMinute: 6_000, outputTokensPerMinute: 1_200)
+
+    func limiter(
+        _ keys: [APIKey], provider: Provider = .openAI, clock: TestClock, waitPolicy: RateLimitWaitPolicy = .wait,
+        events: Recorder<RateLimitEvent>? = nil
+    ) -> RateLimitMiddleware {
+        var configuration = RateLimitMiddleware.Configuration(keys: keys, safetyMargin: .none, waitPolicy: waitPolicy)
+        if let events { configuration.onEvent = { events.append($0) } }
+        let adapter: any ProviderAdapter = provider == .anthropic ? AnthropicAdapter() : OpenAIAdapter()
+        return RateLimitMiddleware(configuration: configuration, adapter: adapter, clock: clock)
+    }
+
+    @Test("sends with the chosen key's credentials and sets the context's key id")
+    func authorizesWithChosenKey() async throws {
+        let clock = TestClock()
+        let key = APIKey("sk-secret-one", label: "one", limits: Self.openAILimits)
+        let middleware = limiter([key], clock: clock)
+        let transport = InMemoryTransport { _ in RL.response(200) }
+        let seen = Recorder<ClientContext>()
+        _ = try await RL.send(middleware, transport, context: RL.context(), seen: seen)
+        #expect(RL.authorization(transport.requests[0]) == "Bearer sk-secret-one")
+        #expect(seen.all.first?.keyID == KeyID(rawValue: "one"))
+        let state = await middleware.store.state(of: RL.bucket("one"))
+        #expect(state?.available[.tokens] == 5_700)
+        #expect(state?.available[.requests] == 59)
+    }
+
+    @Test("Anthropic requests get x-api-key and spend the input and output buckets separately")
+    func anthropicBuckets() async throws {
+        let clock = TestClock()
+        let middleware = limiter([APIKey("sk-ant", label: "a", limits: Self.anthropicLimits)], provider: .anthropic, clock: clock)
+        let transport = InMemoryTransport { _ in RL.response(200) }
+        _ = try await RL.send(middleware, transport, context: RL.context(provider: .anthropic, input: 100, maxOutput: 200))
+        #expect(transport.requests[0].headers["x-api-key"] == "sk-ant")
+        let state = await middleware.store.state(of: RL.bucket("a"))
+        #expect(state?.available[.inputTokens] == 5_900)
+        #expect(state?.available[.outputTokens] == 1_000)
+        #expect(state?.available[.tokens] == nil)
+    }
+
+    @Test("a 429 with retry-after-ms cools the key down: the next request waits for it")
+    func cooldownFrom429() async throws {
+        let clock = TestClock()
+        let events = Recorder<RateLimitEvent>()
+        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.openAILimits)], clock: clock, events: events)
+        let statuses = Recorder<Int>()
+        let transport = InMemoryTransport { _ in
+            statuses.append(0)
+            return statuses.all.count == 1
+                ? RL.response(429, ["retry-after": "2", "retry-after-ms": "1500"], body: #"{"error":{"type":"rate_limit_error"}}"#)
+                : RL.response(200)
+        }
+        let first = try await RL.send(middleware, transport, context: RL.context())
+        #expect(first.status == 429)
+        #expect(await middleware.store.state(of: RL.bucket("k"))?.cooldownUntil == .milliseconds(1_500))
+        #expect(events.all.contains(.cooldownStarted(bucket: RL.bucket("k"), duration: .milliseconds(1_500))))
+
+        let second = Task { try await RL.send(middleware, transport, context: RL.context(callID: 2)) }
+        await clock.waitForSleepers(1)
+        #expect(transport.requests.count == 1)
+        clock.advance(by: .milliseconds(1_500))
+        #expect(try await second.value.status == 200)
+        #expect(events.all.contains(.waited(callID: 2, keyID: KeyID(rawValue: "k"), duration: .milliseconds(1_500))))
+    }
+
+    @Test("a non-2xx answer refunds the tokens but keeps the request; so does a transport error")
+    func refundOnFailure() async throws {
+        let clock = TestClock()
+        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.openAILimits)], clock: clock)
+        let transport = InMemoryTransport { request in
+            if request.url.hasSuffix("fail") { throw SluiceError(.connectionRefused, "refused") }
+            return RL.response(500)
+        }
+        _ = try await RL.send(middleware, transport, context: RL.context())
+        var state = await middleware.store.state(of: RL.bucket("k"))
+        #expect(state?.available[.tokens] == 6_000)
+        #expect(state?.available[.requests] == 59)
+
+        await #expect(throws: SluiceError.self) {
+            _ = try await middleware.intercept(
+                ClientRequest(method: .post, url: "https://x/fail"), context: RL.context()
+            ) { request, _ in try await transport.send(request) }
+        }
+        state = await middleware.store.state(of: RL.bucket("k"))
+        #expect(state?.available[.tokens] == 6_000)
+        #expect(state?.available[.requests] == 58)
+    }
+
+    @Test("OpenAI settlement keeps the admission charge, or charges the real usage when it is higher")
+    func openAISettlement() async throws {
+        let clock = TestClock()
+        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.openAILimits)], clock: clock)
+        let transport = InMemoryTransport { _ in RL.response(200) }
+        let low = RL.context()
+        let response = try await RL.send(middleware, transport, context: low)
+        _ = try await response.body.collect(upTo: 1 << 10)
+        low.usage.complete(with: Usage(inputTokens: 80, outputTokens: 20))
+        #expect(await RL.available(middleware.store, RL.bucket("k"), .tokens) == 5_700)
+
+        let high = RL.context(callID: 2)
+        let highResponse = try await RL.send(middleware, transport, context: high)
+        _ = try await highResponse.body.collect(upTo: 1 << 10)
+        high.usage.complete(with: Usage(inputTokens: 150, outputTokens: 250))
+        #expect(await RL.available(middleware.store, RL.bucket("k"), .tokens) == 5_700 - 400)
+    }
+
+    @Test("Anthropic settlement refunds output tokens down to the real count and keeps the input charge")
+    func anthropicSettlement() async throws {
+        let clock = TestClock()
+        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.anthropicLimits)], provider: .anthropic, clock: clock)
+        let transport = InMemoryTransport { _ in RL.response(200) }
+        let context = RL.context(provider: .anthropic, input: 100, maxOutput: 200)
+        let response = try await RL.send(middleware, transport, context: context)
+        _ = try await response.body.collect(upTo: 1 << 10)
+        context.usage.complete(with: Usage(inputTokens: 90, outputTokens: 30))
+        let state = await middleware.store.state(of: RL.bucket("k"))
+        #expect(state?.available[.outputTokens] == 1_170)  // 1200 - 30
+        #expect(state?.available[.inputTokens] == 5_900)  // 6000 - 100
+    }
+
+    @Test("a stream cut short settles once: with the usage seen so far, or by the no-usage rule")
+    func settlementWithoutFinalUsage() async throws {
+        let clock = TestClock()
+        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.anthropicLimits)], provider: .anthropic, clock: clock)
+        let transport = InMemoryTransport { _ in RL.response(200, body: "data: partial") }
+
+        let partial = RL.context(provider: .anthropic, input: 100, maxOutput: 200)
+        let first = try await RL.send(middleware, transport, context: partial)
+        partial.usage.update(Usage(inputTokens: 100, outputTokens: 12))
+        first.body.discard()  // the consumer went away mid-stream
+        #expect(await RL.available(middleware.store, RL.bucket("k"), .outputTokens) == 1_200 - 12)
+        partial.usage.complete(with: Usage(inputTokens: 100, outputTokens: 50))  // too late: settled once
+        #expect(await RL.available(middleware.store, RL.bucket("k"), .outputTokens) == 1_200 - 12)
+
+        let none = RL.context(provider: .anthropic, input: 100, maxOutput: 200, callID: 2)
+        _ = try await RL.send(middleware, transport, context: none)
+        none.usage.complete(with: nil)  // failed without usage: the reservation stands
+        #expect(await RL.available(middleware.store, RL.bucket("k"), .outputTokens) == 1_200 - 12 - 200)
+    }
+
+    @Test("rate-limit headers lower the local buckets and report it")
+    func headerCorrection() async throws {
+        let clock = TestClock()
+        let events = Recorder<RateLimitEvent>()
+        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.openAILimits)], clock: clock, events: events)
+        let transport = InMemoryTransport { _ in
+            RL.response(200, ["x-ratelimit-remaining-requests": "10", "x-ratelimit-remaining-tokens": "1000",
+                              "x-ratelimit-reset-tokens": "50s"])
+        }
+        _ = try await RL.send(middleware, transport, context: RL.context())
+        let state = await middleware.store.state(of: RL.bucket("k"))
+        #expect(state?.available[.tokens] == 1_000)
+        #expect(state?.available[.requests] == 10)
+        #expect(events.all.contains(.correctedFromHeaders(bucket: RL.bucket("k"))))
+    }
+
+    @Test("a 401 removes the key: later requests use the others, and none left fails with noUsableKeys")
+    func removesUnauthorizedKey() async throws {
+        let clock = TestClock()
+        let events = Recorder<RateLimitEvent>()
+        let middleware = limiter(
+            [APIKey("sk-bad", label: "bad", limits: Self.openAILimits), APIKey("sk-good", label: "good", limits: Self.openAILimits)],
+            clock: clock, events: events)
+        let transport = InMemoryTransport { request in
+            RL.authorization(request) == "Bearer sk-bad" ? RL.response(401) : RL.response(200)
+        }
+        #expect(try await RL.send(middleware, transport, context: RL.context()).status == 401)
+        #expect(middleware.pool.removedKeys == [.init(id: KeyID(rawValue: "bad"), reason: .authenticationFailed)])
+        #expect(events.all.contains(.keyRemoved(keyID: KeyID(rawValue: "bad"), reason: .authenticationFailed)))
+        #expect(try await RL.send(middleware, transport, context: RL.context()).status == 200)
+        #expect(RL.authorization(transport.requests[1]) == "Bearer sk-good")
+
+        let single = limiter([APIKey("sk-bad", label: "bad", limits: Self.openAILimits)], clock: clock)
+        _ = try await RL.send(single, transport, context: RL.context())
+        let error = await #expect(throws: SluiceError.self) { try await RL.send(single, transport, context: RL.context()) }
+        #expect(error?.code == .noUsableKeys)
+        #expect(error.map { !String(describing: $0).contains("sk-bad") } == true)
+        #expect(single.pool.restore(KeyID(rawValue: "bad")))
+        #expect(single.pool.activeKeyIDs == [KeyID(rawValue: "bad")])
+    }
+
+    @Test("a 429 insufficient_quota removes the key and leaves the error body readable")
+    func removesKeyWithoutQuota() async throws {
+        let clock = TestClock()
+        let middleware = limiter(
+            [APIKey("sk-a", label: "a", limits: Self.openAILimits), APIKey("sk-b", label: "b", limits: Self.openAILimits)],
+            clock: clock)
+        let body = #"{"error":{"type":"insufficient_quota","code":"insufficient_quota","message":"You exceeded your quota"}}"#
+        let transport = InMemoryTransport { _ in RL.response(429, body: body) }
+        let response = try await RL.send(middleware, transport, context: RL.context())
+        #expect(try await response.body.collect(upTo: 1 << 16) == Array(body.utf8))
+        #expect(middleware.pool.removedKeys.map(\.reason) == [.insufficientQuota])
+        #expect(middleware.pool.activeKeyIDs == [KeyID(rawValue: "b")])
+    }
+
+    @Test("fail-fast per call throws rateLimitWouldWait instead of waiting; the deadline bounds waits")
+    func failFastAndDeadline() async throws {
+        let clock = TestClock()
+        let middleware = limiter([APIKey("sk-1", label: "k", limits: RateLimits(requestsPerMinute: 60, requestBurst: 1))], clock: clock)
+        let transport = InMemoryTransport { _ in RL.response(200) }
+        _ = try await RL.send(middleware, transport, context: RL.context())
+
+        var options = CallOptions()
+        options.rateLimitWaitPolicy = .failFast
+        let fast = await #expect(throws: SluiceError.self) { try await RL.send(middleware, transport, context: RL.context(options: options)) }
+        #expect(fast?.code == .rateLimitWouldWait)
+
+        let late = await #expect(throws: SluiceError.self) {
+            try await RL.send(middleware, transport, context: RL.context(deadline: .milliseconds(500)))
+        }
+        #expect(late?.code == .rateLimitWaitExceedsDeadline)
+        #expect(transport.requests.count == 1)
+    }
+
+    @Test("a request larger than every key's bucket fails at once with requestTooLarge")
+    func requestTooLarge() async throws {
+        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.openAILimits)], clock: TestClock())
+        let transport = InMemoryTransport { _ in RL.response(200) }
+        let error = await #expect(throws: SluiceError.self) {
+            try await RL.send(middleware, transport, context: RL.context(input: 5_000, maxOutput: 1_001))
+        }
+        #expect(error?.code == .requestTooLarge)
+        #expect(transport.requests.isEmpty)
+    }
+
+    @Test("a model with limits of its own spends its own buckets")
+    func perModelLimits() async throws {
+        let clock = TestClock()
+        let key = APIKey(
+            "sk-1", label: "k", limits: Self.openAILimits,
+            modelLimits: ["big": RateLimits(requestsPerMinute: 10, tokensPerMinute: 1_000)])
+        let middleware = limiter([key], clock: clock)
+        let transport = InMemoryTransport { _ in RL.response(200) }
+        _ = try await RL.send(middleware, transport, context: RL.context(model: "big"))
+        _ = try await RL.send(middleware, transport, context: RL.context(model: "small"))
+        #expect(await RL.available(middleware.store, RL.bucket("k", model: "big"), .tokens) == 700)
+        #expect(await RL.available(middleware.store, RL.bucket("k"), .tokens) == 5_700)
+    }
+
+    @Test("a cancelled waiting call throws promptly and sends nothing")
+    func cancelledWaiter() async throws {
+        let clock = TestClock()
+        let middleware = limiter([APIKey("sk-1", label: "k", limits: RateLimits(requestsPerMinute: 60, requestBurst: 1))], clock: clock)
+        let transport = InMemoryTransport { _ in RL.response(200) }
+        _ = try await RL.send(middleware, transport, context: RL.context())
+        let waiter = Task { try await RL.send(middleware, transport, context: RL.context()) }
+        await clock.waitForSleepers(1)
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(transport.requests.count == 1)
+        #expect(await middleware.store.state(of: RL.bucket("k"))?.waiting == 0)
+    }
+
+    @Test("an API key's description, mirror and id never show the secret")
+    func keyRedaction() {
+        let key = APIKey("sk-very-secret-value", limits: Self.openAILimits)
+        #expect(!String(describing: key).contains("sk-very"))
+        #expect(!String(reflecting: key).contains("sk-very"))
+        var dumped = ""
+        dump(key, to: &dumped)
+        #expect(!dumped.contains("sk-very"))
+        #expect(key.id.rawValue.hasPrefix("key-"))
+    }
+}
