@@ -10,13 +10,15 @@ struct ProviderExchangeTests {
     static func withClient<Result>(
         _ provider: Provider,
         server configuration: MockServerConfiguration = MockServerConfiguration(),
+        retry: RetryPolicy = .default,
         _ body: (LLMClient, MockLLMServer) async throws -> Result
     ) async throws -> Result {
         try await MockLLMServer.withRunning(configuration) { server in
-            let clientConfiguration: LLMClient.Configuration =
+            var clientConfiguration: LLMClient.Configuration =
                 provider == .openAI
                 ? .openAI(apiKey: key, baseURL: server.baseURL + "/v1")
                 : .anthropic(apiKey: key, baseURL: server.baseURL)
+            clientConfiguration.retryPolicy = retry
             return try await withLLMClient(clientConfiguration) { client in try await body(client, server) }
         }
     }
@@ -83,9 +85,9 @@ struct ProviderExchangeTests {
         }
     }
 
-    @Test("a 429 becomes rateLimited with the provider's error details", arguments: [Provider.openAI, .anthropic])
+    @Test("with retries off, a 429 becomes rateLimited with the provider's error details", arguments: [Provider.openAI, .anthropic])
     func rateLimited(provider: Provider) async throws {
-        try await Self.withClient(provider) { client, server in
+        try await Self.withClient(provider, retry: .disabled) { client, server in
             server.enqueue([.fault(.rateLimited())])
             let error = await #expect(throws: SluiceError.self) { try await client.chat(Self.request("hi")) }
             #expect(error?.code == .rateLimited)
@@ -143,9 +145,19 @@ struct ProviderExchangeTests {
         }
     }
 
-    @Test("Anthropic's 529 becomes overloaded")
+    @Test("a 429 with retry-after-ms is retried after the server's delay and the call succeeds", arguments: [Provider.openAI, .anthropic])
+    func retriedAfter429(provider: Provider) async throws {
+        try await Self.withClient(provider) { client, server in
+            server.enqueue([.fault(.rateLimited(retryAfter: .milliseconds(50)))])
+            let reply = try await client.chat(Self.request("hi"))
+            #expect(reply.text.split(separator: " ").count == 20)
+            #expect(server.stats.requests == 2)
+        }
+    }
+
+    @Test("with retries off, Anthropic's 529 becomes overloaded")
     func anthropicOverloaded() async throws {
-        try await Self.withClient(.anthropic) { client, server in
+        try await Self.withClient(.anthropic, retry: .disabled) { client, server in
             server.enqueue([.fault(.overloaded())])
             let error = await #expect(throws: SluiceError.self) { try await client.chat(Self.request("hi")) }
             #expect(error?.code == .overloaded)

@@ -26,6 +26,21 @@ extension LLMClient {
         /// The output tokens assumed for a call that sets no maximum (OpenAI reserves for the
         /// largest reply a model may give; Sluice reserves this much and settles afterwards).
         public var assumedMaxOutputTokens = 4_096
+        /// Time limits: the whole call's deadline and each attempt's phases. Default
+        /// ``TimeoutPolicy/default`` (no cap on a whole call or stream; generous phase limits).
+        public var timeouts: TimeoutPolicy = .default
+        /// Which failures are retried, how often and after how long. Default ``RetryPolicy/default``
+        /// (3 attempts, full-jitter exponential backoff from 0.5 s to 8 s, server delay hints first).
+        public var retryPolicy: RetryPolicy = .default
+        /// How many retries the client allows in proportion to its requests, so an outage does not
+        /// become a retry storm; `nil` turns the budget off. Default 20 % of recent requests plus 10
+        /// retries per 10 s window, client-wide and per key.
+        public var retryBudget: RetryBudgetSettings? = RetryBudgetSettings()
+        /// Per-key requests and tokens per minute, the key pool, headroom and settlement; `nil` (the
+        /// default) sends every call with ``apiKey`` and no rate limiting. See ``limit(_:)``.
+        public var rateLimits: RateLimitMiddleware.Configuration?
+        /// Concurrent requests allowed client-wide and per key; `nil` (the default) sets no limit.
+        public var concurrency: ConcurrencyLimits?
         /// Handlers that see every call's events (see ``ClientEvent``).
         public var eventHandlers: [any ClientEventHandler] = []
         /// Your middleware outside the retry loop: runs once per call, outermost first.
@@ -82,12 +97,33 @@ extension LLMClient {
             )
         }
 
+        /// Limits ``apiKey`` to `limits` (requests and tokens per minute) with the default headroom,
+        /// waiting and settlement.
+        public mutating func limit(_ limits: RateLimits) {
+            rateLimits = RateLimitMiddleware.Configuration(apiKey: apiKey, limits: limits)
+        }
+
         var endpoint: ProviderEndpoint {
             ProviderEndpoint(baseURL: baseURL, apiKey: apiKey, headers: headers)
         }
 
         public var description: String {
             "LLMClient.Configuration(\(adapter.provider), \(baseURL), key: <redacted>)"
+        }
+    }
+
+    /// The retry budget's settings (see ``RetryBudget``).
+    public struct RetryBudgetSettings: Sendable, Hashable {
+        /// Retries allowed per request sent in the window.
+        public var ratio: Double
+        /// Retries always allowed in a window, however few requests were sent.
+        public var minimumRetries: Int
+        public var window: Duration
+
+        public init(ratio: Double = 0.2, minimumRetries: Int = 10, window: Duration = .seconds(10)) {
+            self.ratio = ratio
+            self.minimumRetries = minimumRetries
+            self.window = window
         }
     }
 

@@ -53,11 +53,42 @@ public final class LLMClient: Sendable {
         chain = Self.makeChain(configuration, transport: transport)
     }
 
-    /// The layers, outermost first (see ARCHITECTURE.md, "The request path"): your outer middleware,
-    /// then your per-attempt middleware, then the transport.
+    /// The layers, outermost first:
+    ///
+    /// 1. ``Configuration/outerMiddleware`` (yours, once per call)
+    /// 2. ``DeadlineMiddleware`` — one deadline for the whole call
+    /// 3. ``RetryMiddleware`` — attempts, backoff, server delay hints, the retry budget
+    /// 4. ``Configuration/attemptMiddleware`` (yours, once per attempt)
+    /// 5. ``RateLimitMiddleware`` — per-key requests and tokens per minute (when configured)
+    /// 6. ``ConcurrencyLimitMiddleware`` — permits held until the body ends (when configured)
+    /// 7. ``AttemptTimeoutMiddleware`` — head, first token, idle gap, attempt total
+    /// 8. the transport
+    ///
+    /// Every attempt spends rate budget, so the limiter sits inside retry; waiting for rate budget
+    /// must not hold a permit, so the limiter sits outside the concurrency limit.
     static func makeChain(_ configuration: Configuration, transport: any ClientTransport) -> MiddlewareChain {
+        let clock = configuration.clock
         var layers: [any ClientMiddleware] = configuration.outerMiddleware
+        layers.append(DeadlineMiddleware(policy: configuration.timeouts, clock: clock))
+        let budget = configuration.retryBudget.map {
+            RetryBudget(ratio: $0.ratio, minimumRetries: $0.minimumRetries, window: $0.window, clock: clock)
+        }
+        layers.append(
+            RetryMiddleware(
+                policy: configuration.retryPolicy,
+                budget: budget,
+                clock: clock,
+                bufferLimit: configuration.maxResponseBytes
+            )
+        )
         layers += configuration.attemptMiddleware
+        if let rateLimits = configuration.rateLimits {
+            layers.append(RateLimitMiddleware(configuration: rateLimits, adapter: configuration.adapter, clock: clock))
+        }
+        if let concurrency = configuration.concurrency {
+            layers.append(ConcurrencyLimitMiddleware(limits: concurrency, clock: clock))
+        }
+        layers.append(AttemptTimeoutMiddleware(policy: configuration.timeouts, clock: clock))
         return MiddlewareChain(middleware: layers, transport: transport)
     }
 

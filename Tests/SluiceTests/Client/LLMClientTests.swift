@@ -33,8 +33,12 @@ private final class Log: Sendable {
 
 @Suite("LLMClient")
 struct LLMClientTests {
+    /// Retries off: these tests check the client layer, not the retry policy (RetryMiddlewareTests do).
     static func configuration(defaults: LLMClient.ChatDefaults = .init()) -> LLMClient.Configuration {
-        LLMClient.Configuration(adapter: TestAdapter(), baseURL: "http://127.0.0.1:9/v1/", apiKey: "KEY-MARKER", defaults: defaults)
+        var configuration = LLMClient.Configuration(
+            adapter: TestAdapter(), baseURL: "http://127.0.0.1:9/v1/", apiKey: "KEY-MARKER", defaults: defaults)
+        configuration.retryPolicy = .disabled
+        return configuration
     }
 
     @Test("chat sends through the adapter and applies the client's defaults where the request leaves them unset")

@@ -4,8 +4,11 @@ import Testing
 
 @Suite("UsageTracker with LLMClient")
 struct UsageEndToEndTests {
+    /// Retries off, so a failing answer is one call that fails (retry counting has its own tests).
     static func client(apiKey: String = "k", _ handler: @escaping InMemoryTransport.Handler) -> LLMClient {
-        LLMClient(.openAI(apiKey: apiKey, baseURL: "http://127.0.0.1:1/v1"), transport: InMemoryTransport(handler))
+        var configuration = LLMClient.Configuration.openAI(apiKey: apiKey, baseURL: "http://127.0.0.1:1/v1")
+        configuration.retryPolicy = .disabled
+        return LLMClient(configuration, transport: InMemoryTransport(handler))
     }
 
     static func okClient(apiKey: String = "k", input: Int = 10, output: Int = 5, tracker: UsageTracker? = nil)
