@@ -1,0 +1,184 @@
+import Synchronization
+
+/// Bounds how many requests are in flight at once, per API key and over the whole client.
+///
+/// Use it when a provider limits concurrent requests, or to keep a burst of calls from opening more
+/// connections than a server (or your process) should carry. Each request takes a permit for its key
+/// (``ClientContext/keyID``) and one from the client-wide pool before it goes on; when either is
+/// full it waits in a first-in, first-out queue.
+///
+/// ```swift
+/// let limiter = ConcurrencyLimitMiddleware(
+///     limits: ConcurrencyLimits(maxConcurrentRequests: 32, maxConcurrentRequestsPerKey: 8)
+/// )
+/// // … placed inside the rate limiter and outside the attempt timeout.
+/// print(limiter.gauges.inFlight, limiter.gauges.waiting)
+/// ```
+///
+/// Waiting is deadline-aware: when ``ClientContext/deadline`` passes while the request is queued, or
+/// has already passed when it would have to queue, the request fails with
+/// ``SluiceError/Code/permitWaitExceedsDeadline`` without being sent. A request admitted at once is
+/// not checked against its deadline here; the deadline and timeout layers own that.
+///
+/// - Important: A permit is held from admission until the response body ends — read to its end,
+///   failed, cancelled, discarded, or released unread — and is given back exactly once, from
+///   ``ResponseBody/onTermination(_:)``; if `next` throws, it is given back at once. Admission is FIFO
+///   per key, and FIFO across keys whenever the client-wide pool is what is full; a waiter whose key
+///   is full does not hold up other keys. Cancelling a waiting task takes it out of the queue and
+///   throws `CancellationError` at once. `deadline` is on `clock`, which must be the client's clock.
+///   One instance may serve many concurrent calls; copies of a client share it by reference.
+public final class ConcurrencyLimitMiddleware: ClientMiddleware {
+    /// What a waiter keeps in the queue.
+    struct Waiter: Sendable {
+        let continuation: CheckedContinuation<Void, any Error>
+        var timer: Task<Void, Never>?
+    }
+
+    /// The limits this middleware enforces.
+    public let limits: ConcurrencyLimits
+    let clock: any SluiceClock
+    private let state: Mutex<ConcurrencyLimiterState<Waiter>>
+
+    /// A middleware enforcing `limits`, measuring deadlines on `clock` (the client's).
+    public init(limits: ConcurrencyLimits, clock: any SluiceClock = SystemClock.shared) {
+        self.limits = limits
+        self.clock = clock
+        state = Mutex(ConcurrencyLimiterState(limits: limits))
+    }
+
+    // MARK: Gauges
+
+    /// Requests in flight and waiting, in total and per key, at this moment.
+    public var gauges: ConcurrencyGauges { state.withLock { $0.gauges } }
+
+    /// Requests holding a permit over the whole client.
+    public var inFlight: Int { state.withLock { $0.inFlight } }
+
+    /// Requests queued for a permit over the whole client.
+    public var waiting: Int { state.withLock { $0.waiting } }
+
+    /// Requests holding a permit for `key` (`nil`: requests without a key id).
+    public func inFlight(for key: KeyID?) -> Int {
+        state.withLock { state in state.existingIndex(of: key).map { state.keys[$0].inFlight } ?? 0 }
+    }
+
+    /// Requests queued for a permit for `key` (`nil`: requests without a key id).
+    public func waiting(for key: KeyID?) -> Int {
+        state.withLock { state in state.existingIndex(of: key).map { state.keys[$0].waiting } ?? 0 }
+    }
+
+    // MARK: Middleware
+
+    public func intercept(
+        _ request: ClientRequest,
+        context: ClientContext,
+        next: @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
+    ) async throws -> ClientResponse {
+        let key: Int
+        if context.events.isEnabled {
+            key = try await acquireReporting(context)
+        } else {
+            key = try await acquire(key: context.keyID, deadline: context.deadline)
+        }
+        let response: ClientResponse
+        do {
+            response = try await next(request, context)
+        } catch {
+            release(key)
+            throw error
+        }
+        response.body.onTermination { [self] _ in release(key) }
+        return response
+    }
+
+    // MARK: Permits
+
+    /// Takes a permit for `key`, waiting in the queue if needed; returns the key's index for `release`.
+    func acquire(key: KeyID?, deadline: Duration?) async throws -> Int {
+        let (index, admitted) = state.withLock { state in
+            let index = state.index(of: key)
+            return (index, state.tryAcquire(index))
+        }
+        if !admitted { try await wait(index, key: key, deadline: deadline) }
+        return index
+    }
+
+    /// `acquire`, emitting `permit_wait_started` / `permit_wait_ended` when the call has to queue.
+    private func acquireReporting(_ context: ClientContext) async throws -> Int {
+        let (index, admitted) = state.withLock { state in
+            let index = state.index(of: context.keyID)
+            return (index, state.tryAcquire(index))
+        }
+        guard !admitted else { return index }
+        let start = clock.now
+        context.events.emit(.permitWaitStarted, context)
+        try await wait(index, key: context.keyID, deadline: context.deadline)
+        context.events.emit(.permitWaitEnded, context) { $0.waited = $0.instant - start }
+        return index
+    }
+
+    /// Gives back a permit and wakes the waiters it lets in.
+    func release(_ index: Int) {
+        let admitted = state.withLock { $0.release(index) }
+        for waiter in admitted {
+            waiter.timer?.cancel()
+            waiter.continuation.resume()
+        }
+    }
+
+    private enum Enqueued {
+        case admitted, queued, cancelled
+    }
+
+    private func wait(_ index: Int, key: KeyID?, deadline: Duration?) async throws {
+        if let deadline, clock.now >= deadline { throw Self.deadlineError(key) }
+        let id = state.withLock { $0.makeWaiterID() }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let outcome: Enqueued = state.withLock { state in
+                    // A permit may have come free since the first look.
+                    if state.tryAcquire(index) { return .admitted }
+                    // Checked under the lock: a cancellation after this finds the waiter queued.
+                    if Task.isCancelled { return .cancelled }
+                    state.enqueue(id, key: index, payload: Waiter(continuation: continuation))
+                    return .queued
+                }
+                switch outcome {
+                case .admitted:
+                    continuation.resume()
+                case .cancelled:
+                    continuation.resume(throwing: CancellationError())
+                case .queued:
+                    if let deadline { startTimer(id, key: key, deadline: deadline) }
+                }
+            }
+        } onCancel: {
+            remove(id, error: CancellationError())
+        }
+    }
+
+    /// Fails waiter `id` with the deadline error when `deadline` comes, unless it is out of the queue by then.
+    private func startTimer(_ id: UInt64, key: KeyID?, deadline: Duration) {
+        let timer = Task { [clock] in
+            do { try await clock.sleep(until: deadline) } catch { return }
+            remove(id, error: Self.deadlineError(key))
+        }
+        let queued = state.withLock { $0.updatePayload(id) { $0.timer = timer } }
+        if !queued { timer.cancel() }
+    }
+
+    /// Takes waiter `id` out of the queue, if it is still there, and fails it with `error`.
+    private func remove(_ id: UInt64, error: any Error) {
+        guard let waiter = state.withLock({ $0.remove(id) }) else { return }
+        waiter.timer?.cancel()
+        waiter.continuation.resume(throwing: error)
+    }
+
+    static func deadlineError(_ key: KeyID?) -> SluiceError {
+        let who = key.map { "for \($0)" } ?? "without a key id"
+        return SluiceError(
+            .permitWaitExceedsDeadline,
+            "the call's deadline passed while the request \(who) waited for a concurrency permit"
+        )
+    }
+}

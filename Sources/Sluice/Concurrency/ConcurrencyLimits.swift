@@ -1,0 +1,50 @@
+/// How many requests may be in flight at once: over the whole client, and per API key.
+///
+/// Use it to stay under a provider's concurrency limit (Anthropic's, say) or to bound the load one
+/// process puts on a self-hosted server. `nil` means no limit in that dimension; the default value
+/// limits nothing.
+///
+/// ```swift
+/// var limits = ConcurrencyLimits(maxConcurrentRequests: 64, maxConcurrentRequestsPerKey: 16)
+/// limits.perKeyOverrides[KeyID(apiKey: batchKey)] = 4     // a key with a smaller allowance
+/// let middleware = ConcurrencyLimitMiddleware(limits: limits)
+/// ```
+///
+/// A request in flight counts against both its key's limit and the client-wide limit, from the moment
+/// ``ConcurrencyLimitMiddleware`` admits it until its response body ends. A request whose
+/// ``ClientContext/keyID`` is `nil` counts against the client-wide limit and against the default
+/// per-key limit, as one key of its own.
+///
+/// A limit below 1 is treated as 1: a limit of 0 would admit nothing.
+public struct ConcurrencyLimits: Sendable, Hashable {
+    /// The most requests in flight at once over the whole client, or `nil` for no client-wide limit.
+    public var maxConcurrentRequests: Int?
+    /// The most requests in flight at once with any one API key, unless ``perKeyOverrides`` names the
+    /// key; `nil` for no per-key limit.
+    public var maxConcurrentRequestsPerKey: Int?
+    /// Per-key limits that replace ``maxConcurrentRequestsPerKey`` for the keys they name.
+    public var perKeyOverrides: [KeyID: Int]
+
+    /// Limits; every one defaults to none.
+    public init(
+        maxConcurrentRequests: Int? = nil,
+        maxConcurrentRequestsPerKey: Int? = nil,
+        perKeyOverrides: [KeyID: Int] = [:]
+    ) {
+        self.maxConcurrentRequests = maxConcurrentRequests
+        self.maxConcurrentRequestsPerKey = maxConcurrentRequestsPerKey
+        self.perKeyOverrides = perKeyOverrides
+    }
+
+    /// No limit at all: the middleware only counts.
+    public static var unlimited: ConcurrencyLimits { ConcurrencyLimits() }
+
+    /// The limit for requests sent with `key` (`nil`: requests without a key id), or `nil` if there is none.
+    public func limit(for key: KeyID?) -> Int? {
+        if let key, let override = perKeyOverrides[key] { return max(override, 1) }
+        return maxConcurrentRequestsPerKey.map { max($0, 1) }
+    }
+
+    /// The client-wide limit, at least 1, or `nil` if there is none.
+    public var clientLimit: Int? { maxConcurrentRequests.map { max($0, 1) } }
+}
