@@ -89,6 +89,7 @@ public final class LLMClient: Sendable {
             layers.append(ConcurrencyLimitMiddleware(limits: concurrency, clock: clock))
         }
         layers.append(AttemptTimeoutMiddleware(policy: configuration.timeouts, clock: clock))
+        layers.append(AttemptEventsMiddleware())
         return MiddlewareChain(middleware: layers, transport: transport)
     }
 
@@ -153,6 +154,9 @@ public final class LLMClient: Sendable {
             if typed.code == .cancelled || error is CancellationError {
                 context.events.emit(.requestCancelled, context) { $0.usage = context.usage.latest }
             } else {
+                if let phase = TimeoutPhase.phase(of: typed.code) {
+                    context.events.emit(.timeout, context) { $0.phase = phase }
+                }
                 context.events.emit(.requestFailed, context) { event in
                     event.error = typed
                     event.usage = context.usage.latest

@@ -206,7 +206,8 @@ public final class InMemoryRateLimitStore: RateLimitStore {
         }
         var reservations: [(id: UInt64, reservation: RateLimitReservation)] = []
         state.sets[bucket]?.pump(now: now, bucketID: bucket) { id, reservation in reservations.append((id, reservation)) }
-        for (id, reservation) in reservations {
+        for (id, var reservation) in reservations {
+            reservation.queued = true
             if let entry = state.waiters.removeValue(forKey: id) { admitted.append((entry.waiter, reservation)) }
         }
         schedule(&state, bucket, now: now)

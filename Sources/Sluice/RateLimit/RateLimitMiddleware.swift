@@ -91,15 +91,24 @@ public struct RateLimitMiddleware: ClientMiddleware {
             // The key left the pool while this request waited: give the budget back and choose again.
             store.settle(reservation, charge: .zero)
         }
-        if let onEvent = configuration.onEvent {
-            let waited = clock.now - start
-            if waited > .zero { onEvent(.waited(callID: context.callID, keyID: key.id, duration: waited)) }
-        }
-
         var request = request
         authorize(&request, key.secret)
         var context = context
         context.keyID = key.id
+        let waited = clock.now - start
+        if reservation.queued {
+            configuration.onEvent?(.waited(callID: context.callID, keyID: key.id, duration: waited))
+            if context.events.isEnabled {
+                context.events.emit(.rateLimitWaitStarted, context) { event in
+                    event.instant = start
+                    event.tokens = cost.tokens
+                }
+                context.events.emit(.rateLimitWaitEnded, context) { event in
+                    event.waited = waited
+                    event.tokens = cost.tokens
+                }
+            }
+        }
 
         var response: ClientResponse
         do {
@@ -118,10 +127,11 @@ public struct RateLimitMiddleware: ClientMiddleware {
                 if let retryAfter = observation?.retryAfter, retryAfter > .zero {
                     await store.cooldown(reservation.bucket, until: clock.now + retryAfter)
                     configuration.onEvent?(.cooldownStarted(bucket: reservation.bucket, duration: retryAfter))
+                    context.events.emit(.cooldownStarted, context) { $0.delay = retryAfter }
                 }
-                response = await inspectQuota(response, key: key)
+                response = await inspectQuota(response, key: key, context: context)
             } else if response.status == 401 {
-                removeKey(key.id, reason: .authenticationFailed)
+                removeKey(key.id, reason: .authenticationFailed, context: context)
             }
             return response
         }
@@ -129,10 +139,25 @@ public struct RateLimitMiddleware: ClientMiddleware {
 
         let settler = Settler(store: store, reservation: reservation, estimate: context.tokenEstimate, policy: settlement)
         let usage = context.usage
-        usage.onComplete { usage in settler.settle(usage) }
+        let reportContext = context
+        let reserved = context.tokenEstimate.total
+        usage.onComplete { usage in
+            if settler.settle(usage) {
+                reportContext.events.emit(.usageSettled, reportContext) { event in
+                    event.tokens = reserved
+                    event.usage = usage
+                }
+            }
+        }
         response.body.onTermination { termination in
             if case .finished = termination { return }
-            settler.settle(usage.latest)
+            let latest = usage.latest
+            if settler.settle(latest) {
+                reportContext.events.emit(.usageSettled, reportContext) { event in
+                    event.tokens = reserved
+                    event.usage = latest
+                }
+            }
         }
         return response
     }
@@ -146,7 +171,7 @@ public struct RateLimitMiddleware: ClientMiddleware {
 
     /// Reads a 429's body (error bodies are small) for `insufficient_quota`, removing the key if so,
     /// and returns the response with the same bytes for the layers above.
-    private func inspectQuota(_ response: ClientResponse, key: APIKey) async -> ClientResponse {
+    private func inspectQuota(_ response: ClientResponse, key: APIKey, context: ClientContext) async -> ClientResponse {
         var response = response
         let bytes: [UInt8]
         do {
@@ -156,12 +181,15 @@ public struct RateLimitMiddleware: ClientMiddleware {
             return response
         }
         response.body = ResponseBody(bytes: bytes)
-        if Self.contains(bytes, Self.insufficientQuota) { removeKey(key.id, reason: .insufficientQuota) }
+        if Self.contains(bytes, Self.insufficientQuota) { removeKey(key.id, reason: .insufficientQuota, context: context) }
         return response
     }
 
-    private func removeKey(_ id: KeyID, reason: SluiceError.Code) {
-        if pool.remove(id, reason: reason) { configuration.onEvent?(.keyRemoved(keyID: id, reason: reason)) }
+    private func removeKey(_ id: KeyID, reason: SluiceError.Code, context: ClientContext) {
+        if pool.remove(id, reason: reason) {
+            configuration.onEvent?(.keyRemoved(keyID: id, reason: reason))
+            context.events.emit(.keyRemoved, context) { $0.reason = reason.name }
+        }
     }
 
     private static let insufficientQuota = Array("insufficient_quota".utf8)
@@ -195,8 +223,11 @@ final class Settler: Sendable {
         self.policy = policy
     }
 
-    func settle(_ usage: Usage?) {
-        guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    /// Settles on the first call and returns `true`; later calls do nothing and return `false`.
+    @discardableResult
+    func settle(_ usage: Usage?) -> Bool {
+        guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return false }
         store.settle(reservation, charge: reservation.cost.charging(policy.charge(estimate, usage)))
+        return true
     }
 }

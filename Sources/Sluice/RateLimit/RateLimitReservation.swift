@@ -69,6 +69,8 @@ public struct RateLimitReservation: Sendable, Hashable {
     /// The store's running total of charges on this bucket set right after this admission, so that
     /// a header correction can tell which charges came after it.
     public var ledgerMark: RateLimitCost
+    /// Whether the request had to queue before it was admitted (`false` when admitted at once).
+    public var queued: Bool = false
 
     public init(id: ID, bucket: RateLimitBucketID, cost: RateLimitCost, admittedAt: Duration, ledgerMark: RateLimitCost) {
         self.id = id

@@ -135,6 +135,7 @@ public struct RetryMiddleware: ClientMiddleware {
 
             func emit(_ decision: RetryEvent.Decision) {
                 observer?(RetryEvent(callID: context.callID, attempt: attempt, reason: reason, decision: decision))
+                Self.report(decision, reason: reason, context: attemptContext)
             }
             func stop(_ decision: RetryEvent.Decision) throws -> ClientResponse {
                 emit(decision)
@@ -174,6 +175,36 @@ public struct RetryMiddleware: ClientMiddleware {
             if case .retryableResponse(let response) = outcome { response.body.discard() }
             try await clock.sleep(until: wakeAt)
             attempt += 1
+        }
+    }
+
+    /// Turns a decision into the hooks' `retry_scheduled` / `retry_budget_exhausted` events.
+    private static func report(_ decision: RetryEvent.Decision, reason: RetryEvent.Reason, context: ClientContext) {
+        guard context.events.isEnabled else { return }
+        let reasonText: String
+        switch reason {
+        case .status(let status): reasonText = "status_\(status)"
+        case .error(let code): reasonText = code.name
+        }
+        if case .error(let code) = reason, case .scheduled = decision, let phase = TimeoutPhase.phase(of: code) {
+            context.events.emit(.timeout, context) { $0.phase = phase }
+        }
+        switch decision {
+        case .scheduled(let delay, let source):
+            context.events.emit(.retryScheduled, context) { event in
+                event.reason = reasonText
+                event.delay = delay
+                switch source {
+                case .retryAfterMilliseconds: event.delaySource = "retry-after-ms"
+                case .retryAfter: event.delaySource = "retry-after"
+                case .rateLimitReset: event.delaySource = "reset-header"
+                case .backoff: event.delaySource = "backoff"
+                }
+            }
+        case .budgetExhausted:
+            context.events.emit(.retryBudgetExhausted, context) { $0.reason = reasonText }
+        case .attemptsExhausted, .deadlineTooClose, .serverDelayTooLong:
+            break
         }
     }
 

@@ -40,7 +40,7 @@ struct EventRecorderTests {
             try await client.chat(ChatRequest(model: "gpt-4o-mini", messages: [.user("hi")]))
         }
         let call = try #require(recorder.callIDs.first)
-        #expect(recorder.kinds(forCall: call) == [.requestStarted, .requestSucceeded])
+        #expect(recorder.kinds(forCall: call) == [.requestStarted, .attemptStarted, .responseHead, .requestSucceeded])
         let succeeded = try #require(recorder.events(ofKind: .requestSucceeded).first)
         #expect(succeeded.usage == Usage(inputTokens: 10, outputTokens: 5))
         #expect(succeeded.keyID == KeyID(apiKey: "sk-SECRET-MARKER"))

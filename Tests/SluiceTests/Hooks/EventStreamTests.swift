@@ -71,12 +71,13 @@ struct EventStreamTests {
                 ClientResponse(status: 200, body: ResponseBody(bytes: UsageTestBodies.completion()))
             })
         for _ in 0..<10 { _ = try await client.chat(ChatRequest(model: "gpt-4o-mini", messages: [.user("hi")])) }
-        // Each call emits request_started and request_succeeded: 20 events into 4 places.
-        #expect(stream.droppedCount == 16)
+        // Each call emits request_started, attempt_started, response_head and request_succeeded:
+        // 40 events into 4 places.
+        #expect(stream.droppedCount == 36)
         stream.finish()
         var kinds: [ClientEvent.Kind] = []
         for await event in stream.events { kinds.append(event.kind) }
-        #expect(kinds == [.requestStarted, .requestSucceeded, .requestStarted, .requestSucceeded])
+        #expect(kinds == [.requestStarted, .attemptStarted, .responseHead, .requestSucceeded])
     }
 
     @Test("a capacity below one is raised to one")
