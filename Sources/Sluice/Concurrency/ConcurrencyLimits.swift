@@ -15,14 +15,15 @@
 /// ``ClientContext/keyID`` is `nil` counts against the client-wide limit and against the default
 /// per-key limit, as one key of its own.
 ///
-/// A limit below 1 is treated as 1: a limit of 0 would admit nothing.
+/// A limit that is zero or negative counts as no limit, as in ``RateLimits``.
 public struct ConcurrencyLimits: Sendable, Hashable {
     /// The most requests in flight at once over the whole client, or `nil` for no client-wide limit.
     public var maxConcurrentRequests: Int?
     /// The most requests in flight at once with any one API key, unless ``perKeyOverrides`` names the
     /// key; `nil` for no per-key limit.
     public var maxConcurrentRequestsPerKey: Int?
-    /// Per-key limits that replace ``maxConcurrentRequestsPerKey`` for the keys they name.
+    /// Per-key limits that replace ``maxConcurrentRequestsPerKey`` for the keys they name (zero: no
+    /// limit for that key).
     public var perKeyOverrides: [KeyID: Int]
 
     /// Limits; every one defaults to none.
@@ -41,10 +42,12 @@ public struct ConcurrencyLimits: Sendable, Hashable {
 
     /// The limit for requests sent with `key` (`nil`: requests without a key id), or `nil` if there is none.
     public func limit(for key: KeyID?) -> Int? {
-        if let key, let override = perKeyOverrides[key] { return max(override, 1) }
-        return maxConcurrentRequestsPerKey.map { max($0, 1) }
+        if let key, let override = perKeyOverrides[key] { return Self.positive(override) }
+        return Self.positive(maxConcurrentRequestsPerKey)
     }
 
-    /// The client-wide limit, at least 1, or `nil` if there is none.
-    public var clientLimit: Int? { maxConcurrentRequests.map { max($0, 1) } }
+    /// The client-wide limit, or `nil` if there is none.
+    public var clientLimit: Int? { Self.positive(maxConcurrentRequests) }
+
+    private static func positive(_ value: Int?) -> Int? { value.flatMap { $0 > 0 ? $0 : nil } }
 }

@@ -322,10 +322,17 @@ struct ConcurrencyLimitMiddlewareTests {
         #expect(limiter.gauges == ConcurrencyGauges())
     }
 
-    @Test("no limits: every request goes through at once, and is still counted")
-    func unlimited() async throws {
+    @Test(
+        "no limits (nil, zero or negative): every request goes through at once, and is still counted",
+        arguments: [
+            ConcurrencyLimits.unlimited,
+            ConcurrencyLimits(
+                maxConcurrentRequests: 0, maxConcurrentRequestsPerKey: 2,
+                perKeyOverrides: [KeyID(rawValue: "key-a"): -1]),
+        ])
+    func unlimited(limits: ConcurrencyLimits) async throws {
         let probe = InFlightProbe()
-        let limiter = ConcurrencyLimitMiddleware(limits: .unlimited)
+        let limiter = ConcurrencyLimitMiddleware(limits: limits)
         var responses: [ClientResponse] = []
         for index in 0..<50 {
             responses.append(try await limiter.send(limiterRequest("r\(index)"), to: transport(probe)))
