@@ -20,6 +20,10 @@ import Synchronization
 /// ``SluiceError/Code/permitWaitExceedsDeadline`` without being sent. A request admitted at once is
 /// not checked against its deadline here; the deadline and timeout layers own that.
 ///
+/// A request that has to queue emits ``ClientEvent/Kind/permitWaitStarted`` and, however the wait
+/// ends, ``ClientEvent/Kind/permitWaitEnded`` (``ClientEvent/waited``; ``ClientEvent/error`` when the
+/// wait failed). A request admitted at once emits nothing.
+///
 /// - Important: A permit is held from admission until the response body ends — read to its end,
 ///   failed, cancelled, discarded, or released unread — and is given back exactly once, from
 ///   ``ResponseBody/onTermination(_:)``; if `next` throws, it is given back at once. Admission is FIFO
@@ -104,6 +108,8 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
     }
 
     /// `acquire`, emitting `permit_wait_started` / `permit_wait_ended` when the call has to queue.
+    /// The wait's end is reported however it ends, so a gauge of waiting calls built from the two
+    /// events never drifts: a failed wait carries the error (the deadline's, or `cancelled`).
     private func acquireReporting(_ context: ClientContext) async throws -> Int {
         let (index, admitted) = state.withLock { state in
             let index = state.index(of: context.keyID)
@@ -112,7 +118,17 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
         guard !admitted else { return index }
         let start = clock.now
         context.events.emit(.permitWaitStarted, context)
-        try await wait(index, key: context.keyID, deadline: context.deadline)
+        do {
+            try await wait(index, key: context.keyID, deadline: context.deadline)
+        } catch {
+            context.events.emit(.permitWaitEnded, context) { event in
+                event.waited = event.instant - start
+                event.error =
+                    error as? SluiceError
+                    ?? SluiceError(.cancelled, "the call was cancelled while it waited for a concurrency permit")
+            }
+            throw error
+        }
         context.events.emit(.permitWaitEnded, context) { $0.waited = $0.instant - start }
         return index
     }

@@ -341,4 +341,41 @@ struct ConcurrencyLimitMiddlewareTests {
         for response in responses { response.body.discard() }
         #expect(limiter.gauges == ConcurrencyGauges())
     }
+
+    @Test(
+        "a queued call reports permit_wait_started and permit_wait_ended with the time waited; a failed wait ends too")
+    func events() async throws {
+        let clock = TestClock()
+        let recorder = EventRecorder()
+        let emitter = EventEmitter(handlers: [recorder], clock: clock)
+        func context(_ callID: UInt64, deadline: Duration? = nil) -> ClientContext {
+            ClientContext(
+                callID: callID, provider: .openAI, model: "m", operation: .chat, deadline: deadline, keyID: keyA,
+                events: emitter)
+        }
+        let probe = InFlightProbe()
+        let transport = transport(probe)
+        let limiter = ConcurrencyLimitMiddleware(limits: ConcurrencyLimits(maxConcurrentRequests: 1), clock: clock)
+
+        let holder = try await limiter.send(limiterRequest("holder"), context: context(1), to: transport)
+        #expect(recorder.events(forCall: 1).isEmpty, "a call admitted at once reports no wait")
+
+        let waiter = Task { try await limiter.send(limiterRequest("waiter"), context: context(2), to: transport) }
+        let late = Task {
+            try await limiter.send(limiterRequest("late"), context: context(3, deadline: .seconds(5)), to: transport)
+        }
+        await yieldUntil("both queued") { limiter.waiting == 2 }
+        await clock.waitForSleepers(1)
+        clock.advance(by: .seconds(5))
+        await #expect(throws: SluiceError.self) { try await late.value }
+        holder.body.discard()
+        try await waiter.value.body.discard()
+
+        #expect(recorder.kinds(forCall: 2) == [.permitWaitStarted, .permitWaitEnded])
+        #expect(recorder.events(forCall: 2).last?.waited == .seconds(5))
+        #expect(recorder.events(forCall: 2).last?.error == nil)
+        #expect(recorder.kinds(forCall: 3) == [.permitWaitStarted, .permitWaitEnded])
+        #expect(recorder.events(forCall: 3).last?.error?.code == .permitWaitExceedsDeadline)
+        #expect(recorder.events(forCall: 3).last?.keyID == keyA)
+    }
 }
