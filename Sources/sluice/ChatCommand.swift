@@ -15,7 +15,8 @@ struct ChatCommand: AsyncParsableCommand {
         discussion: """
             The API key is read from the environment variable named by --api-key-env (default \
             OPENAI_API_KEY or ANTHROPIC_API_KEY); it is never printed. Exits non-zero with the typed \
-            error's message on failure.
+            error's message on failure. --log-level debug logs what each layer does to stderr (rate-limit \
+            waits, attempts, response heads, retries); trace adds every streamed chunk.
             """
     )
 
@@ -43,6 +44,8 @@ struct ChatCommand: AsyncParsableCommand {
     @Argument(help: "The prompt.")
     var prompt: String
 
+    @OptionGroup var logging: LogLevelOption
+
     func run() async throws {
         let chosen: Provider
         switch provider.lowercased() {
@@ -56,10 +59,11 @@ struct ChatCommand: AsyncParsableCommand {
         }
         let baseVariable = chosen == .openAI ? "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL"
         let base = baseURL ?? getenv(baseVariable).map { String(cString: $0) }
-        let configuration: LLMClient.Configuration =
+        var configuration: LLMClient.Configuration =
             chosen == .openAI
             ? .openAI(apiKey: key, baseURL: base ?? "https://api.openai.com/v1")
             : .anthropic(apiKey: key, baseURL: base ?? "https://api.anthropic.com")
+        configuration.eventHandlers += logging.eventHandlers(label: "sluice.chat")
 
         var messages: [ChatMessage] = []
         if let system { messages.append(.system(system)) }

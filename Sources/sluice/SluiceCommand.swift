@@ -5,6 +5,6 @@ struct SluiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "A rate-limited, resilient LLM client: demo, chat, bench and a mock LLM server.",
-        subcommands: [DemoCommand.self, ChatCommand.self, MockServerCommand.self]
+        subcommands: [DemoCommand.self, ChatCommand.self, BenchCommand.self, MockServerCommand.self]
     )
 }

@@ -1,0 +1,232 @@
+import ArgumentParser
+import Sluice
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `sluice bench`: measures Sluice against an OpenAI- or Anthropic-compatible endpoint under the
+/// limits you give it.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Send many chat requests through Sluice's limiter and report rates, latencies, tokens and cost.",
+        discussion: """
+            Sends --requests chat calls, --concurrency at a time, through one LLMClient whose rate \
+            limiter holds every key to --rpm and --tpm. Each key in the pool (--api-key-env, \
+            repeatable; default OPENAI_API_KEY or ANTHROPIC_API_KEY) gets the same limits, so the \
+            pool's limit is the per-key limit times the number of keys. Keys are never printed: the \
+            environment variable's name labels each key.
+
+            Prompts are --prompt-chars characters of deterministic text, starting with the request's \
+            number. Each bucket holds --burst-seconds seconds' worth of its per-minute limit (default \
+            60: the whole minute, as the providers do), so the first burst is free; give the same \
+            burst to the server (sluice mock-server --request-burst, --token-burst) and use a small \
+            value (2) to measure the steady rate.
+
+            Token limits: for --provider openai, --tpm counts prompt and output tokens together (each \
+            request reserves its prompt estimate plus --max-tokens). For --provider anthropic, --tpm \
+            sets both the input and the output tokens per minute; --itpm and --otpm set them apart \
+            (and win over --tpm).
+
+            Bounded: --timeout (default 60 s) limits each attempt (response head, first token, gaps \
+            between chunks, the whole attempt); the default retry policy makes up to --max-attempts \
+            attempts; --max-duration (default 600 s) stops the whole run, cancelling what is in \
+            flight and counting the rest as not started.
+
+            Progress goes to stderr: one line redrawn on a terminal, a line every 2 s otherwise. \
+            The summary goes to stdout; with --json, stdout holds exactly one JSON object:
+
+            provider, model, base_url, keys (labels), stream, requests, concurrency, max_tokens, \
+            prompt_chars, timeout_seconds, max_duration_seconds; limits {rpm, tpm, itpm, otpm, \
+            burst_seconds, request_burst, token_burst, input_token_burst, output_token_burst} (per \
+            key, null when unset); succeeded, failed, failed_by_code {code: count}, cancelled, \
+            not_started; attempts, retries, http_429 (response heads with status 429), statuses \
+            {status: count}; wall_seconds, hit_max_duration, rate_limit_wait_seconds (summed over \
+            calls); achieved_rpm (calls completed / wall time), steady_rpm (after the first burst), \
+            rpm_limit (pool), rpm_ratio; achieved_tpm (input + output used), achieved_input_tpm, \
+            achieved_output_tpm, reserved_tpm (prompt estimate + max tokens, settled), tpm_limit, \
+            tpm_ratio (reserved / limit), itpm_limit, itpm_ratio, otpm_limit, otpm_ratio (used / \
+            limit); latency_ms, service_latency_ms, ttft_ms, ttft_service_ms, each {p50, p90, p99, \
+            max} or null (latency: whole call, rate-limit waits included; service: the last attempt \
+            only; ttft: streams only); tokens {input, output, cached_input, total}; cost_usd (null \
+            when a model is unpriced), unpriced_models.
+
+            Exits 0 when at least one request succeeded, 1 otherwise.
+
+            Example against the mock server:
+              sluice mock-server --port 8080 --rpm 120 --tpm 60000 --request-burst 4 --token-burst 2000 &
+              OPENAI_API_KEY=test sluice bench --base-url http://127.0.0.1:8080/v1 --rpm 120 --tpm 60000 \\
+                --burst-seconds 2 --requests 60 --concurrency 16
+            """
+    )
+
+    @Option(help: "openai or anthropic.")
+    var provider: String = "openai"
+
+    @Option(help: "Base URL (OpenAI-compatible: up to /v1; Anthropic: the host). Default: the provider's.")
+    var baseURL: String?
+
+    @Option(
+        name: .customLong("api-key-env"),
+        help: "An environment variable holding an API key (repeatable: the keys form a pool).")
+    var apiKeyEnvs: [String] = []
+
+    @Option(help: "The model (default gpt-4o-mini, or claude-haiku-4-5 for anthropic).")
+    var model: String?
+
+    @Option(help: "How many chat calls to make.")
+    var requests: Int = 100
+
+    @Option(help: "How many calls are in flight at once (waiting for rate budget included).")
+    var concurrency: Int = 8
+
+    @Option(help: "Requests per minute per key (default: no limit).")
+    var rpm: Int?
+
+    @Option(help: "Tokens per minute per key; for anthropic, input and output each (default: no limit).")
+    var tpm: Int?
+
+    @Option(help: "Anthropic input tokens per minute per key (default: --tpm).")
+    var itpm: Int?
+
+    @Option(help: "Anthropic output tokens per minute per key (default: --tpm).")
+    var otpm: Int?
+
+    @Option(help: "Each bucket's capacity, in seconds of its per-minute limit.")
+    var burstSeconds: Double = 60
+
+    @Option(help: "The most output tokens per call.")
+    var maxTokens: Int = 64
+
+    @Option(help: "Prompt length in characters.")
+    var promptChars: Int = 200
+
+    @Flag(help: "Stream the replies (and report the time to first token).")
+    var stream = false
+
+    @Option(help: "Seconds each attempt may take (head, first token, gaps, whole attempt).")
+    var timeout: Double = 60
+
+    @Option(help: "Attempts per call, the first included (retries on 429, 5xx, timeouts, resets).")
+    var maxAttempts: Int = 3
+
+    @Option(help: "Seconds after which the whole run stops.")
+    var maxDuration: Double = 600
+
+    @Flag(help: "Print one JSON object on stdout instead of the text summary.")
+    var json = false
+
+    @Flag(help: "No progress on stderr.")
+    var quiet = false
+
+    @OptionGroup var logging: LogLevelOption
+
+    var chosenProvider: Provider? {
+        switch provider.lowercased() {
+        case "openai": .openAI
+        case "anthropic": .anthropic
+        default: nil
+        }
+    }
+
+    func validate() throws {
+        guard let chosen = chosenProvider else { throw ValidationError("--provider must be openai or anthropic") }
+        guard requests >= 1 else { throw ValidationError("--requests must be at least 1") }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+        guard promptChars >= 1 else { throw ValidationError("--prompt-chars must be at least 1") }
+        guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        for value in [rpm, tpm, itpm, otpm] {
+            if let value, value <= 0 { throw ValidationError("limits must be positive") }
+        }
+        if chosen == .openAI, itpm != nil || otpm != nil {
+            throw ValidationError("--itpm and --otpm apply to --provider anthropic; use --tpm for openai")
+        }
+        guard burstSeconds.isFinite, burstSeconds > 0 else { throw ValidationError("--burst-seconds must be positive") }
+        guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard maxDuration.isFinite, maxDuration > 0 else { throw ValidationError("--max-duration must be positive") }
+    }
+
+    func run() async throws {
+        let settings = try makeSettings()
+        var standardError = StandardError()
+        var configuration = try makeConfiguration(settings)
+        configuration.eventHandlers += logging.eventHandlers(label: "sluice.bench")
+
+        if !json {
+            print("Benchmarking \(settings.providerName) \(settings.model) at \(settings.baseURL): "
+                + "\(settings.requests) requests, concurrency \(settings.concurrency)")
+        }
+        let runner = BenchRunner(settings: settings, configuration: configuration, showsProgress: !quiet)
+        let report = try await runner.run()
+        if json {
+            print(report.json.description)
+        } else {
+            print(report.text)
+        }
+        if report.state.succeeded == 0 {
+            print("error: no request succeeded", to: &standardError)
+            throw ExitCode(1)
+        }
+    }
+
+    func makeSettings() throws -> BenchSettings {
+        let chosen = chosenProvider ?? .openAI
+        let keyVariables = apiKeyEnvs.isEmpty ? [chosen == .openAI ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY"] : apiKeyEnvs
+        guard Set(keyVariables).count == keyVariables.count else {
+            throw ValidationError("--api-key-env names a variable twice")
+        }
+        let model = self.model ?? (chosen == .openAI ? "gpt-4o-mini" : "claude-haiku-4-5")
+        let baseURL = self.baseURL ?? (chosen == .openAI ? "https://api.openai.com/v1" : "https://api.anthropic.com")
+
+        var settings = BenchSettings(
+            provider: chosen, model: model, baseURL: baseURL, keyLabels: keyVariables, requests: requests,
+            concurrency: concurrency, stream: stream, maxTokens: maxTokens, promptCharacters: promptChars,
+            timeout: .milliseconds(Int64((timeout * 1_000).rounded())),
+            maxDuration: .milliseconds(Int64((maxDuration * 1_000).rounded())), maxAttempts: maxAttempts,
+            requestsPerMinute: rpm, tokensPerMinute: tpm, inputTokensPerMinute: itpm, outputTokensPerMinute: otpm,
+            burstSeconds: burstSeconds, limits: .unlimited)
+
+        // A bucket smaller than one request's reservation would refuse every request, so each token
+        // bucket holds at least the largest request (the last prompt is the longest).
+        let input = DefaultTokenEstimator().estimateInputTokens(settings.request(requests - 1))
+        if chosen == .openAI {
+            settings.limits = RateLimits(
+                requestsPerMinute: rpm, tokensPerMinute: tpm,
+                requestBurst: BenchSettings.capacity(perMinute: rpm, burstSeconds: burstSeconds, minimum: 1),
+                tokenBurst: BenchSettings.capacity(perMinute: tpm, burstSeconds: burstSeconds, minimum: input + maxTokens))
+        } else {
+            let itpm = self.itpm ?? tpm
+            let otpm = self.otpm ?? tpm
+            settings.limits = RateLimits(
+                requestsPerMinute: rpm, inputTokensPerMinute: itpm, outputTokensPerMinute: otpm,
+                requestBurst: BenchSettings.capacity(perMinute: rpm, burstSeconds: burstSeconds, minimum: 1),
+                inputTokenBurst: BenchSettings.capacity(perMinute: itpm, burstSeconds: burstSeconds, minimum: input),
+                outputTokenBurst: BenchSettings.capacity(perMinute: otpm, burstSeconds: burstSeconds, minimum: maxTokens))
+        }
+        return settings
+    }
+
+    func makeConfiguration(_ settings: BenchSettings) throws -> LLMClient.Configuration {
+        let keys = try settings.keyLabels.map { variable in
+            guard let raw = getenv(variable), case let secret = String(cString: raw), !secret.isEmpty else {
+                throw ValidationError("the environment variable \(variable) is not set")
+            }
+            return APIKey(secret, label: variable, limits: settings.limits)
+        }
+        var configuration: LLMClient.Configuration =
+            settings.provider == .openAI
+            ? .openAI(apiKey: keys[0].secret, baseURL: settings.baseURL)
+            : .anthropic(apiKey: keys[0].secret, baseURL: settings.baseURL)
+        configuration.rateLimits = RateLimitMiddleware.Configuration(keys: keys)
+        configuration.retryPolicy = try RetryPolicy(maxAttempts: settings.maxAttempts)
+        let timeout = settings.timeout
+        configuration.timeouts = TimeoutPolicy(
+            total: nil, responseHead: timeout, streamingResponseHead: timeout, firstToken: timeout, idle: timeout,
+            attempt: timeout)
+        return configuration
+    }
+}

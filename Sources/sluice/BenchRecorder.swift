@@ -1,0 +1,106 @@
+import Sluice
+import Synchronization
+
+/// What `sluice bench` counts while it runs: outcomes from the workers, timings and HTTP statuses
+/// from the client's events.
+///
+/// - Important: ``handle(_:)`` runs on the calling task, synchronously; it only takes a lock and
+///   appends, so it never slows a call down noticeably.
+final class BenchRecorder: ClientEventHandler {
+    struct State {
+        var started = 0
+        var succeeded = 0
+        var failedByCode: [String: Int] = [:]
+        var cancelled = 0
+        /// When each call ended (succeeded or failed), since the run began, in order.
+        var completionTimes: [Duration] = []
+
+        var attempts = 0
+        var rateLimitedResponses = 0
+        var statuses: [Int: Int] = [:]
+        var retries = 0
+        var reservedTokens = 0
+
+        /// Whole-call latency of each successful call (rate-limit and permit waits included).
+        var latencies: [Duration] = []
+        /// From the start of a successful call's last attempt to its end.
+        var serviceLatencies: [Duration] = []
+        /// Time to first token since the call began (streams).
+        var firstTokenLatencies: [Duration] = []
+        /// Time to first token since the last attempt started (streams).
+        var firstTokenServiceLatencies: [Duration] = []
+
+        var lastAttemptStart: [UInt64: Duration] = [:]
+
+        var failed: Int { failedByCode.values.reduce(0, +) }
+        var completed: Int { succeeded + failed }
+    }
+
+    private let state = Mutex(State())
+
+    func snapshot() -> State { state.withLock { $0 } }
+
+    /// The index of the next call to make, or `nil` when all `total` have been started.
+    func claimNext(of total: Int) -> Int? {
+        state.withLock { state in
+            guard state.started < total else { return nil }
+            defer { state.started += 1 }
+            return state.started
+        }
+    }
+
+    func recordSuccess(at time: Duration) {
+        state.withLock { state in
+            state.succeeded += 1
+            state.completionTimes.append(time)
+        }
+    }
+
+    func recordFailure(_ code: String, at time: Duration) {
+        state.withLock { state in
+            state.failedByCode[code, default: 0] += 1
+            state.completionTimes.append(time)
+        }
+    }
+
+    func recordCancellation() { state.withLock { $0.cancelled += 1 } }
+
+    func handle(_ event: ClientEvent) {
+        switch event.kind {
+        case .attemptStarted:
+            state.withLock { state in
+                state.attempts += 1
+                state.lastAttemptStart[event.callID] = event.instant
+            }
+        case .responseHead:
+            guard let status = event.status else { return }
+            state.withLock { state in
+                state.statuses[status, default: 0] += 1
+                if status == 429 { state.rateLimitedResponses += 1 }
+            }
+        case .retryScheduled:
+            state.withLock { $0.retries += 1 }
+        case .usageSettled:
+            guard let tokens = event.tokens else { return }
+            state.withLock { $0.reservedTokens += tokens }
+        case .firstToken:
+            state.withLock { state in
+                if let latency = event.latency { state.firstTokenLatencies.append(latency) }
+                if let start = state.lastAttemptStart[event.callID] {
+                    state.firstTokenServiceLatencies.append(event.instant - start)
+                }
+            }
+        case .requestSucceeded:
+            state.withLock { state in
+                if let latency = event.latency { state.latencies.append(latency) }
+                if let start = state.lastAttemptStart.removeValue(forKey: event.callID) {
+                    state.serviceLatencies.append(event.instant - start)
+                }
+            }
+        case .requestFailed, .requestCancelled:
+            _ = state.withLock { $0.lastAttemptStart.removeValue(forKey: event.callID) }
+        default:
+            return
+        }
+    }
+}

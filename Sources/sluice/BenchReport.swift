@@ -1,0 +1,232 @@
+import Sluice
+
+/// The result of a `sluice bench` run: what happened, the rates achieved against the limits, the
+/// latencies, tokens and cost; written as text or as one JSON object.
+struct BenchReport {
+    var settings: BenchSettings
+    var state: BenchRecorder.State
+    var usage: UsageTotals
+    /// From the first call to the end of the last (or to the cap).
+    var wall: Duration
+    /// Whether the run was stopped by `--max-duration`.
+    var hitMaxDuration: Bool
+
+    private var wallMinutes: Double { max(BenchFormat.seconds(wall), 1e-9) / 60 }
+    private func perMinute(_ count: Int) -> Double { Double(count) / wallMinutes }
+
+    var notStarted: Int { max(0, settings.requests - state.started) }
+    var achievedRPM: Double { perMinute(state.completed) }
+    var achievedTPM: Double { perMinute(usage.inputTokens + usage.outputTokens) }
+    var achievedInputTPM: Double { perMinute(usage.inputTokens) }
+    var achievedOutputTPM: Double { perMinute(usage.outputTokens) }
+    var reservedTPM: Double { perMinute(state.reservedTokens) }
+
+    var rpmLimit: Int? { settings.poolLimit(settings.limits.requestsPerMinute) }
+    var tpmLimit: Int? { settings.poolLimit(settings.limits.tokensPerMinute) }
+    var itpmLimit: Int? { settings.poolLimit(settings.limits.inputTokensPerMinute) }
+    var otpmLimit: Int? { settings.poolLimit(settings.limits.outputTokensPerMinute) }
+    /// The requests the pool's request buckets hold at the start (free before the steady rate).
+    var requestBurst: Int? { settings.poolLimit(settings.limits.requestBurst ?? settings.limits.requestsPerMinute) }
+
+    func ratio(_ achieved: Double, _ limit: Int?) -> Double? {
+        guard let limit, limit > 0 else { return nil }
+        return achieved / Double(limit)
+    }
+
+    var rpmRatio: Double? { ratio(achievedRPM, rpmLimit) }
+    /// OpenAI counts a request's prompt estimate plus `max_tokens` at admission, so the reservation
+    /// is what the TPM limit is measured against.
+    var tpmRatio: Double? { ratio(reservedTPM, tpmLimit) }
+    var itpmRatio: Double? { ratio(achievedInputTPM, itpmLimit) }
+    /// Anthropic refunds unused output tokens, so the actual output is what counts.
+    var otpmRatio: Double? { ratio(achievedOutputTPM, otpmLimit) }
+
+    /// Calls completed per minute after the first burst: the completions after the first
+    /// `requestBurst` ones, over the time from the burst's last completion to the last one.
+    var steadyRPM: Double? {
+        guard let burst = requestBurst else { return nil }
+        let times = state.completionTimes.sorted()
+        guard times.count > burst + 1 else { return nil }
+        let from = burst > 0 ? times[burst - 1] : .zero
+        let span = BenchFormat.seconds(times[times.count - 1] - from)
+        guard span > 0 else { return nil }
+        return Double(times.count - burst) / span * 60
+    }
+
+    struct Percentiles {
+        var p50: Duration?
+        var p90: Duration?
+        var p99: Duration?
+        var max: Duration?
+
+        init(_ values: [Duration]) {
+            let sorted = values.sorted()
+            p50 = BenchFormat.percentile(sorted, 0.50)
+            p90 = BenchFormat.percentile(sorted, 0.90)
+            p99 = BenchFormat.percentile(sorted, 0.99)
+            max = sorted.last
+        }
+
+        var isEmpty: Bool { p50 == nil }
+
+        var json: JSONValue {
+            guard !isEmpty else { return .null }
+            func ms(_ value: Duration?) -> JSONValue { BenchFormat.json(value.map(BenchFormat.milliseconds), 1) }
+            return ["p50": ms(p50), "p90": ms(p90), "p99": ms(p99), "max": ms(max)]
+        }
+
+        var text: String {
+            guard let p50, let p90, let p99, let max else { return "none" }
+            return "p50 \(BenchFormat.readable(p50)), p90 \(BenchFormat.readable(p90)), "
+                + "p99 \(BenchFormat.readable(p99)), max \(BenchFormat.readable(max))"
+        }
+    }
+
+    var latency: Percentiles { Percentiles(state.latencies) }
+    var serviceLatency: Percentiles { Percentiles(state.serviceLatencies) }
+    var firstToken: Percentiles { Percentiles(state.firstTokenLatencies) }
+    var firstTokenService: Percentiles { Percentiles(state.firstTokenServiceLatencies) }
+
+    var costText: String {
+        if let cost = usage.cost { return cost.description }
+        return "unpriced (\(usage.unpricedModels.joined(separator: ", ")))"
+    }
+
+    // MARK: JSON
+
+    var json: JSONValue {
+        let limits = settings.limits
+        var object: JSONObject = [
+            "provider": .string(settings.providerName),
+            "model": .string(settings.model),
+            "base_url": .string(settings.baseURL),
+            "keys": .array(settings.keyLabels.map { .string($0) }),
+            "stream": .bool(settings.stream),
+            "requests": BenchFormat.json(settings.requests),
+            "concurrency": BenchFormat.json(settings.concurrency),
+            "max_tokens": BenchFormat.json(settings.maxTokens),
+            "prompt_chars": BenchFormat.json(settings.promptCharacters),
+            "timeout_seconds": BenchFormat.json(BenchFormat.seconds(settings.timeout)),
+            "max_duration_seconds": BenchFormat.json(BenchFormat.seconds(settings.maxDuration)),
+            "limits": [
+                "rpm": BenchFormat.json(limits.requestsPerMinute),
+                "tpm": BenchFormat.json(limits.tokensPerMinute),
+                "itpm": BenchFormat.json(limits.inputTokensPerMinute),
+                "otpm": BenchFormat.json(limits.outputTokensPerMinute),
+                "burst_seconds": BenchFormat.json(settings.burstSeconds),
+                "request_burst": BenchFormat.json(limits.requestBurst),
+                "token_burst": BenchFormat.json(limits.tokenBurst),
+                "input_token_burst": BenchFormat.json(limits.inputTokenBurst),
+                "output_token_burst": BenchFormat.json(limits.outputTokenBurst),
+            ],
+            "succeeded": BenchFormat.json(state.succeeded),
+            "failed": BenchFormat.json(state.failed),
+        ]
+        object["failed_by_code"] = .object(
+            JSONObject(state.failedByCode.sorted { $0.key < $1.key }.map { ($0.key, BenchFormat.json($0.value)) }))
+        object["cancelled"] = BenchFormat.json(state.cancelled)
+        object["not_started"] = BenchFormat.json(notStarted)
+        object["attempts"] = BenchFormat.json(state.attempts)
+        object["retries"] = BenchFormat.json(state.retries)
+        object["http_429"] = BenchFormat.json(state.rateLimitedResponses)
+        object["statuses"] = .object(
+            JSONObject(state.statuses.sorted { $0.key < $1.key }.map { (String($0.key), BenchFormat.json($0.value)) }))
+        object["wall_seconds"] = BenchFormat.json(BenchFormat.seconds(wall))
+        object["hit_max_duration"] = .bool(hitMaxDuration)
+        object["rate_limit_wait_seconds"] = BenchFormat.json(BenchFormat.seconds(usage.rateLimitWait))
+        object["achieved_rpm"] = BenchFormat.json(achievedRPM, 2)
+        object["steady_rpm"] = BenchFormat.json(steadyRPM, 2)
+        object["rpm_limit"] = BenchFormat.json(rpmLimit)
+        object["rpm_ratio"] = BenchFormat.json(rpmRatio, 4)
+        object["achieved_tpm"] = BenchFormat.json(achievedTPM, 1)
+        object["achieved_input_tpm"] = BenchFormat.json(achievedInputTPM, 1)
+        object["achieved_output_tpm"] = BenchFormat.json(achievedOutputTPM, 1)
+        object["reserved_tpm"] = BenchFormat.json(reservedTPM, 1)
+        object["tpm_limit"] = BenchFormat.json(tpmLimit)
+        object["tpm_ratio"] = BenchFormat.json(tpmRatio, 4)
+        object["itpm_limit"] = BenchFormat.json(itpmLimit)
+        object["itpm_ratio"] = BenchFormat.json(itpmRatio, 4)
+        object["otpm_limit"] = BenchFormat.json(otpmLimit)
+        object["otpm_ratio"] = BenchFormat.json(otpmRatio, 4)
+        object["latency_ms"] = latency.json
+        object["service_latency_ms"] = serviceLatency.json
+        object["ttft_ms"] = firstToken.json
+        object["ttft_service_ms"] = firstTokenService.json
+        object["tokens"] = [
+            "input": BenchFormat.json(usage.inputTokens),
+            "output": BenchFormat.json(usage.outputTokens),
+            "cached_input": BenchFormat.json(usage.cachedInputTokens),
+            "total": BenchFormat.json(usage.totalTokens),
+        ]
+        object["cost_usd"] = usage.cost.map { BenchFormat.json($0.dollars, 6) } ?? .null
+        object["unpriced_models"] = .array(usage.unpricedModels.map { .string($0) })
+        return .object(object)
+    }
+
+    // MARK: Text
+
+    var text: String {
+        let limits = settings.limits
+        var lines: [String] = []
+        let keys = settings.keyLabels.count == 1 ? "1 key" : "\(settings.keyLabels.count) keys"
+        lines.append(
+            "sluice bench: \(settings.providerName) \(settings.model) at \(settings.baseURL), \(keys) "
+                + "(\(settings.keyLabels.joined(separator: ", "))), \(settings.requests) requests, "
+                + "concurrency \(settings.concurrency), \(settings.stream ? "streaming" : "not streaming")")
+        var limitParts: [String] = []
+        if let rpm = limits.requestsPerMinute { limitParts.append("\(rpm) requests/min (burst \(limits.requestBurst ?? rpm))") }
+        if let tpm = limits.tokensPerMinute { limitParts.append("\(tpm) tokens/min (burst \(limits.tokenBurst ?? tpm))") }
+        if let itpm = limits.inputTokensPerMinute {
+            limitParts.append("\(itpm) input tokens/min (burst \(limits.inputTokenBurst ?? itpm))")
+        }
+        if let otpm = limits.outputTokensPerMinute {
+            limitParts.append("\(otpm) output tokens/min (burst \(limits.outputTokenBurst ?? otpm))")
+        }
+        lines.append("  limits per key: " + (limitParts.isEmpty ? "none" : limitParts.joined(separator: ", ")))
+
+        var outcome = "\(state.succeeded) succeeded, \(state.failed) failed"
+        if !state.failedByCode.isEmpty {
+            outcome += " (" + state.failedByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                .joined(separator: ", ") + ")"
+        }
+        if state.cancelled > 0 { outcome += ", \(state.cancelled) cancelled" }
+        if notStarted > 0 { outcome += ", \(notStarted) not started" }
+        lines.append("Requests     " + outcome)
+        lines.append(
+            "Attempts     \(state.attempts) sent, \(state.retries) retries, \(state.rateLimitedResponses) HTTP 429 received")
+        lines.append(
+            "Wall time    \(BenchFormat.fixed(BenchFormat.seconds(wall), 2)) s"
+                + (hitMaxDuration ? " (stopped by --max-duration)" : "")
+                + ", waiting for rate budget \(BenchFormat.fixed(BenchFormat.seconds(usage.rateLimitWait), 1)) s in all")
+
+        var rate = "Requests/min \(BenchFormat.fixed(achievedRPM, 1))"
+        if let rpmLimit, let rpmRatio {
+            rate += " (\(BenchFormat.fixed(rpmRatio * 100, 1)) % of \(rpmLimit))"
+        }
+        if let steadyRPM, let requestBurst {
+            rate += "; \(BenchFormat.fixed(steadyRPM, 1)) after the first burst of \(requestBurst)"
+        }
+        lines.append(rate)
+        var tokens = "Tokens/min   \(BenchFormat.fixed(achievedTPM, 0)) used"
+        if settings.provider == .anthropic {
+            tokens += " (\(BenchFormat.fixed(achievedInputTPM, 0)) input"
+            if let itpmLimit, let itpmRatio { tokens += ", \(BenchFormat.fixed(itpmRatio * 100, 1)) % of \(itpmLimit)" }
+            tokens += "; \(BenchFormat.fixed(achievedOutputTPM, 0)) output"
+            if let otpmLimit, let otpmRatio { tokens += ", \(BenchFormat.fixed(otpmRatio * 100, 1)) % of \(otpmLimit)" }
+            tokens += ")"
+        } else {
+            tokens += ", \(BenchFormat.fixed(reservedTPM, 0)) reserved (prompt estimate + max tokens)"
+            if let tpmLimit, let tpmRatio { tokens += ", \(BenchFormat.fixed(tpmRatio * 100, 1)) % of \(tpmLimit)" }
+        }
+        lines.append(tokens)
+        lines.append("Latency      \(latency.text) (whole call, waits included)")
+        lines.append("  service    \(serviceLatency.text) (last attempt only)")
+        if settings.stream {
+            lines.append("First token  \(firstToken.text) (since the call began)")
+            lines.append("  service    \(firstTokenService.text) (since the last attempt began)")
+        }
+        lines.append(
+            "Tokens       \(usage.inputTokens) input, \(usage.outputTokens) output, \(usage.totalTokens) total; cost \(costText)")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,49 @@
+import Sluice
+
+/// A `sluice bench` run as validated from its options: where to send, what, how much, and the
+/// limits each key gets.
+struct BenchSettings: Sendable {
+    var provider: Provider
+    var model: String
+    var baseURL: String
+    /// The names of the environment variables the keys came from; they label the keys.
+    var keyLabels: [String]
+    var requests: Int
+    var concurrency: Int
+    var stream: Bool
+    var maxTokens: Int
+    var promptCharacters: Int
+    var timeout: Duration
+    var maxDuration: Duration
+    var maxAttempts: Int
+
+    /// Per key, as given.
+    var requestsPerMinute: Int?
+    var tokensPerMinute: Int?
+    var inputTokensPerMinute: Int?
+    var outputTokensPerMinute: Int?
+    var burstSeconds: Double
+
+    /// Per key, after ``burstSeconds`` and the one-request minimum were applied.
+    var limits: RateLimits
+
+    /// The chat request the `index`th call sends.
+    func request(_ index: Int) -> ChatRequest {
+        ChatRequest(
+            model: model,
+            messages: [.user(BenchPrompt.text(index: index, characters: promptCharacters))],
+            maxOutputTokens: maxTokens)
+    }
+
+    var providerName: String { provider == .anthropic ? "anthropic" : "openai" }
+
+    /// The pool's limit in a dimension: the per-key limit times the number of keys.
+    func poolLimit(_ perKey: Int?) -> Int? { perKey.map { $0 * keyLabels.count } }
+
+    /// A bucket's capacity for `burstSeconds` of `perMinute`, at least `minimum` and at least 1.
+    static func capacity(perMinute: Int?, burstSeconds: Double, minimum: Int) -> Int? {
+        guard let perMinute else { return nil }
+        let burst = Int((Double(perMinute) * burstSeconds / 60).rounded(.up))
+        return max(1, minimum, min(burst, Int.max / 2))
+    }
+}
