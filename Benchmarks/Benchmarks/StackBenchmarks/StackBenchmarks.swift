@@ -1,0 +1,174 @@
+// The cost of the middleware stack, in memory (no sockets): a chat call with no layers at all (adapter
+// encode, InMemoryTransport, collect, decode — the baseline), the same call through LLMClient with its
+// default stack (deadline, retry, attempt timeouts), with a concurrency limit, and with rate limits
+// too; and ConcurrencyLimitMiddleware's acquire/release, alone and under 64 concurrent tasks.
+import Benchmark
+import Sluice
+import SluiceTesting
+import Synchronization
+
+/// A tiny OpenAI chat.completion.
+let tinyCompletion = Array(
+    (#"{"id":"chatcmpl-1","object":"chat.completion","created":1741570283,"model":"gpt-4o-mini","#
+        + #""choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"},"finish_reason":"stop"}],"#
+        + #""usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}}"#).utf8)
+
+let chatRequest = ChatRequest(model: "gpt-4o-mini", messages: [.user("Hello")])
+
+/// A transport that answers every request with `tinyCompletion`.
+func makeTransport() -> InMemoryTransport {
+    InMemoryTransport { _ in ClientResponse(status: 200, body: ResponseBody(bytes: tinyCompletion)) }
+}
+
+/// A client over `makeTransport()`, configured by `configure`.
+func makeClient(_ configure: (inout LLMClient.Configuration) -> Void = { _ in }) -> LLMClient {
+    var configuration = LLMClient.Configuration.openAI(apiKey: "k", baseURL: "http://127.0.0.1:1/v1")
+    configure(&configuration)
+    return LLMClient(configuration, transport: makeTransport())
+}
+
+/// Operations left to run, shared by the tasks of one run.
+final class Remaining: Sendable {
+    let count: Atomic<Int>
+    init(_ count: Int) { self.count = Atomic(count) }
+}
+
+/// Runs `operations` sends through `middleware` from `tasks` concurrent tasks; each response body
+/// is discarded at once, which gives the permit back. With `suspend`, the layer below yields before
+/// answering, so permits are held across a suspension and tasks queue when the limit is below
+/// `tasks`.
+func hammer(_ middleware: ConcurrencyLimitMiddleware, operations: Int, tasks: Int, suspend: Bool = false) async {
+    let request = ClientRequest(method: .post, url: "http://127.0.0.1:1/v1/chat/completions")
+    let context = ClientContext(
+        callID: 1, provider: .openAI, model: "m", operation: .chat, keyID: KeyID(rawValue: "key-a"))
+    let remaining = Remaining(operations)
+    await withTaskGroup(of: Void.self) { group in
+        for _ in 0..<tasks {
+            group.addTask {
+                while remaining.count.subtract(1, ordering: .relaxed).oldValue > 0 {
+                    let response = try? await middleware.intercept(request, context: context) { _, _ in
+                        if suspend { await Task.yield() }
+                        return ClientResponse(status: 200)
+                    }
+                    response?.body.discard()
+                }
+            }
+        }
+    }
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.throughput, .wallClock, .mallocCountTotal],
+        warmupIterations: 2,
+        maxDuration: .seconds(5),
+        maxIterations: 100
+    )
+
+    Benchmark(
+        "chat, no client: encode + InMemoryTransport + collect + decode (baseline)",
+        configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)
+    ) { benchmark in
+        let adapter = OpenAIAdapter()
+        let endpoint = ProviderEndpoint(baseURL: "http://127.0.0.1:1/v1", apiKey: "k")
+        let transport = makeTransport()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let request = try adapter.chatRequest(chatRequest, stream: false, endpoint: endpoint)
+            let response = try await transport.send(request)
+            let body = try await response.body.collect(upTo: 1 << 20)
+            blackHole(try adapter.decodeChatResponse(body, headers: response.headers))
+        }
+        benchmark.stopMeasurement()
+    }
+
+    Benchmark(
+        "LLMClient.chat, default stack (deadline, retry, attempt timeouts)",
+        configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)
+    ) { benchmark in
+        let client = makeClient()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await client.chat(chatRequest))
+        }
+        benchmark.stopMeasurement()
+    }
+
+    Benchmark(
+        "LLMClient.chat, default stack + concurrency limit",
+        configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)
+    ) { benchmark in
+        let client = makeClient {
+            $0.concurrency = ConcurrencyLimits(maxConcurrentRequests: 64, maxConcurrentRequestsPerKey: 16)
+        }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await client.chat(chatRequest))
+        }
+        benchmark.stopMeasurement()
+    }
+
+    Benchmark(
+        "LLMClient.chat, full stack (default + rate limits + concurrency limit)",
+        configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)
+    ) { benchmark in
+        let client = makeClient {
+            $0.concurrency = ConcurrencyLimits(maxConcurrentRequests: 64, maxConcurrentRequestsPerKey: 16)
+            $0.limit(RateLimits(requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000))
+        }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await client.chat(chatRequest))
+        }
+        benchmark.stopMeasurement()
+    }
+
+    Benchmark(
+        "yield baseline: 64 tasks, no middleware (held across a yield)",
+        configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)
+    ) { benchmark in
+        let remaining = Remaining(benchmark.scaledIterations.count)
+        benchmark.startMeasurement()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<64 {
+                group.addTask {
+                    while remaining.count.subtract(1, ordering: .relaxed).oldValue > 0 {
+                        await Task.yield()
+                        ClientResponse(status: 200).body.discard()
+                    }
+                }
+            }
+        }
+        benchmark.stopMeasurement()
+    }
+
+    Benchmark(
+        "ConcurrencyLimitMiddleware acquire/release, one task, uncontended",
+        configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)
+    ) { benchmark in
+        let limiter = ConcurrencyLimitMiddleware(limits: ConcurrencyLimits(maxConcurrentRequests: 64))
+        benchmark.startMeasurement()
+        await hammer(limiter, operations: benchmark.scaledIterations.count, tasks: 1)
+        benchmark.stopMeasurement()
+    }
+
+    Benchmark(
+        "ConcurrencyLimitMiddleware acquire/release, 64 tasks, limit 64 (held across a yield)",
+        configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)
+    ) { benchmark in
+        let limiter = ConcurrencyLimitMiddleware(limits: ConcurrencyLimits(maxConcurrentRequests: 64))
+        benchmark.startMeasurement()
+        await hammer(limiter, operations: benchmark.scaledIterations.count, tasks: 64, suspend: true)
+        benchmark.stopMeasurement()
+    }
+
+    Benchmark(
+        "ConcurrencyLimitMiddleware acquire/release, 64 tasks, limit 8 (held across a yield: queueing)",
+        configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)
+    ) { benchmark in
+        let limiter = ConcurrencyLimitMiddleware(limits: ConcurrencyLimits(maxConcurrentRequests: 8))
+        benchmark.startMeasurement()
+        await hammer(limiter, operations: benchmark.scaledIterations.count, tasks: 64, suspend: true)
+        benchmark.stopMeasurement()
+    }
+}
