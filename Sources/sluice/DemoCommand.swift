@@ -1,115 +1,245 @@
 import ArgumentParser
+import Logging
 import Sluice
 import SluiceMockServer
 
-/// `sluice demo`: a short, real exchange with the embedded mock LLM server over loopback.
+/// `sluice demo`: the same few hundred chat calls, first through Sluice, then through a client that
+/// behaves like the official SDKs, each against a fresh embedded mock LLM server on loopback with two
+/// rate-limited keys and seeded faults; a live view while each runs, then the two side by side.
 ///
-/// It starts the mock server on 127.0.0.1 with a per-key limit, then sends through `CurlTransport`: a
-/// chat completion, a streamed one printed token by token, requests past the key's limit (the server
-/// answers 429 with its rate-limit headers), and a request whose header would split the request line
-/// (refused with a typed error before anything is sent). No API key is needed.
+/// No API key and no network beyond 127.0.0.1. Every run is bounded: each call has a deadline and
+/// each run a hard cap, so the demo ends by itself in well under a minute.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run a short exchange through Sluice against the embedded mock LLM server."
+        abstract: "Send the same workload through Sluice and through a naive client against the embedded mock LLM server, and compare.",
+        discussion: """
+            The mock server runs on 127.0.0.1 with two keys: team-a (600 requests and 40,000 tokens \
+            per minute) and team-b (300 and 20,000), with small bursts so the limits bind within \
+            seconds; replies of 20 tokens paced at 20 ms a token; and seeded faults (500, 503, 529, a \
+            dropped connection, a slow first token). 64 callers send the workload (two calls in three \
+            with team-a, one in three streamed): first through Sluice (each key's limits, a \
+            concurrency cap, up to 3 retries within a retry budget, per-phase time limits), then, \
+            against a fresh server with the same seed, through an LLMClient set up as the official \
+            SDKs behave (no limiter, 2 retries with exponential backoff from 0.5 s to 8 s honouring \
+            retry-after, no retry budget). No API key is needed; the fake keys are never printed.
+
+            While a run goes, a live view shows calls done, in flight, waiting for rate budget, \
+            retries, 429s from the server and each key's tokens per minute against its limit: redrawn \
+            in place when the output is a terminal, as plain lines every 2 s otherwise.
+
+            --json prints one JSON object on stdout and nothing else (the live view goes to stderr): \
+            requests, streamed, callers, seed, model; keys (array of {name, requestsPerMinute, \
+            tokensPerMinute, requestBurst, tokenBurst}); and sluice and naive, each an object with \
+            completed, failed, cancelled, serverRateLimited (429s the server sent), serverRequests \
+            (attempts the server received), retries, timeouts, wallSeconds, hitCap, inputTokens, \
+            outputTokens, costUSD (a decimal string, exact to the nano-dollar; null if unpriced), \
+            rateLimitWaitSeconds, failures (object: error code to count), faultsInjected (object: \
+            fault kind to count) and keys (array of {name, calls, completed, failed, serverRequests, \
+            serverRateLimited, tokensCharged}).
+            """
     )
 
-    @Option(help: "Tokens in each mock reply.")
-    var replyTokens = 12
+    @Option(help: "Chat calls in the workload (each run sends all of them).")
+    var requests = 300
 
-    @Option(help: "Milliseconds between streamed tokens.")
-    var tokenMilliseconds = 40
+    @Option(help: "Seed of the mock server's fault generator (the same for both runs).")
+    var seed: UInt64 = 7
+
+    @Flag(help: "Print the results as one JSON object on stdout; the live view goes to stderr.")
+    var json = false
+
+    @Option(
+        name: .customLong("log-level"),
+        help: ArgumentHelp(
+            "Log what each layer does to stderr: trace, debug, info, warning or error (default: no logs).",
+            valueName: "level"))
+    var logLevel: String?
+
+    func validate() throws {
+        guard (1...5_000).contains(requests) else { throw ValidationError("--requests must be 1...5000") }
+        if let logLevel, Logger.Level(rawValue: logLevel.lowercased()) == nil {
+            throw ValidationError("unknown --log-level '\(logLevel)': use trace, debug, info, warning or error")
+        }
+    }
 
     func run() async throws {
-        let demoKey = "demo-key"
-        var configuration = MockServerConfiguration()
-        configuration.keys = [
-            MockAPIKey(name: "demo", secret: demoKey, limits: MockRateLimits(requestsPerMinute: 3, tokensPerMinute: 10_000))
-        ]
-        configuration.acceptsUnknownKeys = false
-        configuration.replyTokens = replyTokens
-        configuration.latency = MockLatency(perToken: .milliseconds(tokenMilliseconds))
+        let scenario = DemoScenario(requests: requests, seed: seed)
+        var logger: Logger?
+        if let level = logLevel.flatMap({ Logger.Level(rawValue: $0.lowercased()) }) {
+            var made = Logger(label: "sluice.demo", factory: { StreamLogHandler.standardError(label: $0) })
+            made.logLevel = level
+            logger = made
+        }
+        // Human-readable output goes to stdout, or to stderr when stdout carries the JSON. Log lines
+        // go to stderr, so the view redraws in place only when no log line can come between frames.
+        let view = DemoTerminal(descriptor: json ? 2 : 1, allowRedraw: logger == nil)
 
-        try await MockLLMServer.withRunning(configuration) { server in
-            print("Mock LLM server on \(server.baseURL) (key 'demo': 3 requests/min, 10,000 tokens/min)\n")
-            try await CurlTransport.withTransport { transport in
-                try await Self.exchange(transport: transport, server: server, key: demoKey)
-            }
-            let stats = server.stats
-            print("\nServer stats: \(stats.requests) requests, \(stats[key: "demo"].rateLimited) rate-limited, "
-                + "\(stats[key: "demo"].tokensCharged) tokens charged, in flight now \(stats.inFlight)")
+        Self.printHeader(scenario, to: view)
+        view.line(view.bold("1. Through Sluice") + ": each key's limits, a concurrency cap, up to 3 retries")
+        view.line("   within a retry budget, time limits per phase.")
+        let sluice = try await DemoRun(scenario: scenario, kind: .sluice, terminal: view, logger: logger).run()
+        view.line()
+        view.line(view.bold("2. Through a naive client") + ", as the official SDKs behave: no limiter,")
+        view.line("   2 retries with backoff (0.5 s doubling to 8 s, honouring retry-after).")
+        let naive = try await DemoRun(scenario: scenario, kind: .naive, terminal: view, logger: logger).run()
+        view.line()
+
+        if json {
+            DemoTerminal(descriptor: 1, allowRedraw: false).line(
+                String(decoding: Self.report(scenario, sluice: sluice, naive: naive).jsonBytes, as: UTF8.self))
+        } else {
+            Self.printComparison(scenario, sluice: sluice, naive: naive, to: view)
         }
     }
 
-    static func request(_ server: MockLLMServer, key: String, prompt: String, stream: Bool) -> ClientRequest {
-        let streamFields = stream ? #","stream":true,"stream_options":{"include_usage":true}"# : ""
-        let body = #"{"model":"gpt-4o-mini","max_tokens":64,"messages":[{"role":"user","content":"\#(prompt)"}]\#(streamFields)}"#
-        return ClientRequest(
-            method: .post,
-            url: server.baseURL + "/v1/chat/completions",
-            headers: ["authorization": "Bearer \(key)", "content-type": "application/json"],
-            body: Array(body.utf8)
-        )
+    // MARK: Text
+
+    static func printHeader(_ scenario: DemoScenario, to out: DemoTerminal) {
+        let streamed = scenario.jobs().filter(\.streamed).count
+        out.line(
+            out.bold("Sluice demo") + ": \(scenario.requests) chat calls (\(streamed) streamed) from "
+                + "\(scenario.callers) callers, sent twice")
+        out.line("to an embedded mock LLM server on 127.0.0.1 (model \(DemoScenario.model)) with two keys:")
+        for team in scenario.teams {
+            out.line(
+                "  \(DemoFormat.pad(team.name, 8, left: true))\(team.requestsPerMinute) RPM, "
+                    + "\(DemoFormat.kilo(Double(team.tokensPerMinute))) TPM "
+                    + "(bursts of \(team.requestBurst) requests, \(DemoFormat.grouped(team.tokenBurst)) tokens)")
+        }
+        out.line(
+            "  replies of \(scenario.replyTokens) tokens at 20 ms a token; seeded faults (seed \(scenario.seed)):")
+        out.line("  \(DemoScenario.faultSummary)")
+        out.line()
     }
 
-    static func exchange(transport: CurlTransport, server: MockLLMServer, key: String) async throws {
-        let clock = ContinuousClock()
-
-        print("1. A chat completion")
-        var start = clock.now
-        let plain = try await transport.send(request(server, key: key, prompt: "Describe a sluice gate.", stream: false))
-        let reply = try JSONValue(parsing: try await plain.body.collect(upTo: 1 << 20))
-        print("   HTTP \(plain.status) in \(milliseconds(clock.now - start)) ms, "
-            + "x-ratelimit-remaining-requests: \(plain.headers["x-ratelimit-remaining-requests"] ?? "-")")
-        print("   reply: \(reply["choices"]?[0]?["message"]?["content"]?.stringValue ?? "")")
-        print("   usage: \(reply["usage"]?.description ?? "none")\n")
-
-        print("2. The same, streamed (server-sent events, printed as they arrive)")
-        start = clock.now
-        let streamed = try await transport.send(request(server, key: key, prompt: "Describe a weir.", stream: true))
-        print("   HTTP \(streamed.status), head after \(milliseconds(clock.now - start)) ms\n   ", terminator: "")
-        var parser = ServerSentEventParser()
-        var usage = "none"
-        for try await chunk in streamed.body {
-            try parser.parse(chunk) { event in
-                guard event.data != "[DONE]", let json = try? JSONValue(parsing: event.data) else { return }
-                if let text = json["choices"]?[0]?["delta"]?["content"]?.stringValue {
-                    print(text, terminator: "")
-                    fflush(nil)  // flush every stream: tokens show as they arrive
-                }
-                if let reported = json["usage"], !reported.isNull { usage = reported.description }
-            }
+    static func printComparison(_ scenario: DemoScenario, sluice: DemoRunResult, naive: DemoRunResult, to out: DemoTerminal) {
+        func row(_ label: String, _ left: String, _ right: String) {
+            out.line("  " + DemoFormat.pad(label, 28, left: true) + DemoFormat.pad(left, 16) + DemoFormat.pad(right, 16))
         }
-        print("\n   done in \(milliseconds(clock.now - start)) ms; usage: \(usage)\n")
-
-        print("3. Past the key's limit of 3 requests a minute")
-        for attempt in 3...4 {
-            let response = try await transport.send(request(server, key: key, prompt: "Once more.", stream: false))
-            let body = try JSONValue(parsing: try await response.body.collect(upTo: 1 << 20))
-            let detail = response.status == 429
-                ? "retry-after-ms: \(response.headers["retry-after-ms"] ?? "-"), \(body["error"]?["code"]?.stringValue ?? "")"
-                : "ok"
-            print("   request \(attempt): HTTP \(response.status) (\(detail))")
+        func tokens(_ result: DemoRunResult) -> String {
+            "\(DemoFormat.grouped(result.usage.totals.inputTokens)) / \(DemoFormat.grouped(result.usage.totals.outputTokens))"
         }
+        func cost(_ result: DemoRunResult) -> String { result.usage.cost?.description ?? "unpriced" }
 
-        print("\n4. A header value with a line break never reaches the wire")
-        var bad = request(server, key: key, prompt: "Hi", stream: false)
-        bad.headers.add(name: "x-note", value: "first line\r\nx-injected: yes")
-        do {
-            _ = try await transport.send(bad)
-            print("   unexpectedly sent")
-        } catch let error as SluiceError {
-            print("   refused: \(error)")
+        out.line(out.bold("Results") + DemoFormat.pad("Sluice", 39) + DemoFormat.pad("naive client", 16))
+        row("completed", "\(sluice.completed)/\(sluice.total)", "\(naive.completed)/\(naive.total)")
+        row("failed", "\(sluice.failed)", "\(naive.failed)")
+        if sluice.cancelled + naive.cancelled > 0 {
+            row("cancelled at the run's cap", "\(sluice.cancelled)", "\(naive.cancelled)")
         }
+        row(
+            "429s received from the server", DemoFormat.grouped(sluice.serverTooManyRequests),
+            DemoFormat.grouped(naive.serverTooManyRequests))
+        row("requests the server received", DemoFormat.grouped(sluice.serverRequests), DemoFormat.grouped(naive.serverRequests))
+        row("retries", DemoFormat.grouped(sluice.retries), DemoFormat.grouped(naive.retries))
+        row("wall time", DemoFormat.seconds1(sluice.wall), DemoFormat.seconds1(naive.wall))
+        row("tokens in / out", tokens(sluice), tokens(naive))
+        row("cost (\(DemoScenario.model))", cost(sluice), cost(naive))
+        for (name, result) in [("Sluice", sluice), ("naive", naive)] where !result.failures.isEmpty {
+            out.line("  \(name) failures: " + Self.counts(result.failures))
+        }
+        out.line()
+
+        let limitedKeys = scenario.teams.map(\.name).joined(separator: " and ")
+        var story =
+            "Sluice paced \(limitedKeys) to their limits: the server refused "
+            + "\(DemoFormat.grouped(sluice.serverTooManyRequests)) of its requests, and \(sluice.completed) of "
+            + "\(sluice.total) calls completed"
+        if sluice.failed > 0 && sluice.failedStreams == sluice.failed {
+            story +=
+                sluice.failed == 1
+                ? " (the one that failed was a stream cut after its first bytes, which no client may retry)"
+                : " (the \(sluice.failed) that failed were streams cut after their first bytes, which no client may retry)"
+        }
+        story +=
+            ". The naive client got \(DemoFormat.grouped(naive.serverTooManyRequests)) 429s, and \(naive.failed) of "
+            + "\(naive.total) calls failed after their retries"
+            + (naive.wall < sluice.wall && naive.failed > sluice.failed ? ": it finished sooner only by giving up." : ".")
+        for line in DemoFormat.wrap(story, width: 78) { out.line(line) }
     }
 
-    static func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    /// `rate_limited 170, server_error 3`, largest first.
+    static func counts(_ counts: [String: Int]) -> String {
+        counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+    }
+
+    // MARK: JSON
+
+    static func report(_ scenario: DemoScenario, sluice: DemoRunResult, naive: DemoRunResult) -> JSONValue {
+        let keys: [JSONValue] = scenario.teams.map { team in
+            .object([
+                "name": .string(team.name),
+                "requestsPerMinute": .number(JSONNumber(team.requestsPerMinute)),
+                "tokensPerMinute": .number(JSONNumber(team.tokensPerMinute)),
+                "requestBurst": .number(JSONNumber(team.requestBurst)),
+                "tokenBurst": .number(JSONNumber(team.tokenBurst)),
+            ])
+        }
+        return .object([
+            "requests": int(scenario.requests),
+            "streamed": int(scenario.jobs().filter(\.streamed).count),
+            "callers": int(scenario.callers),
+            "seed": .number(JSONNumber(scenario.seed)),
+            "model": .string(DemoScenario.model),
+            "keys": .array(keys),
+            "sluice": report(sluice),
+            "naive": report(naive),
+        ])
+    }
+
+    static func report(_ result: DemoRunResult) -> JSONValue {
+        let totals = result.usage.totals
+        return .object([
+            "completed": int(result.completed),
+            "failed": int(result.failed),
+            "cancelled": int(result.cancelled),
+            "serverRateLimited": int(result.serverTooManyRequests),
+            "serverRequests": int(result.serverRequests),
+            "retries": int(result.retries),
+            "timeouts": int(result.timeouts),
+            "wallSeconds": decimal(result.wall),
+            "hitCap": .bool(result.hitCap),
+            "inputTokens": int(totals.inputTokens),
+            "outputTokens": int(totals.outputTokens),
+            "costUSD": result.usage.cost.map { .string(dollars($0)) } ?? .null,
+            "rateLimitWaitSeconds": decimal(totals.rateLimitWait),
+            "failures": countsObject(result.failures),
+            "faultsInjected": countsObject(result.faultsInjected),
+            "keys": .array(
+                result.keys.map { key in
+                    .object([
+                        "name": .string(key.name),
+                        "calls": int(key.calls),
+                        "completed": int(key.completed),
+                        "failed": int(key.failed),
+                        "serverRequests": int(key.serverRequests),
+                        "serverRateLimited": int(key.rateLimited),
+                        "tokensCharged": int(key.tokensCharged),
+                    ])
+                }),
+        ])
+    }
+
+    static func int(_ value: Int) -> JSONValue { .number(JSONNumber(value)) }
+
+    /// Seconds with three decimals.
+    static func decimal(_ duration: Duration) -> JSONValue {
+        let text = DemoFormat.fixed(DemoFormat.seconds(duration), decimals: 3)
+        return JSONNumber(text: text).map(JSONValue.number) ?? .null
+    }
+
+    /// `"0.005846123"`: dollars, exact to the nano-dollar.
+    static func dollars(_ cost: Cost) -> String {
+        let nanos = cost.nanodollars
+        let magnitude = nanos.magnitude
+        let fraction = String(magnitude % 1_000_000_000)
+        return (nanos < 0 ? "-" : "") + "\(magnitude / 1_000_000_000)."
+            + String(repeating: "0", count: 9 - fraction.count) + fraction
+    }
+
+    static func countsObject(_ counts: [String: Int]) -> JSONValue {
+        .object(JSONObject(counts.sorted { $0.key < $1.key }.map { ($0.key, int($0.value)) }))
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
