@@ -90,5 +90,62 @@ let package = Package(
             path: "IntegrationTests",
             swiftSettings: strictSettings
         ),
+        // Examples/: small runnable programs, one folder each (see Examples/README.md).
+        .executableTarget(
+            name: "ExampleChat",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/Chat",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ExampleStreaming",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/Streaming",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ExampleKeyPool",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/KeyPool",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ExampleCustomHandler",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/CustomHandler",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ExampleUsageTracking",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/UsageTracking",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ExampleMapReduce",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/MapReduce",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ExampleBatch",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/Batch",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ExampleMockServerTests",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/TestingWithMockServer",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
     ]
 )
