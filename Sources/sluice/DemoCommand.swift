@@ -12,7 +12,8 @@ import SluiceMockServer
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Send the same workload through Sluice and through a naive client against the embedded mock LLM server, and compare.",
+        abstract:
+            "Send the same workload through Sluice and through a naive client against the embedded mock LLM server, and compare.",
         discussion: """
             The mock server runs on 127.0.0.1 with two keys: team-a (600 requests and 40,000 tokens \
             per minute) and team-b (300 and 20,000), with small bursts so the limits bind within \
@@ -22,7 +23,8 @@ struct DemoCommand: AsyncParsableCommand {
             concurrency cap, up to 3 retries within a retry budget, per-phase time limits), then, \
             against a fresh server with the same seed, through an LLMClient set up as the official \
             SDKs behave (no limiter, 2 retries with exponential backoff from 0.5 s to 8 s honouring \
-            retry-after, no retry budget). No API key is needed; the fake keys are never printed.
+            retry-after, no retry budget). No API key is needed; the fake keys are never printed. \
+            Every call has a 30 s deadline and each run a hard cap of 50 s.
 
             While a run goes, a live view shows calls done, in flight, waiting for rate budget, \
             retries, 429s from the server and each key's tokens per minute against its limit: redrawn \
@@ -34,43 +36,30 @@ struct DemoCommand: AsyncParsableCommand {
             completed, failed, cancelled, serverRateLimited (429s the server sent), serverRequests \
             (attempts the server received), retries, timeouts, wallSeconds, hitCap, inputTokens, \
             outputTokens, costUSD (a decimal string, exact to the nano-dollar; null if unpriced), \
-            rateLimitWaitSeconds, failures (object: error code to count), faultsInjected (object: \
-            fault kind to count) and keys (array of {name, calls, completed, failed, serverRequests, \
-            serverRateLimited, tokensCharged}).
+            rateLimitWaitSeconds (summed over calls), failures (object: error code to count), \
+            faultsInjected (object: fault kind to count) and keys (array of {name, calls, completed, \
+            failed, serverRequests, serverRateLimited, tokensCharged}).
             """
     )
 
     @Option(help: "Chat calls in the workload (each run sends all of them).")
     var requests = 300
 
-    @Option(help: "Seed of the mock server's fault generator (the same for both runs).")
+    @Option(help: "Seed of the mock server's faults and of the prompts (the same for both runs).")
     var seed: UInt64 = 7
 
     @Flag(help: "Print the results as one JSON object on stdout; the live view goes to stderr.")
     var json = false
 
-    @Option(
-        name: .customLong("log-level"),
-        help: ArgumentHelp(
-            "Log what each layer does to stderr: trace, debug, info, warning or error (default: no logs).",
-            valueName: "level"))
-    var logLevel: String?
+    @OptionGroup var logging: LogLevelOption
 
     func validate() throws {
         guard (1...5_000).contains(requests) else { throw ValidationError("--requests must be 1...5000") }
-        if let logLevel, Logger.Level(rawValue: logLevel.lowercased()) == nil {
-            throw ValidationError("unknown --log-level '\(logLevel)': use trace, debug, info, warning or error")
-        }
     }
 
     func run() async throws {
         let scenario = DemoScenario(requests: requests, seed: seed)
-        var logger: Logger?
-        if let level = logLevel.flatMap({ Logger.Level(rawValue: $0.lowercased()) }) {
-            var made = Logger(label: "sluice.demo", factory: { StreamLogHandler.standardError(label: $0) })
-            made.logLevel = level
-            logger = made
-        }
+        let logger = logging.makeLogger(label: "sluice.demo")
         // Human-readable output goes to stdout, or to stderr when stdout carries the JSON. Log lines
         // go to stderr, so the view redraws in place only when no log line can come between frames.
         let view = DemoTerminal(descriptor: json ? 2 : 1, allowRedraw: logger == nil)
@@ -113,9 +102,12 @@ struct DemoCommand: AsyncParsableCommand {
         out.line()
     }
 
-    static func printComparison(_ scenario: DemoScenario, sluice: DemoRunResult, naive: DemoRunResult, to out: DemoTerminal) {
+    static func printComparison(
+        _ scenario: DemoScenario, sluice: DemoRunResult, naive: DemoRunResult, to out: DemoTerminal
+    ) {
         func row(_ label: String, _ left: String, _ right: String) {
-            out.line("  " + DemoFormat.pad(label, 28, left: true) + DemoFormat.pad(left, 16) + DemoFormat.pad(right, 16))
+            out.line(
+                "  " + DemoFormat.pad(label, 28, left: true) + DemoFormat.pad(left, 16) + DemoFormat.pad(right, 16))
         }
         func tokens(_ result: DemoRunResult) -> String {
             "\(DemoFormat.grouped(result.usage.totals.inputTokens)) / \(DemoFormat.grouped(result.usage.totals.outputTokens))"
@@ -131,7 +123,9 @@ struct DemoCommand: AsyncParsableCommand {
         row(
             "429s received from the server", DemoFormat.grouped(sluice.serverTooManyRequests),
             DemoFormat.grouped(naive.serverTooManyRequests))
-        row("requests the server received", DemoFormat.grouped(sluice.serverRequests), DemoFormat.grouped(naive.serverRequests))
+        row(
+            "requests the server received", DemoFormat.grouped(sluice.serverRequests),
+            DemoFormat.grouped(naive.serverRequests))
         row("retries", DemoFormat.grouped(sluice.retries), DemoFormat.grouped(naive.retries))
         row("wall time", DemoFormat.seconds1(sluice.wall), DemoFormat.seconds1(naive.wall))
         row("tokens in / out", tokens(sluice), tokens(naive))
@@ -155,7 +149,13 @@ struct DemoCommand: AsyncParsableCommand {
         story +=
             ". The naive client got \(DemoFormat.grouped(naive.serverTooManyRequests)) 429s, and \(naive.failed) of "
             + "\(naive.total) calls failed after their retries"
-            + (naive.wall < sluice.wall && naive.failed > sluice.failed ? ": it finished sooner only by giving up." : ".")
+            + (naive.wall < sluice.wall && naive.failed > sluice.failed
+                ? ": it finished sooner only by giving up." : ".")
+        for result in [sluice, naive] where result.hitCap {
+            story +=
+                " The \(result.kind == .sluice ? "Sluice" : "naive") run hit its cap of "
+                + "\(DemoFormat.seconds1(scenario.runCap)) and cancelled the \(result.cancelled) calls still going."
+        }
         for line in DemoFormat.wrap(story, width: 78) { out.line(line) }
     }
 

@@ -89,7 +89,11 @@ struct DemoRun {
                 let start = clock.now
 
                 let viewTask = terminal.map { terminal in
-                    Task { await Self.showLive(terminal: terminal, kind: kind, scenario: scenario, server: server, monitor: monitor, start: start) }
+                    Task {
+                        await Self.showLive(
+                            terminal: terminal, kind: kind, scenario: scenario, server: server, monitor: monitor,
+                            start: start)
+                    }
                 }
                 let finished = await Self.runCapped(scenario.runCap) {
                     await Self.sendAll(jobs, clients: clients, callers: scenario.callers, outcomes: outcomes)

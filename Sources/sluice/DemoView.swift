@@ -69,7 +69,8 @@ struct DemoRateMeter {
         let keys = teams.map { stats[key: $0.name] }
         samples.append(
             Sample(
-                at: elapsed, admitted: keys.map { $0.requests - $0.rateLimited }, tokens: keys.map { $0.tokensCharged }))
+                at: elapsed, admitted: keys.map { $0.requests - $0.rateLimited }, tokens: keys.map { $0.tokensCharged })
+        )
         while let first = samples.first, first.at < elapsed - window - .seconds(1) { samples.removeFirst() }
     }
 
