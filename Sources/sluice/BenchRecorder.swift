@@ -30,6 +30,7 @@ final class BenchRecorder: ClientEventHandler {
         /// Time to first token since the last attempt started (streams).
         var firstTokenServiceLatencies: [Duration] = []
 
+        var callStart: [UInt64: Duration] = [:]
         var lastAttemptStart: [UInt64: Duration] = [:]
 
         var failed: Int { failedByCode.values.reduce(0, +) }
@@ -67,6 +68,8 @@ final class BenchRecorder: ClientEventHandler {
 
     func handle(_ event: ClientEvent) {
         switch event.kind {
+        case .requestStarted:
+            state.withLock { $0.callStart[event.callID] = event.instant }
         case .attemptStarted:
             state.withLock { state in
                 state.attempts += 1
@@ -84,8 +87,12 @@ final class BenchRecorder: ClientEventHandler {
             guard let tokens = event.tokens else { return }
             state.withLock { $0.reservedTokens += tokens }
         case .firstToken:
+            // Measured here from request_started: the event's own `latency` counts from the
+            // stream's response head, not from the start of the call.
             state.withLock { state in
-                if let latency = event.latency { state.firstTokenLatencies.append(latency) }
+                if let start = state.callStart[event.callID] {
+                    state.firstTokenLatencies.append(event.instant - start)
+                }
                 if let start = state.lastAttemptStart[event.callID] {
                     state.firstTokenServiceLatencies.append(event.instant - start)
                 }
@@ -96,9 +103,13 @@ final class BenchRecorder: ClientEventHandler {
                 if let start = state.lastAttemptStart.removeValue(forKey: event.callID) {
                     state.serviceLatencies.append(event.instant - start)
                 }
+                state.callStart[event.callID] = nil
             }
         case .requestFailed, .requestCancelled:
-            _ = state.withLock { $0.lastAttemptStart.removeValue(forKey: event.callID) }
+            state.withLock { state in
+                state.lastAttemptStart[event.callID] = nil
+                state.callStart[event.callID] = nil
+            }
         default:
             return
         }
