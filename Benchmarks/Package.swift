@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "Sluice", path: ".."),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -37,6 +38,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Sluice", package: "Sluice"),
                 .product(name: "SluiceTesting", package: "Sluice"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/StackBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)],

@@ -3,6 +3,7 @@
 // default stack (deadline, retry, attempt timeouts), with a concurrency limit, and with rate limits
 // too; and ConcurrencyLimitMiddleware's acquire/release, alone and under 64 concurrent tasks.
 import Benchmark
+import Logging
 import Sluice
 import SluiceTesting
 import Synchronization
@@ -119,6 +120,85 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             blackHole(try await client.chat(chatRequest))
+        }
+        benchmark.stopMeasurement()
+    }
+
+    // Where the default stack's time goes: each layer on its own.
+    for (variant, name) in [
+        "LLMClient.chat, no layers (retry off, no budget, no time limits)",
+        "LLMClient.chat, retry + budget only",
+        "LLMClient.chat, attempt time limits only",
+    ].enumerated() {
+        Benchmark(name, configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)) {
+            benchmark in
+            let client = makeClient { configuration in
+                if variant != 1 {
+                    configuration.retryPolicy = .disabled
+                    configuration.retryBudget = nil
+                }
+                if variant != 2 { configuration.timeouts = .unlimited }
+            }
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(try await client.chat(chatRequest))
+            }
+            benchmark.stopMeasurement()
+        }
+    }
+
+    // The cost of the hooks on the full stack: no handler, the usage tracker, the tracker plus a
+    // swift-log handler at info (lifecycle events are debug, so nothing is printed).
+    for (variant, name) in [
+        "hooks: full stack, no handler",
+        "hooks: full stack, UsageTracker",
+        "hooks: full stack, UsageTracker + LoggingEventHandler at info",
+    ].enumerated() {
+        Benchmark(name, configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)) {
+            benchmark in
+            var handlers: [any ClientEventHandler] = []
+            if variant >= 1 { handlers.append(UsageTracker()) }
+            if variant >= 2 {
+                var logger = Logger(label: "bench") { StreamLogHandler.standardError(label: $0) }
+                logger.logLevel = .info
+                handlers.append(LoggingEventHandler(logger: logger))
+            }
+            let client = makeClient {
+                $0.concurrency = ConcurrencyLimits(maxConcurrentRequests: 64, maxConcurrentRequestsPerKey: 16)
+                $0.limit(RateLimits(requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000))
+                $0.eventHandlers = handlers
+            }
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(try await client.chat(chatRequest))
+            }
+            benchmark.stopMeasurement()
+        }
+    }
+
+    // The rate limiter's store: reserve then settle, from 64 concurrent tasks, never waiting.
+    Benchmark(
+        "InMemoryRateLimitStore reserve + settle, 64 tasks",
+        configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)
+    ) { benchmark in
+        let store = InMemoryRateLimitStore()
+        let candidate = RateLimitCandidate(
+            bucket: RateLimitBucketID(keyID: KeyID(rawValue: "key-a")),
+            limits: RateLimits(requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000))
+        let request = RateLimitReservationRequest(
+            candidates: [candidate], cost: RateLimitCost(estimate: TokenEstimate(input: 20, maxOutput: 100)))
+        let remaining = Remaining(benchmark.scaledIterations.count)
+        benchmark.startMeasurement()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<64 {
+                group.addTask {
+                    while remaining.count.subtract(1, ordering: .relaxed).oldValue > 0 {
+                        if let reservation = try? await store.reserve(request) {
+                            store.settle(reservation, charge: reservation.cost)
+                        }
+                    }
+                }
+            }
         }
         benchmark.stopMeasurement()
     }
