@@ -26,8 +26,8 @@ func run(
     // Each request goes to the key that can admit it soonest; on a tie, to the one with the most
     // headroom (as a fraction of its limits). Labels name the keys in events; secrets never appear.
     configuration.rateLimits = RateLimitMiddleware.Configuration(keys: [
-        APIKey(secrets.primary, label: "primary", limits: RateLimits(requestsPerMinute: 8, tokensPerMinute: 20_000)),
-        APIKey(secrets.backup, label: "backup", limits: RateLimits(requestsPerMinute: 4, tokensPerMinute: 10_000)),
+        APIKey(secrets.primary, label: "primary", limits: RateLimits(requestsPerMinute: 8)),
+        APIKey(secrets.backup, label: "backup", limits: RateLimits(requestsPerMinute: 4)),
     ])
     configuration.eventHandlers = [KeyReporter()]
 
@@ -70,12 +70,8 @@ if let configuration = try? LLMClient.Configuration.fromEnvironment() {
     // The mock enforces the same limits per key, the way the provider would.
     let mock = MockServerConfiguration(
         keys: [
-            MockAPIKey(
-                name: "primary", secret: "sk-primary",
-                limits: MockRateLimits(requestsPerMinute: 8, tokensPerMinute: 20_000)),
-            MockAPIKey(
-                name: "backup", secret: "sk-backup",
-                limits: MockRateLimits(requestsPerMinute: 4, tokensPerMinute: 10_000)),
+            MockAPIKey(name: "primary", secret: "sk-primary", limits: MockRateLimits(requestsPerMinute: 8)),
+            MockAPIKey(name: "backup", secret: "sk-backup", limits: MockRateLimits(requestsPerMinute: 4)),
         ],
         acceptsUnknownKeys: false,
         replyTokens: 8
