@@ -157,8 +157,9 @@ struct BenchCommand: AsyncParsableCommand {
         configuration.eventHandlers += logging.eventHandlers(label: "sluice.bench")
 
         if !json {
-            print("Benchmarking \(settings.providerName) \(settings.model) at \(settings.baseURL): "
-                + "\(settings.requests) requests, concurrency \(settings.concurrency)")
+            print(
+                "Benchmarking \(settings.providerName) \(settings.model) at \(settings.baseURL): "
+                    + "\(settings.requests) requests, concurrency \(settings.concurrency)")
         }
         let runner = BenchRunner(settings: settings, configuration: configuration, showsProgress: !quiet)
         let report = try await runner.run()
@@ -175,7 +176,8 @@ struct BenchCommand: AsyncParsableCommand {
 
     func makeSettings() throws -> BenchSettings {
         let chosen = chosenProvider ?? .openAI
-        let keyVariables = apiKeyEnvs.isEmpty ? [chosen == .openAI ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY"] : apiKeyEnvs
+        let keyVariables =
+            apiKeyEnvs.isEmpty ? [chosen == .openAI ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY"] : apiKeyEnvs
         guard Set(keyVariables).count == keyVariables.count else {
             throw ValidationError("--api-key-env names a variable twice")
         }
@@ -197,7 +199,8 @@ struct BenchCommand: AsyncParsableCommand {
             settings.limits = RateLimits(
                 requestsPerMinute: rpm, tokensPerMinute: tpm,
                 requestBurst: BenchSettings.capacity(perMinute: rpm, burstSeconds: burstSeconds, minimum: 1),
-                tokenBurst: BenchSettings.capacity(perMinute: tpm, burstSeconds: burstSeconds, minimum: input + maxTokens))
+                tokenBurst: BenchSettings.capacity(
+                    perMinute: tpm, burstSeconds: burstSeconds, minimum: input + maxTokens))
         } else {
             let itpm = self.itpm ?? tpm
             let otpm = self.otpm ?? tpm
@@ -205,7 +208,8 @@ struct BenchCommand: AsyncParsableCommand {
                 requestsPerMinute: rpm, inputTokensPerMinute: itpm, outputTokensPerMinute: otpm,
                 requestBurst: BenchSettings.capacity(perMinute: rpm, burstSeconds: burstSeconds, minimum: 1),
                 inputTokenBurst: BenchSettings.capacity(perMinute: itpm, burstSeconds: burstSeconds, minimum: input),
-                outputTokenBurst: BenchSettings.capacity(perMinute: otpm, burstSeconds: burstSeconds, minimum: maxTokens))
+                outputTokenBurst: BenchSettings.capacity(
+                    perMinute: otpm, burstSeconds: burstSeconds, minimum: maxTokens))
         }
         return settings
     }

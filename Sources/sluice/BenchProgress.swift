@@ -17,7 +17,10 @@ struct BenchProgress: Sendable {
     /// Whether stderr is a terminal.
     let redraws: Bool
 
-    init(settings: BenchSettings, recorder: BenchRecorder, tracker: UsageTracker, clock: ContinuousClock, start: ContinuousClock.Instant) {
+    init(
+        settings: BenchSettings, recorder: BenchRecorder, tracker: UsageTracker, clock: ContinuousClock,
+        start: ContinuousClock.Instant
+    ) {
         self.settings = settings
         self.recorder = recorder
         self.tracker = tracker

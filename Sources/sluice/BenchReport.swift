@@ -174,8 +174,12 @@ struct BenchReport {
                 + "(\(settings.keyLabels.joined(separator: ", "))), \(settings.requests) requests, "
                 + "concurrency \(settings.concurrency), \(settings.stream ? "streaming" : "not streaming")")
         var limitParts: [String] = []
-        if let rpm = limits.requestsPerMinute { limitParts.append("\(rpm) requests/min (burst \(limits.requestBurst ?? rpm))") }
-        if let tpm = limits.tokensPerMinute { limitParts.append("\(tpm) tokens/min (burst \(limits.tokenBurst ?? tpm))") }
+        if let rpm = limits.requestsPerMinute {
+            limitParts.append("\(rpm) requests/min (burst \(limits.requestBurst ?? rpm))")
+        }
+        if let tpm = limits.tokensPerMinute {
+            limitParts.append("\(tpm) tokens/min (burst \(limits.tokenBurst ?? tpm))")
+        }
         if let itpm = limits.inputTokensPerMinute {
             limitParts.append("\(itpm) input tokens/min (burst \(limits.inputTokenBurst ?? itpm))")
         }
@@ -186,18 +190,22 @@ struct BenchReport {
 
         var outcome = "\(state.succeeded) succeeded, \(state.failed) failed"
         if !state.failedByCode.isEmpty {
-            outcome += " (" + state.failedByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            outcome +=
+                " ("
+                + state.failedByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
                 .joined(separator: ", ") + ")"
         }
         if state.cancelled > 0 { outcome += ", \(state.cancelled) cancelled" }
         if notStarted > 0 { outcome += ", \(notStarted) not started" }
         lines.append("Requests     " + outcome)
         lines.append(
-            "Attempts     \(state.attempts) sent, \(state.retries) retries, \(state.rateLimitedResponses) HTTP 429 received")
+            "Attempts     \(state.attempts) sent, \(state.retries) retries, \(state.rateLimitedResponses) HTTP 429 received"
+        )
         lines.append(
             "Wall time    \(BenchFormat.fixed(BenchFormat.seconds(wall), 2)) s"
                 + (hitMaxDuration ? " (stopped by --max-duration)" : "")
-                + ", waiting for rate budget \(BenchFormat.fixed(BenchFormat.seconds(usage.rateLimitWait), 1)) s in all")
+                + ", waiting for rate budget \(BenchFormat.fixed(BenchFormat.seconds(usage.rateLimitWait), 1)) s in all"
+        )
 
         var rate = "Requests/min \(BenchFormat.fixed(achievedRPM, 1))"
         if let rpmLimit, let rpmRatio {
@@ -226,7 +234,8 @@ struct BenchReport {
             lines.append("  service    \(firstTokenService.text) (since the last attempt began)")
         }
         lines.append(
-            "Tokens       \(usage.inputTokens) input, \(usage.outputTokens) output, \(usage.totalTokens) total; cost \(costText)")
+            "Tokens       \(usage.inputTokens) input, \(usage.outputTokens) output, \(usage.totalTokens) total; cost \(costText)"
+        )
         return lines.joined(separator: "\n")
     }
 }

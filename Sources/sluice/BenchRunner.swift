@@ -15,7 +15,8 @@ struct BenchRunner {
         let settings = self.settings
         let clock = ContinuousClock()
         let start = clock.now
-        let progress = BenchProgress(settings: settings, recorder: recorder, tracker: tracker, clock: clock, start: start)
+        let progress = BenchProgress(
+            settings: settings, recorder: recorder, tracker: tracker, clock: clock, start: start)
         let showsProgress = self.showsProgress
 
         let (wall, hitCap) = try await withLLMClient(configuration) { client in

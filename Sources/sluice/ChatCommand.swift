@@ -2,9 +2,9 @@ import ArgumentParser
 import Sluice
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `sluice chat`: one chat call to an OpenAI-compatible server or Anthropic, printed as it arrives.
@@ -26,7 +26,10 @@ struct ChatCommand: AsyncParsableCommand {
     @Option(help: "The model to call.")
     var model: String
 
-    @Option(help: "Base URL (OpenAI-compatible: up to /v1; Anthropic: the host). Default: the provider's, or OPENAI_BASE_URL / ANTHROPIC_BASE_URL.")
+    @Option(
+        help:
+            "Base URL (OpenAI-compatible: up to /v1; Anthropic: the host). Default: the provider's, or OPENAI_BASE_URL / ANTHROPIC_BASE_URL."
+    )
     var baseURL: String?
 
     @Option(help: "The environment variable that holds the API key.")
@@ -118,9 +121,9 @@ struct StandardError: TextOutputStream {
         var text = string
         text.withUTF8 { bytes in
             #if canImport(Glibc)
-            _ = Glibc.write(2, bytes.baseAddress, bytes.count)
+                _ = Glibc.write(2, bytes.baseAddress, bytes.count)
             #else
-            _ = Darwin.write(2, bytes.baseAddress, bytes.count)
+                _ = Darwin.write(2, bytes.baseAddress, bytes.count)
             #endif
         }
     }
