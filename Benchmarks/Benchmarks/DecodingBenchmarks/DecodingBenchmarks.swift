@@ -1,6 +1,11 @@
 // Decoding on one core, through the public API: SSE parse + OpenAI chunk decode to typed events, and
 // a whole chat.completion decoded to a ChatResponse.
 import Benchmark
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Sluice
 
 /// A typical OpenAI stream chunk, as one SSE event.
@@ -28,6 +33,12 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(5),
         maxIterations: 100
     )
+    // `scripts/bench --smoke` (run by CI) only checks that every benchmark still builds and runs.
+    if getenv("SLUICE_BENCH_SMOKE") != nil {
+        Benchmark.defaultConfiguration.warmupIterations = 0
+        Benchmark.defaultConfiguration.maxIterations = 2
+        Benchmark.defaultConfiguration.maxDuration = .milliseconds(200)
+    }
 
     Benchmark("OpenAI stream chunk: SSE parse + decode to events", configuration: .init(scalingFactor: .mega)) { benchmark in
         let adapter = OpenAIAdapter()

@@ -3,6 +3,11 @@
 // default stack (deadline, retry, attempt timeouts), with a concurrency limit, and with rate limits
 // too; and ConcurrencyLimitMiddleware's acquire/release, alone and under 64 concurrent tasks.
 import Benchmark
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import Sluice
 import SluiceTesting
@@ -65,6 +70,12 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(5),
         maxIterations: 100
     )
+    // `scripts/bench --smoke` (run by CI) only checks that every benchmark still builds and runs.
+    if getenv("SLUICE_BENCH_SMOKE") != nil {
+        Benchmark.defaultConfiguration.warmupIterations = 0
+        Benchmark.defaultConfiguration.maxIterations = 2
+        Benchmark.defaultConfiguration.maxDuration = .milliseconds(200)
+    }
 
     Benchmark(
         "chat, no client: encode + InMemoryTransport + collect + decode (baseline)",
