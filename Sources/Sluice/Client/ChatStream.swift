@@ -30,7 +30,7 @@ public struct ChatStream: AsyncSequence, Sendable {
         requestID: String?,
         usage: UsageReport,
         context: ClientContext,
-        clock: any SluiceClock
+        callStarted: Duration
     ) {
         state = State(
             body: body,
@@ -38,7 +38,7 @@ public struct ChatStream: AsyncSequence, Sendable {
             accumulator: ChatStreamAccumulator(provider: provider, requestID: requestID),
             usage: usage,
             context: context,
-            started: context.events.isEnabled ? clock.now : .zero
+            started: callStarted
         )
     }
 

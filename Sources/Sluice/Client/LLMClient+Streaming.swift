@@ -19,6 +19,8 @@ extension LLMClient {
             let adapter = configuration.adapter
             let prepared = configuration.defaults.apply(to: request)
             let context = chatContext(prepared, streaming: true, options: options)
+            // `first_token` latency counts from here: waits and earlier attempts included.
+            let callStarted = context.events.isEnabled ? configuration.clock.now : .zero
             return try await perform(context) {
                 let httpRequest = try adapter.chatRequest(prepared, stream: true, endpoint: configuration.endpoint)
                 let response = try await chain.send(httpRequest, context: context)
@@ -32,7 +34,7 @@ extension LLMClient {
                     requestID: Self.requestID(response.headers),
                     usage: context.usage,
                     context: context,
-                    clock: configuration.clock
+                    callStarted: callStarted
                 )
                 defer { response.body.discard() }
                 return try await body(stream)
