@@ -40,13 +40,11 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
         var limits = SpanLimits()
         if let head = policy.responseHead(streaming: context.isStreaming) {
             limits.head = SpanLimits.Instant(
-                at: now + head, code: .responseHeadTimeout,
-                message: "no response head arrived within \(head) (attempt \(context.attempt))")
+                at: now + head, code: .responseHeadTimeout, reason: .head(head, attempt: context.attempt))
         }
         if let attempt = policy.attempt {
             limits.total = SpanLimits.Instant(
-                at: now + attempt, code: .attemptTimeout,
-                message: "attempt \(context.attempt) took longer than \(attempt)")
+                at: now + attempt, code: .attemptTimeout, reason: .attempt(attempt, attempt: context.attempt))
         }
         limits.firstToken = policy.firstToken
         limits.idle = policy.idle

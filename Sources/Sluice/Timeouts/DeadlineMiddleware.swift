@@ -37,14 +37,12 @@ public struct DeadlineMiddleware: ClientMiddleware {
         var deadline = context.deadline
         if let total { deadline = min(deadline ?? (now + total), now + total) }
         guard let deadline else { return try await next(request, context) }
-        let message =
-            total.map { "the call took longer than its total time limit of \($0)" }
-            ?? "the call's deadline passed"
-        guard deadline > now else { throw SluiceError(.deadlineExceeded, message) }
+        let instant = SpanLimits.Instant(at: deadline, code: .deadlineExceeded, reason: .deadline(total: total))
+        guard deadline > now else { throw SluiceError(.deadlineExceeded, instant.message) }
         var context = context
         context.deadline = deadline
         var limits = SpanLimits()
-        limits.total = SpanLimits.Instant(at: deadline, code: .deadlineExceeded, message: message)
+        limits.total = instant
         return try await withoutActuallyEscaping(next) { [context] next in
             try await TimedSpan.run(limits: limits, clock: clock, request, context, next: next)
         }

@@ -6,9 +6,28 @@ import Synchronization
 struct SpanLimits: Sendable {
     /// An instant after which the span fails with `code`.
     struct Instant: Sendable {
+        /// Why the span fails at an instant; the message is only built when it does.
+        enum Reason: Sendable {
+            /// An attempt's response head limit.
+            case head(Duration, attempt: Int)
+            /// An attempt's total limit.
+            case attempt(Duration, attempt: Int)
+            /// The call's deadline, from its total limit if it has one.
+            case deadline(total: Duration?)
+        }
+
         var at: Duration
         var code: SluiceError.Code
-        var message: String
+        var reason: Reason
+
+        var message: String {
+            switch reason {
+            case .head(let limit, let attempt): "no response head arrived within \(limit) (attempt \(attempt))"
+            case .attempt(let limit, let attempt): "attempt \(attempt) took longer than \(limit)"
+            case .deadline(let total?): "the call took longer than its total time limit of \(total)"
+            case .deadline(nil): "the call's deadline passed"
+            }
+        }
     }
 
     /// The response head must arrive by then.
@@ -26,8 +45,13 @@ struct SpanLimits: Sendable {
     /// How often the watchdog wakes at the latest, so that a relative limit armed while it sleeps is
     /// never missed: every relative deadline is at least this far after the moment it is armed.
     var pollInterval: Duration? {
-        let limits = [firstToken, idle].compactMap { $0 }
-        guard let shortest = limits.min() else { return nil }
+        let shortest: Duration
+        switch (firstToken, idle) {
+        case (let first?, let idle?): shortest = min(first, idle)
+        case (let first?, nil): shortest = first
+        case (nil, let idle?): shortest = idle
+        case (nil, nil): return nil
+        }
         return max(shortest, .milliseconds(1))
     }
 }
@@ -42,9 +66,9 @@ struct SpanLimits: Sendable {
 /// expiry discards the inner body, which makes its pending read return at once. The consumer's read
 /// then throws the typed error.
 final class TimedSpan: Sendable {
-    private enum Phase { case head, body, ended }
+    fileprivate enum Phase { case head, body, ended }
 
-    private struct State {
+    fileprivate struct State {
         var phase = Phase.head
         var expired: SluiceError?
         var waitingSince: Duration?
@@ -52,9 +76,11 @@ final class TimedSpan: Sendable {
         var work: Task<ClientResponse, any Error>?
         var inner: ResponseBody?
         var watchdog: Task<Void, Never>?
+        /// The attempt's task has returned (or thrown).
+        var workEnded = false
     }
 
-    private enum Action {
+    fileprivate enum Action {
         case sleep(until: Duration)
         case stop
         case cancelWork(Task<ClientResponse, any Error>?)
@@ -63,7 +89,7 @@ final class TimedSpan: Sendable {
 
     let clock: any SluiceClock
     let limits: SpanLimits
-    private let state = Mutex(State())
+    fileprivate let state = Mutex(State())
 
     private init(clock: any SluiceClock, limits: SpanLimits) {
         self.clock = clock
@@ -80,12 +106,27 @@ final class TimedSpan: Sendable {
         next: @escaping @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
     ) async throws -> ClientResponse {
         let span = TimedSpan(clock: clock, limits: limits)
-        let work = Task { try await next(request, context) }
-        let watchdog = Task { await span.watch() }
-        span.state.withLock { state in
-            state.work = work
-            state.watchdog = watchdog
+        // The attempt starts at once on this thread and runs until it first suspends: an answer that
+        // needs no wait (an in-memory transport, a cache) costs no thread hop and no watchdog.
+        let work: Task<ClientResponse, any Error>
+        if Task.isCancelled {
+            work = Task { try await next(request, context) }
+        } else {
+            work = Task.immediate {
+                defer { span.workEnded() }
+                return try await next(request, context)
+            }
         }
+        let needsWatchdog = span.state.withLock { state in
+            if state.workEnded {
+                // The head arrived without a wait: only an instant already past can have expired.
+                _ = span.evaluate(&state, now: span.clock.now)
+                return false
+            }
+            state.work = work
+            return true
+        }
+        if needsWatchdog { span.startWatchdog() }
         let response: ClientResponse
         do {
             response = try await withTaskCancellationHandler {
@@ -97,6 +138,21 @@ final class TimedSpan: Sendable {
             throw span.headFailed(error)
         }
         return try span.headArrived(response)
+    }
+
+    private func workEnded() {
+        state.withLock { $0.workEnded = true }
+    }
+
+    /// Starts the watchdog, unless the span has already ended.
+    private func startWatchdog() {
+        let watchdog = Task { await self.watch() }
+        let ended = state.withLock { state in
+            if state.phase == .ended { return true }
+            state.watchdog = watchdog
+            return false
+        }
+        if ended { watchdog.cancel() }
     }
 
     // MARK: Head
@@ -112,20 +168,24 @@ final class TimedSpan: Sendable {
     }
 
     private func headArrived(_ response: ClientResponse) throws -> ClientResponse {
-        let keepTiming = limits.hasBodyLimits
-        let (expired, watchdog) = state.withLock { state in
+        // A body held in memory never makes its reader wait, so the chunk limits can never trip on it;
+        // only an absolute limit still needs timing.
+        let keepTiming =
+            limits.total != nil
+            || ((limits.firstToken != nil || limits.idle != nil) && !(response.body.storage.source is InMemoryBodySource))
+        let (expired, watchdog, start) = state.withLock { state in
             state.work = nil
             if let expired = state.expired {
                 state.phase = .ended
-                return (Optional(expired), state.watchdog.take())
+                return (Optional(expired), state.watchdog.take(), false)
             }
             guard keepTiming else {
                 state.phase = .ended
-                return (nil, state.watchdog.take())
+                return (nil, state.watchdog.take(), false)
             }
             state.phase = .body
             state.inner = response.body
-            return (nil, nil)
+            return (nil, nil, state.watchdog == nil)
         }
         watchdog?.cancel()
         if let expired {
@@ -134,6 +194,7 @@ final class TimedSpan: Sendable {
         }
         guard keepTiming else { return response }
         response.body.onTermination { [self] _ in bodyEnded() }
+        if start { startWatchdog() }
         var timed = response
         timed.body = ResponseBody(
             source: TimedBodySource(span: self, inner: response.body),
@@ -202,7 +263,7 @@ final class TimedSpan: Sendable {
         }
     }
 
-    private func evaluate(_ state: inout State, now: Duration) -> Action {
+    fileprivate func evaluate(_ state: inout State, now: Duration) -> Action {
         guard state.expired == nil else { return .stop }
         var target: Duration?
         func consider(_ instant: Duration) { target = min(target ?? instant, instant) }
@@ -241,7 +302,7 @@ final class TimedSpan: Sendable {
         return .sleep(until: target)
     }
 
-    private func expire(_ state: inout State, _ error: SluiceError) -> Action {
+    fileprivate func expire(_ state: inout State, _ error: SluiceError) -> Action {
         state.expired = error
         switch state.phase {
         case .head: return .cancelWork(state.work)
