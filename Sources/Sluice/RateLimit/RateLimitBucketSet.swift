@@ -89,7 +89,7 @@ struct RateLimitBucketSet: Sendable {
 
     init(limits: RateLimits, margin: RateLimitSafetyMargin, now: Duration) {
         self.limits = limits
-        for dimension in RateLimitDimension.allCases {
+        for dimension in RateLimitDimension.every {
             self[bucket: dimension] = dimension.limit(in: limits).map {
                 RateBucket(perMinute: $0.perMinute, capacity: $0.capacity, margin: margin, now: now)
             }
@@ -120,7 +120,7 @@ struct RateLimitBucketSet: Sendable {
         guard newLimits != limits else { return }
         refill(at: now)
         let fresh = RateLimitBucketSet(limits: newLimits, margin: margin, now: now)
-        for dimension in RateLimitDimension.allCases {
+        for dimension in RateLimitDimension.every {
             var bucket = fresh[bucket: dimension]
             if let old = self[bucket: dimension] { bucket?.lower(to: old.level) }
             self[bucket: dimension] = bucket
@@ -137,7 +137,7 @@ struct RateLimitBucketSet: Sendable {
 
     /// The first dimension in which `cost` exceeds the capacity, so that it can never be admitted.
     func neverFits(_ cost: RateLimitCost) -> (dimension: RateLimitDimension, capacity: Int)? {
-        for dimension in RateLimitDimension.allCases {
+        for dimension in RateLimitDimension.every {
             if let bucket = self[bucket: dimension], Double(cost[dimension]) > bucket.capacity + RateBucket.slack {
                 return (dimension, Int(bucket.capacity))
             }
@@ -148,7 +148,7 @@ struct RateLimitBucketSet: Sendable {
     /// When `cost` could be admitted after the costs in `ahead` (call after ``refill(at:)``).
     func readyTime(for cost: RateLimitCost, after ahead: RateLimitCost, now: Duration) -> Duration {
         var ready = max(now, cooldownUntil)
-        for dimension in RateLimitDimension.allCases {
+        for dimension in RateLimitDimension.every {
             guard let bucket = self[bucket: dimension] else { continue }
             let amount = Double(cost[dimension])
             let before = Double(ahead[dimension])
@@ -167,7 +167,7 @@ struct RateLimitBucketSet: Sendable {
     /// The smallest fraction of capacity any limited dimension holds (1 when nothing is limited).
     var headroom: Double {
         var least = 1.0
-        for dimension in RateLimitDimension.allCases {
+        for dimension in RateLimitDimension.every {
             if let bucket = self[bucket: dimension] { least = min(least, bucket.level / bucket.capacity) }
         }
         return least
@@ -178,7 +178,7 @@ struct RateLimitBucketSet: Sendable {
 
     /// Charges `cost` (call when ``readyTime(for:after:now:)`` has come).
     mutating func admit(_ cost: RateLimitCost, id: UInt64, bucketID: RateLimitBucketID, now: Duration) -> RateLimitReservation {
-        for dimension in RateLimitDimension.allCases where cost[dimension] > 0 {
+        for dimension in RateLimitDimension.every where cost[dimension] > 0 {
             self[bucket: dimension]?.take(Double(cost[dimension]))
             ledger[dimension] &+= cost[dimension]
         }
@@ -188,14 +188,14 @@ struct RateLimitBucketSet: Sendable {
 
     mutating func enqueue(id: UInt64, cost: RateLimitCost) {
         queue.append(Queued(id: id, cost: cost))
-        for dimension in RateLimitDimension.allCases { queuedCost[dimension] += cost[dimension] }
+        for dimension in RateLimitDimension.every { queuedCost[dimension] += cost[dimension] }
     }
 
     /// Removes a queued request (a cancelled waiter); `false` if it is not queued.
     mutating func removeQueued(id: UInt64) -> Bool {
         guard let index = queue[queueHead...].firstIndex(where: { $0.id == id }) else { return false }
         let removed = queue.remove(at: index)
-        for dimension in RateLimitDimension.allCases { queuedCost[dimension] -= removed.cost[dimension] }
+        for dimension in RateLimitDimension.every { queuedCost[dimension] -= removed.cost[dimension] }
         compact()
         return true
     }
@@ -208,7 +208,7 @@ struct RateLimitBucketSet: Sendable {
         refill(at: now)
         while let first = head, readyTime(for: first.cost, after: .zero, now: now) <= now {
             queueHead += 1
-            for dimension in RateLimitDimension.allCases { queuedCost[dimension] -= first.cost[dimension] }
+            for dimension in RateLimitDimension.every { queuedCost[dimension] -= first.cost[dimension] }
             admitted(first.id, admit(first.cost, id: first.id, bucketID: bucketID, now: now))
         }
         compact()
@@ -232,7 +232,7 @@ struct RateLimitBucketSet: Sendable {
     /// Settles a reservation to `charge`: credits or debits the difference.
     mutating func settle(_ reservation: RateLimitReservation, charge: RateLimitCost, now: Duration) {
         refill(at: now)
-        for dimension in RateLimitDimension.allCases {
+        for dimension in RateLimitDimension.every {
             let delta = charge[dimension] - reservation.cost[dimension]
             if delta > 0 {
                 self[bucket: dimension]?.take(Double(delta))
@@ -251,7 +251,7 @@ struct RateLimitBucketSet: Sendable {
         refill(at: now)
         let elapsed = max(.zero, now - reservation.admittedAt).rateLimitSeconds
         var lowered = false
-        for dimension in RateLimitDimension.allCases {
+        for dimension in RateLimitDimension.every {
             guard let reported = remaining[dimension], var bucket = self[bucket: dimension] else { continue }
             let chargedSince = Double(max(0, ledger[dimension] &- reservation.ledgerMark[dimension]))
             let corrected = Double(reported) + elapsed * bucket.perSecond - chargedSince
@@ -268,10 +268,15 @@ struct RateLimitBucketSet: Sendable {
         var copy = self
         copy.refill(at: now)
         var available: [RateLimitDimension: Double] = [:]
-        for dimension in RateLimitDimension.allCases {
+        for dimension in RateLimitDimension.every {
             if let bucket = copy[bucket: dimension] { available[dimension] = bucket.level }
         }
         return RateLimitBucketState(
             available: available, cooldownUntil: cooldownUntil > now ? cooldownUntil : nil, waiting: waitingCount)
     }
+}
+
+extension RateLimitDimension {
+    /// Every dimension, built once (a synthesized `allCases` builds a new array on each use).
+    static let every: [RateLimitDimension] = allCases
 }

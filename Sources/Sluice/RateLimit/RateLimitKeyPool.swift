@@ -45,6 +45,8 @@ public final class RateLimitKeyPool: Sendable {
     public let keys: [APIKey]
     private let removed = Mutex<[KeyID: SluiceError.Code]>([:])
     private let anyRemoved = Atomic<Bool>(false)
+    /// The candidates of a pool of one key without per-model limits (the same for every model).
+    private let singleKeyCandidates: [RateLimitCandidate]?
 
     init(keys: [APIKey]) {
         var seen: Set<KeyID> = []
@@ -60,6 +62,12 @@ public final class RateLimitKeyPool: Sendable {
             unique.append(key)
         }
         self.keys = unique
+        // One key with no per-model limits: every model gets the same candidate, built once.
+        if unique.count == 1, unique[0].modelLimits.isEmpty {
+            singleKeyCandidates = [Self.candidate(unique[0], model: "")]
+        } else {
+            singleKeyCandidates = nil
+        }
     }
 
     /// Every key's standing, in configured order.
@@ -100,6 +108,7 @@ public final class RateLimitKeyPool: Sendable {
     /// The usable keys' bucket sets for a request to `model`.
     func candidates(for model: String) -> [RateLimitCandidate] {
         if keys.count == 1, !anyRemoved.load(ordering: .relaxed) {
+            if let shared = singleKeyCandidates { return shared }
             return [Self.candidate(keys[0], model: model)]
         }
         let removed: [KeyID: SluiceError.Code] = anyRemoved.load(ordering: .relaxed) ? self.removed.withLock { $0 } : [:]

@@ -137,27 +137,13 @@ public struct RateLimitMiddleware: ClientMiddleware {
         }
         if let observation { await sync(reservation, observation) }
 
-        let settler = Settler(store: store, reservation: reservation, estimate: context.tokenEstimate, policy: settlement)
-        let usage = context.usage
-        let reportContext = context
-        let reserved = context.tokenEstimate.total
-        usage.onComplete { usage in
-            if settler.settle(usage) {
-                reportContext.events.emit(.usageSettled, reportContext) { event in
-                    event.tokens = reserved
-                    event.usage = usage
-                }
-            }
-        }
+        // One object for both callbacks: a closure capturing a single reference needs no context of its own.
+        let settler = Settler(
+            store: store, reservation: reservation, estimate: context.tokenEstimate, policy: settlement, context: context)
+        context.usage.onComplete { usage in settler.settleReporting(usage) }
         response.body.onTermination { termination in
             if case .finished = termination { return }
-            let latest = usage.latest
-            if settler.settle(latest) {
-                reportContext.events.emit(.usageSettled, reportContext) { event in
-                    event.tokens = reserved
-                    event.usage = latest
-                }
-            }
+            settler.settleWithLatestUsage()
         }
         return response
     }
@@ -214,13 +200,19 @@ final class Settler: Sendable {
     private let reservation: RateLimitReservation
     private let estimate: TokenEstimate
     private let policy: RateLimitSettlementPolicy
+    /// The call's context (with the key chosen), for the usage and the `usage_settled` event.
+    private let context: ClientContext?
     private let done = Atomic<Bool>(false)
 
-    init(store: any RateLimitStore, reservation: RateLimitReservation, estimate: TokenEstimate, policy: RateLimitSettlementPolicy) {
+    init(
+        store: any RateLimitStore, reservation: RateLimitReservation, estimate: TokenEstimate,
+        policy: RateLimitSettlementPolicy, context: ClientContext? = nil
+    ) {
         self.store = store
         self.reservation = reservation
         self.estimate = estimate
         self.policy = policy
+        self.context = context
     }
 
     /// Settles on the first call and returns `true`; later calls do nothing and return `false`.
@@ -229,5 +221,20 @@ final class Settler: Sendable {
         guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return false }
         store.settle(reservation, charge: reservation.cost.charging(policy.charge(estimate, usage)))
         return true
+    }
+
+    /// Settles with the usage seen so far: the body ended without finishing.
+    func settleWithLatestUsage() {
+        settleReporting(context?.usage.latest)
+    }
+
+    /// Settles on the first call and emits `usage_settled` with `usage`.
+    func settleReporting(_ usage: Usage?) {
+        guard settle(usage), let context else { return }
+        let reserved = estimate.total
+        context.events.emit(.usageSettled, context) { event in
+            event.tokens = reserved
+            event.usage = usage
+        }
     }
 }
