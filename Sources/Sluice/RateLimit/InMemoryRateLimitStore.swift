@@ -102,8 +102,10 @@ public final class InMemoryRateLimitStore: RateLimitStore {
     public func settle(_ reservation: RateLimitReservation, charge: RateLimitCost) {
         let now = clock.now
         let admitted: [Resumption] = state.withLock { state in
-            guard state.sets[reservation.bucket] != nil else { return [] }
-            state.sets[reservation.bucket]?.settle(reservation, charge: charge, now: now)
+            guard let index = state.sets.index(forKey: reservation.bucket) else { return [] }
+            state.sets.values[index].settle(reservation, charge: charge, now: now)
+            // Nobody waits and no timer runs: nothing to admit or reschedule.
+            if state.sets.values[index].isQueueEmpty, state.timers.isEmpty { return [] }
             return pump(&state, reservation.bucket, now: now)
         }
         for resumption in admitted { resumption.waiter.resume(returning: resumption.reservation) }
@@ -143,16 +145,23 @@ public final class InMemoryRateLimitStore: RateLimitStore {
         let cost = request.cost
         var best: (bucket: RateLimitBucketID, time: Duration, headroom: Double, queueEmpty: Bool)?
         var tooLarge: (bucket: RateLimitBucketID, dimension: RateLimitDimension, capacity: Int)?
+        // The best set's index while no insertion has happened since (an insertion invalidates it), so
+        // that admitting it needs no second lookup.
+        var bestIndex: Dictionary<RateLimitBucketID, RateLimitBucketSet>.Index?
         for candidate in request.candidates {
-            var set: RateLimitBucketSet
-            if let existing = state.sets[candidate.bucket] {
-                set = existing
-                set.update(limits: candidate.limits, margin: request.safetyMargin, now: now)
-                set.refill(at: now)
+            let index: Dictionary<RateLimitBucketID, RateLimitBucketSet>.Index
+            if let existing = state.sets.index(forKey: candidate.bucket) {
+                index = existing
+                state.sets.values[index].update(limits: candidate.limits, margin: request.safetyMargin, now: now)
+                state.sets.values[index].refill(at: now)
             } else {
-                set = RateLimitBucketSet(limits: candidate.limits, margin: request.safetyMargin, now: now)
+                state.sets[candidate.bucket] = RateLimitBucketSet(
+                    limits: candidate.limits, margin: request.safetyMargin, now: now)
+                bestIndex = nil
+                guard let inserted = state.sets.index(forKey: candidate.bucket) else { continue }
+                index = inserted
             }
-            state.sets[candidate.bucket] = set
+            let set = state.sets.values[index]
             if let never = set.neverFits(cost) {
                 if tooLarge == nil { tooLarge = (candidate.bucket, never.dimension, never.capacity) }
                 continue
@@ -163,6 +172,7 @@ public final class InMemoryRateLimitStore: RateLimitStore {
                 continue
             }
             best = (candidate.bucket, time, headroom, set.isQueueEmpty)
+            bestIndex = index
         }
         guard let best else {
             if let tooLarge {
@@ -174,10 +184,13 @@ public final class InMemoryRateLimitStore: RateLimitStore {
             }
             return .failed(SluiceError(.noUsableKeys, "no API key is available to send the request with"))
         }
-        if best.time <= now, best.queueEmpty,
-            let reservation = state.sets[best.bucket]?.admit(cost, id: id, bucketID: best.bucket, now: now)
-        {
-            return .admitted(reservation)
+        if best.time <= now, best.queueEmpty {
+            if let bestIndex {
+                return .admitted(state.sets.values[bestIndex].admit(cost, id: id, bucketID: best.bucket, now: now))
+            }
+            if let reservation = state.sets[best.bucket]?.admit(cost, id: id, bucketID: best.bucket, now: now) {
+                return .admitted(reservation)
+            }
         }
         let wait = best.time - now
         if let deadline = request.deadline, best.time > deadline {
