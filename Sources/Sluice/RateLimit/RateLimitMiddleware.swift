@@ -95,8 +95,8 @@ public struct RateLimitMiddleware: ClientMiddleware {
         authorize(&request, key.secret)
         var context = context
         context.keyID = key.id
-        let waited = clock.now - start
         if reservation.queued {
+            let waited = clock.now - start
             configuration.onEvent?(.waited(callID: context.callID, keyID: key.id, duration: waited))
             if context.events.isEnabled {
                 context.events.emit(.rateLimitWaitStarted, context) { event in
