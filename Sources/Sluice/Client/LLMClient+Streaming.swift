@@ -33,7 +33,7 @@ extension LLMClient {
                     provider: adapter.provider,
                     requestID: Self.requestID(response.headers),
                     usage: context.usage,
-                    context: context,
+                    context: Self.servedContext(context),
                     callStarted: callStarted
                 )
                 defer { response.body.discard() }

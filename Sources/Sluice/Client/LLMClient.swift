@@ -143,6 +143,7 @@ public final class LLMClient: Sendable {
             let result = try await work()
             let reported = usage(result)
             context.usage.complete(with: reported)
+            let context = Self.servedContext(context)
             context.events.emit(.requestSucceeded, context) { event in
                 event.usage = reported ?? context.usage.latest
                 event.latency = event.instant - started
@@ -150,6 +151,7 @@ public final class LLMClient: Sendable {
             return result
         } catch {
             context.usage.complete(with: nil)
+            let context = Self.servedContext(context)
             let typed = SluiceError.wrapping(error)
             if typed.code == .cancelled || error is CancellationError {
                 context.events.emit(.requestCancelled, context) { $0.usage = context.usage.latest }
@@ -165,6 +167,15 @@ public final class LLMClient: Sendable {
             }
             throw error
         }
+    }
+
+    /// `context` naming the key that served the call (a pool may have chosen another than the
+    /// client's own), for the call-level events emitted after the attempts.
+    static func servedContext(_ context: ClientContext) -> ClientContext {
+        guard context.events.isEnabled, let served = context.usage.servedBy, served != context.keyID else { return context }
+        var context = context
+        context.keyID = served
+        return context
     }
 
     /// The provider this client speaks to.

@@ -13,11 +13,19 @@ public final class UsageReport: Sendable {
         var usage: Usage?
         var latest: Usage?
         var observers: [@Sendable (Usage?) -> Void] = []
+        var servedBy: KeyID?
     }
 
     private let state = Mutex(State())
 
     public init() {}
+
+    /// The key the call's latest attempt was sent with, when a layer chose one (the rate limiter's
+    /// key pool sets it), so call-level events name the key that served the call.
+    public var servedBy: KeyID? {
+        get { state.withLock { $0.servedBy } }
+        set { state.withLock { $0.servedBy = newValue } }
+    }
 
     /// Records usage seen so far (a stream's running count), without completing the report.
     public func update(_ usage: Usage) {

@@ -95,6 +95,7 @@ public struct RateLimitMiddleware: ClientMiddleware {
         authorize(&request, key.secret)
         var context = context
         context.keyID = key.id
+        context.usage.servedBy = key.id
         if reservation.queued {
             let waited = clock.now - start
             configuration.onEvent?(.waited(callID: context.callID, keyID: key.id, duration: waited))
@@ -114,14 +115,18 @@ public struct RateLimitMiddleware: ClientMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            store.settle(reservation, charge: reservation.cost.requestOnly)
+            // The request may have reached the provider and been counted before the failure (a
+            // dropped connection, a timeout): keep the charge. Erring this way costs some throughput
+            // after failures; the other way costs 429s.
+            store.settle(reservation, charge: reservation.cost)
             throw error
         }
 
         let observation = RateLimitObservation(headers: response.headers)
         guard (200..<300).contains(response.status) else {
-            // Refund first, then correct: the provider did not charge the tokens of a refused request.
-            store.settle(reservation, charge: reservation.cost.requestOnly)
+            // A 429 was refused at admission, so its tokens were not charged: refund them first, then
+            // correct. Any other failure may have been admitted and counted: keep the charge.
+            store.settle(reservation, charge: response.status == 429 ? reservation.cost.requestOnly : reservation.cost)
             if let observation { await sync(reservation, observation) }
             if response.status == 429 {
                 if let retryAfter = observation?.retryAfter, retryAfter > .zero {

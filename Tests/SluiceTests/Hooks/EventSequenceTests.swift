@@ -167,6 +167,31 @@ struct EventSequenceTests {
         #expect(recorder.events.last?.error?.code == .streamError)
     }
 
+    @Test("call-level events name the pool key that served the call, like its attempt events")
+    func poolKeyOnCallEvents() async throws {
+        let recorder = EventRecorder()
+        var configuration = LLMClient.Configuration.openAI(apiKey: Self.canary, baseURL: "http://127.0.0.1:1/v1")
+        configuration.eventHandlers = [recorder]
+        configuration.rateLimits = RateLimitMiddleware.Configuration(
+            keys: [
+                APIKey(Self.canary, label: "first", limits: RateLimits(requestsPerMinute: 1, requestBurst: 1)),
+                APIKey(Self.canary + "-2", label: "second", limits: RateLimits(requestsPerMinute: 600)),
+            ],
+            safetyMargin: .none)
+        let client = LLMClient(configuration, transport: InMemoryTransport { _ in
+            ClientResponse(status: 200, body: ResponseBody(bytes: Self.completion))
+        })
+        _ = try await client.chat(Self.request)
+        _ = try await client.chat(Self.request)
+        for call in recorder.callIDs {
+            let events = recorder.events(forCall: call)
+            let served = try #require(events.first { $0.kind == .responseHead }?.keyID)
+            #expect(events.last?.kind == .requestSucceeded)
+            #expect(events.last?.keyID == served)
+        }
+        #expect(Set(recorder.events(ofKind: .requestSucceeded).compactMap(\.keyID)) == [KeyID(rawValue: "first"), KeyID(rawValue: "second")])
+    }
+
     @Test("the key's text appears in no event, log line or error, in any scenario")
     func redaction() async throws {
         let recorder = EventRecorder()

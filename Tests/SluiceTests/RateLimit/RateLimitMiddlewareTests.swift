@@ -71,27 +71,34 @@ struct RateLimitMiddlewareTests {
         #expect(events.all.contains(.waited(callID: 2, keyID: KeyID(rawValue: "k"), duration: .milliseconds(1_500))))
     }
 
-    @Test("a non-2xx answer refunds the tokens but keeps the request; so does a transport error")
-    func refundOnFailure() async throws {
+    @Test("a 429 refunds the tokens but keeps the request; a 500 or a transport error keeps the whole charge")
+    func refundOnlyFor429() async throws {
         let clock = TestClock()
         let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.openAILimits)], clock: clock)
         let transport = InMemoryTransport { request in
             if request.url.hasSuffix("fail") { throw SluiceError(.connectionRefused, "refused") }
+            if request.url.hasSuffix("busy") { return RL.response(429) }
             return RL.response(500)
         }
-        _ = try await RL.send(middleware, transport, context: RL.context())
+        func send(_ path: String) async throws -> ClientResponse {
+            try await middleware.intercept(ClientRequest(method: .post, url: "https://x/\(path)"), context: RL.context()) {
+                request, _ in try await transport.send(request)
+            }
+        }
+        _ = try await send("busy")
         var state = await middleware.store.state(of: RL.bucket("k"))
         #expect(state?.available[.tokens] == 6_000)
         #expect(state?.available[.requests] == 59)
 
-        await #expect(throws: SluiceError.self) {
-            _ = try await middleware.intercept(
-                ClientRequest(method: .post, url: "https://x/fail"), context: RL.context()
-            ) { request, _ in try await transport.send(request) }
-        }
+        _ = try await send("error")
         state = await middleware.store.state(of: RL.bucket("k"))
-        #expect(state?.available[.tokens] == 6_000)
+        #expect(state?.available[.tokens] == 5_700)
         #expect(state?.available[.requests] == 58)
+
+        await #expect(throws: SluiceError.self) { _ = try await send("fail") }
+        state = await middleware.store.state(of: RL.bucket("k"))
+        #expect(state?.available[.tokens] == 5_400)
+        #expect(state?.available[.requests] == 57)
     }
 
     @Test("OpenAI settlement keeps the admission charge, or charges the real usage when it is higher")
