@@ -72,6 +72,63 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    if let base = environment["SLUICE_BENCH_MOCK_FAST_URL"] {
+        // End to end through LLMClient (default stack) over CurlTransport against the mock server,
+        // which answers at once: chat calls per second at concurrency 1 and 64, and time to first
+        // token of a stream.
+        let request = ChatRequest(model: "gpt-4o-mini", messages: [.user("Tell me about rivers.")], maxOutputTokens: 16)
+        for concurrency in [1, 64] {
+            Benchmark(
+                "LLMClient.chat end to end (mock server, loopback), concurrency \(concurrency)",
+                configuration: .init(
+                    metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo,
+                    maxDuration: .seconds(10), maxIterations: concurrency == 1 ? 5 : 20)
+            ) { benchmark in
+                var configuration = LLMClient.Configuration.openAI(apiKey: "bench-key", baseURL: base + "/v1")
+                configuration.transport.httpVersion = .http1_1
+                configuration.transport.connections.maxTotal = concurrency
+                try await withLLMClient(configuration) { client in
+                    let next = Counter()
+                    let total = benchmark.scaledIterations.count
+                    benchmark.startMeasurement()
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for _ in 0..<concurrency {
+                            group.addTask {
+                                while next.value.add(1, ordering: .relaxed).oldValue < total {
+                                    blackHole(try await client.chat(request))
+                                }
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                    benchmark.stopMeasurement()
+                }
+            }
+        }
+
+        Benchmark(
+            "LLMClient.streamChat time to first token (mock server, loopback)",
+            configuration: .init(
+                metrics: [.custom("time to first token (us)", polarity: .prefersSmaller, useScalingFactor: false)],
+                maxDuration: .seconds(10), maxIterations: 200)
+        ) { benchmark in
+            var configuration = LLMClient.Configuration.openAI(apiKey: "bench-key", baseURL: base + "/v1")
+            configuration.transport.httpVersion = .http1_1
+            try await withLLMClient(configuration) { client in
+                let clock = ContinuousClock()
+                let start = clock.now
+                var first: Duration?
+                _ = try await client.streamChat(request) { event in
+                    if first == nil, case .textDelta = event { first = clock.now - start }
+                }
+                let micros = (first ?? .zero).components
+                benchmark.measurement(
+                    .custom("time to first token (us)", polarity: .prefersSmaller, useScalingFactor: false),
+                    Int(micros.seconds * 1_000_000 + micros.attoseconds / 1_000_000_000_000))
+            }
+        }
+    }
+
     if let base = environment["SLUICE_BENCH_MOCK_URL"] {
         let body = #"{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Tell me about rivers."}]}"#
         let request = ClientRequest(
