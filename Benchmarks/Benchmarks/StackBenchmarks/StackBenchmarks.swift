@@ -33,6 +33,15 @@ func makeClient(_ configure: (inout LLMClient.Configuration) -> Void = { _ in })
     return LLMClient(configuration, transport: makeTransport())
 }
 
+/// Measures `benchmark.scaledIterations` sequential chat calls through `client`.
+func measureChats(_ benchmark: Benchmark, _ client: LLMClient) async throws {
+    benchmark.startMeasurement()
+    for _ in benchmark.scaledIterations {
+        blackHole(try await client.chat(chatRequest))
+    }
+    benchmark.stopMeasurement()
+}
+
 /// Operations left to run, shared by the tasks of one run.
 final class Remaining: Sendable {
     let count: Atomic<Int>
@@ -99,11 +108,7 @@ let benchmarks: @Sendable () -> Void = {
         configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)
     ) { benchmark in
         let client = makeClient()
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            blackHole(try await client.chat(chatRequest))
-        }
-        benchmark.stopMeasurement()
+        try await measureChats(benchmark, client)
     }
 
     Benchmark(
@@ -113,11 +118,7 @@ let benchmarks: @Sendable () -> Void = {
         let client = makeClient {
             $0.concurrency = ConcurrencyLimits(maxConcurrentRequests: 64, maxConcurrentRequestsPerKey: 16)
         }
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            blackHole(try await client.chat(chatRequest))
-        }
-        benchmark.stopMeasurement()
+        try await measureChats(benchmark, client)
     }
 
     Benchmark(
@@ -128,11 +129,7 @@ let benchmarks: @Sendable () -> Void = {
             $0.concurrency = ConcurrencyLimits(maxConcurrentRequests: 64, maxConcurrentRequestsPerKey: 16)
             $0.limit(RateLimits(requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000))
         }
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            blackHole(try await client.chat(chatRequest))
-        }
-        benchmark.stopMeasurement()
+        try await measureChats(benchmark, client)
     }
 
     // Where the default stack's time goes: each layer on its own.
@@ -150,11 +147,7 @@ let benchmarks: @Sendable () -> Void = {
                 }
                 if variant != 2 { configuration.timeouts = .unlimited }
             }
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                blackHole(try await client.chat(chatRequest))
-            }
-            benchmark.stopMeasurement()
+            try await measureChats(benchmark, client)
         }
     }
 
@@ -179,11 +172,7 @@ let benchmarks: @Sendable () -> Void = {
                 $0.limit(RateLimits(requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000))
                 $0.eventHandlers = handlers
             }
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                blackHole(try await client.chat(chatRequest))
-            }
-            benchmark.stopMeasurement()
+            try await measureChats(benchmark, client)
         }
     }
 
