@@ -53,6 +53,11 @@ public final class RetryBudget: Sendable {
 
         var index: Int { Int(slot % Int64(RetryBudget.slotCount)) }
 
+        mutating func deposit(at slot: Int64) {
+            roll(to: slot)
+            calls[index] += 1
+        }
+
         func available(ratio: Double, minimum: Int) -> Double {
             Double(minimum) + ratio * Double(calls.reduce(0, +)) - Double(retries.reduce(0, +))
         }
@@ -104,10 +109,8 @@ public final class RetryBudget: Sendable {
             state.client.roll(to: slot)
             state.client.calls[state.client.index] += 1
             if let key {
-                var counter = state.keys[key] ?? Counter(slot: slot)
-                counter.roll(to: slot)
-                counter.calls[counter.index] += 1
-                state.keys[key] = counter
+                // In place: copying the counter out of the dictionary would copy its arrays.
+                state.keys[key, default: Counter(slot: slot)].deposit(at: slot)
             }
         }
     }
