@@ -132,10 +132,10 @@ public final class LLMClient: Sendable {
 
     /// Runs one call's work: emits `request_started`, then `request_succeeded` (with the usage),
     /// `request_failed` or `request_cancelled`, and completes the call's usage report.
-    func perform<Result>(
+    nonisolated(nonsending) func perform<Result>(
         _ context: ClientContext,
         usage: (Result) -> Usage? = { _ in nil },
-        _ work: () async throws -> Result
+        _ work: nonisolated(nonsending) () async throws -> Result
     ) async throws -> Result {
         let started = context.events.isEnabled ? configuration.clock.now : .zero
         context.events.emit(.requestStarted, context)
@@ -236,7 +236,7 @@ public final class LLMClient: Sendable {
     }
 
     /// Reads a successful body in full, or turns a non-2xx answer into the provider's typed error.
-    func successBody(_ response: ClientResponse) async throws -> [UInt8] {
+    nonisolated(nonsending) func successBody(_ response: ClientResponse) async throws -> [UInt8] {
         guard (200..<300).contains(response.status) else {
             throw try await providerError(response)
         }
@@ -244,7 +244,7 @@ public final class LLMClient: Sendable {
     }
 
     /// The typed error for a non-2xx response (its body read up to 1 MiB).
-    func providerError(_ response: ClientResponse) async throws -> SluiceError {
+    nonisolated(nonsending) func providerError(_ response: ClientResponse) async throws -> SluiceError {
         let body: [UInt8]
         do {
             body = try await response.body.collect(upTo: 1 << 20)
@@ -264,7 +264,9 @@ public final class LLMClient: Sendable {
 
     /// Counts a call in flight for the duration of `body`, refusing it once shutdown has begun, and
     /// turns a cancellation into ``SluiceError/Code/cancelled``.
-    func withCall<Result>(_ body: () async throws -> Result) async throws -> Result {
+    nonisolated(nonsending) func withCall<Result>(
+        _ body: nonisolated(nonsending) () async throws -> Result
+    ) async throws -> Result {
         let admitted = state.withLock { state in
             guard !state.shuttingDown else { return false }
             state.inFlight += 1

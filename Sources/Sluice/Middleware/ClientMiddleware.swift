@@ -34,11 +34,13 @@ struct MiddlewareChain: Sendable {
     let middleware: [any ClientMiddleware]
     let transport: any ClientTransport
 
-    func send(_ request: ClientRequest, context: ClientContext) async throws -> ClientResponse {
+    // `nonisolated(nonsending)`: the chain runs on its caller's executor, so entering it and each
+    // of its levels costs no executor check (a hot path: once per layer per attempt).
+    nonisolated(nonsending) func send(_ request: ClientRequest, context: ClientContext) async throws -> ClientResponse {
         try await call(0, request, context)
     }
 
-    private func call(_ index: Int, _ request: ClientRequest, _ context: ClientContext) async throws -> ClientResponse {
+    private nonisolated(nonsending) func call(_ index: Int, _ request: ClientRequest, _ context: ClientContext) async throws -> ClientResponse {
         guard index < middleware.count else { return try await transport.send(request) }
         return try await middleware[index].intercept(request, context: context) { request, context in
             try await self.call(index + 1, request, context)
