@@ -98,7 +98,7 @@ final class TimedSpan: Sendable {
 
     /// Sends through `next` under `limits`: the head must arrive in time, and the returned body
     /// enforces the body limits.
-    static func run(
+    nonisolated(nonsending) static func run(
         limits: SpanLimits,
         clock: any SluiceClock,
         _ request: ClientRequest,
@@ -126,13 +126,18 @@ final class TimedSpan: Sendable {
             state.work = work
             return true
         }
-        if needsWatchdog { span.startWatchdog() }
         let response: ClientResponse
         do {
-            response = try await withTaskCancellationHandler {
-                try await work.value
-            } onCancel: {
-                work.cancel()
+            if needsWatchdog {
+                span.startWatchdog()
+                response = try await withTaskCancellationHandler {
+                    try await work.value
+                } onCancel: {
+                    work.cancel()
+                }
+            } else {
+                // The attempt has already returned: there is nothing left to cancel.
+                response = try await work.value
             }
         } catch {
             throw span.headFailed(error)
