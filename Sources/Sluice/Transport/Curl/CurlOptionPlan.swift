@@ -27,6 +27,12 @@ final class CurlOptionPlan: @unchecked Sendable {
     let multiSettings: [CurlOptionSetting]
     /// Whether an explicit proxy URL is configured (so a failed connect is the proxy's failure).
     let usesExplicitProxy: Bool
+    /// Whether an `https` transfer should wait for a connection that can multiplex (HTTP/2 over TLS
+    /// negotiates it with ALPN during the handshake). Never set for plain `http` under `.http2`:
+    /// there libcurl cannot learn whether it may multiplex until the first answer arrives, and would
+    /// hold every other request to the host until then — a burst admitted by the rate limiter would
+    /// reach the server late and all at once.
+    let waitsForMultiplexingOverTLS: Bool
 
     private let longs: [(CURLoption, Int)]
     private let strings: [(CURLoption, UnsafeMutablePointer<CChar>)]
@@ -35,6 +41,7 @@ final class CurlOptionPlan: @unchecked Sendable {
         easySettings = Self.easySettings(for: configuration)
         multiSettings = Self.multiSettings(for: configuration)
         if case .url = configuration.proxy.base { usesExplicitProxy = true } else { usesExplicitProxy = false }
+        waitsForMultiplexingOverTLS = configuration.httpVersion == .http2
         var longs: [(CURLoption, Int)] = []
         var strings: [(CURLoption, UnsafeMutablePointer<CChar>)] = []
         for setting in easySettings {
@@ -102,8 +109,9 @@ final class CurlOptionPlan: @unchecked Sendable {
         case .http2: long(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
         case .http2PriorKnowledge: long(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE))
         }
-        // Wait for a connection that can multiplex rather than open a second one.
-        if configuration.httpVersion != .http1_1 { long(CURLOPT_PIPEWAIT, 1) }
+        // With prior knowledge every connection multiplexes: wait for one rather than open a second.
+        // Under `.http2` the transfer sets it only for `https` (see `waitsForMultiplexingOverTLS`).
+        if configuration.httpVersion == .http2PriorKnowledge { long(CURLOPT_PIPEWAIT, 1) }
 
         long(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(configuration.timeouts.connect))
         if let total = configuration.timeouts.total { long(CURLOPT_TIMEOUT_MS, milliseconds(total)) }

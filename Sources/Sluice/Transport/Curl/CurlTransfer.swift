@@ -70,6 +70,8 @@ final class CurlTransfer: @unchecked Sendable {
 
     let method: HTTPMethod
     let isHeadRequest: Bool
+    /// Whether the URL is `https` (checked by `parseURL`, which accepts only http and https).
+    let isSecure: Bool
     private var url: OpaquePointer?
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var body: UnsafeMutableRawBufferPointer?
@@ -99,6 +101,7 @@ final class CurlTransfer: @unchecked Sendable {
         self.loop = loop
         method = request.method
         isHeadRequest = request.method == .head
+        isSecure = request.url.utf8.count > 6 && request.url.prefix(6).lowercased() == "https:"
         try Self.validateMethod(request.method)
         let url = try Self.parseURL(request.url)
         let headerList: UnsafeMutablePointer<curl_slist>?
@@ -243,6 +246,7 @@ final class CurlTransfer: @unchecked Sendable {
         set(sluice_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, easy.errorBuffer))
         set(sluice_easy_setopt_pointer(handle, CURLOPT_PRIVATE, context))
         set(sluice_easy_setopt_pointer(handle, CURLOPT_CURLU, UnsafeRawPointer(url)))
+        if plan.waitsForMultiplexingOverTLS && isSecure { set(sluice_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1)) }
         set(sluice_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList))
         set(sluice_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context))
         set(sluice_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, context))
