@@ -58,7 +58,7 @@ struct AnthropicMessageStream: Sendable {
                 to: &writer)
             try await self.send(AnthropicWire.event("ping", "{\"type\": \"ping\"}"), to: &writer)
 
-            var pendingFault = self.fault.flatMap { Self.streamTrigger(of: $0) }
+            var pendingFault = self.fault.flatMap { MockStreamPlan.trigger(of: $0) }
             var piecesSent = 0
             for (index, piece) in self.pieces().enumerated() {
                 if let (after, fault) = pendingFault, (self.isToolUse ? piecesSent : sent) >= after {
@@ -126,27 +126,9 @@ struct AnthropicMessageStream: Sendable {
                 )
             }
         case .text(let words):
-            return stride(from: 0, to: words.count, by: self.tokensPerChunk).map { index in
-                let end = min(index + self.tokensPerChunk, words.count)
-                var text = ""
-                for position in index..<end {
-                    if position > 0 { text += " " }
-                    text += words[position]
-                }
-                return ("{\"type\":\"text_delta\",\"text\":\(JSONText.quoted(text))}", end - index, end - index)
+            return MockStreamPlan.textChunks(words, tokensPerChunk: self.tokensPerChunk).map { chunk in
+                ("{\"type\":\"text_delta\",\"text\":\(JSONText.quoted(chunk.text))}", chunk.tokens, chunk.tokens)
             }
-        }
-    }
-
-    /// The count after which a fault acts on a stream, or `nil` for faults that only change timing.
-    private static func streamTrigger(of fault: MockFault) -> (Int, MockFault)? {
-        switch fault.backing {
-        case .stall(let after, _), .dropConnection(let after), .malformedSSE(let after), .errorEvent(let after):
-            (after, fault)
-        case .malformedJSON:
-            (0, fault)
-        case .httpError, .headDelay, .firstTokenDelay, .tokenDelay:
-            nil
         }
     }
 

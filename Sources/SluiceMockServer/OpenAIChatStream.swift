@@ -59,7 +59,7 @@ struct OpenAIChatStream: Sendable {
                 )
             }
 
-            var pendingFault = self.fault.flatMap { Self.streamTrigger(of: $0) }
+            var pendingFault = self.fault.flatMap { MockStreamPlan.trigger(of: $0) }
             let pieces = self.pieces()
             var piecesSent = 0
             for (index, piece) in pieces.enumerated() {
@@ -123,26 +123,8 @@ struct OpenAIChatStream: Sendable {
                 )
             }
         }
-        return stride(from: 0, to: self.words.count, by: self.tokensPerChunk).map { index in
-            let end = min(index + self.tokensPerChunk, self.words.count)
-            var text = ""
-            for position in index..<end {
-                if position > 0 { text += " " }
-                text += self.words[position]
-            }
-            return ("{\"content\":\(JSONText.quoted(text))}", end - index, end - index)
-        }
-    }
-
-    /// The token count after which a fault acts on a stream, or `nil` for faults that only change timing.
-    private static func streamTrigger(of fault: MockFault) -> (Int, MockFault)? {
-        switch fault.backing {
-        case .stall(let after, _), .dropConnection(let after), .malformedSSE(let after), .errorEvent(let after):
-            (after, fault)
-        case .malformedJSON:
-            (0, fault)
-        case .httpError, .headDelay, .firstTokenDelay, .tokenDelay:
-            nil
+        return MockStreamPlan.textChunks(self.words, tokensPerChunk: self.tokensPerChunk).map { chunk in
+            ("{\"content\":\(JSONText.quoted(chunk.text))}", chunk.tokens, chunk.tokens)
         }
     }
 
