@@ -23,7 +23,7 @@ public final class InMemoryTransport: ClientTransport {
     /// The requests received so far, in order.
     public var requests: [ClientRequest] { recorded.withLock { $0 } }
 
-    public func send(_ request: ClientRequest) async throws -> ClientResponse {
+    public nonisolated(nonsending) func send(_ request: ClientRequest) async throws -> ClientResponse {
         for field in request.headers { try HTTPHeaders.validate(field) }
         recorded.withLock { $0.append(request) }
         try Task.checkCancellation()

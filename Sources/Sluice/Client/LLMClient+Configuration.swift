@@ -140,6 +140,12 @@ extension LLMClient {
             self.temperature = temperature
         }
 
+        /// Whether ``apply(to:)`` would change `request` (most calls set everything or nothing).
+        func changes(_ request: ChatRequest) -> Bool {
+            (request.model.isEmpty && model != nil) || (request.maxOutputTokens == nil && maxOutputTokens != nil)
+                || (request.temperature == nil && temperature != nil)
+        }
+
         func apply(to request: ChatRequest) -> ChatRequest {
             var request = request
             if request.model.isEmpty, let model { request.model = model }

@@ -22,7 +22,7 @@ extension LLMClient {
             // `first_token` latency counts from here: waits and earlier attempts included.
             let callStarted = context.events.isEnabled ? configuration.clock.now : .zero
             return try await perform(context) {
-                let httpRequest = try adapter.chatRequest(prepared, stream: true, endpoint: configuration.endpoint)
+                let httpRequest = try adapter.chatRequest(prepared, stream: true, endpoint: endpoint)
                 let response = try await chain.send(httpRequest, context: context)
                 guard (200..<300).contains(response.status) else {
                     throw try await providerError(response)

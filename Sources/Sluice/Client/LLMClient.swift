@@ -23,6 +23,8 @@ public final class LLMClient: Sendable {
     let chain: MiddlewareChain
     /// The id of ``Configuration/apiKey``, computed once.
     let keyID: KeyID
+    /// Where requests go and with which key, built once.
+    let endpoint: ProviderEndpoint
     private let ownedTransport: CurlTransport?
     private static let callCounter = Atomic<UInt64>(0)
     private let state = Mutex(LifecycleState())
@@ -40,6 +42,7 @@ public final class LLMClient: Sendable {
         self.transport = transport
         ownedTransport = transport
         keyID = KeyID(apiKey: configuration.apiKey)
+        endpoint = configuration.endpoint
         chain = Self.makeChain(configuration, transport: transport)
     }
 
@@ -50,6 +53,7 @@ public final class LLMClient: Sendable {
         self.transport = transport
         ownedTransport = nil
         keyID = KeyID(apiKey: configuration.apiKey)
+        endpoint = configuration.endpoint
         chain = Self.makeChain(configuration, transport: transport)
     }
 
@@ -62,7 +66,7 @@ public final class LLMClient: Sendable {
     /// 5. ``RateLimitMiddleware`` — per-key requests and tokens per minute (when configured)
     /// 6. ``ConcurrencyLimitMiddleware`` — permits held until the body ends (when configured)
     /// 7. ``AttemptTimeoutMiddleware`` — head, first token, idle gap, attempt total
-    /// 8. the transport
+    /// 8. the transport (with the attempt's `attempt_started` / `response_head` events around it)
     ///
     /// Every attempt spends rate budget, so the limiter sits inside retry; waiting for rate budget
     /// must not hold a permit, so the limiter sits outside the concurrency limit.
@@ -83,13 +87,16 @@ public final class LLMClient: Sendable {
         )
         layers += configuration.attemptMiddleware
         if let rateLimits = configuration.rateLimits {
-            layers.append(RateLimitMiddleware(configuration: rateLimits, adapter: configuration.adapter, clock: clock))
+            var limiter = RateLimitMiddleware(configuration: rateLimits, adapter: configuration.adapter, clock: clock)
+            // The adapter authorizes every request with the client's key: the limiter re-authorizes
+            // only when it chooses another key of its pool.
+            limiter.preauthorizedSecret = configuration.apiKey
+            layers.append(limiter)
         }
         if let concurrency = configuration.concurrency {
             layers.append(ConcurrencyLimitMiddleware(limits: concurrency, clock: clock))
         }
         layers.append(AttemptTimeoutMiddleware(policy: configuration.timeouts, clock: clock))
-        layers.append(AttemptEventsMiddleware())
         return MiddlewareChain(middleware: layers, transport: transport)
     }
 
@@ -134,38 +141,55 @@ public final class LLMClient: Sendable {
     /// `request_failed` or `request_cancelled`, and completes the call's usage report.
     nonisolated(nonsending) func perform<Result>(
         _ context: ClientContext,
-        usage: (Result) -> Usage? = { _ in nil },
         _ work: nonisolated(nonsending) () async throws -> Result
     ) async throws -> Result {
-        let started = context.events.isEnabled ? configuration.clock.now : .zero
-        context.events.emit(.requestStarted, context)
+        let started = callStarted(context)
         do {
             let result = try await work()
-            let reported = usage(result)
-            context.usage.complete(with: reported)
-            let context = Self.servedContext(context)
-            context.events.emit(.requestSucceeded, context) { event in
-                event.usage = reported ?? context.usage.latest
-                event.latency = event.instant - started
-            }
+            callSucceeded(context, usage: nil, started: started)
             return result
         } catch {
-            context.usage.complete(with: nil)
-            let context = Self.servedContext(context)
-            let typed = SluiceError.wrapping(error)
-            if typed.code == .cancelled || error is CancellationError {
-                context.events.emit(.requestCancelled, context) { $0.usage = context.usage.latest }
-            } else {
-                if let phase = TimeoutPhase.phase(of: typed.code) {
-                    context.events.emit(.timeout, context) { $0.phase = phase }
-                }
-                context.events.emit(.requestFailed, context) { event in
-                    event.error = typed
-                    event.usage = context.usage.latest
-                    event.latency = event.instant - started
-                }
-            }
+            callFailed(context, error, started: started)
             throw error
+        }
+    }
+
+    /// Emits `request_started`; returns the start time for the latency (zero with no handler).
+    func callStarted(_ context: ClientContext) -> Duration {
+        guard context.events.isEnabled else { return .zero }
+        context.events.emit(.requestStarted, context)
+        return configuration.clock.now
+    }
+
+    /// Completes the call's usage report with `usage` and emits `request_succeeded`.
+    func callSucceeded(_ context: ClientContext, usage reported: Usage?, started: Duration) {
+        context.usage.complete(with: reported)
+        guard context.events.isEnabled else { return }
+        let context = Self.servedContext(context)
+        context.events.emit(.requestSucceeded, context) { event in
+            event.usage = reported ?? context.usage.latest
+            event.latency = event.instant - started
+        }
+    }
+
+    /// Completes the call's usage report and emits `request_cancelled`, or `timeout` (for a time
+    /// limit) and `request_failed`.
+    func callFailed(_ context: ClientContext, _ error: any Error, started: Duration) {
+        context.usage.complete(with: nil)
+        guard context.events.isEnabled else { return }
+        let context = Self.servedContext(context)
+        let typed = SluiceError.wrapping(error)
+        if typed.code == .cancelled || error is CancellationError {
+            context.events.emit(.requestCancelled, context) { $0.usage = context.usage.latest }
+        } else {
+            if let phase = TimeoutPhase.phase(of: typed.code) {
+                context.events.emit(.timeout, context) { $0.phase = phase }
+            }
+            context.events.emit(.requestFailed, context) { event in
+                event.error = typed
+                event.usage = context.usage.latest
+                event.latency = event.instant - started
+            }
         }
     }
 
@@ -189,18 +213,32 @@ public final class LLMClient: Sendable {
     /// ``SluiceError/Code/badRequest``, … with ``SluiceError/providerError`` and
     /// ``SluiceError/requestID``), a transport error, or ``SluiceError/Code/decodingFailed``.
     public func chat(_ request: ChatRequest, options: CallOptions = CallOptions()) async throws -> ChatResponse {
-        try await withCall {
-            let adapter = configuration.adapter
-            let prepared = configuration.defaults.apply(to: request)
-            let context = chatContext(prepared, streaming: false, options: options)
-            return try await perform(context, usage: { $0.usage }) {
-                let httpRequest = try adapter.chatRequest(prepared, stream: false, endpoint: configuration.endpoint)
-                let response = try await chain.send(httpRequest, context: context)
-                let body = try await successBody(response)
-                var reply = try adapter.decodeChatResponse(body, headers: response.headers)
-                if reply.requestID == nil { reply.requestID = Self.requestID(response.headers) }
-                return reply
-            }
+        // Written out rather than through the generic `withCall`/`perform`: no closures capturing the
+        // request and no generic copies of the reply on the hot path.
+        try enterCall()
+        defer { callEnded() }
+        if configuration.defaults.changes(request) {
+            return try await chat(prepared: configuration.defaults.apply(to: request), options: options)
+        }
+        return try await chat(prepared: request, options: options)
+    }
+
+    /// A chat call whose request has the client's defaults applied.
+    private nonisolated(nonsending) func chat(prepared: ChatRequest, options: CallOptions) async throws -> ChatResponse {
+        let adapter = configuration.adapter
+        let context = chatContext(prepared, streaming: false, options: options)
+        let started = callStarted(context)
+        do {
+            let httpRequest = try adapter.chatRequest(prepared, stream: false, endpoint: endpoint)
+            let response = try await chain.send(httpRequest, context: context)
+            let body = try await successBody(response)
+            var reply = try adapter.decodeChatResponse(body, headers: response.headers)
+            if reply.requestID == nil { reply.requestID = Self.requestID(response.headers) }
+            callSucceeded(context, usage: reply.usage, started: started)
+            return reply
+        } catch {
+            callFailed(context, error, started: started)
+            throw Self.callError(error)
         }
     }
 
@@ -214,24 +252,29 @@ public final class LLMClient: Sendable {
 
     /// Embeds each input; vectors come back in input order.
     public func embed(_ request: EmbeddingsRequest, options: CallOptions = CallOptions()) async throws -> EmbeddingsResponse {
-        try await withCall {
-            let adapter = configuration.adapter
-            var prepared = request
-            if prepared.model.isEmpty, let model = configuration.defaults.model { prepared.model = model }
-            let context = makeContext(
-                operation: .embeddings,
-                model: prepared.model,
-                estimate: TokenEstimate(input: configuration.tokenEstimator.estimateInputTokens(prepared), maxOutput: 0),
-                options: options
-            )
-            return try await perform(context, usage: { $0.usage }) {
-                let httpRequest = try adapter.embeddingsRequest(prepared, endpoint: configuration.endpoint)
-                let response = try await chain.send(httpRequest, context: context)
-                let body = try await successBody(response)
-                var reply = try adapter.decodeEmbeddingsResponse(body, headers: response.headers)
-                if reply.requestID == nil { reply.requestID = Self.requestID(response.headers) }
-                return reply
-            }
+        try enterCall()
+        defer { callEnded() }
+        let adapter = configuration.adapter
+        var prepared = request
+        if prepared.model.isEmpty, let model = configuration.defaults.model { prepared.model = model }
+        let context = makeContext(
+            operation: .embeddings,
+            model: prepared.model,
+            estimate: TokenEstimate(input: configuration.tokenEstimator.estimateInputTokens(prepared), maxOutput: 0),
+            options: options
+        )
+        let started = callStarted(context)
+        do {
+            let httpRequest = try adapter.embeddingsRequest(prepared, endpoint: endpoint)
+            let response = try await chain.send(httpRequest, context: context)
+            let body = try await successBody(response)
+            var reply = try adapter.decodeEmbeddingsResponse(body, headers: response.headers)
+            if reply.requestID == nil { reply.requestID = Self.requestID(response.headers) }
+            callSucceeded(context, usage: reply.usage, started: started)
+            return reply
+        } catch {
+            callFailed(context, error, started: started)
+            throw Self.callError(error)
         }
     }
 
@@ -267,21 +310,31 @@ public final class LLMClient: Sendable {
     nonisolated(nonsending) func withCall<Result>(
         _ body: nonisolated(nonsending) () async throws -> Result
     ) async throws -> Result {
+        try enterCall()
+        defer { callEnded() }
+        do {
+            return try await body()
+        } catch {
+            throw Self.callError(error)
+        }
+    }
+
+    /// Counts a call in flight, or throws ``SluiceError/Code/shutdown`` once shutdown has begun.
+    func enterCall() throws(SluiceError) {
         let admitted = state.withLock { state in
             guard !state.shuttingDown else { return false }
             state.inFlight += 1
             return true
         }
         guard admitted else { throw SluiceError(.shutdown, "the client is shut down") }
-        defer { callEnded() }
-        do {
-            return try await body()
-        } catch is CancellationError {
-            throw SluiceError(.cancelled, "the call was cancelled")
-        }
     }
 
-    private func callEnded() {
+    /// What a call throws for `error`: a cancellation becomes ``SluiceError/Code/cancelled``.
+    static func callError(_ error: any Error) -> any Error {
+        error is CancellationError ? SluiceError(.cancelled, "the call was cancelled") : error
+    }
+
+    func callEnded() {
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
             state.inFlight -= 1
             guard state.shuttingDown, state.inFlight == 0 else { return [] }

@@ -73,10 +73,10 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
 
     // MARK: Middleware
 
-    public func intercept(
+    public nonisolated(nonsending) func intercept(
         _ request: ClientRequest,
         context: ClientContext,
-        next: @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
+        next: Next
     ) async throws -> ClientResponse {
         let key: Int
         if context.events.isEnabled {
@@ -98,7 +98,7 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
     // MARK: Permits
 
     /// Takes a permit for `key`, waiting in the queue if needed; returns the key's index for `release`.
-    func acquire(key: KeyID?, deadline: Duration?) async throws -> Int {
+    nonisolated(nonsending) func acquire(key: KeyID?, deadline: Duration?) async throws -> Int {
         let (index, admitted) = state.withLock { state in
             let index = state.index(of: key)
             return (index, state.tryAcquire(index))
@@ -110,7 +110,7 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
     /// `acquire`, emitting `permit_wait_started` / `permit_wait_ended` when the call has to queue.
     /// The wait's end is reported however it ends, so a gauge of waiting calls built from the two
     /// events never drifts: a failed wait carries the error (the deadline's, or `cancelled`).
-    private func acquireReporting(_ context: ClientContext) async throws -> Int {
+    private nonisolated(nonsending) func acquireReporting(_ context: ClientContext) async throws -> Int {
         let (index, admitted) = state.withLock { state in
             let index = state.index(of: context.keyID)
             return (index, state.tryAcquire(index))
@@ -146,7 +146,7 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
         case admitted, queued, cancelled
     }
 
-    private func wait(_ index: Int, key: KeyID?, deadline: Duration?) async throws {
+    private nonisolated(nonsending) func wait(_ index: Int, key: KeyID?, deadline: Duration?) async throws {
         if let deadline, clock.now >= deadline { throw Self.deadlineError(key) }
         let id = state.withLock { $0.makeWaiterID() }
         try await withTaskCancellationHandler {

@@ -12,7 +12,7 @@ public final class UsageReport: Sendable {
         var completed = false
         var usage: Usage?
         var latest: Usage?
-        var observers: [@Sendable (Usage?) -> Void] = []
+        var observers = CallbackList<Usage?>()
         var servedBy: KeyID?
     }
 
@@ -37,14 +37,13 @@ public final class UsageReport: Sendable {
 
     /// Completes the report. Later calls do nothing. `nil` uses the latest update, if any.
     public func complete(with usage: Usage?) {
-        let (observers, final): ([@Sendable (Usage?) -> Void], Usage?) = state.withLock { state in
-            guard !state.completed else { return ([], nil) }
+        let (observers, final): (CallbackList<Usage?>, Usage?) = state.withLock { state in
+            guard !state.completed else { return (CallbackList(), nil) }
             state.completed = true
             state.usage = usage ?? state.latest
-            defer { state.observers = [] }
-            return (state.observers, state.usage)
+            return (state.observers.take(), state.usage)
         }
-        for observer in observers { observer(final) }
+        observers.run(final)
     }
 
     /// Runs `observer` with the final usage when the report completes (at once if it has).

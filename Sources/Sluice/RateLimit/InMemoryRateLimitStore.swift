@@ -52,7 +52,7 @@ public final class InMemoryRateLimitStore: RateLimitStore {
         }
     }
 
-    public func reserve(_ request: RateLimitReservationRequest) async throws -> RateLimitReservation {
+    public nonisolated(nonsending) func reserve(_ request: RateLimitReservationRequest) async throws -> RateLimitReservation {
         let now = clock.now
         let first: Decision = state.withLock { state in
             state.nextID &+= 1
@@ -112,7 +112,7 @@ public final class InMemoryRateLimitStore: RateLimitStore {
     }
 
     @discardableResult
-    public func sync(_ reservation: RateLimitReservation, with observation: RateLimitObservation) async -> Bool {
+    public nonisolated(nonsending) func sync(_ reservation: RateLimitReservation, with observation: RateLimitObservation) async -> Bool {
         let now = clock.now
         return state.withLock { state in
             guard state.sets[reservation.bucket]?.correct(reservation, with: observation.remaining, now: now) == true else {
@@ -123,7 +123,7 @@ public final class InMemoryRateLimitStore: RateLimitStore {
         }
     }
 
-    public func cooldown(_ bucket: RateLimitBucketID, until: Duration) async {
+    public nonisolated(nonsending) func cooldown(_ bucket: RateLimitBucketID, until: Duration) async {
         let now = clock.now
         state.withLock { state in
             guard let current = state.sets[bucket]?.cooldownUntil, until > current else { return }
@@ -132,7 +132,7 @@ public final class InMemoryRateLimitStore: RateLimitStore {
         }
     }
 
-    public func state(of bucket: RateLimitBucketID) async -> RateLimitBucketState? {
+    public nonisolated(nonsending) func state(of bucket: RateLimitBucketID) async -> RateLimitBucketState? {
         let now = clock.now
         return state.withLock { $0.sets[bucket]?.state(now: now) }
     }

@@ -42,6 +42,9 @@ public struct RateLimitMiddleware: ClientMiddleware {
     public let settlement: RateLimitSettlementPolicy
     let clock: any SluiceClock
     let authorize: @Sendable (inout ClientRequest, String) -> Void
+    /// The key requests already carry when they reach the limiter (the client's own), if known: a
+    /// request sent with that key needs no second authorization.
+    var preauthorizedSecret: String?
 
     /// A limiter that authorizes requests the way `adapter` does.
     public init(configuration: Configuration, adapter: any ProviderAdapter, clock: any SluiceClock = SystemClock.shared) {
@@ -65,10 +68,10 @@ public struct RateLimitMiddleware: ClientMiddleware {
         self.authorize = authorize
     }
 
-    public func intercept(
+    public nonisolated(nonsending) func intercept(
         _ request: ClientRequest,
         context: ClientContext,
-        next: @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
+        next: Next
     ) async throws -> ClientResponse {
         let cost = RateLimitCost(estimate: context.tokenEstimate)
         let policy = context.options.rateLimitWaitPolicy ?? configuration.waitPolicy
@@ -92,7 +95,7 @@ public struct RateLimitMiddleware: ClientMiddleware {
             store.settle(reservation, charge: .zero)
         }
         var request = request
-        authorize(&request, key.secret)
+        if key.secret != preauthorizedSecret { authorize(&request, key.secret) }
         var context = context
         context.keyID = key.id
         context.usage.servedBy = key.id
@@ -153,7 +156,7 @@ public struct RateLimitMiddleware: ClientMiddleware {
         return response
     }
 
-    private func sync(_ reservation: RateLimitReservation, _ observation: RateLimitObservation) async {
+    private nonisolated(nonsending) func sync(_ reservation: RateLimitReservation, _ observation: RateLimitObservation) async {
         guard !observation.remaining.isEmpty else { return }
         if await store.sync(reservation, with: observation) {
             configuration.onEvent?(.correctedFromHeaders(bucket: reservation.bucket))
@@ -162,7 +165,7 @@ public struct RateLimitMiddleware: ClientMiddleware {
 
     /// Reads a 429's body (error bodies are small) for `insufficient_quota`, removing the key if so,
     /// and returns the response with the same bytes for the layers above.
-    private func inspectQuota(_ response: ClientResponse, key: APIKey, context: ClientContext) async -> ClientResponse {
+    private nonisolated(nonsending) func inspectQuota(_ response: ClientResponse, key: APIKey, context: ClientContext) async -> ClientResponse {
         var response = response
         let bytes: [UInt8]
         do {

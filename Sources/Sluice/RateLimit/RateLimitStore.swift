@@ -18,7 +18,7 @@
 ///   usage callback: it must not block (a networked store queues the write).
 public protocol RateLimitStore: Sendable {
     /// Admits `request` on one of its candidates, waiting as needed.
-    func reserve(_ request: RateLimitReservationRequest) async throws -> RateLimitReservation
+    nonisolated(nonsending) func reserve(_ request: RateLimitReservationRequest) async throws -> RateLimitReservation
 
     /// Settles a reservation: the request finally costs `charge`; the difference from
     /// ``RateLimitReservation/cost`` is credited back (up to capacity) or debited.
@@ -28,11 +28,11 @@ public protocol RateLimitStore: Sendable {
     /// request: only downward, never above what the local model allows. Returns whether it lowered
     /// anything.
     @discardableResult
-    func sync(_ reservation: RateLimitReservation, with observation: RateLimitObservation) async -> Bool
+    nonisolated(nonsending) func sync(_ reservation: RateLimitReservation, with observation: RateLimitObservation) async -> Bool
 
     /// Pauses admission on `bucket` until `until` (on the store's clock): every waiter pauses as one.
-    func cooldown(_ bucket: RateLimitBucketID, until: Duration) async
+    nonisolated(nonsending) func cooldown(_ bucket: RateLimitBucketID, until: Duration) async
 
     /// The state of a bucket set, or `nil` if it was never used.
-    func state(of bucket: RateLimitBucketID) async -> RateLimitBucketState?
+    nonisolated(nonsending) func state(of bucket: RateLimitBucketID) async -> RateLimitBucketState?
 }

@@ -107,10 +107,10 @@ public struct RetryMiddleware: ClientMiddleware {
         case retryableError(SluiceError)
     }
 
-    public func intercept(
+    public nonisolated(nonsending) func intercept(
         _ request: ClientRequest,
         context: ClientContext,
-        next: @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
+        next: Next
     ) async throws -> ClientResponse {
         let policy = context.options.retryPolicy ?? self.policy
         budget?.deposit(key: context.keyID)
@@ -209,11 +209,11 @@ public struct RetryMiddleware: ClientMiddleware {
     }
 
     /// Runs one attempt and classifies it.
-    private func attempt(
+    private nonisolated(nonsending) func attempt(
         _ request: ClientRequest,
         _ context: ClientContext,
         policy: RetryPolicy,
-        next: @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
+        next: Next
     ) async throws -> Outcome {
         do {
             var response = try await next(request, context)

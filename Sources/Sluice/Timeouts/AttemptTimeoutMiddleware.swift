@@ -30,10 +30,10 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
         self.clock = clock
     }
 
-    public func intercept(
+    public nonisolated(nonsending) func intercept(
         _ request: ClientRequest,
         context: ClientContext,
-        next: @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
+        next: Next
     ) async throws -> ClientResponse {
         let policy = context.options.timeouts ?? self.policy
         let now = clock.now

@@ -27,10 +27,10 @@ public struct DeadlineMiddleware: ClientMiddleware {
         self.clock = clock
     }
 
-    public func intercept(
+    public nonisolated(nonsending) func intercept(
         _ request: ClientRequest,
         context: ClientContext,
-        next: @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
+        next: Next
     ) async throws -> ClientResponse {
         let total = (context.options.timeouts ?? policy).total
         let now = clock.now

@@ -14,7 +14,7 @@ final class TimedBodySource: ResponseBodySource, @unchecked Sendable {
         iterator = inner.makeAsyncIterator()
     }
 
-    func next() async throws -> [UInt8]? {
+    nonisolated(nonsending) func next() async throws -> [UInt8]? {
         if let expired = span.beginWait() { throw expired }
         do {
             let chunk = try await iterator.next()

@@ -76,8 +76,6 @@ final class TimedSpan: Sendable {
         var work: Task<ClientResponse, any Error>?
         var inner: ResponseBody?
         var watchdog: Task<Void, Never>?
-        /// The attempt's task has returned (or thrown).
-        var workEnded = false
     }
 
     fileprivate enum Action {
@@ -90,6 +88,8 @@ final class TimedSpan: Sendable {
     let clock: any SluiceClock
     let limits: SpanLimits
     fileprivate let state = Mutex(State())
+    /// The attempt's task has returned (or thrown). Set once, read without the lock on the fast path.
+    private let workDone = Atomic<Bool>(false)
 
     private init(clock: any SluiceClock, limits: SpanLimits) {
         self.clock = clock
@@ -103,7 +103,7 @@ final class TimedSpan: Sendable {
         clock: any SluiceClock,
         _ request: ClientRequest,
         _ context: ClientContext,
-        next: @escaping @Sendable (ClientRequest, ClientContext) async throws -> ClientResponse
+        next: @escaping ClientMiddleware.Next
     ) async throws -> ClientResponse {
         let span = TimedSpan(clock: clock, limits: limits)
         // The attempt starts at once on this thread and runs until it first suspends: an answer that
@@ -113,31 +113,33 @@ final class TimedSpan: Sendable {
             work = Task { try await next(request, context) }
         } else {
             work = Task.immediate {
-                defer { span.workEnded() }
+                defer { span.workDone.store(true, ordering: .releasing) }
                 return try await next(request, context)
             }
         }
-        let needsWatchdog = span.state.withLock { state in
-            if state.workEnded {
-                // The head arrived without a wait: only an instant already past can have expired.
-                _ = span.evaluate(&state, now: span.clock.now)
-                return false
+        if span.workDone.load(ordering: .acquiring) {
+            // The head arrived without a wait: no watchdog ever ran, so nothing else touches the
+            // span; only an instant already past can have expired.
+            let response: ClientResponse
+            do {
+                response = try await work.value
+            } catch {
+                throw span.expiredInstant() ?? error
             }
-            state.work = work
-            return true
+            if let expired = span.expiredInstant() {
+                response.body.discard()
+                throw expired
+            }
+            return try span.headArrived(response)
         }
+        span.state.withLock { $0.work = work }
         let response: ClientResponse
         do {
-            if needsWatchdog {
-                span.startWatchdog()
-                response = try await withTaskCancellationHandler {
-                    try await work.value
-                } onCancel: {
-                    work.cancel()
-                }
-            } else {
-                // The attempt has already returned: there is nothing left to cancel.
-                response = try await work.value
+            span.startWatchdog()
+            response = try await withTaskCancellationHandler {
+                try await work.value
+            } onCancel: {
+                work.cancel()
             }
         } catch {
             throw span.headFailed(error)
@@ -145,8 +147,13 @@ final class TimedSpan: Sendable {
         return try span.headArrived(response)
     }
 
-    private func workEnded() {
-        state.withLock { $0.workEnded = true }
+    /// The error of an absolute limit (head or total) that has already passed, if any.
+    private func expiredInstant() -> SluiceError? {
+        guard limits.head != nil || limits.total != nil else { return nil }
+        let now = clock.now
+        if let total = limits.total, total.at <= now { return SluiceError(total.code, total.message) }
+        if let head = limits.head, head.at <= now { return SluiceError(head.code, head.message) }
+        return nil
     }
 
     /// Starts the watchdog, unless the span has already ended.
@@ -177,7 +184,7 @@ final class TimedSpan: Sendable {
         // only an absolute limit still needs timing.
         let keepTiming =
             limits.total != nil
-            || ((limits.firstToken != nil || limits.idle != nil) && !(response.body.storage.source is InMemoryBodySource))
+            || ((limits.firstToken != nil || limits.idle != nil) && response.body.storage.memory == nil)
         let (expired, watchdog, start) = state.withLock { state in
             state.work = nil
             if let expired = state.expired {

@@ -7,6 +7,9 @@
 ///   before then aborts the request and throws `CancellationError`. After it returns, the transfer
 ///   lives as long as the ``ResponseBody``: cancelling the task that consumes the body, or discarding
 ///   the body, aborts it. Errors are ``SluiceError``s.
+///
+/// The requirement is `nonisolated(nonsending)` (it runs on the caller's executor, no switch on the
+/// way in or out); a plain `async` implementation conforms too.
 public protocol ClientTransport: Sendable {
-    func send(_ request: ClientRequest) async throws -> ClientResponse
+    nonisolated(nonsending) func send(_ request: ClientRequest) async throws -> ClientResponse
 }

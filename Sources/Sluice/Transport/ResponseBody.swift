@@ -53,7 +53,7 @@ public struct ResponseBody: AsyncSequence, Sendable {
     /// A body held in memory, served as these chunks.
     public init(chunks: [[UInt8]]) {
         let total = chunks.reduce(0) { $0 + $1.count }
-        self.init(source: InMemoryBodySource(chunks), expectedContentLength: total)
+        storage = Storage(memory: InMemoryBodySource(chunks), expectedContentLength: total)
     }
 
     /// A body with no bytes.
@@ -78,11 +78,16 @@ public struct ResponseBody: AsyncSequence, Sendable {
     ///
     /// - Parameter maxBytes: the most bytes to accept. A body that announces or delivers more is
     ///   aborted and the call throws ``SluiceError/Code/bodyTooLarge``; nothing more is read.
-    public func collect(upTo maxBytes: Int) async throws -> [UInt8] {
+    public nonisolated(nonsending) func collect(upTo maxBytes: Int) async throws -> [UInt8] {
         if let expected = expectedContentLength, expected > maxBytes {
             let error = Self.tooLarge(maxBytes)
             storage.terminate(.failed(error), cancelSource: true)
             throw error
+        }
+        // A body held in memory is taken whole: no chunk-by-chunk reads, and a single chunk is
+        // returned as it is (shared, not copied).
+        if let memory = storage.memory, let chunks = storage.takeAll(memory) {
+            return try collectInMemory(chunks, upTo: maxBytes)
         }
         var result: [UInt8] = []
         if let expected = expectedContentLength { result.reserveCapacity(expected) }
@@ -94,6 +99,22 @@ public struct ResponseBody: AsyncSequence, Sendable {
             }
             if result.isEmpty { result = chunk } else { result.append(contentsOf: chunk) }
         }
+        return result
+    }
+
+    private func collectInMemory(_ chunks: ArraySlice<[UInt8]>, upTo maxBytes: Int) throws -> [UInt8] {
+        var total = 0
+        for chunk in chunks { total += chunk.count }
+        guard total <= maxBytes else {
+            let error = Self.tooLarge(maxBytes)
+            storage.terminate(.failed(error), cancelSource: false)
+            throw error
+        }
+        storage.terminate(.finished, cancelSource: false)
+        if chunks.count == 1 { return chunks[chunks.startIndex] }
+        var result: [UInt8] = []
+        result.reserveCapacity(total)
+        for chunk in chunks { result.append(contentsOf: chunk) }
         return result
     }
 
@@ -115,6 +136,15 @@ public struct ResponseBody: AsyncSequence, Sendable {
         init(storage: Storage) { self.storage = storage }
 
         public mutating func next() async throws -> [UInt8]? {
+            try await nextChunk()
+        }
+
+        /// Runs on the consumer's executor (what `for try await` in an isolated context calls).
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> [UInt8]? {
+            try await nextChunk()
+        }
+
+        private nonisolated(nonsending) mutating func nextChunk() async throws -> [UInt8]? {
             switch phase {
             case .done:
                 return nil
@@ -168,16 +198,25 @@ public struct ResponseBody: AsyncSequence, Sendable {
         private struct State {
             var claimed = false
             var termination: BodyTermination?
-            var handlers: [@Sendable (BodyTermination) -> Void] = []
+            var handlers = CallbackList<BodyTermination>()
         }
 
         let source: any ResponseBodySource
         let expectedContentLength: Int?
+        /// The source holds the whole body in memory (reads never wait).
+        let memory: InMemoryBodySource?
         private let state = Mutex(State())
 
         init(source: any ResponseBodySource, expectedContentLength: Int?) {
             self.source = source
             self.expectedContentLength = expectedContentLength
+            memory = nil
+        }
+
+        init(memory: InMemoryBodySource, expectedContentLength: Int) {
+            source = memory
+            self.expectedContentLength = expectedContentLength
+            self.memory = memory
         }
 
         deinit {
@@ -186,6 +225,17 @@ public struct ResponseBody: AsyncSequence, Sendable {
 
         var termination: BodyTermination? { state.withLock { $0.termination } }
         var isTerminated: Bool { termination != nil }
+
+        /// Claims the body and takes every chunk of `memory` (this body's source) at once, or `nil` if
+        /// the body was already claimed or has ended (the iterator then reports why).
+        func takeAll(_ memory: InMemoryBodySource) -> ArraySlice<[UInt8]>? {
+            let claimed = state.withLock { state in
+                if state.claimed || state.termination != nil { return false }
+                state.claimed = true
+                return true
+            }
+            return claimed ? memory.takeAll() : nil
+        }
 
         func claim() -> Bool {
             state.withLock { state in
@@ -205,15 +255,14 @@ public struct ResponseBody: AsyncSequence, Sendable {
         }
 
         func terminate(_ reason: BodyTermination, cancelSource: Bool) {
-            let handlers: [@Sendable (BodyTermination) -> Void]? = state.withLock { state in
+            let handlers: CallbackList<BodyTermination>? = state.withLock { state in
                 guard state.termination == nil else { return nil }
                 state.termination = reason
-                defer { state.handlers = [] }
-                return state.handlers
+                return state.handlers.take()
             }
             guard let handlers else { return }
             if cancelSource { source.cancel() }
-            for handler in handlers { handler(reason) }
+            handlers.run(reason)
         }
     }
 }

@@ -8,8 +8,9 @@
 ///   which must then return promptly, and it may arrive after the source has already ended, in which
 ///   case it must do nothing.
 public protocol ResponseBodySource: Sendable {
-    /// The next chunk of bytes, or `nil` once the body has ended.
-    func next() async throws -> [UInt8]?
+    /// The next chunk of bytes, or `nil` once the body has ended. (`nonisolated(nonsending)`: it runs
+    /// on the consumer's executor; a plain `async` implementation conforms too.)
+    nonisolated(nonsending) func next() async throws -> [UInt8]?
     /// Abort the body: release the connection, handle or buffer behind it.
     func cancel()
 }
@@ -22,8 +23,16 @@ final class InMemoryBodySource: ResponseBodySource {
         remaining = Mutex(chunks[...])
     }
 
-    func next() async throws -> [UInt8]? {
+    nonisolated(nonsending) func next() async throws -> [UInt8]? {
         remaining.withLock { $0.popFirst() }
+    }
+
+    /// Every chunk not yet served.
+    func takeAll() -> ArraySlice<[UInt8]> {
+        remaining.withLock { remaining in
+            defer { remaining = [] }
+            return remaining
+        }
     }
 
     func cancel() {

@@ -451,7 +451,7 @@ final class CurlTransfer: @unchecked Sendable {
     /// Starts the transfer and waits for its final response head.
     ///
     /// - Important: Cancelling the calling task abandons the transfer and throws `CancellationError`.
-    func awaitHead() async throws -> CurlResponseHead {
+    nonisolated(nonsending) func awaitHead() async throws -> CurlResponseHead {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation {
                 (continuation: UnsafeContinuation<CurlResponseHead, any Error>) in
@@ -484,7 +484,7 @@ final class CurlTransfer: @unchecked Sendable {
     ///
     /// - Important: Called by one consumer at a time. Cancelling the calling task abandons the
     ///   transfer and throws `CancellationError`.
-    func nextChunk() async throws -> [UInt8]? {
+    nonisolated(nonsending) func nextChunk() async throws -> [UInt8]? {
         let lowWaterMark = loop.lowWaterMark
         switch shared.withLock({ $0.poll(lowWaterMark: lowWaterMark) }) {
         case .chunk(let chunk, let requestResume):

@@ -65,7 +65,7 @@ public final class CurlTransport: ClientTransport {
         }
     }
 
-    public func send(_ request: ClientRequest) async throws -> ClientResponse {
+    public nonisolated(nonsending) func send(_ request: ClientRequest) async throws -> ClientResponse {
         let transfer = try CurlTransfer(request: request, loop: loop)
         let head = try await transfer.awaitHead()
         let headers = head.headers
@@ -102,7 +102,7 @@ struct CurlBodySource: ResponseBodySource {
     let transfer: CurlTransfer
     let transport: CurlTransport
 
-    func next() async throws -> [UInt8]? {
+    nonisolated(nonsending) func next() async throws -> [UInt8]? {
         try await transfer.nextChunk()
     }
 
