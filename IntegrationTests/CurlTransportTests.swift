@@ -326,6 +326,34 @@ struct CurlTransportTests {
         }
     }
 
+    @Test("a request's responseHeadTimeout is enforced by the transport's thread and does not limit the body")
+    func responseHeadTimeout() async throws {
+        try await withCurlTestServer { server in
+            try await CurlTransport.withTransport(configuration: CurlTransport.Configuration()) { transport in
+                #expect(transport.enforcesResponseHeadTimeout)
+                let start = ContinuousClock.now
+                let error = try await #require(throws: SluiceError.self) {
+                    _ = try await transport.send(
+                        ClientRequest(url: server.url("/stall-head"), responseHeadTimeout: .milliseconds(300)))
+                }
+                let waited = ContinuousClock.now - start
+                #expect(error.code == .responseHeadTimeout)
+                #expect(waited >= .milliseconds(290))
+                #expect(waited < .seconds(5))
+                try await curlWaitUntil { transport.activeTransferCount == 0 }
+                try await curlWaitUntil { try await server.stats(using: transport).disconnects == 1 }
+
+                // The head arrives in time; the body takes longer than the head limit and is not cut.
+                let response = try await transport.send(
+                    ClientRequest(url: server.url("/stream?n=4&delay=150"), responseHeadTimeout: .milliseconds(100)))
+                var chunks = 0
+                for try await chunk in response.body { chunks += chunk.isEmpty ? 0 : 1 }
+                #expect(chunks >= 1)
+                #expect(response.status == 200)
+            }
+        }
+    }
+
     @Test("the total timeout ends a transfer that takes too long")
     func totalTimeout() async throws {
         try await withCurlTestServer { server in

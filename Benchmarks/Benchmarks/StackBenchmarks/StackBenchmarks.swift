@@ -21,16 +21,25 @@ let tinyCompletion = Array(
 
 let chatRequest = ChatRequest(model: "gpt-4o-mini", messages: [.user("Hello")])
 
-/// A transport that answers every request with `tinyCompletion`.
+/// A transport that answers every request with `tinyCompletion`, at once. Like `CurlTransport`, it
+/// enforces the response head limit itself (it never keeps a request waiting), so the stack hands
+/// the limit down instead of timing the head with a task; `asyncTransport()` is one that does not.
 func makeTransport() -> InMemoryTransport {
+    InMemoryTransport.immediate { _ in ClientResponse(status: 200, body: ResponseBody(bytes: tinyCompletion)) }
+}
+
+/// The same answer from an async handler: the stack must time the head itself (a task per attempt).
+func asyncTransport() -> InMemoryTransport {
     InMemoryTransport { _ in ClientResponse(status: 200, body: ResponseBody(bytes: tinyCompletion)) }
 }
 
-/// A client over `makeTransport()`, configured by `configure`.
-func makeClient(_ configure: (inout LLMClient.Configuration) -> Void = { _ in }) -> LLMClient {
+/// A client over `transport` (default `makeTransport()`), configured by `configure`.
+func makeClient(
+    transport: InMemoryTransport = makeTransport(), _ configure: (inout LLMClient.Configuration) -> Void = { _ in }
+) -> LLMClient {
     var configuration = LLMClient.Configuration.openAI(apiKey: "k", baseURL: "http://127.0.0.1:1/v1")
     configure(&configuration)
-    return LLMClient(configuration, transport: makeTransport())
+    return LLMClient(configuration, transport: transport)
 }
 
 /// Measures `benchmark.scaledIterations` sequential chat calls through `client`.
@@ -126,6 +135,17 @@ let benchmarks: @Sendable () -> Void = {
         configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)
     ) { benchmark in
         let client = makeClient {
+            $0.concurrency = ConcurrencyLimits(maxConcurrentRequests: 64, maxConcurrentRequestsPerKey: 16)
+            $0.limit(RateLimits(requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000))
+        }
+        try await measureChats(benchmark, client)
+    }
+
+    Benchmark(
+        "LLMClient.chat, full stack over a transport that does not time the head (async handler)",
+        configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)
+    ) { benchmark in
+        let client = makeClient(transport: asyncTransport()) {
             $0.concurrency = ConcurrencyLimits(maxConcurrentRequests: 64, maxConcurrentRequestsPerKey: 16)
             $0.limit(RateLimits(requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000))
         }

@@ -96,7 +96,10 @@ public final class LLMClient: Sendable {
         if let concurrency = configuration.concurrency {
             layers.append(ConcurrencyLimitMiddleware(limits: concurrency, clock: clock))
         }
-        layers.append(AttemptTimeoutMiddleware(policy: configuration.timeouts, clock: clock))
+        var timeouts = AttemptTimeoutMiddleware(policy: configuration.timeouts, clock: clock)
+        // A transport that times the head itself on the real clock saves a task per attempt.
+        timeouts.transportTimesHead = transport.enforcesResponseHeadTimeout && clock is SystemClock
+        layers.append(timeouts)
         return MiddlewareChain(middleware: layers, transport: transport)
     }
 

@@ -161,17 +161,17 @@ public final class InMemoryRateLimitStore: RateLimitStore {
                 guard let inserted = state.sets.index(forKey: candidate.bucket) else { continue }
                 index = inserted
             }
-            let set = state.sets.values[index]
-            if let never = set.neverFits(cost) {
+            // Read in place (a copy of the set would retain its queue and buckets).
+            if let never = state.sets.values[index].neverFits(cost) {
                 if tooLarge == nil { tooLarge = (candidate.bucket, never.dimension, never.capacity) }
                 continue
             }
-            let time = set.projectedAdmission(of: cost, now: now)
-            let headroom = set.headroom
+            let time = state.sets.values[index].projectedAdmission(of: cost, now: now)
+            let headroom = state.sets.values[index].headroom
             if let current = best, current.time < time || (current.time == time && current.headroom >= headroom) {
                 continue
             }
-            best = (candidate.bucket, time, headroom, set.isQueueEmpty)
+            best = (candidate.bucket, time, headroom, state.sets.values[index].isQueueEmpty)
             bestIndex = index
         }
         guard let best else {

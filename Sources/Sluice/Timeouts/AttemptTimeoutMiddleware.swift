@@ -24,6 +24,9 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
     /// The limits used unless a call sets ``CallOptions/timeouts``.
     public let policy: TimeoutPolicy
     let clock: any SluiceClock
+    /// The transport below enforces ``ClientRequest/responseHeadTimeout`` on the same (real) clock:
+    /// the head limit is handed down instead of being timed here (no task per attempt).
+    var transportTimesHead = false
 
     public init(policy: TimeoutPolicy = .default, clock: any SluiceClock = SystemClock.shared) {
         self.policy = policy
@@ -40,17 +43,42 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
         var limits = SpanLimits()
         if let head = policy.responseHead(streaming: context.isStreaming) {
             limits.head = SpanLimits.Instant(
-                at: now + head, code: .responseHeadTimeout, reason: .head(head, attempt: context.attempt))
+                at: now + head, reason: .head(head, attempt: context.attempt))
         }
         if let attempt = policy.attempt {
             limits.total = SpanLimits.Instant(
-                at: now + attempt, code: .attemptTimeout, reason: .attempt(attempt, attempt: context.attempt))
+                at: now + attempt, reason: .attempt(attempt, attempt: context.attempt))
         }
         limits.firstToken = policy.firstToken
         limits.idle = policy.idle
         if limits.isEmpty { return try await next(request, context) }
+        if transportTimesHead, limits.total == nil {
+            return try await sendTimingHeadBelow(request, context, limits: limits, next: next)
+        }
         return try await withoutActuallyEscaping(next) { next in
             try await TimedSpan.run(limits: limits, clock: clock, request, context, next: next)
         }
+    }
+
+    /// The transport times the head; this layer names the attempt in its error and times the body.
+    private nonisolated(nonsending) func sendTimingHeadBelow(
+        _ request: ClientRequest, _ context: ClientContext, limits: SpanLimits, next: Next
+    ) async throws -> ClientResponse {
+        var request = request
+        var headLimit: SpanLimits.Instant?
+        if let head = limits.head, case .head(let duration, _) = head.reason {
+            request.responseHeadTimeout = duration
+            headLimit = head
+        }
+        let response: ClientResponse
+        do {
+            response = try await next(request, context)
+        } catch let error as SluiceError where error.code == .responseHeadTimeout {
+            guard let headLimit else { throw error }
+            throw SluiceError(.responseHeadTimeout, headLimit.message)
+        }
+        var bodyLimits = limits
+        bodyLimits.head = nil
+        return try TimedSpan.timeBody(limits: bodyLimits, clock: clock, response)
     }
 }

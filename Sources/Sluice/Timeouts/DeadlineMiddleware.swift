@@ -37,7 +37,7 @@ public struct DeadlineMiddleware: ClientMiddleware {
         var deadline = context.deadline
         if let total { deadline = min(deadline ?? (now + total), now + total) }
         guard let deadline else { return try await next(request, context) }
-        let instant = SpanLimits.Instant(at: deadline, code: .deadlineExceeded, reason: .deadline(total: total))
+        let instant = SpanLimits.Instant(at: deadline, reason: .deadline(total: total))
         guard deadline > now else { throw SluiceError(.deadlineExceeded, instant.message) }
         var context = context
         context.deadline = deadline

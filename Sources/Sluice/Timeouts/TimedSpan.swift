@@ -16,9 +16,18 @@ struct SpanLimits: Sendable {
             case deadline(total: Duration?)
         }
 
+        // Plain values only (no strings): the limits are copied into every span without reference
+        // counting, and the code and message are made only when the span fails.
         var at: Duration
-        var code: SluiceError.Code
         var reason: Reason
+
+        var code: SluiceError.Code {
+            switch reason {
+            case .head: .responseHeadTimeout
+            case .attempt: .attemptTimeout
+            case .deadline: .deadlineExceeded
+            }
+        }
 
         var message: String {
             switch reason {
@@ -147,6 +156,20 @@ final class TimedSpan: Sendable {
         return try span.headArrived(response)
     }
 
+    /// Times the body of a response whose head arrived without this span's help (the transport timed
+    /// it): `limits` are body limits only.
+    static func timeBody(limits: SpanLimits, clock: any SluiceClock, _ response: ClientResponse) throws -> ClientResponse {
+        guard needsBodyTiming(limits, response) else { return response }
+        return try TimedSpan(clock: clock, limits: limits).headArrived(response)
+    }
+
+    /// Whether a body needs timing after its head: an absolute limit is left, or a chunk limit on a
+    /// body that can make its reader wait (one held in memory never does).
+    private static func needsBodyTiming(_ limits: SpanLimits, _ response: ClientResponse) -> Bool {
+        limits.total != nil
+            || ((limits.firstToken != nil || limits.idle != nil) && response.body.storage.memory == nil)
+    }
+
     /// The error of an absolute limit (head or total) that has already passed, if any.
     private func expiredInstant() -> SluiceError? {
         guard limits.head != nil || limits.total != nil else { return nil }
@@ -182,9 +205,7 @@ final class TimedSpan: Sendable {
     private func headArrived(_ response: ClientResponse) throws -> ClientResponse {
         // A body held in memory never makes its reader wait, so the chunk limits can never trip on it;
         // only an absolute limit still needs timing.
-        let keepTiming =
-            limits.total != nil
-            || ((limits.firstToken != nil || limits.idle != nil) && response.body.storage.memory == nil)
+        let keepTiming = Self.needsBodyTiming(limits, response)
         let (expired, watchdog, start) = state.withLock { state in
             state.work = nil
             if let expired = state.expired {

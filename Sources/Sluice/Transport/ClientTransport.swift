@@ -12,4 +12,14 @@
 /// way in or out); a plain `async` implementation conforms too.
 public protocol ClientTransport: Sendable {
     nonisolated(nonsending) func send(_ request: ClientRequest) async throws -> ClientResponse
+
+    /// Whether `send` itself fails with ``SluiceError/Code/responseHeadTimeout`` once
+    /// ``ClientRequest/responseHeadTimeout`` passes without a response head (measured on the real
+    /// clock from the call to `send`). When it does, ``AttemptTimeoutMiddleware`` hands the head
+    /// limit down instead of timing it with a task of its own. `false` unless implemented.
+    var enforcesResponseHeadTimeout: Bool { get }
+}
+
+extension ClientTransport {
+    public var enforcesResponseHeadTimeout: Bool { false }
 }

@@ -56,6 +56,9 @@ final class CurlLoop: @unchecked Sendable {
     private var handles: [CurlEasyHandle] = []
     private var notifyList: [CurlTransfer] = []
     private var nextIdleScan: UInt64 = 0
+    /// No active transfer waiting for its head has a deadline before this (it may be earlier than
+    /// the real earliest one: a scan then finds nothing and moves it on).
+    private var nextHeadDeadline: UInt64 = .max
 
     init(configuration: CurlTransport.Configuration) throws(SluiceError) {
         guard curlGlobalInitResult == 0 else {
@@ -179,6 +182,7 @@ final class CurlLoop: @unchecked Sendable {
             curl_multi_perform(multi, &running)
             finishDoneTransfers()
             if idleTimeoutNanos != nil { checkIdleTransfers() }
+            if nextHeadDeadline != .max { checkHeadDeadlines() }
             flushNotifications(&notifyScratch)
 
             let timeout = pollTimeoutMilliseconds()
@@ -235,6 +239,7 @@ final class CurlLoop: @unchecked Sendable {
         transfer.easy = easy
         transfer.slot = active.count
         active.append(transfer)
+        nextHeadDeadline = min(nextHeadDeadline, transfer.headDeadline)
     }
 
     /// Ends a transfer on the loop: detaches and recycles its easy handle, frees its resources, records
@@ -338,11 +343,38 @@ final class CurlLoop: @unchecked Sendable {
         }
     }
 
-    private func pollTimeoutMilliseconds() -> Int32 {
-        guard idleTimeoutNanos != nil, !active.isEmpty else { return 1000 }
+    /// Fails the transfers whose response head has not arrived by their ``ClientRequest/responseHeadTimeout``.
+    /// Runs only once the earliest such deadline has passed; scans the active transfers then.
+    private func checkHeadDeadlines() {
         let now = sluice_monotonic_ns()
-        guard nextIdleScan > now else { return 1 }
-        return Int32(min(1000, max(1, (nextIdleScan - now + 999_999) / 1_000_000)))
+        guard now >= nextHeadDeadline else { return }
+        var earliest = UInt64.max
+        var index = 0
+        while index < active.count {
+            let transfer = active[index]
+            index += 1
+            guard !transfer.headComplete, transfer.headDeadline != .max else { continue }
+            if transfer.headDeadline <= now {
+                let limit = transfer.headTimeout.map { "\($0)" } ?? "its limit"
+                complete(
+                    transfer,
+                    error: SluiceError(.responseHeadTimeout, "no response head arrived within \(limit)"))
+                index -= 1  // the last transfer moved into this slot
+            } else {
+                earliest = min(earliest, transfer.headDeadline)
+            }
+        }
+        nextHeadDeadline = earliest
+    }
+
+    private func pollTimeoutMilliseconds() -> Int32 {
+        guard !active.isEmpty else { return 1000 }
+        let now = sluice_monotonic_ns()
+        var wake = now + 1_000_000_000
+        if idleTimeoutNanos != nil { wake = min(wake, nextIdleScan) }
+        wake = min(wake, nextHeadDeadline)
+        guard wake > now else { return 1 }
+        return Int32(min(1000, max(1, (wake - now + 999_999) / 1_000_000)))
     }
 
     /// Called from curl callbacks and `complete`: the transfer has something to hand over.

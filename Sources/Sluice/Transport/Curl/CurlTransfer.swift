@@ -76,6 +76,9 @@ final class CurlTransfer: @unchecked Sendable {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var body: UnsafeMutableRawBufferPointer?
     private let bodyCount: Int
+    /// The request's ``ClientRequest/responseHeadTimeout`` and when it passes (monotonic ns).
+    let headTimeout: Duration?
+    let headDeadline: UInt64
 
     // MARK: Loop thread only
 
@@ -102,6 +105,8 @@ final class CurlTransfer: @unchecked Sendable {
         method = request.method
         isHeadRequest = request.method == .head
         isSecure = request.url.utf8.count > 6 && request.url.prefix(6).lowercased() == "https:"
+        headTimeout = request.responseHeadTimeout
+        headDeadline = request.responseHeadTimeout.map { sluice_monotonic_ns() + Self.nanoseconds($0) } ?? .max
         try Self.validateMethod(request.method)
         let url = try Self.parseURL(request.url)
         let headerList: UnsafeMutablePointer<curl_slist>?
@@ -128,6 +133,15 @@ final class CurlTransfer: @unchecked Sendable {
 
     deinit {
         releaseResources()
+    }
+
+    /// `duration` in nanoseconds: 0 if negative, and at most about 290 years (no overflow when added
+    /// to a monotonic reading).
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        guard seconds < 9_000_000_000 else { return UInt64.max / 2 }
+        return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
     }
 
     /// Frees the URL handle, header list and body copy. Called on the loop thread once the easy handle

@@ -65,6 +65,10 @@ public final class CurlTransport: ClientTransport {
         }
     }
 
+    /// `true`: the transport's thread fails a request whose head has not arrived within its
+    /// ``ClientRequest/responseHeadTimeout``.
+    public var enforcesResponseHeadTimeout: Bool { true }
+
     public nonisolated(nonsending) func send(_ request: ClientRequest) async throws -> ClientResponse {
         let transfer = try CurlTransfer(request: request, loop: loop)
         let head = try await transfer.awaitHead()
