@@ -20,8 +20,10 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
 
         /// The call began (client layer).
         public static let requestStarted = Kind("request_started")
-        /// The call is waiting for rate budget (``ClientEvent/reason``: `requests`, `tokens` or
-        /// `cooldown`; ``ClientEvent/tokens``: tokens to reserve; ``ClientEvent/delay``: projected wait).
+        /// The call is waiting for rate budget, emitted as the wait begins (``ClientEvent/reason``: what
+        /// is short, `requests`, `tokens`, `input_tokens`, `output_tokens`, `cooldown`, or `queue` when
+        /// only earlier requests go first; ``ClientEvent/tokens``: tokens to reserve;
+        /// ``ClientEvent/delay``: the projected wait; ``ClientEvent/keyID``: the key waited on).
         public static let rateLimitWaitStarted = Kind("rate_limit_wait_started")
         /// Rate budget was granted (``ClientEvent/waited``: time spent waiting).
         public static let rateLimitWaitEnded = Kind("rate_limit_wait_ended")
@@ -46,9 +48,10 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
         public static let timeout = Kind("timeout")
         /// A key entered cooldown after a 429 (``ClientEvent/delay``: how long).
         public static let cooldownStarted = Kind("cooldown_started")
-        /// A key's cooldown ended.
+        /// A key's cooldown ended (``ClientEvent/delay``: how long it lasted).
         public static let cooldownEnded = Kind("cooldown_ended")
-        /// A key left the pool (``ClientEvent/reason``: `unauthorized` or `insufficient_quota`).
+        /// A key left the pool (``ClientEvent/reason``: `authentication_failed` or `insufficient_quota`); a
+        /// call it happened to is sent again with another key of the pool, if one is left.
         public static let keyRemoved = Kind("key_removed")
         /// Reserved tokens were settled against the real usage (``ClientEvent/tokens``: reserved,
         /// ``ClientEvent/usage``: actual).

@@ -35,7 +35,7 @@ public final class InMemoryRateLimitStore: RateLimitStore {
     private enum Decision {
         case admitted(RateLimitReservation)
         case failed(SluiceError)
-        case wait(RateLimitBucketID)
+        case wait(RateLimitBucketID, RateLimitWaitNotice)
     }
 
     /// The clock the buckets refill on and waiters sleep on.
@@ -73,7 +73,7 @@ public final class InMemoryRateLimitStore: RateLimitStore {
                 let decision: Decision? = state.withLock { state in
                     if Task.isCancelled { return nil }
                     let decision = Self.decide(&state, request, id: id, now: now)
-                    if case .wait(let bucket) = decision {
+                    if case .wait(let bucket, _) = decision {
                         state.sets[bucket]?.enqueue(id: id, cost: request.cost)
                         state.waiters[id] = (bucket, waiter)
                         schedule(&state, bucket, now: now)
@@ -84,7 +84,7 @@ public final class InMemoryRateLimitStore: RateLimitStore {
                 case nil: waiter.resume(throwing: CancellationError())
                 case .admitted(let reservation)?: waiter.resume(returning: reservation)
                 case .failed(let error)?: waiter.resume(throwing: error)
-                case .wait?: break
+                case .wait(_, let notice)?: request.onWait?(notice)
                 }
             }
         } onCancel: {
@@ -207,7 +207,8 @@ public final class InMemoryRateLimitStore: RateLimitStore {
                     "rate-limit budget on \(best.bucket) is projected in \(wait.rateLimitDescription); the wait policy allows "
                         + maxWait.rateLimitDescription))
         }
-        return .wait(best.bucket)
+        let reason = state.sets[best.bucket]?.waitReason(for: cost, now: now) ?? .queue
+        return .wait(best.bucket, RateLimitWaitNotice(bucket: best.bucket, delay: wait, reason: reason))
     }
 
     /// Admits what fits at the head of `bucket`'s queue and reschedules its timer.

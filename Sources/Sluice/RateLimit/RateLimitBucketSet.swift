@@ -159,6 +159,30 @@ struct RateLimitBucketSet: Sendable {
         return ready
     }
 
+    /// What holds a request arriving now with `cost` back the longest: a cooldown, a bucket, or only
+    /// the requests queued ahead of it.
+    func waitReason(for cost: RateLimitCost, now: Duration) -> RateLimitWaitNotice.Reason {
+        var reason = RateLimitWaitNotice.Reason.queue
+        var latest = now
+        if cooldownUntil > latest {
+            latest = cooldownUntil
+            reason = .cooldown
+        }
+        let ahead = queuedCost
+        for dimension in RateLimitDimension.every {
+            guard let bucket = self[bucket: dimension] else { continue }
+            let amount = Double(cost[dimension])
+            let before = Double(ahead[dimension])
+            guard amount > 0 || before > 0 else { continue }
+            let wait = bucket.timeUntil(level: before + bucket.required(for: amount))
+            if wait > .zero, bucket.updatedAt + wait > latest {
+                latest = bucket.updatedAt + wait
+                reason = RateLimitWaitNotice.Reason(dimension)
+            }
+        }
+        return reason
+    }
+
     /// When a request arriving now with `cost` would be admitted, behind everyone queued.
     func projectedAdmission(of cost: RateLimitCost, now: Duration) -> Duration {
         readyTime(for: cost, after: queuedCost, now: now)
@@ -279,4 +303,15 @@ struct RateLimitBucketSet: Sendable {
 extension RateLimitDimension {
     /// Every dimension, built once (a synthesized `allCases` builds a new array on each use).
     static let every: [RateLimitDimension] = allCases
+}
+
+extension RateLimitWaitNotice.Reason {
+    init(_ dimension: RateLimitDimension) {
+        switch dimension {
+        case .requests: self = .requests
+        case .tokens: self = .tokens
+        case .inputTokens: self = .inputTokens
+        case .outputTokens: self = .outputTokens
+        }
+    }
 }

@@ -11,7 +11,9 @@ import Synchronization
 /// - rate-limit headers (`x-ratelimit-remaining-*`, `anthropic-ratelimit-*-remaining`) lower the
 ///   local buckets when the provider has less left than the local model thinks (never raise them);
 /// - a 429 with `retry-after-ms` / `retry-after` puts the key in cooldown: every waiter pauses;
-/// - a 401, or a 429 `insufficient_quota`, removes the key from the ``pool``;
+/// - a 401, or a 429 `insufficient_quota`, removes the key from the ``pool`` and sends the request
+///   again with another key of the pool when one is left (nothing of such an answer reaches the
+///   caller; the retry policy is not involved);
 /// - a non-2xx answer, or an error thrown before one, refunds the tokens (the request still counts);
 /// - a 2xx answer settles when the call's ``ClientContext/usage`` completes, by the configured
 ///   ``RateLimitSettlementPolicy`` (or, if the body ends otherwise first, with the usage seen so far).
@@ -75,9 +77,23 @@ public struct RateLimitMiddleware: ClientMiddleware {
     ) async throws -> ClientResponse {
         let cost = RateLimitCost(estimate: context.tokenEstimate)
         let policy = context.options.rateLimitWaitPolicy ?? configuration.waitPolicy
+        while true {
+            let (response, keyLeft) = try await send(request, context, cost: cost, policy: policy, next: next)
+            // The key answered 401 or `insufficient_quota` and left the pool. Nothing of this answer
+            // reached the caller and the provider did no work: send with another key, if one is left.
+            guard keyLeft, !pool.candidates(for: context.model).isEmpty else { return response }
+            response.body.discard()
+        }
+    }
+
+    /// One admission and send; `keyLeft` when the answer took the key out of the pool.
+    private nonisolated(nonsending) func send(
+        _ request: ClientRequest, _ context: ClientContext, cost: RateLimitCost, policy: RateLimitWaitPolicy, next: Next
+    ) async throws -> (response: ClientResponse, keyLeft: Bool) {
         let start = clock.now
         var reservation: RateLimitReservation
         var key: APIKey
+        let onWait = context.events.isEnabled ? Self.waitReporter(context, cost: cost) : nil
         while true {
             let candidates = pool.candidates(for: context.model)
             guard !candidates.isEmpty else {
@@ -86,7 +102,7 @@ public struct RateLimitMiddleware: ClientMiddleware {
             reservation = try await store.reserve(
                 RateLimitReservationRequest(
                     candidates: candidates, cost: cost, deadline: context.deadline, maxWait: policy.maxWait,
-                    safetyMargin: configuration.safetyMargin))
+                    safetyMargin: configuration.safetyMargin, onWait: onWait))
             if let chosen = pool.activeKey(reservation.bucket.keyID) {
                 key = chosen
                 break
@@ -102,15 +118,9 @@ public struct RateLimitMiddleware: ClientMiddleware {
         if reservation.queued {
             let waited = clock.now - start
             configuration.onEvent?(.waited(callID: context.callID, keyID: key.id, duration: waited))
-            if context.events.isEnabled {
-                context.events.emit(.rateLimitWaitStarted, context) { event in
-                    event.instant = start
-                    event.tokens = cost.tokens
-                }
-                context.events.emit(.rateLimitWaitEnded, context) { event in
-                    event.waited = waited
-                    event.tokens = cost.tokens
-                }
+            context.events.emit(.rateLimitWaitEnded, context) { event in
+                event.waited = waited
+                event.tokens = cost.tokens
             }
         }
 
@@ -133,15 +143,14 @@ public struct RateLimitMiddleware: ClientMiddleware {
             if let observation { await sync(reservation, observation) }
             if response.status == 429 {
                 if let retryAfter = observation?.retryAfter, retryAfter > .zero {
-                    await store.cooldown(reservation.bucket, until: clock.now + retryAfter)
-                    configuration.onEvent?(.cooldownStarted(bucket: reservation.bucket, duration: retryAfter))
-                    context.events.emit(.cooldownStarted, context) { $0.delay = retryAfter }
+                    await startCooldown(reservation.bucket, for: retryAfter, context: context)
                 }
                 response = await inspectQuota(response, key: key, context: context)
             } else if response.status == 401 {
                 removeKey(key.id, reason: .authenticationFailed, context: context)
             }
-            return response
+            let keyLeft = (response.status == 401 || response.status == 429) && pool.activeKey(key.id) == nil
+            return (response, keyLeft)
         }
         if let observation { await sync(reservation, observation) }
 
@@ -153,7 +162,41 @@ public struct RateLimitMiddleware: ClientMiddleware {
             if case .finished = termination { return }
             settler.settleWithLatestUsage()
         }
-        return response
+        return (response, false)
+    }
+
+    /// Emits `rate_limit_wait_started` as a wait begins, with its projected length and reason (made
+    /// only when someone listens).
+    private static func waitReporter(_ context: ClientContext, cost: RateLimitCost) -> @Sendable (RateLimitWaitNotice) -> Void {
+        { notice in
+            var waiting = context
+            waiting.keyID = notice.bucket.keyID
+            waiting.events.emit(.rateLimitWaitStarted, waiting) { event in
+                event.delay = notice.delay
+                event.reason = notice.reason.rawValue
+                event.tokens = cost.tokens
+            }
+        }
+    }
+
+    /// Pauses the bucket for `duration` and reports `cooldown_started` now and `cooldown_ended` when
+    /// it is over (from a task that sleeps on the clock: one per 429 with a delay, only when someone
+    /// listens).
+    private nonisolated(nonsending) func startCooldown(
+        _ bucket: RateLimitBucketID, for duration: Duration, context: ClientContext
+    ) async {
+        let until = clock.now + duration
+        await store.cooldown(bucket, until: until)
+        configuration.onEvent?(.cooldownStarted(bucket: bucket, duration: duration))
+        context.events.emit(.cooldownStarted, context) { $0.delay = duration }
+        guard context.events.isEnabled || configuration.onEvent != nil else { return }
+        let clock = self.clock
+        let onEvent = configuration.onEvent
+        Task {
+            try? await clock.sleep(until: until)
+            onEvent?(.cooldownEnded(bucket: bucket))
+            context.events.emit(.cooldownEnded, context) { $0.delay = duration }
+        }
     }
 
     private nonisolated(nonsending) func sync(_ reservation: RateLimitReservation, _ observation: RateLimitObservation) async {

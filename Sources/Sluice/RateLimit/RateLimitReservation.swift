@@ -36,19 +36,58 @@ public struct RateLimitReservationRequest: Sendable {
     /// fails at once with ``SluiceError/Code/rateLimitWouldWait``.
     public var maxWait: Duration?
     public var safetyMargin: RateLimitSafetyMargin
+    /// Called once, synchronously, when the request has to wait: where, for how long (projected) and
+    /// why. Not called for a request admitted at once. Must be cheap and must not block.
+    public var onWait: (@Sendable (RateLimitWaitNotice) -> Void)?
 
     public init(
         candidates: [RateLimitCandidate],
         cost: RateLimitCost,
         deadline: Duration? = nil,
         maxWait: Duration? = nil,
-        safetyMargin: RateLimitSafetyMargin = .default
+        safetyMargin: RateLimitSafetyMargin = .default,
+        onWait: (@Sendable (RateLimitWaitNotice) -> Void)? = nil
     ) {
         self.candidates = candidates
         self.cost = cost
         self.deadline = deadline
         self.maxWait = maxWait
         self.safetyMargin = safetyMargin
+        self.onWait = onWait
+    }
+}
+
+/// A reservation that has to wait: reported by a ``RateLimitStore`` through
+/// ``RateLimitReservationRequest/onWait`` as the wait begins.
+public struct RateLimitWaitNotice: Sendable, Hashable {
+    /// Why a request waits.
+    public enum Reason: String, Sendable, Hashable, CustomStringConvertible {
+        /// The requests-per-minute bucket is short.
+        case requests
+        /// The tokens-per-minute bucket is short.
+        case tokens
+        /// Anthropic's input-tokens bucket is short.
+        case inputTokens = "input_tokens"
+        /// Anthropic's output-tokens bucket is short.
+        case outputTokens = "output_tokens"
+        /// The key is cooling down after a 429.
+        case cooldown
+        /// The budget is there, but requests queued earlier go first (FIFO).
+        case queue
+
+        public var description: String { rawValue }
+    }
+
+    /// The bucket set the request waits on.
+    public var bucket: RateLimitBucketID
+    /// How long the wait is projected to last.
+    public var delay: Duration
+    public var reason: Reason
+
+    public init(bucket: RateLimitBucketID, delay: Duration, reason: Reason) {
+        self.bucket = bucket
+        self.delay = delay
+        self.reason = reason
     }
 }
 

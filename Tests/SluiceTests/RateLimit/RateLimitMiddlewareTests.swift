@@ -169,7 +169,7 @@ struct RateLimitMiddlewareTests {
         #expect(events.all.contains(.correctedFromHeaders(bucket: RL.bucket("k"))))
     }
 
-    @Test("a 401 removes the key: later requests use the others, and none left fails with noUsableKeys")
+    @Test("a 401 removes the key and the request goes again with another key; none left fails with noUsableKeys")
     func removesUnauthorizedKey() async throws {
         let clock = TestClock()
         let events = Recorder<RateLimitEvent>()
@@ -179,14 +179,18 @@ struct RateLimitMiddlewareTests {
         let transport = InMemoryTransport { request in
             RL.authorization(request) == "Bearer sk-bad" ? RL.response(401) : RL.response(200)
         }
-        #expect(try await RL.send(middleware, transport, context: RL.context()).status == 401)
+        let seen = Recorder<ClientContext>()
+        #expect(try await RL.send(middleware, transport, context: RL.context(), seen: seen).status == 200)
+        #expect(transport.requests.map(RL.authorization) == ["Bearer sk-bad", "Bearer sk-good"])
+        #expect(seen.all.map(\.keyID) == [KeyID(rawValue: "bad"), KeyID(rawValue: "good")])
         #expect(middleware.pool.removedKeys == [.init(id: KeyID(rawValue: "bad"), reason: .authenticationFailed)])
         #expect(events.all.contains(.keyRemoved(keyID: KeyID(rawValue: "bad"), reason: .authenticationFailed)))
         #expect(try await RL.send(middleware, transport, context: RL.context()).status == 200)
-        #expect(RL.authorization(transport.requests[1]) == "Bearer sk-good")
+        #expect(RL.authorization(transport.requests[2]) == "Bearer sk-good")
 
+        // With no other key the 401 is the answer.
         let single = limiter([APIKey("sk-bad", label: "bad", limits: Self.openAILimits)], clock: clock)
-        _ = try await RL.send(single, transport, context: RL.context())
+        #expect(try await RL.send(single, transport, context: RL.context()).status == 401)
         let error = await #expect(throws: SluiceError.self) { try await RL.send(single, transport, context: RL.context()) }
         #expect(error?.code == .noUsableKeys)
         #expect(error.map { !String(describing: $0).contains("sk-bad") } == true)
@@ -201,11 +205,24 @@ struct RateLimitMiddlewareTests {
             [APIKey("sk-a", label: "a", limits: Self.openAILimits), APIKey("sk-b", label: "b", limits: Self.openAILimits)],
             clock: clock)
         let body = #"{"error":{"type":"insufficient_quota","code":"insufficient_quota","message":"You exceeded your quota"}}"#
-        let transport = InMemoryTransport { _ in RL.response(429, body: body) }
+        let transport = InMemoryTransport { request in
+            RL.authorization(request) == "Bearer sk-a" ? RL.response(429, body: body) : RL.response(200, body: "ok")
+        }
         let response = try await RL.send(middleware, transport, context: RL.context())
-        #expect(try await response.body.collect(upTo: 1 << 16) == Array(body.utf8))
+        #expect(try await response.body.collect(upTo: 1 << 16) == Array("ok".utf8))
         #expect(middleware.pool.removedKeys.map(\.reason) == [.insufficientQuota])
         #expect(middleware.pool.activeKeyIDs == [KeyID(rawValue: "b")])
+
+        // Every key out of quota: each leaves once, and the last answer comes back readable.
+        let broke = limiter(
+            [APIKey("sk-a", label: "a", limits: Self.openAILimits), APIKey("sk-b", label: "b", limits: Self.openAILimits)],
+            clock: clock)
+        let noQuota = InMemoryTransport { _ in RL.response(429, body: body) }
+        let last = try await RL.send(broke, noQuota, context: RL.context())
+        #expect(last.status == 429)
+        #expect(try await last.body.collect(upTo: 1 << 16) == Array(body.utf8))
+        #expect(noQuota.requests.count == 2)
+        #expect(broke.pool.activeKeyIDs.isEmpty)
     }
 
     @Test("fail-fast per call throws rateLimitWouldWait instead of waiting; the deadline bounds waits")
