@@ -147,40 +147,32 @@ struct RateLimitBucketSet: Sendable {
 
     /// When `cost` could be admitted after the costs in `ahead` (call after ``refill(at:)``).
     func readyTime(for cost: RateLimitCost, after ahead: RateLimitCost, now: Duration) -> Duration {
-        var ready = max(now, cooldownUntil)
+        readiness(for: cost, after: ahead, now: now).at
+    }
+
+    /// When `cost` could be admitted after `ahead`, and what holds it back the longest: a cooldown,
+    /// a bucket, or (nothing else being short) only the requests queued ahead.
+    private func readiness(
+        for cost: RateLimitCost, after ahead: RateLimitCost, now: Duration
+    ) -> (at: Duration, reason: RateLimitWaitNotice.Reason) {
+        var ready = now
+        var reason = RateLimitWaitNotice.Reason.queue
+        if cooldownUntil > ready { (ready, reason) = (cooldownUntil, .cooldown) }
         for dimension in RateLimitDimension.every {
             guard let bucket = self[bucket: dimension] else { continue }
             let amount = Double(cost[dimension])
             let before = Double(ahead[dimension])
             guard amount > 0 || before > 0 else { continue }
             let wait = bucket.timeUntil(level: before + bucket.required(for: amount))
-            if wait > .zero { ready = max(ready, bucket.updatedAt + wait) }
+            if wait > .zero, bucket.updatedAt + wait > ready { (ready, reason) = (bucket.updatedAt + wait, .init(dimension)) }
         }
-        return ready
+        return (ready, reason)
     }
 
     /// What holds a request arriving now with `cost` back the longest: a cooldown, a bucket, or only
     /// the requests queued ahead of it.
     func waitReason(for cost: RateLimitCost, now: Duration) -> RateLimitWaitNotice.Reason {
-        var reason = RateLimitWaitNotice.Reason.queue
-        var latest = now
-        if cooldownUntil > latest {
-            latest = cooldownUntil
-            reason = .cooldown
-        }
-        let ahead = queuedCost
-        for dimension in RateLimitDimension.every {
-            guard let bucket = self[bucket: dimension] else { continue }
-            let amount = Double(cost[dimension])
-            let before = Double(ahead[dimension])
-            guard amount > 0 || before > 0 else { continue }
-            let wait = bucket.timeUntil(level: before + bucket.required(for: amount))
-            if wait > .zero, bucket.updatedAt + wait > latest {
-                latest = bucket.updatedAt + wait
-                reason = RateLimitWaitNotice.Reason(dimension)
-            }
-        }
-        return reason
+        readiness(for: cost, after: queuedCost, now: now).reason
     }
 
     /// When a request arriving now with `cost` would be admitted, behind everyone queued.
