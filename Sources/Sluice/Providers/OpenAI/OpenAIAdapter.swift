@@ -111,9 +111,7 @@ public struct OpenAIAdapter: ProviderAdapter {
     // MARK: Responses
 
     public func decodeChatResponse(_ body: [UInt8], headers: HTTPHeaders) throws -> ChatResponse {
-        var response = try OpenAIChatResponseDecoder.decode(body)
-        response.requestID = headers["x-request-id"]
-        return response
+        try OpenAIChatResponseDecoder.decode(body, requestID: headers["x-request-id"])
     }
 
     public func makeStreamDecoder() -> any ChatStreamDecoder {

@@ -24,20 +24,24 @@ enum OpenAIChatResponseDecoder {
         var finishReason: String?
     }
 
-    static func decode(_ body: [UInt8]) throws -> ChatResponse {
+    static func decode(_ body: [UInt8], requestID: String? = nil) throws -> ChatResponse {
         try OpenAIFieldPathError.decoding("OpenAI chat completion") {
-            try JSONReader.read(body) { reader in try decode(from: &reader) }
+            try JSONReader.read(body) { reader in try decode(from: &reader, requestID: requestID) }
         }
     }
 
-    static func decode(from reader: inout JSONReader) throws -> ChatResponse {
-        var response = ChatResponse(provider: .openAI)
+    static func decode(from reader: inout JSONReader, requestID: String? = nil) throws -> ChatResponse {
+        // Fields gathered into locals and the response built once at the end: a response captured
+        // by the reading closures would be copied out whole.
+        var id = ""
+        var model = ""
+        var usage: Usage?
         var chosen: Choice?
         var error: OpenAIChatChunk.APIError?
         try reader.readFields { key, reader in
             switch key {
-            case "id": response.id = try reader.readStringOrNull() ?? ""
-            case "model": response.model = try reader.readStringOrNull() ?? ""
+            case "id": id = try reader.readStringOrNull() ?? ""
+            case "model": model = try reader.readStringOrNull() ?? ""
             case "choices":
                 if try reader.readNullIfPresent() { return }
                 try reader.readElements { _, reader in
@@ -46,7 +50,7 @@ enum OpenAIChatResponseDecoder {
                 }
             case "usage":
                 if try reader.readNullIfPresent() { return }
-                response.usage = try OpenAIChatChunk.Usage.decode(from: &reader).sluiceUsage
+                usage = try OpenAIChatChunk.Usage.decode(from: &reader).sluiceUsage
             case "error":
                 if try reader.readNullIfPresent() { return }
                 error = try OpenAIChatChunk.APIError.decode(from: &reader)
@@ -56,13 +60,13 @@ enum OpenAIChatResponseDecoder {
         }
         guard let chosen else {
             if let error { throw OpenAIErrorDecoder.error(status: nil, details: error.details, requestID: nil) }
-            return response
+            return ChatResponse(id: id, model: model, usage: usage, requestID: requestID, provider: .openAI)
         }
         let refused = chosen.refusal != nil && (chosen.text ?? "").isEmpty
-        response.text = (refused ? chosen.refusal : chosen.text) ?? ""
-        response.toolCalls = chosen.toolCalls
-        response.finishReason = chosen.finishReason.map { OpenAIChatChunk.finishReason($0, refused: refused) }
-        return response
+        return ChatResponse(
+            id: id, model: model, text: (refused ? chosen.refusal : chosen.text) ?? "", toolCalls: chosen.toolCalls,
+            finishReason: chosen.finishReason.map { OpenAIChatChunk.finishReason($0, refused: refused) }, usage: usage,
+            requestID: requestID, provider: .openAI)
     }
 
     static func decodeChoice(from reader: inout JSONReader) throws -> Choice {
