@@ -85,6 +85,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "SluiceCommandTests",
+            dependencies: ["sluice", "Sluice"],
+            path: "Tests/SluiceCommandTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: ["Sluice", "SluiceTesting", "SluiceMockServer"],
             path: "IntegrationTests",
