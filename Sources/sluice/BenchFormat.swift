@@ -4,10 +4,13 @@ import Sluice
 enum BenchFormat {
     /// `value` with exactly `digits` decimals, rounded half away from zero; `-` when not finite.
     static func fixed(_ value: Double, _ digits: Int) -> String {
-        guard value.isFinite, abs(value) < 1e15 else { return "-" }
+        guard value.isFinite, abs(value) < 1e15, (0...12).contains(digits) else { return "-" }
         var scale: Int64 = 1
         for _ in 0..<digits { scale *= 10 }
-        let scaled = Int64((abs(value) * Double(scale)).rounded())
+        // Past what an Int64 holds once scaled (about 9.2e18): no figure, rather than a trap.
+        let magnitude = (abs(value) * Double(scale)).rounded()
+        guard magnitude < 9.0e18 else { return "-" }
+        let scaled = Int64(magnitude)
         let sign = value < 0 && scaled != 0 ? "-" : ""
         let whole = String(scaled / scale)
         guard digits > 0 else { return sign + whole }

@@ -92,6 +92,10 @@ struct BenchFormatTests {
         #expect(BenchFormat.fixed(.infinity, 2) == "-")
         #expect(BenchFormat.fixed(.nan, 2) == "-")
         #expect(BenchFormat.fixed(1e15, 0) == "-")
+        // Values that would overflow once scaled give no figure rather than a trap.
+        #expect(BenchFormat.fixed(9.9e14, 4) == "-")
+        #expect(BenchFormat.fixed(1e13, 6) == "-")
+        #expect(BenchFormat.fixed(9.0e14, 3) == "900000000000000.000")
     }
 
     @Test("seconds and milliseconds of a Duration")
