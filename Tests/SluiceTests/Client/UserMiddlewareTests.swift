@@ -38,10 +38,10 @@ private struct ConcurrentStamp: ClientMiddleware {
 
 @Suite("User middleware and key authorization through LLMClient")
 struct UserMiddlewareTests {
-    static func configuration() -> LLMClient.Configuration {
+    static func configuration() throws -> LLMClient.Configuration {
         var configuration = LLMClient.Configuration(
             adapter: TestAdapter(), baseURL: "http://127.0.0.1:9/v1/", apiKey: "KEY-OWN")
-        configuration.retryPolicy = try! RetryPolicy(maxAttempts: 3, initialBackoff: .nanoseconds(1), maxBackoff: .nanoseconds(1))
+        configuration.retryPolicy = try RetryPolicy(maxAttempts: 3, initialBackoff: .nanoseconds(1), maxBackoff: .nanoseconds(1))
         configuration.retryBudget = nil
         return configuration
     }
@@ -58,7 +58,7 @@ struct UserMiddlewareTests {
             if answer == 1 { return ClientResponse(status: 503, body: ResponseBody(bytes: Array("{}".utf8))) }
             return ClientResponse(status: 200, body: ResponseBody(bytes: Array("ok".utf8)))
         }
-        var configuration = Self.configuration()
+        var configuration = try Self.configuration()
         configuration.outerMiddleware = [Stamp(name: "outer", seen: seen)]
         configuration.attemptMiddleware = [Stamp(name: "attempt", seen: seen), ConcurrentStamp(seen: seen)]
         let client = LLMClient(configuration, transport: transport)
@@ -80,7 +80,7 @@ struct UserMiddlewareTests {
     @Test("with a key pool, each request carries the key the limiter chose, the client's own or another")
     func poolAuthorization() async throws {
         let transport = InMemoryTransport { _ in ClientResponse(status: 200, body: ResponseBody(bytes: Array("ok".utf8))) }
-        var configuration = Self.configuration()
+        var configuration = try Self.configuration()
         // One request per minute on each key: the first call takes the client's own key, the second
         // the other one (it admits sooner).
         configuration.rateLimits = RateLimitMiddleware.Configuration(keys: [
