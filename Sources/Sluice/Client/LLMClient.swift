@@ -160,8 +160,9 @@ public final class LLMClient: Sendable {
     /// Emits `request_started`; returns the start time for the latency (zero with no handler).
     func callStarted(_ context: ClientContext) -> Duration {
         guard context.events.isEnabled else { return .zero }
+        let started = configuration.clock.now
         context.events.emit(.requestStarted, context)
-        return configuration.clock.now
+        return started
     }
 
     /// Completes the call's usage report with `usage` and emits `request_succeeded`.
