@@ -86,7 +86,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceCommandTests",
-            dependencies: ["sluice", "Sluice"],
+            dependencies: ["sluice", "Sluice", "SluiceMockServer"],
             path: "Tests/SluiceCommandTests",
             swiftSettings: strictSettings
         ),

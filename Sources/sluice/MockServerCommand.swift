@@ -63,6 +63,12 @@ struct MockServerCommand: AsyncParsableCommand {
     @Option(help: "Token bucket capacity (default: --tpm).")
     var tokenBurst: Int?
 
+    @Option(help: "Anthropic input token bucket capacity (default: --itpm).")
+    var inputTokenBurst: Int?
+
+    @Option(help: "Anthropic output token bucket capacity (default: --otpm).")
+    var outputTokenBurst: Int?
+
     @Option(help: "Reply length in tokens (words), capped by the request's max_tokens.")
     var replyTokens: Int = 20
 
@@ -107,7 +113,10 @@ struct MockServerCommand: AsyncParsableCommand {
         guard self.replyTokens >= 0 else { throw ValidationError("--reply-tokens must not be negative") }
         guard self.tokensPerChunk >= 1 else { throw ValidationError("--tokens-per-chunk must be at least 1") }
         guard self.embeddingDimensions >= 1 else { throw ValidationError("--embedding-dimensions must be at least 1") }
-        for value in [self.rpm, self.tpm, self.itpm, self.otpm, self.requestBurst, self.tokenBurst] {
+        for value in [
+            self.rpm, self.tpm, self.itpm, self.otpm, self.requestBurst, self.tokenBurst, self.inputTokenBurst,
+            self.outputTokenBurst,
+        ] {
             if let value, value <= 0 { throw ValidationError("limits must be positive") }
         }
         guard self.headLatencyMs >= 0, self.firstTokenMs >= 0, self.tokenMs >= 0, self.slowMs >= 0,
@@ -151,7 +160,8 @@ struct MockServerCommand: AsyncParsableCommand {
     func makeConfiguration() throws -> MockServerConfiguration {
         let limits = MockRateLimits(
             requestsPerMinute: self.rpm, tokensPerMinute: self.tpm, inputTokensPerMinute: self.itpm,
-            outputTokensPerMinute: self.otpm, requestBurst: self.requestBurst, tokenBurst: self.tokenBurst)
+            outputTokensPerMinute: self.otpm, requestBurst: self.requestBurst, tokenBurst: self.tokenBurst,
+            inputTokenBurst: self.inputTokenBurst, outputTokenBurst: self.outputTokenBurst)
         var configuration = MockServerConfiguration()
         configuration.host = self.host
         configuration.port = self.port
