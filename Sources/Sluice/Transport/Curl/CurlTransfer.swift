@@ -106,7 +106,10 @@ final class CurlTransfer: @unchecked Sendable {
         isHeadRequest = request.method == .head
         isSecure = request.url.utf8.count > 6 && request.url.prefix(6).lowercased() == "https:"
         headTimeout = request.responseHeadTimeout
-        headDeadline = request.responseHeadTimeout.map { sluice_monotonic_ns() + Self.nanoseconds($0) } ?? .max
+        // In whole milliseconds, as the idle timeout is (bounded, so no overflow when added).
+        headDeadline =
+            request.responseHeadTimeout.map { sluice_monotonic_ns() + UInt64(CurlOptionPlan.milliseconds($0)) * 1_000_000 }
+            ?? .max
         try Self.validateMethod(request.method)
         let url = try Self.parseURL(request.url)
         let headerList: UnsafeMutablePointer<curl_slist>?
@@ -135,14 +138,6 @@ final class CurlTransfer: @unchecked Sendable {
         releaseResources()
     }
 
-    /// `duration` in nanoseconds: 0 if negative, and at most about 290 years (no overflow when added
-    /// to a monotonic reading).
-    static func nanoseconds(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        guard seconds >= 0 else { return 0 }
-        guard seconds < 9_000_000_000 else { return UInt64.max / 2 }
-        return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
-    }
 
     /// Frees the URL handle, header list and body copy. Called on the loop thread once the easy handle
     /// no longer uses them (or from `deinit`).
