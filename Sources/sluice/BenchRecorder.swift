@@ -85,7 +85,11 @@ final class BenchRecorder: ClientEventHandler {
             state.withLock { $0.retries += 1 }
         case .usageSettled:
             guard let tokens = event.tokens else { return }
-            state.withLock { $0.reservedTokens += tokens }
+            state.withLock { state in
+                // A hostile usage count must not trap the bench: hold the total at Int.max.
+                let (sum, overflow) = state.reservedTokens.addingReportingOverflow(tokens)
+                state.reservedTokens = overflow ? .max : sum
+            }
         case .firstToken:
             // Measured here from request_started: the event's own `latency` counts from the
             // stream's response head, not from the start of the call.

@@ -16,7 +16,7 @@ struct BenchReport {
 
     var notStarted: Int { max(0, settings.requests - state.started) }
     var achievedRPM: Double { perMinute(state.completed) }
-    var achievedTPM: Double { perMinute(usage.inputTokens + usage.outputTokens) }
+    var achievedTPM: Double { perMinute(usage.totalTokens) }
     var achievedInputTPM: Double { perMinute(usage.inputTokens) }
     var achievedOutputTPM: Double { perMinute(usage.outputTokens) }
     var reservedTPM: Double { perMinute(state.reservedTokens) }

@@ -97,7 +97,8 @@ public struct Usage: Sendable, Hashable {
         self.reasoningTokens = reasoningTokens
     }
 
-    public var totalTokens: Int { inputTokens + outputTokens }
+    /// Input plus output tokens (held at `Int.max` rather than overflowing).
+    public var totalTokens: Int { inputTokens.saturatingAdding(outputTokens) }
 }
 
 /// An LLM provider's wire dialect.

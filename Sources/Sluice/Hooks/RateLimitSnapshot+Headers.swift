@@ -2,7 +2,7 @@ extension RateLimitSnapshot {
     /// The remaining counts in `x-ratelimit-remaining-*` and `anthropic-ratelimit-*-remaining`, or `nil`
     /// when the response has none.
     init?(headers: HTTPHeaders) {
-        func int(_ name: String) -> Int? { headers[name].flatMap { Int($0) } }
+        func int(_ name: String) -> Int? { headers[name].flatMap { WireNumber.count($0) } }
         let snapshot = RateLimitSnapshot(
             remainingRequests: int("x-ratelimit-remaining-requests") ?? int("anthropic-ratelimit-requests-remaining"),
             remainingTokens: int("x-ratelimit-remaining-tokens") ?? int("anthropic-ratelimit-tokens-remaining"),

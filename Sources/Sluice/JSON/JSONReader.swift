@@ -239,6 +239,27 @@ struct JSONReader {
         return try readInt()
     }
 
+    /// Reads a token count from a server, leniently: any number (huge, negative, fractional, with an
+    /// exponent) is clamped to `0...WireNumber.maxCount` and rounded down; `null`, a string, a bool,
+    /// an array or an object is skipped and reads as `nil`, so an odd usage field never costs the
+    /// reply it came with. Malformed JSON still throws.
+    mutating func readTokenCount() throws -> Int? {
+        skipWhitespace()
+        guard let scanned = JSONNumber.scan(input, from: offset) else {
+            try skipValue()
+            return nil
+        }
+        offset = scanned.end
+        if scanned.isInteger {
+            if let value = JSONNumber.parseInteger(input, scanned.start, scanned.end) {
+                return WireNumber.clampCount(value)
+            }
+            // Too many digits for an Int: saturate by sign.
+            return input[scanned.start] == UInt8(ascii: "-") ? 0 : WireNumber.maxCount
+        }
+        return WireNumber.count(parseDouble(scanned.start, scanned.end))
+    }
+
     /// Reads a number as a `Double`.
     mutating func readDouble() throws -> Double {
         skipWhitespace()

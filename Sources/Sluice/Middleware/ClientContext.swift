@@ -132,7 +132,7 @@ public struct TokenEstimate: Sendable, Hashable {
         self.maxOutput = maxOutput
     }
 
-    public var total: Int { input + maxOutput }
+    public var total: Int { input.saturatingAdding(maxOutput) }
 }
 
 /// Settings for one call that override the client's defaults, passed in ``ClientContext/options``.

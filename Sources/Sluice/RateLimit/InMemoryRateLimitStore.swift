@@ -24,10 +24,23 @@ public final class InMemoryRateLimitStore: RateLimitStore {
         var task: Task<Void, Never>
     }
 
+    /// The latest admission a waiter accepts: its deadline, or when its maximum wait runs out.
+    private struct WaitLimit {
+        var at: Duration
+        var isDeadline: Bool
+        var maxWait: Duration?
+    }
+
+    private struct Waiting {
+        var bucket: RateLimitBucketID
+        var waiter: Waiter
+        var limit: WaitLimit?
+    }
+
     private struct State {
         var sets: [RateLimitBucketID: RateLimitBucketSet] = [:]
         var nextID: UInt64 = 0
-        var waiters: [UInt64: (bucket: RateLimitBucketID, waiter: Waiter)] = [:]
+        var waiters: [UInt64: Waiting] = [:]
         var timers: [RateLimitBucketID: Timer] = [:]
         var timerGeneration: UInt64 = 0
     }
@@ -75,7 +88,7 @@ public final class InMemoryRateLimitStore: RateLimitStore {
                     let decision = Self.decide(&state, request, id: id, now: now)
                     if case .wait(let bucket, _) = decision {
                         state.sets[bucket]?.enqueue(id: id, cost: request.cost)
-                        state.waiters[id] = (bucket, waiter)
+                        state.waiters[id] = Waiting(bucket: bucket, waiter: waiter, limit: Self.limit(of: request, now: now))
                         schedule(&state, bucket, now: now)
                     }
                     return decision
@@ -114,22 +127,31 @@ public final class InMemoryRateLimitStore: RateLimitStore {
     @discardableResult
     public nonisolated(nonsending) func sync(_ reservation: RateLimitReservation, with observation: RateLimitObservation) async -> Bool {
         let now = clock.now
-        return state.withLock { state in
+        let (lowered, overdue): (Bool, [Refusal]) = state.withLock { state in
             guard state.sets[reservation.bucket]?.correct(reservation, with: observation.remaining, now: now) == true else {
-                return false
+                return (false, [])
             }
+            let overdue = expire(&state, reservation.bucket, now: now)
             schedule(&state, reservation.bucket, now: now)
-            return true
+            return (true, overdue)
         }
+        for refusal in overdue { refusal.waiter.resume(throwing: refusal.error) }
+        return lowered
     }
 
+    /// Pauses `bucket` until `until`. Waiters whose admission the pause pushes past their deadline or
+    /// their maximum wait fail at once (``SluiceError/Code/rateLimitWaitExceedsDeadline``,
+    /// ``SluiceError/Code/rateLimitWouldWait``), as they would have had they arrived after it.
     public nonisolated(nonsending) func cooldown(_ bucket: RateLimitBucketID, until: Duration) async {
         let now = clock.now
-        state.withLock { state in
-            guard let current = state.sets[bucket]?.cooldownUntil, until > current else { return }
+        let overdue: [Refusal] = state.withLock { state in
+            guard let current = state.sets[bucket]?.cooldownUntil, until > current else { return [] }
             state.sets[bucket]?.cooldownUntil = until
+            let overdue = expire(&state, bucket, now: now)
             schedule(&state, bucket, now: now)
+            return overdue
         }
+        for refusal in overdue { refusal.waiter.resume(throwing: refusal.error) }
     }
 
     public nonisolated(nonsending) func state(of bucket: RateLimitBucketID) async -> RateLimitBucketState? {
@@ -209,6 +231,51 @@ public final class InMemoryRateLimitStore: RateLimitStore {
         }
         let reason = state.sets[best.bucket]?.waitReason(for: cost, now: now) ?? .queue
         return .wait(best.bucket, RateLimitWaitNotice(bucket: best.bucket, delay: wait, reason: reason))
+    }
+
+    private typealias Refusal = (waiter: Waiter, error: SluiceError)
+
+    /// The latest admission `request` accepts, or `nil` when it has no deadline and no maximum wait.
+    private static func limit(of request: RateLimitReservationRequest, now: Duration) -> WaitLimit? {
+        let waitEnd = request.maxWait.map { now + $0 }
+        switch (request.deadline, waitEnd) {
+        case (nil, nil): return nil
+        case (let deadline?, nil): return WaitLimit(at: deadline, isDeadline: true, maxWait: nil)
+        case (nil, let end?): return WaitLimit(at: end, isDeadline: false, maxWait: request.maxWait)
+        case (let deadline?, let end?):
+            return deadline <= end
+                ? WaitLimit(at: deadline, isDeadline: true, maxWait: nil)
+                : WaitLimit(at: end, isDeadline: false, maxWait: request.maxWait)
+        }
+    }
+
+    /// Removes the waiters of `bucket` that can no longer be admitted within their limit (after a
+    /// cooldown or a correction moved admission later) and says why each fails.
+    private func expire(_ state: inout State, _ bucket: RateLimitBucketID, now: Duration) -> [Refusal] {
+        guard state.sets[bucket]?.isQueueEmpty == false else { return [] }
+        let waiters = state.waiters
+        guard let removed = state.sets[bucket]?.removeOverdue(now: now, limit: { waiters[$0]?.limit?.at }),
+            !removed.isEmpty
+        else { return [] }
+        var refusals: [Refusal] = []
+        for (id, admission) in removed {
+            guard let entry = state.waiters.removeValue(forKey: id), let limit = entry.limit else { continue }
+            let wait = admission - now
+            let error: SluiceError
+            if limit.isDeadline {
+                error = SluiceError(
+                    .rateLimitWaitExceedsDeadline,
+                    "rate-limit budget on \(bucket) moved to \(wait.rateLimitDescription) from now while the call waited,"
+                        + " after its deadline (\(max(.zero, limit.at - now).rateLimitDescription) left)")
+            } else {
+                error = SluiceError(
+                    .rateLimitWouldWait,
+                    "rate-limit budget on \(bucket) moved to \(wait.rateLimitDescription) from now while the call waited;"
+                        + " the wait policy allows \((limit.maxWait ?? .zero).rateLimitDescription) in all")
+            }
+            refusals.append((entry.waiter, error))
+        }
+        return refusals
     }
 
     /// Admits what fits at the head of `bucket`'s queue and reschedules its timer.

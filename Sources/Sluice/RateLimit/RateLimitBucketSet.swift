@@ -204,16 +204,47 @@ struct RateLimitBucketSet: Sendable {
 
     mutating func enqueue(id: UInt64, cost: RateLimitCost) {
         queue.append(Queued(id: id, cost: cost))
-        for dimension in RateLimitDimension.every { queuedCost[dimension] += cost[dimension] }
+        for dimension in RateLimitDimension.every {
+            queuedCost[dimension] = queuedCost[dimension].saturatingAdding(cost[dimension])
+        }
     }
 
     /// Removes a queued request (a cancelled waiter); `false` if it is not queued.
     mutating func removeQueued(id: UInt64) -> Bool {
         guard let index = queue[queueHead...].firstIndex(where: { $0.id == id }) else { return false }
         let removed = queue.remove(at: index)
-        for dimension in RateLimitDimension.every { queuedCost[dimension] -= removed.cost[dimension] }
+        for dimension in RateLimitDimension.every {
+            queuedCost[dimension] = queuedCost[dimension].saturatingSubtracting(removed.cost[dimension])
+        }
         compact()
         return true
+    }
+
+    /// Walks the queue in order and removes each request that could not be admitted by `limit(id)`
+    /// any more (its projected admission, behind the requests kept ahead of it, is later). Returns the
+    /// removed ids with their projected admission.
+    mutating func removeOverdue(now: Duration, limit: (UInt64) -> Duration?) -> [(id: UInt64, admission: Duration)] {
+        guard !isQueueEmpty else { return [] }
+        refill(at: now)
+        var ahead = RateLimitCost.zero
+        var kept: [Queued] = []
+        var removed: [(id: UInt64, admission: Duration)] = []
+        for item in queue[queueHead...] {
+            let admission = readyTime(for: item.cost, after: ahead, now: now)
+            if let limit = limit(item.id), admission > limit {
+                removed.append((item.id, admission))
+                continue
+            }
+            kept.append(item)
+            for dimension in RateLimitDimension.every {
+                ahead[dimension] = ahead[dimension].saturatingAdding(item.cost[dimension])
+            }
+        }
+        guard !removed.isEmpty else { return [] }
+        queue = kept
+        queueHead = 0
+        queuedCost = ahead
+        return removed
     }
 
     /// The first queued request, if any.
@@ -224,7 +255,9 @@ struct RateLimitBucketSet: Sendable {
         refill(at: now)
         while let first = head, readyTime(for: first.cost, after: .zero, now: now) <= now {
             queueHead += 1
-            for dimension in RateLimitDimension.every { queuedCost[dimension] -= first.cost[dimension] }
+            for dimension in RateLimitDimension.every {
+                queuedCost[dimension] = queuedCost[dimension].saturatingSubtracting(first.cost[dimension])
+            }
             admitted(first.id, admit(first.cost, id: first.id, bucketID: bucketID, now: now))
         }
         compact()
@@ -249,7 +282,7 @@ struct RateLimitBucketSet: Sendable {
     mutating func settle(_ reservation: RateLimitReservation, charge: RateLimitCost, now: Duration) {
         refill(at: now)
         for dimension in RateLimitDimension.every {
-            let delta = charge[dimension] - reservation.cost[dimension]
+            let delta = charge[dimension].saturatingSubtracting(reservation.cost[dimension])
             if delta > 0 {
                 self[bucket: dimension]?.take(Double(delta))
                 if self[bucket: dimension] != nil { ledger[dimension] &+= delta }

@@ -20,7 +20,7 @@ public struct RateLimitCost: Sendable, Hashable {
     public init(estimate: TokenEstimate) {
         let input = max(0, estimate.input)
         let output = max(0, estimate.maxOutput)
-        self.init(requests: 1, tokens: input + output, inputTokens: input, outputTokens: output)
+        self.init(requests: 1, tokens: input.saturatingAdding(output), inputTokens: input, outputTokens: output)
     }
 
     /// The same request count with these tokens charged.

@@ -26,6 +26,12 @@ extension RateLimitMiddleware {
         public var store: (any RateLimitStore)?
         /// Called, synchronously and cheaply, for each ``RateLimitEvent``. Default `nil`.
         public var onEvent: (@Sendable (RateLimitEvent) -> Void)?
+        /// The longest cooldown a 429's `retry-after-ms` / `retry-after` puts a key in; a longer one
+        /// from the server is clamped to it (an absurd `retry-after: 1e300` pauses the key this long,
+        /// not for years). Default 60 seconds, as ``RetryPolicy/maxServerDelay``. Never negative.
+        public var maxCooldown: Duration = .seconds(60) {
+            didSet { maxCooldown = max(.zero, maxCooldown) }
+        }
 
         public init(
             keys: [APIKey],

@@ -10,7 +10,9 @@ import Synchronization
 ///
 /// - rate-limit headers (`x-ratelimit-remaining-*`, `anthropic-ratelimit-*-remaining`) lower the
 ///   local buckets when the provider has less left than the local model thinks (never raise them);
-/// - a 429 with `retry-after-ms` / `retry-after` puts the key in cooldown: every waiter pauses;
+/// - a 429 with `retry-after-ms` / `retry-after` puts the key in cooldown (at most
+///   ``Configuration/maxCooldown``): every waiter pauses, and a waiter the pause would push past its
+///   deadline or its maximum wait fails at once;
 /// - a 401, or a 429 `insufficient_quota`, removes the key from the ``pool`` and sends the request
 ///   again with another key of the pool when one is left (nothing of such an answer reaches the
 ///   caller; the retry policy is not involved);
@@ -143,7 +145,8 @@ public struct RateLimitMiddleware: ClientMiddleware {
             if let observation { await sync(reservation, observation) }
             if response.status == 429 {
                 if let retryAfter = observation?.retryAfter, retryAfter > .zero {
-                    await startCooldown(reservation.bucket, for: retryAfter, context: context)
+                    let cooldown = min(retryAfter, configuration.maxCooldown)
+                    await startCooldown(reservation.bucket, for: cooldown, context: context)
                 }
                 response = await inspectQuota(response, key: key, context: context)
             } else if response.status == 401 {

@@ -73,30 +73,17 @@ public struct RateLimitObservation: Sendable, Hashable {
                 retryAfterSeconds = Self.number(value)
             }
         }
-        let retryAfter = retryAfterMilliseconds.map { Duration.rateLimitSeconds($0 / 1000) }
-            ?? retryAfterSeconds.map { Duration.rateLimitSeconds($0) }
+        let retryAfter = retryAfterMilliseconds.flatMap { WireNumber.duration(seconds: $0 / 1000) }
+            ?? retryAfterSeconds.flatMap { WireNumber.duration(seconds: $0) }
         guard !remaining.isEmpty || retryAfter != nil else { return nil }
         self.init(remaining: remaining, retryAfter: retryAfter)
     }
 
-    private static func integer(_ text: String) -> Int? {
-        let trimmed = text.trimmingSpaces
-        if let value = Int(trimmed) { return max(0, value) }
-        if let value = Double(trimmed), value.isFinite { return max(0, Int(value.rounded(.down))) }
-        return nil
-    }
+    /// A remaining count: saturating, clamped to `0...WireNumber.maxCount` (see ``WireNumber``).
+    private static func integer(_ text: String) -> Int? { WireNumber.count(text) }
 
     private static func number(_ text: String) -> Double? {
-        guard let value = Double(text.trimmingSpaces), value.isFinite, value >= 0 else { return nil }
+        guard let value = WireNumber.finiteDouble(WireNumber.trimmed(text)), value >= 0 else { return nil }
         return value
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: Substring {
-        var slice = Substring(self)
-        while slice.first == " " || slice.first == "\t" { slice.removeFirst() }
-        while slice.last == " " || slice.last == "\t" { slice.removeLast() }
-        return slice
     }
 }

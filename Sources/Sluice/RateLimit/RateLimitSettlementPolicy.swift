@@ -33,7 +33,7 @@ public struct RateLimitSettlementPolicy: Sendable {
     /// Without usage, the admission charge stands.
     public static let keepAdmissionCharge = RateLimitSettlementPolicy { reserved, usage in
         let admitted = TokenCharge(input: reserved.input, output: reserved.maxOutput)
-        guard let usage, usage.inputTokens + usage.outputTokens > admitted.total else { return admitted }
+        guard let usage, usage.totalTokens > admitted.total else { return admitted }
         return TokenCharge(input: usage.inputTokens, output: usage.outputTokens)
     }
 
@@ -65,5 +65,6 @@ public struct TokenCharge: Sendable, Hashable {
         self.output = max(0, output)
     }
 
-    public var total: Int { input + output }
+    /// Input plus output (held at `Int.max` rather than overflowing).
+    public var total: Int { input.saturatingAdding(output) }
 }

@@ -10,6 +10,12 @@ struct RetryEvent: Sendable {
         case status(Int)
         /// A retryable thrown error with this code.
         case error(SluiceError.Code)
+
+        /// The status of a retryable answer; `nil` for a thrown error.
+        var status: Int? {
+            if case .status(let status) = self { return status }
+            return nil
+        }
     }
 
     /// What happens next.

@@ -26,15 +26,17 @@ enum RetryHeaders {
     /// - Parameter wallNow: the wall-clock time (since the Unix epoch), used for absolute instants when
     ///   the answer has no `date` header.
     static func serverDelay(status: Int, headers: HTTPHeaders, wallNow: () -> Duration) -> (Duration, Source)? {
-        if let text = headers["retry-after-ms"], let ms = Double(trimmed(text)), ms.isFinite, ms > 0 {
-            return (.milliseconds(ms), .retryAfterMilliseconds)
+        if let text = headers["retry-after-ms"], let ms = WireNumber.finiteDouble(trimmed(text)), ms > 0,
+            let delay = WireNumber.duration(seconds: ms / 1000)
+        {
+            return (delay, .retryAfterMilliseconds)
         }
         if let text = headers["retry-after"] {
             let value = trimmed(text)
-            if let seconds = Double(value) {
-                if seconds.isFinite, seconds > 0 { return (.seconds(seconds), .retryAfter) }
+            if let seconds = WireNumber.finiteDouble(value) {
+                if seconds > 0, let delay = WireNumber.duration(seconds: seconds) { return (delay, .retryAfter) }
             } else if let instant = httpDate(value) {
-                let delay = instant - reference(headers, wallNow)
+                let delay = WireNumber.clamp(instant - reference(headers, wallNow))
                 if delay > .zero { return (delay, .retryAfter) }
             }
         }
@@ -52,7 +54,7 @@ enum RetryHeaders {
         func note(_ reset: Duration?, remaining: String) {
             guard let reset else { return }
             any = max(any ?? reset, reset)
-            if let text = headers[remaining], Double(trimmed(text)) == 0 { exhausted = max(exhausted ?? reset, reset) }
+            if let text = headers[remaining], WireNumber.count(text) == 0 { exhausted = max(exhausted ?? reset, reset) }
         }
         for dimension in ["requests", "tokens"] {
             note(
@@ -62,7 +64,9 @@ enum RetryHeaders {
         let reference = reference(headers, wallNow)
         for dimension in ["requests", "tokens", "input-tokens", "output-tokens"] {
             note(
-                headers["anthropic-ratelimit-\(dimension)-reset"].flatMap { rfc3339(trimmed($0)) }.map { $0 - reference },
+                headers["anthropic-ratelimit-\(dimension)-reset"].flatMap { rfc3339(trimmed($0)) }.map {
+                    WireNumber.clamp($0 - reference)
+                },
                 remaining: "anthropic-ratelimit-\(dimension)-remaining")
         }
         return exhausted ?? any
@@ -73,51 +77,59 @@ enum RetryHeaders {
         headers["date"].flatMap { httpDate(trimmed($0)) } ?? wallNow()
     }
 
-    private static func trimmed(_ text: String) -> Substring {
-        var value = Substring(text)
-        while let first = value.first, first == " " || first == "\t" { value.removeFirst() }
-        while let last = value.last, last == " " || last == "\t" { value.removeLast() }
-        return value
-    }
+    private static func trimmed(_ text: String) -> Substring { WireNumber.trimmed(text) }
 
     // MARK: Go durations
 
-    /// A Go `time.Duration` string: `1s`, `6m0s`, `20ms`, `1m30s`, `2.5s`, `1h2m`, `350us`.
+    /// A Go `time.Duration` string: `1s`, `6m0s`, `20ms`, `1m30s`, `2.5s`, `1h2m`, `350us`. Saturates
+    /// at ``WireNumber/maxDuration`` (`99999999999999999999ns` is not an error, just long); `nil` for
+    /// a negative duration or anything that is not one.
     static func goDuration(_ text: Substring) -> Duration? {
         let scalars = Array(text.unicodeScalars)
         guard !scalars.isEmpty else { return nil }
         if scalars == ["0"] { return .zero }
-        var total: Duration = .zero
+        func isNumeric(_ scalar: Unicode.Scalar) -> Bool { scalar == "." || ("0"..."9").contains(scalar) }
+        var seconds = 0.0
         var index = 0
         while index < scalars.count {
             var number = ""
-            while index < scalars.count, scalars[index] == "." || ("0"..."9").contains(scalars[index]) {
+            while index < scalars.count, isNumeric(scalars[index]) {
                 number.unicodeScalars.append(scalars[index])
                 index += 1
             }
             var unit = ""
-            while index < scalars.count, !(scalars[index] == "." || ("0"..."9").contains(scalars[index])) {
+            while index < scalars.count, !isNumeric(scalars[index]) {
                 unit.unicodeScalars.append(scalars[index])
                 index += 1
             }
-            guard let value = Double(number), value.isFinite else { return nil }
+            guard let value = WireNumber.finiteDouble(number), value >= 0 else { return nil }
+            let scale: Double
             switch unit {
-            case "h": total += .seconds(value * 3600)
-            case "m": total += .seconds(value * 60)
-            case "s": total += .seconds(value)
-            case "ms": total += .milliseconds(value)
-            case "us", "µs", "μs": total += .microseconds(value)
-            case "ns": total += .nanoseconds(Int64(value))
+            case "h": scale = 3600
+            case "m": scale = 60
+            case "s": scale = 1
+            case "ms": scale = 1e-3
+            case "us", "µs", "μs": scale = 1e-6
+            case "ns": scale = 1e-9
             default: return nil
             }
+            // Doubles do not trap: a huge sum becomes large or infinite and is clamped below.
+            seconds += value * scale
         }
-        return total
+        return WireNumber.duration(seconds: seconds)
     }
 
     // MARK: Calendar
 
-    /// Seconds since the Unix epoch of a proleptic Gregorian date (H. Hinnant's days-from-civil).
+    /// Seconds since the Unix epoch of a proleptic Gregorian date (H. Hinnant's days-from-civil). The
+    /// year is clamped to 0…9999 and the other fields to their ranges, so no input overflows.
     static func epochSeconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int {
+        let year = min(max(year, 0), 9999)
+        let month = min(max(month, 1), 12)
+        let day = min(max(day, 1), 31)
+        let hour = min(max(hour, 0), 23)
+        let minute = min(max(minute, 0), 59)
+        let second = min(max(second, 0), 60)
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
@@ -139,10 +151,10 @@ enum RetryHeaders {
         var time: [Int]?
         for token in tokens {
             if token.contains(":") {
-                let parts = token.split(separator: ":").compactMap { Int($0) }
+                let parts = token.split(separator: ":").compactMap { WireNumber.saturatingInteger($0) }
                 guard parts.count == 3 else { return nil }
                 time = parts
-            } else if let number = Int(token) {
+            } else if let number = WireNumber.saturatingInteger(token), number >= 0 {
                 if token.count <= 2, day == nil {
                     day = number
                 } else if token.count == 2 {

@@ -148,26 +148,28 @@ public struct RetryMiddleware: ClientMiddleware {
             guard attempt < policy.maxAttempts else { return try stop(.attemptsExhausted) }
             let delay: Duration
             let source: RetryHeaders.Source
+            let now = clock.now
             if let serverDelay {
+                // The server's word, clamped to the policy's cap (an absurd `retry-after` waits the cap).
                 let (server, origin) = serverDelay
-                guard server <= policy.maxServerDelay else {
-                    emit(.serverDelayTooLong(delay: server))
-                    if case .retryableResponse(let response) = outcome {
-                        response.body.discard()
-                        throw SluiceError(
-                            .retryDelayTooLong,
-                            "the server asked to retry after \(server), more than the limit of \(policy.maxServerDelay)",
-                            status: response.status,
-                            requestID: response.headers["x-request-id"] ?? response.headers["request-id"]
-                        )
-                    }
-                    return try stop(.serverDelayTooLong(delay: server))
+                (delay, source) = (min(server, policy.maxServerDelay), origin)
+                // A wait the call cannot afford fails now, saying so, instead of sleeping first.
+                let limit = Self.waitLimit(status: reason.status, context: context, now: now)
+                if let limit, delay > limit.wait, case .retryableResponse(let response) = outcome {
+                    emit(.serverDelayTooLong(delay: delay))
+                    response.body.discard()
+                    throw SluiceError(
+                        .retryDelayTooLong,
+                        "the server asked to retry after \(delay.rateLimitDescription), more than \(limit.what)"
+                            + " (\(limit.wait.rateLimitDescription))",
+                        status: response.status,
+                        requestID: response.headers["x-request-id"] ?? response.headers["request-id"]
+                    )
                 }
-                (delay, source) = (server, origin)
             } else {
                 (delay, source) = (policy.backoff(forRetry: attempt, random: random()), .backoff)
             }
-            let wakeAt = clock.now + delay
+            let wakeAt = now + delay
             if let deadline = context.deadline, wakeAt >= deadline { return try stop(.deadlineTooClose(delay: delay)) }
             if let budget, !budget.withdraw(key: context.keyID) { return try stop(.budgetExhausted) }
 
@@ -176,6 +178,20 @@ public struct RetryMiddleware: ClientMiddleware {
             try await clock.sleep(until: wakeAt)
             attempt += 1
         }
+    }
+
+    /// The longest server-directed wait the call accepts, and what sets it: the time left before its
+    /// deadline, or, for a 429, the call's own ``CallOptions/rateLimitWaitPolicy`` (a 429's wait is a
+    /// rate-limit wait). `nil` when neither applies.
+    private static func waitLimit(status: Int?, context: ClientContext, now: Duration) -> (wait: Duration, what: String)? {
+        var limit: (wait: Duration, what: String)?
+        if let deadline = context.deadline {
+            limit = (max(.zero, deadline - now), "the time left before the call's deadline")
+        }
+        if status == 429, let maxWait = context.options.rateLimitWaitPolicy?.maxWait, maxWait < (limit?.wait ?? .seconds(Int64.max / 4)) {
+            limit = (maxWait, "the call's rate-limit wait policy allows")
+        }
+        return limit
     }
 
     /// Turns a decision into the hooks' `retry_scheduled` / `retry_budget_exhausted` events.

@@ -24,10 +24,12 @@
 ///
 /// **How long to wait.** The server's word first: `retry-after-ms`, then `retry-after` (seconds or an
 /// HTTP date), then, for a 429, the reset of the exhausted limit (OpenAI's
-/// `x-ratelimit-reset-requests`/`-tokens`, Anthropic's `anthropic-ratelimit-*-reset`). A
-/// server-directed delay longer than ``maxServerDelay`` fails the call at once with
-/// ``SluiceError/Code/retryDelayTooLong`` instead of sleeping. Otherwise, before retry `n` (1 for the
-/// first retry):
+/// `x-ratelimit-reset-requests`/`-tokens`, Anthropic's `anthropic-ratelimit-*-reset`). Every such
+/// value is parsed saturating (an absurd `retry-after: 1e300` or a date in year 99999 is just long)
+/// and a server-directed delay longer than ``maxServerDelay`` is clamped to it. When the delay would
+/// pass the call's deadline — or, for a 429, the call's own ``CallOptions/rateLimitWaitPolicy`` —
+/// the call fails at once with ``SluiceError/Code/retryDelayTooLong`` (keeping the answer's status and
+/// request id) instead of sleeping. Without a server delay, before retry `n` (1 for the first retry):
 ///
 /// ```
 /// base(n)  = min(maxBackoff, initialBackoff * backoffMultiplier^(n-1))
@@ -53,8 +55,8 @@ public struct RetryPolicy: Sendable, Hashable {
     public var retryableErrorCodes: Set<SluiceError.Code>
     /// Whether `x-should-retry: true|false` overrides ``retryableStatuses``.
     public var honorsShouldRetryHeader: Bool
-    /// The longest server-directed delay the call waits; longer fails with
-    /// ``SluiceError/Code/retryDelayTooLong``. At least zero.
+    /// The longest server-directed delay the call waits; a longer `retry-after` (or reset header) is
+    /// clamped to it. Default 60 seconds. At least zero.
     public let maxServerDelay: Duration
 
     /// 408, 409, 429, 500, 502, 503, 504, 529.

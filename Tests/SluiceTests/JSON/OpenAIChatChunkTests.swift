@@ -91,7 +91,7 @@ struct OpenAIChatChunkTests {
         "malformed chunks are decodingFailed errors",
         arguments: [
             #"{"id":"x","choices":[{"index":"zero"}]}"#, #"{"id":42}"#, #"{"choices":{}}"#, #"{"id":"x""#,
-            "[DONE]", "", #"{"id":"x"} trailing"#, #"{"usage":{"prompt_tokens":1.5}}"#,
+            "[DONE]", "", #"{"id":"x"} trailing"#, #"{"usage":{"prompt_tokens":1.}}"#,
         ]
     )
     func malformed(text: String) {

@@ -231,32 +231,84 @@ struct RetryMiddlewareTests {
         #expect(try await Self.delay([:], status: 503, random: 0.5) == .milliseconds(250))
     }
 
-    @Test("a server-directed delay above maxServerDelay fails at once with retryDelayTooLong")
+    @Test("a server-directed delay above maxServerDelay is clamped to it")
     func serverDelayCap() async throws {
+        #expect(try await Self.delay(["retry-after": "120"], status: 503) == .seconds(60))
+        #expect(try await Self.delay(["retry-after-ms": "86400000"], status: 503) == .seconds(60))
+    }
+
+    @Test(
+        "absurd server delays never trap: they are clamped to maxServerDelay or ignored",
+        arguments: [
+            ("retry-after", "1e300", Duration.seconds(60)),
+            ("retry-after-ms", "1e300", .seconds(60)),
+            ("retry-after", "99999999999999999999999", .seconds(60)),
+            ("retry-after", "Fri, 31 Dec 99999999999999 23:59:59 GMT", .seconds(60)),
+            ("retry-after", "Fri, 31 Dec 9999999999999999999999 23:59:59 GMT", .seconds(60)),
+            ("x-ratelimit-reset-requests", "99999999999999999999ns", .seconds(60)),
+            ("x-ratelimit-reset-tokens", "9999999999999999h9999999999m", .seconds(60)),
+            ("anthropic-ratelimit-requests-reset", "9999-12-31T23:59:59Z", .seconds(60)),
+            ("retry-after", "-5", nil), ("retry-after", "nan", nil), ("retry-after", "inf", nil),
+            ("retry-after", "", nil), ("retry-after-ms", "-1e300", nil), ("retry-after", "0x1p8", nil),
+            ("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT", nil),
+            ("x-ratelimit-reset-requests", "garbage", nil), ("x-ratelimit-reset-requests", "-3s", nil),
+        ] as [(String, String, Duration?)])
+    func hostileDelays(name: String, value: String, expected: Duration?) async throws {
+        // Without a usable server delay: the first retry's backoff, half of 0.5 s with full jitter at 0.5.
+        let delay = try await Self.delay(HTTPHeaders([(name, value)]), status: 429, random: 0.5)
+        #expect(delay == (expected ?? .milliseconds(250)))
+    }
+
+    @Test("a server delay past the call's deadline fails at once with retryDelayTooLong, keeping status and request id")
+    func deadlineAware() async throws {
         let clock = TestClock()
-        let script = ScriptedAttempts([.answer(503, ["retry-after": "120", "x-request-id": "req_9"], [1])])
+        let events = EventLog()
+        let script = ScriptedAttempts([
+            .answer(503, ["retry-after": "5", "x-request-id": "req_9"], [7]), .answer(200, [:], []),
+        ])
         let error = await #expect(throws: SluiceError.self) {
-            try await TestCalls.send(Self.observing(clock: clock), transport: script.send)
+            try await TestCalls.send(
+                Self.observing(clock: clock, events: events), context: TestCalls.context(deadline: .seconds(4)),
+                transport: script.send)
         }
         #expect(error?.code == .retryDelayTooLong)
         #expect(error?.status == 503)
         #expect(error?.requestID == "req_9")
+        #expect(error?.message.contains("deadline") == true)
+        #expect(script.attempts == [1])
         #expect(script.terminations.all == ["discarded"])
+        #expect(clock.now == .zero)
+        #expect(events.all.map(\.decision) == [.serverDelayTooLong(delay: .seconds(5))])
+    }
+
+    @Test("a 429's server delay beyond the call's rate-limit wait policy fails at once")
+    func rateLimitWaitPolicyBoundsRetryAfter() async throws {
+        let clock = TestClock()
+        let script = ScriptedAttempts([.answer(429, ["retry-after": "30"], []), .answer(200, [:], [])])
+        var options = CallOptions()
+        options.rateLimitWaitPolicy = .wait(atMost: .seconds(2))
+        let error = await #expect(throws: SluiceError.self) {
+            try await TestCalls.send(
+                Self.observing(clock: clock), context: TestCalls.context(options: options), transport: script.send)
+        }
+        #expect(error?.code == .retryDelayTooLong)
+        #expect(error?.status == 429)
+        #expect(script.attempts == [1])
         #expect(clock.now == .zero)
     }
 
-    @Test("stops when the delay would pass the call's deadline, returning the last answer without sleeping")
-    func deadlineAware() async throws {
+    @Test("a backoff past the call's deadline stops, returning the last answer without sleeping")
+    func backoffDeadlineAware() async throws {
         let clock = TestClock()
         let events = EventLog()
-        let script = ScriptedAttempts([.answer(503, ["retry-after": "5"], [7]), .answer(200, [:], [])])
+        let script = ScriptedAttempts([.answer(503, [:], [7]), .answer(200, [:], [])])
         let response = try await TestCalls.send(
-            Self.observing(clock: clock, events: events), context: TestCalls.context(deadline: .seconds(4)),
-            transport: script.send)
+            Self.observing(clock: clock, random: { 0.99 }, events: events),
+            context: TestCalls.context(deadline: .milliseconds(100)), transport: script.send)
         #expect(response.status == 503)
         #expect(try await response.body.collect(upTo: 10) == [7])
         #expect(script.attempts == [1])
-        #expect(events.all.map(\.decision) == [.deadlineTooClose(delay: .seconds(5))])
+        #expect(events.all.count == 1)
     }
 
     @Test("reports each scheduled retry with its reason, delay and source")

@@ -46,8 +46,9 @@ public struct Cost: Sendable, Hashable, Comparable, Codable, CustomStringConvert
 
     public static func < (lhs: Cost, rhs: Cost) -> Bool { lhs.nanodollars < rhs.nanodollars }
 
+    /// The sum, held at `Int64.max` / `Int64.min` nano-dollars rather than overflowing.
     public static func + (lhs: Cost, rhs: Cost) -> Cost {
-        Cost(nanodollars: lhs.nanodollars &+ rhs.nanodollars)
+        Cost(nanodollars: lhs.nanodollars.saturatingAdding(rhs.nanodollars))
     }
 
     public static func += (lhs: inout Cost, rhs: Cost) { lhs = lhs + rhs }

@@ -75,21 +75,22 @@ public struct ModelPrice: Sendable, Hashable, Codable {
 
     /// The cost of token counts; `input` includes the cached and cache-write tokens.
     func cost(input: Int64, cached: Int64, cacheWrite: Int64, output: Int64) -> Cost {
-        let uncached = max(0, input - cached - cacheWrite)
+        let uncached = max(0, input.saturatingSubtracting(max(0, cached)).saturatingSubtracting(max(0, cacheWrite)))
         var total = Self.nanos(uncached, inputMicrosPerMillion)
-        total &+= Self.nanos(cached, cachedInputMicrosPerMillion ?? inputMicrosPerMillion)
-        total &+= Self.nanos(cacheWrite, cacheWriteMicrosPerMillion ?? inputMicrosPerMillion)
-        total &+= Self.nanos(output, outputMicrosPerMillion)
+        total = total.saturatingAdding(Self.nanos(cached, cachedInputMicrosPerMillion ?? inputMicrosPerMillion))
+        total = total.saturatingAdding(Self.nanos(cacheWrite, cacheWriteMicrosPerMillion ?? inputMicrosPerMillion))
+        total = total.saturatingAdding(Self.nanos(output, outputMicrosPerMillion))
         return Cost(nanodollars: total)
     }
 
     /// `tokens × micros-per-million` in nano-dollars: `tokens × price / 1,000`, split so that it does
-    /// not overflow for any realistic count (rounded half up at the nano-dollar).
+    /// not overflow for any realistic count (rounded half up at the nano-dollar); saturates at
+    /// `Int64.max` for an absurd one.
     static func nanos(_ tokens: Int64, _ microsPerMillion: Int64) -> Int64 {
         guard tokens > 0, microsPerMillion > 0 else { return 0 }
-        let whole = (tokens / 1_000) &* microsPerMillion
-        let rest = ((tokens % 1_000) * microsPerMillion + 500) / 1_000
-        return whole &+ rest
+        let whole = (tokens / 1_000).saturatingMultiplied(by: microsPerMillion)
+        let rest = ((tokens % 1_000).saturatingMultiplied(by: microsPerMillion).saturatingAdding(500)) / 1_000
+        return whole.saturatingAdding(rest)
     }
 
     static func micros(_ dollars: Double) -> Int64 {

@@ -45,8 +45,8 @@ public struct UsageTotals: Sendable, Hashable, Codable {
     public init() {}
 
     /// Calls that ended, however they ended.
-    public var requests: Int { succeeded + failed + cancelled }
+    public var requests: Int { succeeded.saturatingAdding(failed).saturatingAdding(cancelled) }
 
     /// Input plus output tokens.
-    public var totalTokens: Int { inputTokens + outputTokens }
+    public var totalTokens: Int { inputTokens.saturatingAdding(outputTokens) }
 }

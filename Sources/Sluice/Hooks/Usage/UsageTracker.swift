@@ -66,23 +66,24 @@ public final class UsageTracker: ClientEventHandler {
 
         mutating func add(_ usage: Usage?) {
             guard let usage else { return }
-            input += usage.inputTokens
-            output += usage.outputTokens
-            cached += usage.cachedInputTokens ?? 0
-            cacheWrite += usage.cacheCreationInputTokens ?? 0
-            reasoning += usage.reasoningTokens ?? 0
+            // Saturating: a hostile count can pin a total at Int.max but never trap.
+            input = input.saturatingAdding(max(0, usage.inputTokens))
+            output = output.saturatingAdding(max(0, usage.outputTokens))
+            cached = cached.saturatingAdding(max(0, usage.cachedInputTokens ?? 0))
+            cacheWrite = cacheWrite.saturatingAdding(max(0, usage.cacheCreationInputTokens ?? 0))
+            reasoning = reasoning.saturatingAdding(max(0, usage.reasoningTokens ?? 0))
         }
 
         mutating func add(_ other: Counts) {
-            input += other.input
-            output += other.output
-            cached += other.cached
-            cacheWrite += other.cacheWrite
-            reasoning += other.reasoning
-            succeeded += other.succeeded
-            failed += other.failed
-            cancelled += other.cancelled
-            retries += other.retries
+            input = input.saturatingAdding(other.input)
+            output = output.saturatingAdding(other.output)
+            cached = cached.saturatingAdding(other.cached)
+            cacheWrite = cacheWrite.saturatingAdding(other.cacheWrite)
+            reasoning = reasoning.saturatingAdding(other.reasoning)
+            succeeded = succeeded.saturatingAdding(other.succeeded)
+            failed = failed.saturatingAdding(other.failed)
+            cancelled = cancelled.saturatingAdding(other.cancelled)
+            retries = retries.saturatingAdding(other.retries)
             rateLimitWait += other.rateLimitWait
         }
 

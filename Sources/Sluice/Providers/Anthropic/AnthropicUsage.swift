@@ -19,10 +19,10 @@ struct AnthropicUsage: Sendable, Hashable {
         var usage = AnthropicUsage()
         try reader.readObject { key, reader in
             switch key {
-            case "input_tokens": usage.inputTokens = try reader.readIntOrNull()
-            case "output_tokens": usage.outputTokens = try reader.readIntOrNull()
-            case "cache_creation_input_tokens": usage.cacheCreationInputTokens = try reader.readIntOrNull()
-            case "cache_read_input_tokens": usage.cacheReadInputTokens = try reader.readIntOrNull()
+            case "input_tokens": usage.inputTokens = try reader.readTokenCount()
+            case "output_tokens": usage.outputTokens = try reader.readTokenCount()
+            case "cache_creation_input_tokens": usage.cacheCreationInputTokens = try reader.readTokenCount()
+            case "cache_read_input_tokens": usage.cacheReadInputTokens = try reader.readTokenCount()
             default: break
             }
         }
@@ -38,7 +38,8 @@ struct AnthropicUsage: Sendable, Hashable {
     /// cache writes), the cache counts are kept apart as well.
     var usage: Usage {
         Usage(
-            inputTokens: (inputTokens ?? 0) + (cacheReadInputTokens ?? 0) + (cacheCreationInputTokens ?? 0),
+            inputTokens: (inputTokens ?? 0).saturatingAdding(cacheReadInputTokens ?? 0)
+                .saturatingAdding(cacheCreationInputTokens ?? 0),
             outputTokens: outputTokens ?? 0,
             cachedInputTokens: cacheReadInputTokens,
             cacheCreationInputTokens: cacheCreationInputTokens

@@ -215,18 +215,18 @@ extension OpenAIChatChunk.Usage {
         var usage = Self()
         try reader.readObject { key, reader in
             switch key {
-            case "prompt_tokens": usage.promptTokens = try reader.readIntOrNull()
-            case "completion_tokens": usage.completionTokens = try reader.readIntOrNull()
-            case "total_tokens": usage.totalTokens = try reader.readIntOrNull()
+            case "prompt_tokens": usage.promptTokens = try reader.readTokenCount()
+            case "completion_tokens": usage.completionTokens = try reader.readTokenCount()
+            case "total_tokens": usage.totalTokens = try reader.readTokenCount()
             case "prompt_tokens_details":
                 if try reader.readNullIfPresent() { return }
                 try reader.readObject { key, reader in
-                    if key == "cached_tokens" { usage.cachedTokens = try reader.readIntOrNull() }
+                    if key == "cached_tokens" { usage.cachedTokens = try reader.readTokenCount() }
                 }
             case "completion_tokens_details":
                 if try reader.readNullIfPresent() { return }
                 try reader.readObject { key, reader in
-                    if key == "reasoning_tokens" { usage.reasoningTokens = try reader.readIntOrNull() }
+                    if key == "reasoning_tokens" { usage.reasoningTokens = try reader.readTokenCount() }
                 }
             default:
                 break

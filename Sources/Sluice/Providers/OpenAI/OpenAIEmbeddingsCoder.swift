@@ -60,7 +60,7 @@ enum OpenAIEmbeddingsCoder {
             case "usage":
                 if try reader.readNullIfPresent() { return }
                 try reader.readFields { key, reader in
-                    if key == "prompt_tokens" { usage.inputTokens = try reader.readIntOrNull() ?? 0 }
+                    if key == "prompt_tokens" { usage.inputTokens = try reader.readTokenCount() ?? 0 }
                 }
             case "error":
                 if try reader.readNullIfPresent() { return }

@@ -173,7 +173,7 @@ struct OpenAIResponseDecodingTests {
                 #"{"id":"x","choices":[{"index":0,"message":{"tool_calls":[{"id":"c","function":{"name":7}}]}}]}"#,
                 "choices[0].message.tool_calls[0].function.name"
             ),
-            (#"{"id":"x","usage":{"prompt_tokens":"many"}}"#, "usage"),
+            (#"{"id":"x","usage":{"prompt_tokens":--1}}"#, "usage"),
             (#"{"id":"x","choices":[{"index":0,"message":{"content":"unterminated}}]}"#, "unterminated string"),
             (#"<html>502</html>"#, "byte offset 0"),
             ("", "end"),
