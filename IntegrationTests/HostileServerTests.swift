@@ -116,6 +116,7 @@ struct HostileServerTests {
         configuration.timeouts.total = .seconds(10)
         configuration.rateLimits = RateLimitMiddleware.Configuration(
             apiKey: "KEY-MARKER-hostile", limits: RateLimits(requestsPerMinute: 6_000, tokensPerMinute: 10_000_000))
+        configuration.rateLimits?.safetyMargin = .none
         configuration.eventHandlers = [tracker]
         return try await withLLMClient(configuration) { client in try await body(client) }
     }

@@ -26,6 +26,8 @@ public final class LLMClient: Sendable {
     /// Where requests go and with which key, built once.
     let endpoint: ProviderEndpoint
     private let ownedTransport: CurlTransport?
+    /// The concurrency limit layer, when ``Configuration/concurrency`` is set.
+    private let concurrencyLimiter: ConcurrencyLimitMiddleware?
     private static let callCounter = Atomic<UInt64>(0)
     private let state = Mutex(LifecycleState())
 
@@ -43,7 +45,8 @@ public final class LLMClient: Sendable {
         ownedTransport = transport
         keyID = KeyID(apiKey: configuration.apiKey)
         endpoint = configuration.endpoint
-        chain = Self.makeChain(configuration, transport: transport)
+        concurrencyLimiter = Self.makeConcurrencyLimiter(configuration)
+        chain = Self.makeChain(configuration, transport: transport, concurrencyLimiter: concurrencyLimiter)
     }
 
     /// A client over a transport you own (an `InMemoryTransport` in unit tests, or a shared
@@ -54,7 +57,17 @@ public final class LLMClient: Sendable {
         ownedTransport = nil
         keyID = KeyID(apiKey: configuration.apiKey)
         endpoint = configuration.endpoint
-        chain = Self.makeChain(configuration, transport: transport)
+        concurrencyLimiter = Self.makeConcurrencyLimiter(configuration)
+        chain = Self.makeChain(configuration, transport: transport, concurrencyLimiter: concurrencyLimiter)
+    }
+
+    /// Requests holding or waiting for a concurrency permit, over the client and per key; `nil` when
+    /// ``Configuration/concurrency`` is not set. A request holds its permit until its body ends, so
+    /// with nothing in flight both counts are 0 — a gauge for metrics, and a leak check in tests.
+    public var concurrencyGauges: ConcurrencyGauges? { concurrencyLimiter?.gauges }
+
+    private static func makeConcurrencyLimiter(_ configuration: Configuration) -> ConcurrencyLimitMiddleware? {
+        configuration.concurrency.map { ConcurrencyLimitMiddleware(limits: $0, clock: configuration.clock) }
     }
 
     /// The layers, outermost first:
@@ -70,7 +83,9 @@ public final class LLMClient: Sendable {
     ///
     /// Every attempt spends rate budget, so the limiter sits inside retry; waiting for rate budget
     /// must not hold a permit, so the limiter sits outside the concurrency limit.
-    static func makeChain(_ configuration: Configuration, transport: any ClientTransport) -> MiddlewareChain {
+    static func makeChain(
+        _ configuration: Configuration, transport: any ClientTransport, concurrencyLimiter: ConcurrencyLimitMiddleware?
+    ) -> MiddlewareChain {
         let clock = configuration.clock
         var layers: [any ClientMiddleware] = configuration.outerMiddleware
         layers.append(DeadlineMiddleware(policy: configuration.timeouts, clock: clock))
@@ -93,9 +108,7 @@ public final class LLMClient: Sendable {
             limiter.preauthorizedSecret = configuration.apiKey
             layers.append(limiter)
         }
-        if let concurrency = configuration.concurrency {
-            layers.append(ConcurrencyLimitMiddleware(limits: concurrency, clock: clock))
-        }
+        if let concurrencyLimiter { layers.append(concurrencyLimiter) }
         var timeouts = AttemptTimeoutMiddleware(policy: configuration.timeouts, clock: clock)
         // A transport that times the head itself on the real clock saves a task per attempt.
         timeouts.transportTimesHead = transport.enforcesResponseHeadTimeout && clock is SystemClock
