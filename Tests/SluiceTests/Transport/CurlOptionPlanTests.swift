@@ -47,7 +47,7 @@ struct CurlOptionPlanTests {
 
     @Test("certificate verification choices set peer and host checks")
     func verification() {
-        var tls = CurlTransport.Configuration.TLS(certificateVerification: .noHostnameVerification)
+        var tls = CurlTransport.Configuration.TLS(certificateVerification: .insecureNoHostnameVerification)
         #expect(value(CURLOPT_SSL_VERIFYPEER, in: .init(tls: tls)) == .long(1))
         #expect(value(CURLOPT_SSL_VERIFYHOST, in: .init(tls: tls)) == .long(0))
         tls.certificateVerification = .none
