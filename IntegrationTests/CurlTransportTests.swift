@@ -897,6 +897,8 @@ let curlTestServerScript = #"""
                     respond(conn, 200, data)
                 elif route == "/status":
                     respond(conn, int(query.get("code", "200")), b"")
+                elif route == "/redirect":
+                    respond(conn, int(query.get("code", "302")), b"moved", [("Location", query.get("to", "/ok"))])
                 elif route == "/garbage":
                     conn.sendall(b"this is not HTTP at all\r\n\r\nreally not\r\n")
                     return

@@ -137,9 +137,10 @@ enum SecretRedaction {
             if let name = credentialNames.first(where: { matchesIgnoringCase(bytes, at: index, $0) }),
                 let start = valueStart(in: bytes, after: index + name.count)
             {
-                // A value that is itself a key shape or `Bearer …` is left to those rules.
+                // A value that is itself a key shape or `Bearer …` is left to those rules, and one already
+                // redacted is left as it is.
                 let isShaped =
-                    keyEnd(in: bytes, at: start) != nil
+                    keyEnd(in: bytes, at: start) != nil || matches(bytes, at: start, placeholder)
                     || authSchemes.contains { matchesIgnoringCase(bytes, at: start, $0) }
                 let end = credentialEnd(in: bytes, from: start)
                 if !isShaped, end > start {

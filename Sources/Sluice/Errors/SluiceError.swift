@@ -101,11 +101,11 @@ public struct SluiceError: Error, CustomStringConvertible, CustomDebugStringConv
     }
 
     public var description: String {
-        var text = "\(code): \(SecretRedaction.redact(message))"
+        var text = "\(code): \(message)"
         if let status { text += " (HTTP \(status))" }
         if let type = providerError?.type { text += " [\(type)" + (providerError?.code.map { "/\($0)" } ?? "") + "]" }
-        if let requestID { text += " request id \(SecretRedaction.redact(requestID))" }
-        return text
+        if let requestID { text += " request id \(requestID)" }
+        return SecretRedaction.redact(text)
     }
 
     /// The fields, with the message redacted; the cause by its debug description, redacted.
