@@ -51,8 +51,9 @@ struct SecretLeakTests {
     }
 
     static func expectNoKey(_ value: Any, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let leaks = renderings(of: value).filter { $0.contains(marker) }
-        #expect(leaks.isEmpty, "\(what) shows the key: \(leaks.first ?? "")", sourceLocation: sourceLocation)
+        // The message names the value, never the text that leaked: the key stays out of test output.
+        let leaks = renderings(of: value).filter { $0.contains(marker) }.count
+        #expect(leaks == 0, "\(what) shows the key in \(leaks) of its renderings", sourceLocation: sourceLocation)
     }
 
     // MARK: Configurations
@@ -83,7 +84,11 @@ struct SecretLeakTests {
         return configuration
     }
 
-    @Test("API keys, key pools, limiter and client configurations", arguments: allKeys)
+    @Test("API keys, key pools, limiter and client configurations")
+    func configurations() {
+        for key in Self.allKeys { configurations(key: key) }
+    }
+
     func configurations(key: String) {
         Self.expectNoKey(APIKey(key), "APIKey")
         Self.expectNoKey(
@@ -108,7 +113,11 @@ struct SecretLeakTests {
         Self.expectNoKey(transport.tls, "TLS")
     }
 
-    @Test("headers, header fields and requests the adapters build", arguments: allKeys)
+    @Test("headers, header fields and requests the adapters build")
+    func requests() throws {
+        for key in Self.allKeys { try requests(key: key) }
+    }
+
     func requests(key: String) throws {
         let headers = Self.headers(key)
         Self.expectNoKey(headers, "HTTPHeaders")
@@ -139,12 +148,16 @@ struct SecretLeakTests {
         ]
     }
 
-    @Test("provider errors decoded from bodies that echo the key", arguments: shapedKeys)
+    @Test("provider errors decoded from bodies that echo the key, in every vendor's shape")
+    func providerErrors() {
+        for key in Self.shapedKeys { providerErrors(key: key) }
+    }
+
     func providerErrors(key: String) {
         for body in Self.echoes(key) {
             for adapter in [OpenAIAdapter() as any ProviderAdapter, AnthropicAdapter()] {
                 let error = adapter.decodeError(status: 401, headers: ["x-request-id": "req"], body: Array(body.utf8))
-                Self.expectNoKey(error, "\(adapter.provider) error for \(body.prefix(30))")
+                Self.expectNoKey(error, "\(adapter.provider) error")
                 Self.expectNoKey(error.message, "\(adapter.provider) error message")
                 Self.expectNoKey(error.providerError as Any, "\(adapter.provider) error details")
             }
@@ -152,7 +165,11 @@ struct SecretLeakTests {
         }
     }
 
-    @Test("errors built by hand with the key in their text, and the events that carry them", arguments: shapedKeys)
+    @Test("errors built by hand with the key in their text, and the events that carry them")
+    func handBuiltErrors() {
+        for key in Self.shapedKeys { handBuiltErrors(key: key) }
+    }
+
     func handBuiltErrors(key: String) {
         let curl = CurlError(code: 7, name: "CURLE_COULDNT_CONNECT", summary: "no", detail: "proxy auth \(key)")
         Self.expectNoKey(curl, "CurlError")
