@@ -60,7 +60,8 @@ struct CurlRedirectTests {
         }
     }
 
-    @Test("an insecure certificate setting logs one warning per transport, however many requests; full verification none")
+    @Test(
+        "an insecure certificate setting logs one warning per transport, however many requests; full verification none")
     func insecureTLSWarnsOnce() async throws {
         let authority = try CurlTestCertificateAuthority()
         defer { authority.remove() }

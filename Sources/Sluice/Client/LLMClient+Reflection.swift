@@ -8,7 +8,9 @@ extension LLMClient: CustomStringConvertible, CustomReflectable {
     public var customMirror: Mirror {
         Mirror(
             self,
-            children: ["configuration": configuration, "keyID": keyID, "transport": String(describing: type(of: transport))],
+            children: [
+                "configuration": configuration, "keyID": keyID, "transport": String(describing: type(of: transport)),
+            ],
             displayStyle: .class
         )
     }

@@ -49,14 +49,16 @@ enum SecretRedaction {
     static func redactingURL(_ url: String) -> String {
         var text = url
         if let scheme = text.firstRange(of: "://") {
-            let authorityEnd = text[scheme.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? text.endIndex
+            let authorityEnd =
+                text[scheme.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? text.endIndex
             if let at = text[scheme.upperBound..<authorityEnd].lastIndex(of: "@") {
                 text.replaceSubrange(scheme.upperBound..<at, with: placeholder)
             }
         }
         if let question = text.firstIndex(of: "?") {
             let fragment = text[question...].firstIndex(of: "#") ?? text.endIndex
-            let query = text[text.index(after: question)..<fragment].split(separator: "&", omittingEmptySubsequences: false)
+            let query = text[text.index(after: question)..<fragment].split(
+                separator: "&", omittingEmptySubsequences: false)
             let shown = query.map { parameter -> String in
                 guard let equals = parameter.firstIndex(of: "="),
                     credentialParameters.contains(parameter[..<equals].lowercased())

@@ -94,14 +94,16 @@ struct ProviderErrorBodyTests {
 
     @Test("a body read in full still gives the provider's own error, without a read failure")
     func wholeBodyUnchanged() async throws {
-        var configuration = LLMClient.Configuration.openAI(apiKey: "sk-test-0123456789abcdef", baseURL: "http://127.0.0.1:9/v1")
+        var configuration = LLMClient.Configuration.openAI(
+            apiKey: "sk-test-0123456789abcdef", baseURL: "http://127.0.0.1:9/v1")
         configuration.retryPolicy = .disabled
         let client = LLMClient(
             configuration,
             transport: InMemoryTransport { _ in
                 ClientResponse(
                     status: 400, headers: ["x-request-id": "req_400"],
-                    body: ResponseBody(bytes: Array(#"{"error":{"message":"bad","type":"invalid_request_error"}}"#.utf8)))
+                    body: ResponseBody(
+                        bytes: Array(#"{"error":{"message":"bad","type":"invalid_request_error"}}"#.utf8)))
             })
         let error = try await #require(throws: SluiceError.self) { try await client.chat(Self.request) }
         #expect(error.status == 400)
@@ -121,7 +123,9 @@ struct ProviderErrorBodyTests {
             transport: InMemoryTransport { _ in
                 ClientResponse(
                     status: 401,
-                    body: ResponseBody(bytes: Array(#"{"error":{"message":"key \#(key) is not valid","code":"invalid_api_key"}}"#.utf8)))
+                    body: ResponseBody(
+                        bytes: Array(#"{"error":{"message":"key \#(key) is not valid","code":"invalid_api_key"}}"#.utf8)
+                    ))
             })
         let error = try await #require(throws: SluiceError.self) { try await client.chat(Self.request) }
         #expect(error.code == .authenticationFailed)

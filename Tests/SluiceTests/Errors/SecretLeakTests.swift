@@ -31,7 +31,9 @@ struct SecretLeakTests {
     /// Every label and leaf of a mirror, recursively (classes once each).
     static func walk(_ mirror: Mirror, depth: Int, visited: inout Set<ObjectIdentifier>, into texts: inout [String]) {
         guard depth < 24 else { return }
-        if let superclass = mirror.superclassMirror { walk(superclass, depth: depth + 1, visited: &visited, into: &texts) }
+        if let superclass = mirror.superclassMirror {
+            walk(superclass, depth: depth + 1, visited: &visited, into: &texts)
+        }
         for child in mirror.children {
             texts.append(child.label ?? "")
             let value = child.value
@@ -122,7 +124,8 @@ struct SecretLeakTests {
         let headers = Self.headers(key)
         Self.expectNoKey(headers, "HTTPHeaders")
         for field in headers { Self.expectNoKey(field, "HTTPHeaders.Field \(field.name)") }
-        let endpoint = ProviderEndpoint(baseURL: "https://user:\(key)@api.test/v1?key=\(key)", apiKey: key, headers: headers)
+        let endpoint = ProviderEndpoint(
+            baseURL: "https://user:\(key)@api.test/v1?key=\(key)", apiKey: key, headers: headers)
         let chat = ChatRequest(model: "m", messages: [.user("hi")])
         for adapter in [OpenAIAdapter() as any ProviderAdapter, AnthropicAdapter()] {
             var request = try adapter.chatRequest(chat, stream: true, endpoint: endpoint)
@@ -130,7 +133,8 @@ struct SecretLeakTests {
             adapter.authorize(&request, apiKey: key + "-other")
             Self.expectNoKey(request, "\(adapter.provider) re-authorized request")
         }
-        let embeddings = try OpenAIAdapter().embeddingsRequest(EmbeddingsRequest(model: "e", inputs: ["x"]), endpoint: endpoint)
+        let embeddings = try OpenAIAdapter().embeddingsRequest(
+            EmbeddingsRequest(model: "e", inputs: ["x"]), endpoint: endpoint)
         Self.expectNoKey(embeddings, "embeddings request")
     }
 

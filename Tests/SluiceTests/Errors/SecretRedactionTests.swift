@@ -59,7 +59,8 @@ struct SecretRedactionTests {
                 == "a<redacted>b and <redacted>")
         #expect(SecretRedaction.redact("token abc", secrets: ["abc"]) == "token abc")
         // The longer of two overlapping secrets goes first, so nothing of it is left.
-        #expect(SecretRedaction.redact("xx-opaque-Secret_0123-yy", secrets: ["opaque-Se", secret]).contains("<redacted>"))
+        #expect(
+            SecretRedaction.redact("xx-opaque-Secret_0123-yy", secrets: ["opaque-Se", secret]).contains("<redacted>"))
         #expect(!SecretRedaction.redact("opaque-Secret_0123", secrets: ["opaque-Se", secret]).contains("0123"))
     }
 
