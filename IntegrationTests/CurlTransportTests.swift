@@ -495,7 +495,7 @@ struct CurlTransportTests {
                 #expect(try await response.body.collect(upTo: 100) == Array("hello".utf8))
             }
             var unverified = CurlTransport.Configuration()
-            unverified.tls.certificateVerification = .none
+            unverified.tls.certificateVerification = .insecureNoVerification
             try await CurlTransport.withTransport(configuration: unverified) { transport in
                 let response = try await transport.send(ClientRequest(url: server.url("/ok")))
                 #expect(response.status == 200)
@@ -683,7 +683,7 @@ final class CurlTestNginx: Sendable {
         try process.run()
         let server = CurlTestNginx(port: port, process: process, directory: directory)
         var probe = CurlTransport.Configuration()
-        probe.tls.certificateVerification = .none
+        probe.tls.certificateVerification = .insecureNoVerification
         let ready = try await CurlTransport.withTransport(configuration: probe) { transport in
             let deadline = ContinuousClock.now + .seconds(10)
             while ContinuousClock.now < deadline, process.isRunning {
@@ -897,6 +897,8 @@ let curlTestServerScript = #"""
                     respond(conn, 200, data)
                 elif route == "/status":
                     respond(conn, int(query.get("code", "200")), b"")
+                elif route == "/redirect":
+                    respond(conn, int(query.get("code", "302")), b"moved", [("Location", query.get("to", "/ok"))])
                 elif route == "/garbage":
                     conn.sendall(b"this is not HTTP at all\r\n\r\nreally not\r\n")
                     return

@@ -8,7 +8,11 @@
 /// let key = MockAPIKey(name: "tenant-a", secret: "sk-test-a",
 ///                      limits: MockRateLimits(requestsPerMinute: 60, tokensPerMinute: 10_000))
 /// ```
-public struct MockAPIKey: Sendable, Hashable {
+///
+/// Its description, debug description and mirror (`dump`) show the name and limits, never the secret.
+public struct MockAPIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// The name stats and scripted outcomes use for this key.
     public var name: String
     /// The bearer token a client sends.
@@ -21,6 +25,12 @@ public struct MockAPIKey: Sendable, Hashable {
         self.name = name
         self.secret = secret
         self.limits = limits
+    }
+
+    public var description: String { "MockAPIKey(\(name), secret: <redacted>)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["name": name, "secret": "<redacted>", "limits": limits], displayStyle: .struct)
     }
 
     /// The stats name of a key the server does not know (when unknown keys are accepted).

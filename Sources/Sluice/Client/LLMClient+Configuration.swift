@@ -1,9 +1,10 @@
 extension LLMClient {
     /// How an ``LLMClient`` reaches its provider, with defaults applied to every call.
     ///
-    /// - Important: ``apiKey`` is a secret: the configuration's description redacts it, and no event,
-    ///   log line or error ever contains it.
-    public struct Configuration: Sendable, CustomStringConvertible {
+    /// - Important: ``apiKey`` is a secret: the configuration's description, debug description and
+    ///   mirror (`dump`) show `<redacted>` instead, as do those of its ``headers``, ``rateLimits`` and
+    ///   ``transport``; no event, log line or error ever contains it.
+    public struct Configuration: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
         /// The wire format: ``OpenAIAdapter`` or ``AnthropicAdapter`` (or your own).
         public var adapter: any ProviderAdapter
         /// For OpenAI-compatible servers up to the version (`https://api.openai.com/v1`); for Anthropic
@@ -108,7 +109,38 @@ extension LLMClient {
         }
 
         public var description: String {
-            "LLMClient.Configuration(\(adapter.provider), \(baseURL), key: <redacted>)"
+            "LLMClient.Configuration(\(adapter.provider), \(SecretRedaction.redactingURL(baseURL)), key: <redacted>)"
+        }
+
+        public var debugDescription: String { description }
+
+        /// The settings, with ``apiKey`` shown as `<redacted>`. Clock, estimator, handlers and
+        /// middleware are shown by type only.
+        public var customMirror: Mirror {
+            Mirror(
+                self,
+                children: [
+                    "adapter": adapter,
+                    "baseURL": SecretRedaction.redactingURL(baseURL),
+                    "apiKey": SecretRedaction.placeholder,
+                    "headers": headers,
+                    "defaults": defaults,
+                    "maxResponseBytes": maxResponseBytes,
+                    "transport": transport,
+                    "clock": String(describing: type(of: clock)),
+                    "tokenEstimator": String(describing: type(of: tokenEstimator)),
+                    "assumedMaxOutputTokens": assumedMaxOutputTokens,
+                    "timeouts": timeouts,
+                    "retryPolicy": retryPolicy,
+                    "retryBudget": retryBudget as Any,
+                    "rateLimits": rateLimits as Any,
+                    "concurrency": concurrency as Any,
+                    "eventHandlers": eventHandlers.map { String(describing: type(of: $0)) },
+                    "outerMiddleware": outerMiddleware.map { String(describing: type(of: $0)) },
+                    "attemptMiddleware": attemptMiddleware.map { String(describing: type(of: $0)) },
+                ],
+                displayStyle: .struct
+            )
         }
     }
 

@@ -304,16 +304,48 @@ public final class LLMClient: Sendable {
     }
 
     /// The typed error for a non-2xx response (its body read up to 1 MiB).
+    ///
+    /// The error keeps the status and request id whatever happens to the body: when reading it fails
+    /// (the connection drops, a time limit passes, the body is cut), the part read so far is decoded,
+    /// the message says the body could not be read, and the read failure is the ``SluiceError/cause``.
+    /// Only a cancelled call throws its cancellation instead. The configured keys are redacted from
+    /// the provider's text, whatever their shape.
     nonisolated(nonsending) func providerError(_ response: ClientResponse) async throws -> SluiceError {
-        let body: [UInt8]
+        let limit = 1 << 20
+        var body: [UInt8] = []
+        var readFailure: SluiceError?
         do {
-            body = try await response.body.collect(upTo: 1 << 20)
-        } catch let error as SluiceError where error.code == .bodyTooLarge {
-            body = []
+            for try await chunk in response.body {
+                body.append(contentsOf: chunk.prefix(limit - body.count))
+                if body.count == limit {
+                    response.body.discard()
+                    break
+                }
+            }
+        } catch {
+            if Task.isCancelled || error is CancellationError { throw error }
+            let typed = SluiceError.wrapping(error)
+            if typed.code == .cancelled { throw typed }
+            readFailure = typed
         }
         var error = configuration.adapter.decodeError(status: response.status, headers: response.headers, body: body)
         if error.requestID == nil { error.requestID = Self.requestID(response.headers) }
+        if error.status == nil { error.status = response.status }
+        if let readFailure {
+            error.message += " (the error body could not be read in full: \(readFailure.code))"
+            if error.cause == nil { error.cause = readFailure }
+        }
+        let secrets = knownSecrets
+        error.message = SecretRedaction.redact(error.message, secrets: secrets)
+        if let message = error.providerError?.message {
+            error.providerError?.message = SecretRedaction.redact(message, secrets: secrets)
+        }
         return error
+    }
+
+    /// The keys this client may send: its own and its rate limiter's pool.
+    var knownSecrets: [String] {
+        [configuration.apiKey] + (configuration.rateLimits?.keys.map(\.secret) ?? [])
     }
 
     static func requestID(_ headers: HTTPHeaders) -> String? {

@@ -15,8 +15,11 @@
 /// }
 /// ```
 ///
-/// - Important: API keys never appear in a `SluiceError`'s message or description.
-public struct SluiceError: Error, CustomStringConvertible, CustomDebugStringConvertible, Sendable {
+/// - Important: API keys never appear in a `SluiceError`'s message or description: Sluice redacts
+///   provider text before it builds an error, and the description, debug description and mirror
+///   (`dump`) pass the message through the same redaction again, so an error you build yourself
+///   with a key-like token in its message does not print it either.
+public struct SluiceError: Error, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable, Sendable {
     /// What kind of failure this is. Extensible: new codes are added as static members.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         /// A stable, machine-readable name such as `connection_refused`.
@@ -102,12 +105,29 @@ public struct SluiceError: Error, CustomStringConvertible, CustomDebugStringConv
         if let status { text += " (HTTP \(status))" }
         if let type = providerError?.type { text += " [\(type)" + (providerError?.code.map { "/\($0)" } ?? "") + "]" }
         if let requestID { text += " request id \(requestID)" }
-        return text
+        return SecretRedaction.redact(text)
+    }
+
+    /// The fields, with the message redacted; the cause by its debug description, redacted.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "code": code,
+                "message": SecretRedaction.redact(message),
+                "status": status as Any,
+                "cause": cause.map { SecretRedaction.redact(String(reflecting: $0)) } as Any,
+                "providerError": providerError as Any,
+                "requestID": requestID.map { SecretRedaction.redact($0) } as Any,
+                "partialResponse": partialResponse as Any,
+            ],
+            displayStyle: .struct
+        )
     }
 
     public var debugDescription: String {
         var text = description
-        if let cause { text += " [cause: \(String(reflecting: cause))]" }
+        if let cause { text += " [cause: \(SecretRedaction.redact(String(reflecting: cause)))]" }
         return text
     }
 }

@@ -48,8 +48,9 @@ public protocol ChatStreamDecoder {
 
 /// Where and as whom a provider is called.
 ///
-/// - Important: ``apiKey`` is a secret: no description of an endpoint, request or error contains it.
-public struct ProviderEndpoint: Sendable, CustomStringConvertible {
+/// - Important: ``apiKey`` is a secret: no description, debug description or mirror (`dump`) of an
+///   endpoint, request or error contains it.
+public struct ProviderEndpoint: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The base URL: for OpenAI-compatible servers up to and including the version (`…/v1`), for
     /// Anthropic the host (`https://api.anthropic.com`), as the official SDKs take them.
     public var baseURL: String
@@ -70,5 +71,16 @@ public struct ProviderEndpoint: Sendable, CustomStringConvertible {
         return base + path
     }
 
-    public var description: String { "ProviderEndpoint(\(baseURL), key: <redacted>)" }
+    public var description: String { "ProviderEndpoint(\(SecretRedaction.redactingURL(baseURL)), key: <redacted>)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "baseURL": SecretRedaction.redactingURL(baseURL), "apiKey": SecretRedaction.placeholder,
+                "headers": headers,
+            ],
+            displayStyle: .struct
+        )
+    }
 }

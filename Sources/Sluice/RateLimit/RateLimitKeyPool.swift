@@ -13,8 +13,9 @@ import Synchronization
 /// for removed in limiter.pool.removedKeys { logger.warning("key \(removed.id) removed: \(removed.reason)") }
 /// ```
 ///
-/// - Important: Safe to read from any task. Status shows ``KeyID``s and labels, never secrets.
-public final class RateLimitKeyPool: Sendable {
+/// - Important: Safe to read from any task. Status, description and mirror (`dump`) show
+///   ``KeyID``s and labels, never secrets.
+public final class RateLimitKeyPool: Sendable, CustomStringConvertible, CustomReflectable {
     /// One key's standing.
     public struct KeyStatus: Sendable, Hashable {
         public var id: KeyID
@@ -68,6 +69,15 @@ public final class RateLimitKeyPool: Sendable {
         } else {
             singleKeyCandidates = nil
         }
+    }
+
+    public var description: String {
+        "RateLimitKeyPool(" + status.map { "\($0.id)\($0.isActive ? "" : " removed")" }.joined(separator: ", ") + ")"
+    }
+
+    /// Every key (its id and limits, never its secret) and its standing.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["keys": keys, "status": status], displayStyle: .class)
     }
 
     /// Every key's standing, in configured order.

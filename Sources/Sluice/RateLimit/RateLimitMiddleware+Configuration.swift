@@ -9,7 +9,10 @@ extension RateLimitMiddleware {
     /// configuration.waitPolicy = .wait(atMost: .seconds(10))
     /// configuration.onEvent = { event in logger.debug("\(event)") }
     /// ```
-    public struct Configuration: Sendable {
+    ///
+    /// - Important: Its description, debug description and mirror (`dump`) show each key's ``KeyID``
+    ///   and limits, never its secret.
+    public struct Configuration: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
         /// The keys requests are sent with; at least one.
         public var keys: [APIKey]
         /// Headroom kept in each bucket at admission. Default ``RateLimitSafetyMargin/default``
@@ -52,6 +55,28 @@ extension RateLimitMiddleware {
         /// One key with these limits.
         public init(apiKey: String, limits: RateLimits) {
             self.init(keys: [APIKey(apiKey, limits: limits)])
+        }
+
+        public var description: String {
+            "RateLimitMiddleware.Configuration(keys: [\(keys.map(\.description).joined(separator: ", "))])"
+        }
+
+        public var debugDescription: String { description }
+
+        /// The keys (ids and limits only) and settings; the store and event callback by type only.
+        public var customMirror: Mirror {
+            Mirror(
+                self,
+                children: [
+                    "keys": keys,
+                    "safetyMargin": safetyMargin,
+                    "waitPolicy": waitPolicy,
+                    "settlement": settlement as Any,
+                    "store": store.map { String(describing: type(of: $0)) } as Any,
+                    "onEvent": onEvent == nil ? "nil" : "set",
+                ],
+                displayStyle: .struct
+            )
         }
     }
 }

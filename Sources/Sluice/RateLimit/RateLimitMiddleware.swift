@@ -35,8 +35,9 @@ import Synchronization
 ///
 /// - Important: Place it inside the retry layer (every attempt spends budget) and outside the
 ///   concurrency limiter (waiting for budget holds no permit). A cancelled waiting task leaves the
-///   queue and throws `CancellationError` promptly. Each reservation is settled exactly once.
-public struct RateLimitMiddleware: ClientMiddleware {
+///   queue and throws `CancellationError` promptly. Each reservation is settled exactly once. Its
+///   mirror (`dump`) shows key ids, never secrets.
+public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
     public let configuration: Configuration
     /// The keys and which are still usable.
     public let pool: RateLimitKeyPool
@@ -290,5 +291,16 @@ final class Settler: Sendable {
             event.tokens = reserved
             event.usage = usage
         }
+    }
+}
+
+extension RateLimitMiddleware {
+    /// The configuration, pool and settlement policy; no secret.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: ["configuration": configuration, "pool": pool, "settlement": settlement],
+            displayStyle: .struct
+        )
     }
 }

@@ -1,7 +1,11 @@
 /// One HTTP request as the middleware stack and the transport see it.
 ///
 /// LLM requests are small JSON documents, so the body is held in memory.
-public struct ClientRequest: Sendable {
+///
+/// - Important: The description, debug description and mirror (`dump`) show credential headers as
+///   `<redacted>` (see ``HTTPHeaders``), the URL without user information or credential query
+///   parameters, and the body's size rather than its bytes.
+public struct ClientRequest: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var method: HTTPMethod
     /// An absolute `http` or `https` URL.
     public var url: String
@@ -22,5 +26,22 @@ public struct ClientRequest: Sendable {
         self.headers = headers
         self.body = body
         self.responseHeadTimeout = responseHeadTimeout
+    }
+
+    public var description: String {
+        "\(method) \(SecretRedaction.redactingURL(url)) \(headers)" + (body.map { " (\($0.count) bytes)" } ?? "")
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "method": method, "url": SecretRedaction.redactingURL(url), "headers": headers,
+                "bodyBytes": body?.count as Any, "responseHeadTimeout": responseHeadTimeout as Any,
+            ],
+            displayStyle: .struct
+        )
     }
 }

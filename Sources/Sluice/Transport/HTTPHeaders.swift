@@ -9,15 +9,37 @@
 /// headers.replaceOrAdd(name: "authorization", value: "Bearer \(key)")
 /// headers["Content-Type"]  // "application/json"
 /// ```
-public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
+///
+/// - Important: The values of credential headers (see ``isSensitive(_:)``) never appear in a
+///   description, a debug description or a mirror (`dump`) of the headers or of a ``Field``: they
+///   show `<redacted>`.
+public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible,
+    CustomDebugStringConvertible, CustomReflectable
+{
     /// One header field.
-    public struct Field: Sendable, Hashable {
+    ///
+    /// Its description and mirror show `<redacted>` for the value of a credential header.
+    public struct Field: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+        CustomReflectable
+    {
         public var name: String
         public var value: String
 
         public init(name: String, value: String) {
             self.name = name
             self.value = value
+        }
+
+        /// The value as it may be shown: `<redacted>` for a credential header, and any key-like token
+        /// redacted in another.
+        var shownValue: String {
+            HTTPHeaders.isSensitive(name) ? SecretRedaction.placeholder : SecretRedaction.redact(value)
+        }
+
+        public var description: String { "\(name): \(shownValue)" }
+        public var debugDescription: String { description }
+        public var customMirror: Mirror {
+            Mirror(self, children: ["name": name, "value": shownValue], displayStyle: .struct)
         }
     }
 
@@ -75,16 +97,22 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     /// Names and values, with the values of credential headers (`authorization`, `x-api-key`,
     /// `api-key`, `proxy-authorization`, `cookie`) replaced by `<redacted>`.
     public var description: String {
-        let shown = fields.map { field in
-            "\(field.name): \(Self.isSensitive(field.name) ? "<redacted>" : field.value)"
-        }
-        return "[" + shown.joined(separator: ", ") + "]"
+        "[" + fields.map(\.description).joined(separator: ", ") + "]"
     }
 
-    /// Whether a header carries a credential and must never be logged.
+    public var debugDescription: String { description }
+
+    /// The fields, each with a credential value redacted.
+    public var customMirror: Mirror {
+        Mirror(self, unlabeledChildren: fields, displayStyle: .collection)
+    }
+
+    /// Whether a header carries a credential and must never be logged: `authorization`,
+    /// `proxy-authorization`, `x-api-key`, `api-key`, any other name ending in `-api-key` (such as
+    /// `x-goog-api-key`), `cookie` and `set-cookie`.
     public static func isSensitive(_ name: String) -> Bool {
         let lower = name.lowercased()
-        return lower == "authorization" || lower == "x-api-key" || lower == "api-key"
+        return lower == "authorization" || lower == "api-key" || lower.hasSuffix("-api-key")
             || lower == "proxy-authorization" || lower == "cookie" || lower == "set-cookie"
     }
 

@@ -45,12 +45,35 @@ struct CurlOptionPlanTests {
         #expect(value(CURLOPT_HTTP_VERSION, in: .init(httpVersion: version)) == .long(constant))
     }
 
+    @Test(
+        "redirects are never followed and credentials never go to another host, whatever the configuration",
+        arguments: [
+            CurlTransport.Configuration(),
+            CurlTransport.Configuration(httpVersion: .http1_1, proxy: .url("http://proxy:3128")),
+            CurlTransport.Configuration(tls: .init(certificateVerification: .insecureNoVerification)),
+        ])
+    func noRedirects(configuration: CurlTransport.Configuration) {
+        #expect(value(CURLOPT_FOLLOWLOCATION, in: configuration) == .long(0))
+        #expect(value(CURLOPT_MAXREDIRS, in: configuration) == .long(0))
+        #expect(value(CURLOPT_UNRESTRICTED_AUTH, in: configuration) == .long(0))
+    }
+
+    @Test("only full verification is secure; the others say so in their names and descriptions")
+    func insecureNames() {
+        typealias Verification = CurlTransport.Configuration.CertificateVerification
+        #expect(!Verification.fullVerification.isInsecure)
+        for verification in [Verification.insecureNoVerification, .insecureNoHostnameVerification] {
+            #expect(verification.isInsecure)
+            #expect(verification.description.hasPrefix("insecure"))
+        }
+    }
+
     @Test("certificate verification choices set peer and host checks")
     func verification() {
-        var tls = CurlTransport.Configuration.TLS(certificateVerification: .noHostnameVerification)
+        var tls = CurlTransport.Configuration.TLS(certificateVerification: .insecureNoHostnameVerification)
         #expect(value(CURLOPT_SSL_VERIFYPEER, in: .init(tls: tls)) == .long(1))
         #expect(value(CURLOPT_SSL_VERIFYHOST, in: .init(tls: tls)) == .long(0))
-        tls.certificateVerification = .none
+        tls.certificateVerification = .insecureNoVerification
         #expect(value(CURLOPT_SSL_VERIFYPEER, in: .init(tls: tls)) == .long(0))
         #expect(value(CURLOPT_SSL_VERIFYHOST, in: .init(tls: tls)) == .long(0))
     }

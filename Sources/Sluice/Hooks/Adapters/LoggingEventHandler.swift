@@ -152,7 +152,8 @@ public struct LoggingEventHandler: ClientEventHandler {
         if let status = event.status ?? event.error?.status { metadata["sluice.status"] = .string(String(status)) }
         if let error = event.error {
             metadata["sluice.error_code"] = .string(error.code.name)
-            metadata["sluice.error_message"] = .string(error.message)
+            // Sluice's own errors are redacted when made; an error a user's middleware threw may not be.
+            metadata["sluice.error_message"] = .string(SecretRedaction.redact(error.message))
             if let type = error.providerError?.type { metadata["sluice.provider_error_type"] = .string(type) }
             if let code = error.providerError?.code { metadata["sluice.provider_error_code"] = .string(code) }
             if let requestID = error.requestID { metadata["sluice.request_id"] = .string(requestID) }

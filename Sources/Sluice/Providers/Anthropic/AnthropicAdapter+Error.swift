@@ -14,8 +14,8 @@ extension AnthropicAdapter {
     /// A body of another shape (an HTML page from a proxy, an empty body) still gives an error of the
     /// status's code, whose message holds a short excerpt with control characters removed.
     ///
-    /// Anything that looks like an API key (`sk-ant-…`, `sk-…`) in the provider's text is replaced by
-    /// `<redacted>` before it reaches a message.
+    /// Anything that looks like an API key (`sk-ant-…`, `sk-…`, `Bearer …`) in the provider's text is
+    /// replaced by `<redacted>` (``SecretRedaction``) before it reaches a message.
     public func decodeError(status: Int, headers: HTTPHeaders, body: [UInt8]) -> SluiceError {
         var details: ProviderErrorDetails?
         var bodyRequestID: String?
@@ -74,7 +74,7 @@ extension AnthropicAdapter {
     /// comes from the error type alone.
     static func providerError(status: Int?, details: ProviderErrorDetails, requestID: String?) -> SluiceError {
         var details = details
-        details.message = details.message.map { redactingSecrets($0) }
+        details.message = details.message.map { SecretRedaction.redact($0) }
         let code = SluiceError.code(
             forStatus: status ?? statusForErrorType(details.type), errorType: details.type, errorCode: nil)
         return SluiceError(
@@ -118,7 +118,8 @@ extension AnthropicAdapter {
     /// At most 100 characters of a body, control characters as spaces, secrets redacted.
     static func excerpt(_ body: [UInt8]) -> String {
         let limit = 100
-        let head = String(decoding: body.prefix(limit * 4), as: UTF8.self)
+        // Redacted before it is cut, so a key across the cut cannot leave a recognisable part.
+        let head = SecretRedaction.redact(String(decoding: body.prefix(limit * 4), as: UTF8.self))
         var text = ""
         var count = 0
         var lastWasSpace = false
@@ -136,43 +137,10 @@ extension AnthropicAdapter {
             if count == limit { break }
         }
         while text.last == " " { text.removeLast() }
-        text = redactingSecrets(text)
         return count == limit || body.count > limit * 4 ? text + "…" : text
     }
 
-    /// `text` with every token that starts with `sk-` (Anthropic `sk-ant-…` and OpenAI-style keys)
-    /// and has at least 8 more key characters replaced by `sk-ant-<redacted>` or `sk-<redacted>`.
-    static func redactingSecrets(_ text: String) -> String {
-        let bytes = Array(text.utf8)
-        guard bytes.count >= 3 else { return text }
-        func isKeyByte(_ byte: UInt8) -> Bool {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-                true
-            default: false
-            }
-        }
-        var output: [UInt8] = []
-        var index = 0
-        var changed = false
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "s"), index + 2 < bytes.count, bytes[index + 1] == UInt8(ascii: "k"),
-                bytes[index + 2] == UInt8(ascii: "-"), index == 0 || !isKeyByte(bytes[index - 1])
-            {
-                var end = index + 3
-                while end < bytes.count, isKeyByte(bytes[end]) { end += 1 }
-                if end - index - 3 >= 8 {
-                    let isAnthropic = bytes[index..<end].starts(with: "sk-ant-".utf8)
-                    output.append(contentsOf: (isAnthropic ? "sk-ant-<redacted>" : "sk-<redacted>").utf8)
-                    index = end
-                    changed = true
-                    continue
-                }
-            }
-            output.append(bytes[index])
-            index += 1
-        }
-        return changed ? String(decoding: output, as: UTF8.self) : text
-    }
+    /// `text` redacted by ``SecretRedaction/redact(_:secrets:)``, the one redaction Sluice has (kept
+    /// under this name for the stream decoder).
+    static func redactingSecrets(_ text: String) -> String { SecretRedaction.redact(text) }
 }

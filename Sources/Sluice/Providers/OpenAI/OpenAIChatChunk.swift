@@ -292,6 +292,6 @@ extension OpenAIChatChunk.Usage {
 extension OpenAIChatChunk.APIError {
     /// The fields as ``ProviderErrorDetails``, with key-like tokens in the message redacted.
     var details: ProviderErrorDetails {
-        ProviderErrorDetails(type: type, code: code, param: param, message: message.map(OpenAIErrorDecoder.redact))
+        ProviderErrorDetails(type: type, code: code, param: param, message: message.map { SecretRedaction.redact($0) })
     }
 }

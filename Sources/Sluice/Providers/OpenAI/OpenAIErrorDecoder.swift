@@ -7,9 +7,9 @@
 /// error, from the status, with a short excerpt: tags, scripts and styles dropped, whitespace
 /// collapsed, at most ``excerptLimit`` characters.
 ///
-/// - Important: Provider text is redacted before it is kept anywhere: a key-like `sk-…` token
-///   becomes `sk-***` and a `Bearer …` credential `Bearer ***`. OpenAI echoes part of a wrong key
-///   (`Incorrect API key provided: sk-abc***xyz`).
+/// - Important: Provider text is redacted by ``SecretRedaction`` before it is kept anywhere: a
+///   key-like `sk-…` token becomes `sk-<redacted>` and a `Bearer …` credential `Bearer <redacted>`.
+///   OpenAI echoes part of a wrong key (`Incorrect API key provided: sk-abc***xyz`).
 enum OpenAIErrorDecoder {
     /// The most characters of the provider's message a ``SluiceError/message`` holds.
     static let messageLimit = 500
@@ -84,7 +84,7 @@ enum OpenAIErrorDecoder {
                 return nil
             }
         }
-        details.message = details.message.map { truncate(redact($0), to: detailsLimit) }
+        details.message = details.message.map { truncate(SecretRedaction.redact($0), to: detailsLimit) }
         return details
     }
 
@@ -144,51 +144,7 @@ enum OpenAIErrorDecoder {
             index += 1
             if bytes.count > excerptLimit * 4 { break }
         }
-        return truncate(redact(String(decoding: bytes, as: UTF8.self)), to: excerptLimit)
-    }
-
-    /// `text` without key-like tokens: `sk-…` becomes `sk-***`, `Bearer …` becomes `Bearer ***`.
-    static func redact(_ text: String) -> String {
-        let bytes = Array(text.utf8)
-        var output: [UInt8] = []
-        var index = 0
-        var changed = false
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "s"), matches(bytes, at: index, "sk-"),
-                index == 0 || !isKeyByte(bytes[index - 1])
-            {
-                var end = index + 3
-                while end < bytes.count, isKeyByte(bytes[end]) { end += 1 }
-                if end > index + 3 {
-                    if !changed { output = Array(bytes[..<index]) }
-                    changed = true
-                    output.append(contentsOf: "sk-***".utf8)
-                    index = end
-                    continue
-                }
-            }
-            if bytes[index] | 0x20 == UInt8(ascii: "b"),
-                matches(bytes, at: index, "Bearer ") || matches(bytes, at: index, "bearer ")
-            {
-                var end = index + 7
-                while end < bytes.count, bytes[end] > 0x20, bytes[end] != UInt8(ascii: "\""),
-                    bytes[end] != UInt8(ascii: ","), bytes[end] != UInt8(ascii: "'")
-                {
-                    end += 1
-                }
-                if end > index + 7 {
-                    if !changed { output = Array(bytes[..<index]) }
-                    changed = true
-                    output.append(contentsOf: bytes[index..<(index + 7)])
-                    output.append(contentsOf: "***".utf8)
-                    index = end
-                    continue
-                }
-            }
-            if changed { output.append(bytes[index]) }
-            index += 1
-        }
-        return changed ? String(decoding: output, as: UTF8.self) : text
+        return truncate(SecretRedaction.redact(String(decoding: bytes, as: UTF8.self)), to: excerptLimit)
     }
 
     /// At most `limit` characters, with `…` when cut.
@@ -207,25 +163,6 @@ enum OpenAIErrorDecoder {
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
-    }
-
-    /// Letters, digits, `_`, `-` and `*` (OpenAI masks the middle of a key with `*`).
-    private static func isKeyByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "*"):
-            true
-        default:
-            false
-        }
-    }
-
-    private static func matches(_ bytes: [UInt8], at index: Int, _ literal: StaticString) -> Bool {
-        let count = literal.utf8CodeUnitCount
-        guard index + count <= bytes.count else { return false }
-        let expected = literal.utf8Start
-        for offset in 0..<count where bytes[index + offset] != expected[offset] { return false }
-        return true
     }
 
     /// Whether an ASCII-case-insensitive `tag` (`<script`) starts at `index`, followed by `>` or space.

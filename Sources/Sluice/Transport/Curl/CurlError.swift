@@ -12,8 +12,9 @@ import CCurl
 /// ```
 ///
 /// - Important: The texts come from libcurl and name hosts, ports and addresses, never header values,
-///   so they carry no API key. The transport never passes a URL's user information to them.
-public struct CurlError: Error, Sendable, Hashable, CustomStringConvertible {
+///   so they carry no API key. The transport never passes a URL's user information to them. The
+///   description and mirror redact key-like text all the same.
+public struct CurlError: Error, Sendable, Hashable, CustomStringConvertible, CustomReflectable {
     /// libcurl's `CURLcode` number, such as 7 for `CURLE_COULDNT_CONNECT`.
     public var code: Int
     /// The symbolic name of ``code``, such as `CURLE_COULDNT_CONNECT`.
@@ -54,7 +55,19 @@ public struct CurlError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        detail.isEmpty ? "\(name) (\(code)): \(summary)" : "\(name) (\(code)): \(summary): \(detail)"
+        SecretRedaction.redact(
+            detail.isEmpty ? "\(name) (\(code)): \(summary)" : "\(name) (\(code)): \(summary): \(detail)")
+    }
+
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "code": code, "name": name, "summary": SecretRedaction.redact(summary),
+                "detail": SecretRedaction.redact(detail),
+            ],
+            displayStyle: .struct
+        )
     }
 
     /// The symbolic name of a `CURLcode` number, or `CURLE_<number>` for one this libcurl doesn't know.

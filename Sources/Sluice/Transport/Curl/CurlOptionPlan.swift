@@ -103,6 +103,13 @@ final class CurlOptionPlan: @unchecked Sendable {
         // The head handed to the caller is the origin's; a proxy's CONNECT reply is not passed on.
         long(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1)
         long(CURLOPT_TCP_NODELAY, 1)
+        // A redirect is handed to the caller as the 3xx it is, never followed: following it would send
+        // the request, and its API key header, to whatever host the server names. Off by default in
+        // libcurl; set here so that no libcurl build or later change can turn it on unnoticed.
+        long(CURLOPT_FOLLOWLOCATION, 0)
+        long(CURLOPT_MAXREDIRS, 0)
+        // And were one ever followed, credentials would not go to another host.
+        long(CURLOPT_UNRESTRICTED_AUTH, 0)
 
         switch configuration.httpVersion.base {
         case .http1_1: long(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))

@@ -110,6 +110,10 @@ extension CurlTransport.Configuration {
     }
 
     /// How the server's certificate is checked.
+    ///
+    /// Only ``fullVerification`` keeps an API key safe from a server that poses as the provider; the
+    /// other choices say so in their names, and a ``CurlTransport`` made with one of them logs a
+    /// warning once.
     public struct CertificateVerification: Hashable, Sendable, CustomStringConvertible {
         enum Base: Hashable, Sendable {
             case full
@@ -121,22 +125,31 @@ extension CurlTransport.Configuration {
 
         /// The chain must lead to a trusted root and the certificate must name the host.
         public static let fullVerification = CertificateVerification(base: .full)
-        /// The chain must lead to a trusted root; the host name is not checked.
-        public static let noHostnameVerification = CertificateVerification(base: .noHostname)
-        /// Nothing is checked: any server can pose as any host. For tests only.
-        public static let none = CertificateVerification(base: .none)
+        /// Insecure: the chain must lead to a trusted root, but the host name is not checked, so any
+        /// server with a certificate from a trusted root can pose as the provider and read the API key.
+        public static let insecureNoHostnameVerification = CertificateVerification(base: .noHostname)
+        /// Insecure: nothing is checked, so any server can pose as any host and read the API key. For
+        /// tests against a local server with a self-signed certificate only.
+        public static let insecureNoVerification = CertificateVerification(base: .none)
+
+        /// Whether this is anything but ``fullVerification``.
+        public var isInsecure: Bool { base != .full }
 
         public var description: String {
             switch base {
             case .full: "full verification"
-            case .noHostname: "no host name verification"
-            case .none: "no verification"
+            case .noHostname: "insecure: no host name verification"
+            case .none: "insecure: no verification"
             }
         }
     }
 
     /// A client certificate and its private key, in PEM files.
-    public struct ClientCertificate: Sendable, CustomStringConvertible {
+    ///
+    /// - Important: ``keyPassword`` never appears in a description, debug description or mirror.
+    public struct ClientCertificate: Sendable, CustomStringConvertible, CustomDebugStringConvertible,
+        CustomReflectable
+    {
         /// The certificate (`CURLOPT_SSLCERT`).
         public var certificatePath: String
         /// The private key (`CURLOPT_SSLKEY`), or `nil` when it is in the certificate file.
@@ -154,10 +167,28 @@ extension CurlTransport.Configuration {
             "ClientCertificate(certificatePath: \(certificatePath), keyPath: \(keyPath ?? "nil"), "
                 + "keyPassword: \(keyPassword == nil ? "nil" : "<redacted>"))"
         }
+
+        public var debugDescription: String { description }
+
+        public var customMirror: Mirror {
+            Mirror(
+                self,
+                children: [
+                    "certificatePath": certificatePath, "keyPath": keyPath as Any,
+                    "keyPassword": keyPassword == nil ? "nil" : SecretRedaction.placeholder,
+                ],
+                displayStyle: .struct
+            )
+        }
     }
 
     /// Which proxy requests go through.
-    public struct Proxy: Hashable, Sendable, CustomStringConvertible {
+    ///
+    /// - Important: A proxy URL's user and password never appear in a description, debug description
+    ///   or mirror.
+    public struct Proxy: Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible,
+        CustomReflectable
+    {
         enum Base: Hashable, Sendable {
             case environment
             case disabled
@@ -189,6 +220,28 @@ extension CurlTransport.Configuration {
             case .environment: "proxy from the environment"
             case .disabled: "no proxy"
             case .url: "explicit proxy"
+            }
+        }
+
+        public var debugDescription: String {
+            switch base {
+            case .environment, .disabled: description
+            case .url(let url, let noProxy):
+                "explicit proxy \(SecretRedaction.redactingURL(url))" + (noProxy.map { " (not for \($0))" } ?? "")
+            }
+        }
+
+        /// The choice, and for an explicit proxy its URL without user information.
+        public var customMirror: Mirror {
+            switch base {
+            case .environment, .disabled:
+                Mirror(self, children: ["choice": description], displayStyle: .struct)
+            case .url(let url, let noProxy):
+                Mirror(
+                    self,
+                    children: ["url": SecretRedaction.redactingURL(url), "noProxy": noProxy as Any],
+                    displayStyle: .struct
+                )
             }
         }
     }

@@ -1,3 +1,5 @@
+import Logging
+
 /// The production ``ClientTransport``: HTTP/1.1 and HTTP/2 over libcurl, with OpenSSL for TLS.
 ///
 /// One transport drives one `curl_multi` handle on one dedicated thread, whatever the number of
@@ -30,19 +32,45 @@
 ///   with ``SluiceError/Code/shutdown``. A transport released without `shutdown()` shuts down then:
 ///   its thread fails what is still in flight (nothing is, since every response body keeps its
 ///   transport alive), cleans up and exits.
-public final class CurlTransport: ClientTransport {
+///
+/// Redirects are never followed: a 3xx answer is returned to the caller as it is, so a request and its
+/// API key never go to a host the caller did not name.
+public final class CurlTransport: ClientTransport, CustomReflectable {
     /// The configuration the transport was made with.
     public let configuration: Configuration
     let loop: CurlLoop
 
     /// Makes a transport and starts its thread.
     ///
+    /// A configuration whose ``Configuration/TLS/certificateVerification`` is insecure
+    /// (anything but ``Configuration/CertificateVerification/fullVerification``) logs one warning on
+    /// `logger` here, once per transport.
+    ///
     /// Throws ``SluiceError/Code/transportFailure`` when libcurl cannot be initialised, refuses a
     /// setting, or the thread cannot be started.
-    public init(configuration: Configuration = Configuration()) throws(SluiceError) {
+    ///
+    /// - Parameters:
+    ///   - configuration: how to connect, verify servers, buffer and time out.
+    ///   - logger: where the transport reports a risky configuration. Default: a `Logger` labelled
+    ///     `sluice.curl`, which goes wherever the process bootstrapped swift-log.
+    public init(
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "sluice.curl")
+    ) throws(SluiceError) {
         self.configuration = configuration
         loop = try CurlLoop(configuration: configuration)
         try loop.start()
+        Self.warnIfInsecure(configuration, logger: logger)
+    }
+
+    /// Logs a warning when `configuration` does not fully verify servers' certificates.
+    static func warnIfInsecure(_ configuration: Configuration, logger: Logger) {
+        let verification = configuration.tls.certificateVerification
+        guard verification.isInsecure else { return }
+        logger.warning(
+            "TLS certificate verification is weakened: a server posing as the provider could read API keys",
+            metadata: ["sluice.tls_verification": .string(verification.description)]
+        )
     }
 
     deinit {
@@ -52,9 +80,10 @@ public final class CurlTransport: ClientTransport {
     /// Runs `body` with a new transport and shuts the transport down when it returns or throws.
     public static func withTransport<Result>(
         configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "sluice.curl"),
         _ body: (CurlTransport) async throws -> Result
     ) async throws -> Result {
-        let transport = try CurlTransport(configuration: configuration)
+        let transport = try CurlTransport(configuration: configuration, logger: logger)
         do {
             let result = try await body(transport)
             await transport.shutdown()
@@ -112,5 +141,12 @@ struct CurlBodySource: ResponseBodySource {
 
     func cancel() {
         transfer.abandon()
+    }
+}
+
+extension CurlTransport {
+    /// The configuration (secrets redacted), not the libcurl state.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["configuration": configuration], displayStyle: .class)
     }
 }
