@@ -92,3 +92,24 @@ struct HostileUsageTests {
         #expect(totals.cost?.nanodollars == .max)
     }
 }
+
+/// An error body's identifiers are quoted in the error's message: a hostile one must not grow it.
+@Suite("Hostile error text")
+struct HostileErrorTextTests {
+    static let long = String(repeating: "x", count: 3_000)
+
+    @Test(
+        "a huge error type or code is cut in the message of both providers",
+        arguments: [
+            (Provider.openAI, #"{"error":{"type":"LONG","message":"m"}}"#),
+            (.openAI, #"{"error":{"code":"LONG","message":"m"}}"#),
+            (.anthropic, #"{"type":"error","error":{"type":"LONG","message":"m"}}"#),
+        ])
+    func longLabels(provider: Provider, body: String) {
+        let adapter: any ProviderAdapter = provider == .openAI ? OpenAIAdapter() : AnthropicAdapter()
+        let bytes = Array(body.replacingOccurrences(of: "LONG", with: Self.long).utf8)
+        let error = adapter.decodeError(status: 400, headers: [:], body: bytes)
+        #expect(error.status == 400)
+        #expect(error.message.utf8.count < 300, "\(error.message.utf8.count) bytes")
+    }
+}

@@ -69,6 +69,8 @@ extension AnthropicAdapter {
 
     /// The longest provider message, in characters, that an error's ``SluiceError/message`` quotes.
     static let maxQuotedMessage = 500
+    /// The most characters of an error type quoted in a message.
+    static let maxQuotedType = 64
 
     /// The error for a provider error object. With no status (an error inside a 200 body), the code
     /// comes from the error type alone.
@@ -90,7 +92,10 @@ extension AnthropicAdapter {
     /// `unknown error` when the provider said neither.
     static func summary(_ details: ProviderErrorDetails) -> String {
         var text = ""
-        if let type = details.type, !type.isEmpty { text = type }
+        // A type is a short identifier; a hostile one is cut so the message stays bounded.
+        if let type = details.type, !type.isEmpty {
+            text = type.count > maxQuotedType ? type.prefix(maxQuotedType) + "…" : type
+        }
         if let message = details.message, !message.isEmpty {
             if !text.isEmpty { text += ": " }
             text += message.count > maxQuotedMessage ? message.prefix(maxQuotedMessage) + "…" : message

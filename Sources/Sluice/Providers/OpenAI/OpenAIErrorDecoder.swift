@@ -13,6 +13,8 @@
 enum OpenAIErrorDecoder {
     /// The most characters of the provider's message a ``SluiceError/message`` holds.
     static let messageLimit = 500
+    /// The most characters of an error code or type quoted in a message.
+    static let labelLimit = 64
     /// The most characters of the provider's message kept in ``ProviderErrorDetails/message``.
     static let detailsLimit = 4000
     /// The most characters of a body excerpt.
@@ -57,7 +59,8 @@ enum OpenAIErrorDecoder {
     }
 
     private static func append(_ details: ProviderErrorDetails, to message: inout String) {
-        if let label = details.code ?? details.type { message += " \(label)" }
+        // A code or type is a short identifier; a hostile one is cut so the message stays bounded.
+        if let label = details.code ?? details.type { message += " " + truncate(label, to: labelLimit) }
         if let text = details.message, !text.isEmpty { message += ": " + truncate(text, to: messageLimit) }
     }
 
