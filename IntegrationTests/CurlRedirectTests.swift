@@ -106,7 +106,7 @@ final class LogRecords: Sendable {
         var metadata: Logger.Metadata
     }
 
-    private let entries = Mutex<[Entry]>([])
+    private let entries = Synchronization.Mutex<[Entry]>([])
 
     var all: [Entry] { entries.withLock { $0 } }
     var warnings: [Entry] { all.filter { $0.level == .warning } }

@@ -20,7 +20,10 @@ enum FuzzErrors {
         check(openAI)
         check(OpenAIErrorDecoder.streamError(eventData: text, eventNumber: 1 + random.below(1_000)))
         _ = OpenAIErrorDecoder.excerpt(bytes)
-        _ = OpenAIErrorDecoder.redact(text)
+        // The one redaction used for provider text, logs and descriptions; with a known secret too.
+        let redacted = SecretRedaction.redact(text, secrets: ["sk-fuzz-known-secret-value"])
+        if redacted.contains("sk-fuzz-known-secret-value") { fatalError("a known secret survived redaction") }
+        _ = SecretRedaction.redactingURL(text)
 
         let anthropic = AnthropicAdapter().decodeError(status: status, headers: ["request-id": "req_fuzz"], body: bytes)
         check(anthropic)

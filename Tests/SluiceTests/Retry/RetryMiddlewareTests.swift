@@ -11,11 +11,11 @@ final class ScriptedAttempts: Sendable {
         case fail(SluiceError)
     }
 
-    private let steps: Mutex<ArraySlice<Step>>
-    private let seen = Mutex<[Int]>([])
+    private let steps: Synchronization.Mutex<ArraySlice<Step>>
+    private let seen = Synchronization.Mutex<[Int]>([])
     let terminations = BodyTerminations()
 
-    init(_ steps: [Step]) { self.steps = Mutex(steps[...]) }
+    init(_ steps: [Step]) { self.steps = Synchronization.Mutex(steps[...]) }
 
     /// The `attempt` of each request sent, in order.
     var attempts: [Int] { seen.withLock { $0 } }
@@ -359,7 +359,7 @@ struct RetryMiddlewareTests {
 }
 
 final class EventLog: Sendable {
-    private let events = Mutex<[RetryEvent]>([])
+    private let events = Synchronization.Mutex<[RetryEvent]>([])
     func append(_ event: RetryEvent) { events.withLock { $0.append(event) } }
     var all: [RetryEvent] { events.withLock { $0 } }
 }

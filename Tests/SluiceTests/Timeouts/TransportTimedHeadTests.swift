@@ -15,7 +15,7 @@ struct TransportTimedHeadTests {
 
     @Test("the head limit goes down on the request; the transport's timeout error names the attempt")
     func handedDown() async throws {
-        let seen = Mutex<Duration?>(nil)
+        let seen = Synchronization.Mutex<Duration?>(nil)
         let middleware = Self.middleware(TimeoutPolicy(responseHead: .seconds(7), firstToken: nil, idle: nil))
         var context = TestCalls.context(.chat)
         context.attempt = 2

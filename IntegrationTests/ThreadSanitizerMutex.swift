@@ -1,0 +1,1 @@
+../Sources/Sluice/Concurrency/ThreadSanitizerMutex.swift
