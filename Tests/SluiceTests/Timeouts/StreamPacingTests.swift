@@ -79,6 +79,32 @@ struct StreamPacingTests {
         clock.advance(by: .seconds(seconds))
     }
 
+    /// The call's outcome once the limit under test should have ended it. If it did not (the limit is
+    /// broken), the clock moves on until another limit ends the call, so the test fails rather than
+    /// hanging. A call that has expired leaves nobody asleep on the clock, so a working limit never
+    /// sees the clock move here.
+    static func outcome<Value: Sendable>(_ call: Task<Value, any Error>, _ clock: TestClock) async throws -> Value {
+        let finished = Finished()
+        let waiter = Task {
+            defer { finished.set() }
+            return try await call.value
+        }
+        var turns = 0
+        while !finished.isSet, turns < 100_000 {
+            if clock.sleeperCount > 0 { clock.advance(by: .seconds(60)) }
+            await Task.yield()
+            turns += 1
+        }
+        if !finished.isSet { call.cancel() }
+        return try await waiter.value
+    }
+
+    final class Finished: Sendable {
+        private let flag = Mutex(false)
+        func set() { flag.withLock { $0 = true } }
+        var isSet: Bool { flag.withLock { $0 } }
+    }
+
     @Test("a stream with a role chunk and keep-alives but no content fails with firstTokenTimeout", arguments: KeepAlive.allCases)
     func keepAlivesBeforeContent(keepAlive: KeepAlive) async throws {
         let clock = TestClock()
@@ -103,7 +129,7 @@ struct StreamPacingTests {
         await Self.advance(clock, seconds: 4)
         #expect(source.cancelCount == 0)
         await Self.advance(clock, seconds: 1)  // t = 30: 30 s of waiting without content
-        let error = await #expect(throws: SluiceError.self) { try await call.value }
+        let error = await #expect(throws: SluiceError.self) { try await Self.outcome(call, clock) }
         #expect(error?.code == .firstTokenTimeout)
         #expect(source.cancelCount == 1)
         #expect(recorder.events(ofKind: .timeout).map(\.phase) == ["first_token"])
@@ -134,7 +160,7 @@ struct StreamPacingTests {
         }
         #expect(source.cancelCount == 0)
         await Self.advance(clock, seconds: 1)  // t = 13: 10 s after the content at t = 3
-        let error = await #expect(throws: SluiceError.self) { try await call.value }
+        let error = await #expect(throws: SluiceError.self) { try await Self.outcome(call, clock) }
         #expect(error?.code == .idleTimeout)
         #expect(error?.partialResponse?.text == "Hi")
     }
@@ -189,7 +215,7 @@ struct StreamPacingTests {
         await clock.waitForSleepers(1)
         #expect(clock.nextDeadline == .seconds(15))
         clock.advance(to: clock.nextDeadline ?? .seconds(15))
-        let error = await #expect(throws: SluiceError.self) { try await call.value }
+        let error = await #expect(throws: SluiceError.self) { try await Self.outcome(call, clock) }
         #expect(error?.code == .idleTimeout)
         #expect(clock.now == .seconds(15))
     }
@@ -228,7 +254,7 @@ struct StreamPacingTests {
         let call = Task { try await client.streamChat(Self.request) }
         await source.waitUntilPending()
         await Self.advance(clock, seconds: 5)
-        let error = await #expect(throws: SluiceError.self) { try await call.value }
+        let error = await #expect(throws: SluiceError.self) { try await Self.outcome(call, clock) }
         #expect(error?.code == .firstByteTimeout)
         #expect(recorder.events(ofKind: .timeout).map(\.phase) == ["first_byte"])
 
@@ -258,7 +284,7 @@ struct StreamPacingTests {
             await Self.send(source, ": ping\n\n")
         }
         await Self.advance(clock, seconds: 5)
-        let error = await #expect(throws: SluiceError.self) { try await call.value }
+        let error = await #expect(throws: SluiceError.self) { try await Self.outcome(call, clock) }
         #expect(error?.code == .deadlineExceeded)
         #expect(error?.partialResponse?.text == "a")
     }
