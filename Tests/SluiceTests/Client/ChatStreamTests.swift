@@ -74,12 +74,21 @@ struct ChatStreamTests {
         limits: StreamLimits = .default,
         attemptMiddleware: [any ClientMiddleware] = []
     ) -> LLMClient {
+        client(ResponseBody(source: source), limits: limits, attemptMiddleware: attemptMiddleware)
+    }
+
+    /// A client whose transport answers every call with `body` (one call per client).
+    static func client(
+        _ body: ResponseBody,
+        limits: StreamLimits = .default,
+        attemptMiddleware: [any ClientMiddleware] = []
+    ) -> LLMClient {
         var configuration = LLMClient.Configuration(
             adapter: TestAdapter(), baseURL: "http://127.0.0.1:9/v1", apiKey: "KEY-MARKER")
         configuration.retryPolicy = .disabled
         configuration.streamLimits = limits
         configuration.attemptMiddleware = attemptMiddleware
-        let transport = InMemoryTransport { _ in ClientResponse(status: 200, body: ResponseBody(source: source)) }
+        let transport = InMemoryTransport { _ in ClientResponse(status: 200, body: body) }
         return LLMClient(configuration, transport: transport)
     }
 
@@ -124,8 +133,8 @@ struct ChatStreamTests {
     @Test("bytes after the end marker are never read as events, even malformed ones in the same chunk")
     func ignoresBytesAfterMarker() async throws {
         let tooLong = String(repeating: "x", count: 100)
-        let source = HoldOpenSource(["data: done\n\ndata: [END]\n\ndata: \(tooLong)\n\ndata: more\n\n"])
-        let client = Self.client(source, limits: StreamLimits(maxEventBytes: 32))
+        let body = ResponseBody(bytes: Array("data: done\n\ndata: [END]\n\ndata: \(tooLong)\n\ndata: more\n\n".utf8))
+        let client = Self.client(body, limits: StreamLimits(maxEventBytes: 32))
         let reply = try await client.streamChat(Self.request)
         #expect(reply.text == "done")
         #expect(reply.finishReason == .stop)
@@ -175,8 +184,8 @@ struct ChatStreamTests {
     func eventAtTheLimit() async throws {
         let line = String(repeating: "z", count: 64)
         let (first, second) = (String(repeating: "v", count: 32), String(repeating: "w", count: 31))  // 64 with the LF
-        let source = HoldOpenSource(["data: \(line)\n\n", "data: \(first)\ndata: \(second)\n\n", "data: [END]\n\n"])
-        let client = Self.client(source, limits: StreamLimits(maxEventBytes: 64))
+        let body = ResponseBody(chunks: ["data: \(line)\n\n", "data: \(first)\ndata: \(second)\n\n", "data: [END]\n\n"].map { Array($0.utf8) })
+        let client = Self.client(body, limits: StreamLimits(maxEventBytes: 64))
         let reply = try await client.streamChat(Self.request)
         #expect(reply.text == line + first + "\n" + second)
     }
