@@ -98,7 +98,8 @@ final class SSETestServer: Sendable {
 
     func stats(using transport: CurlTransport) async throws -> SSETestServerStats {
         let response = try await transport.send(ClientRequest(url: url("/stats")))
-        return try JSONDecoder().decode(SSETestServerStats.self, from: Data(try await response.body.collect(upTo: 4096)))
+        return try JSONDecoder().decode(
+            SSETestServerStats.self, from: Data(try await response.body.collect(upTo: 4096)))
     }
 
     static func with(_ body: (SSETestServer) async throws -> Void) async throws {

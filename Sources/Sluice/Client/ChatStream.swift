@@ -220,7 +220,8 @@ public struct ChatStream: AsyncSequence, Sendable {
                     reader.ended = true
                     body.finishEarly()
                 } else if reader.ended, reader.deferredError == nil {
-                    reader.deferredError = SluiceError(.incompleteStream, "the stream ended before the provider's end marker")
+                    reader.deferredError = SluiceError(
+                        .incompleteStream, "the stream ended before the provider's end marker")
                 }
             }
         }

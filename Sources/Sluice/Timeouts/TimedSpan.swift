@@ -323,7 +323,6 @@ final class TimedSpan: Sendable {
         }
     }
 
-
     var expiredError: SluiceError? { state.withLock { $0.expired } }
 
     /// The consumer gave up on the outer body: abort the inner one.

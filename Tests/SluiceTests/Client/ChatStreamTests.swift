@@ -184,7 +184,10 @@ struct ChatStreamTests {
     func eventAtTheLimit() async throws {
         let line = String(repeating: "z", count: 64)
         let (first, second) = (String(repeating: "v", count: 32), String(repeating: "w", count: 31))  // 64 with the LF
-        let body = ResponseBody(chunks: ["data: \(line)\n\n", "data: \(first)\ndata: \(second)\n\n", "data: [END]\n\n"].map { Array($0.utf8) })
+        let body = ResponseBody(
+            chunks: ["data: \(line)\n\n", "data: \(first)\ndata: \(second)\n\n", "data: [END]\n\n"].map {
+                Array($0.utf8)
+            })
         let client = Self.client(body, limits: StreamLimits(maxEventBytes: 64))
         let reply = try await client.streamChat(Self.request)
         #expect(reply.text == line + first + "\n" + second)

@@ -62,7 +62,8 @@ struct StreamPacingTests {
         configuration.retryBudget = nil
         if let recorder { configuration.eventHandlers = [recorder] }
         let transport = InMemoryTransport { _ in
-            ClientResponse(status: 200, headers: ["content-type": "text/event-stream"], body: ResponseBody(source: source))
+            ClientResponse(
+                status: 200, headers: ["content-type": "text/event-stream"], body: ResponseBody(source: source))
         }
         return LLMClient(configuration, transport: transport)
     }
@@ -105,7 +106,9 @@ struct StreamPacingTests {
         var isSet: Bool { flag.withLock { $0 } }
     }
 
-    @Test("a stream with a role chunk and keep-alives but no content fails with firstTokenTimeout", arguments: KeepAlive.allCases)
+    @Test(
+        "a stream with a role chunk and keep-alives but no content fails with firstTokenTimeout",
+        arguments: KeepAlive.allCases)
     func keepAlivesBeforeContent(keepAlive: KeepAlive) async throws {
         let clock = TestClock()
         let source = ControlledSource()
@@ -118,7 +121,8 @@ struct StreamPacingTests {
         if keepAlive == .anthropicPing {
             await Self.send(
                 source,
-                "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"m\"}}\n\n")
+                "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"m\"}}\n\n"
+            )
         } else {
             await Self.send(source, Self.role)
         }
@@ -136,13 +140,16 @@ struct StreamPacingTests {
         #expect(recorder.events(ofKind: .firstToken).isEmpty)
     }
 
-    @Test("after content, keep-alives do not restart the idle limit: a stream of pings fails with idleTimeout", arguments: KeepAlive.allCases)
+    @Test(
+        "after content, keep-alives do not restart the idle limit: a stream of pings fails with idleTimeout",
+        arguments: KeepAlive.allCases)
     func keepAlivesAfterContent(keepAlive: KeepAlive) async throws {
         let clock = TestClock()
         let source = ControlledSource()
         let anthropic = keepAlive == .anthropicPing
         let client = Self.client(
-            Self.limits(firstToken: .seconds(30), idle: .seconds(10)), clock: clock, source: source, anthropic: anthropic)
+            Self.limits(firstToken: .seconds(30), idle: .seconds(10)), clock: clock, source: source,
+            anthropic: anthropic)
         let call = Task { try await client.streamChat(Self.request) }
         await source.waitUntilPending()
         await Self.advance(clock, seconds: 3)
@@ -169,7 +176,8 @@ struct StreamPacingTests {
     func contentRestartsIdle() async throws {
         let clock = TestClock()
         let source = ControlledSource()
-        let client = Self.client(Self.limits(firstToken: .seconds(30), idle: .seconds(10)), clock: clock, source: source)
+        let client = Self.client(
+            Self.limits(firstToken: .seconds(30), idle: .seconds(10)), clock: clock, source: source)
         let call = Task { try await client.streamChat(Self.request) }
         await source.waitUntilPending()
         await Self.send(source, Self.role + Self.text("a"))
