@@ -279,6 +279,14 @@ struct StreamPacingTests {
         #expect(try await answered.value.text == "ok")
     }
 
+    @Test("by default the first byte has no limit of its own; the first token has 5 minutes and idle gaps 2")
+    func defaults() {
+        #expect(TimeoutPolicy.default.firstByte == nil)
+        #expect(TimeoutPolicy.default.firstToken == .seconds(300))
+        #expect(TimeoutPolicy.default.idle == .seconds(120))
+        #expect(TimeoutPolicy.unlimited.firstByte == nil)
+    }
+
     @Test("keep-alives never extend the call's total deadline")
     func keepAlivesDoNotExtendTotal() async throws {
         let clock = TestClock()
