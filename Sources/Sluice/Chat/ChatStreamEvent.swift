@@ -18,4 +18,23 @@ public enum ChatStreamEvent: Sendable, Hashable {
     case finished(FinishReason)
     /// Any other event, by name, with its JSON payload.
     case providerEvent(name: String, data: JSONValue)
+
+    /// Whether the event carries content the model generated: text, a tool call or a fragment of its
+    /// arguments, or a content block the decoder passes on as it is (Anthropic's `content_block_start`
+    /// and `content_block_delta` of thinking and server-tool blocks).
+    ///
+    /// The first such event is the stream's first token (the `first_token` event, and what
+    /// ``TimeoutPolicy/firstToken`` waits for); ``TimeoutPolicy/idle`` counts from the latest. Not
+    /// content: ``started(id:model:)`` (OpenAI's role-only first chunk), ``usage(_:)``,
+    /// ``finished(_:)``, keep-alive `ping` events and any other provider event.
+    public var isContent: Bool {
+        switch self {
+        case .textDelta, .toolCallStarted, .toolCallArgumentsDelta:
+            true
+        case .providerEvent(let name, _):
+            name == "content_block_delta" || name == "content_block_start"
+        case .started, .usage, .finished:
+            false
+        }
+    }
 }

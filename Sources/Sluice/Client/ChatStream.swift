@@ -14,10 +14,19 @@ import Synchronization
 /// }
 /// ```
 ///
+/// The stream ends at the provider's end marker (`data: [DONE]`, Anthropic's `message_stop`): the
+/// loop above finishes at once, and the transfer is released then — its connection goes back to the
+/// pool if the server had finished the body, and is closed otherwise — without waiting for the server
+/// to close it. Anything after the marker is ignored.
+///
+/// A stream is bounded: by ``StreamLimits`` in size (64 MiB in all, 1 MiB per event by default), and
+/// by ``TimeoutPolicy/firstToken`` and ``TimeoutPolicy/idle`` in time, which count from content, so
+/// keep-alive pings alone never keep it open.
+///
 /// - Important: Iterate a stream once, inside its closure. An error after data arrived (an error
-///   event from the provider, a dropped connection, a malformed chunk, a stream cut before the
-///   provider's end marker) is a ``SluiceError`` whose ``SluiceError/partialResponse`` has the reply and
-///   usage so far. Such a stream is never retried.
+///   event from the provider, a dropped connection, a malformed chunk, a limit exceeded, a stream cut
+///   before the provider's end marker) is a ``SluiceError`` whose ``SluiceError/partialResponse`` has
+///   the reply and usage so far. Such a stream is never retried.
 public struct ChatStream: AsyncSequence, Sendable {
     public typealias Element = ChatStreamEvent
 
@@ -30,6 +39,8 @@ public struct ChatStream: AsyncSequence, Sendable {
         requestID: String?,
         usage: UsageReport,
         context: ClientContext,
+        limits: StreamLimits,
+        progress: StreamProgress?,
         callStarted: Duration
     ) {
         state = State(
@@ -38,6 +49,8 @@ public struct ChatStream: AsyncSequence, Sendable {
             accumulator: ChatStreamAccumulator(provider: provider, requestID: requestID),
             usage: usage,
             context: context,
+            limits: limits,
+            progress: progress,
             started: callStarted
         )
     }
@@ -45,7 +58,7 @@ public struct ChatStream: AsyncSequence, Sendable {
     /// The reply accumulated from the events read so far.
     public var snapshot: ChatResponse { state.accumulated.withLock { $0.response } }
 
-    /// Whether the provider's end marker arrived and the stream was read to its end.
+    /// Whether the provider's end marker arrived and every event before it was read.
     public var isComplete: Bool { state.completed.withLock { $0 } }
 
     /// The final reply: reads any events not yet read, then returns the accumulated reply.
@@ -73,11 +86,15 @@ public struct ChatStream: AsyncSequence, Sendable {
     final class State: @unchecked Sendable {
         private struct Reader {
             var iterator: ResponseBody.AsyncIterator
-            var parser = ServerSentEventParser()
+            var parser: ServerSentEventParser
             var decoder: any ChatStreamDecoder
+            let limits: StreamLimits
+            let progress: StreamProgress?
             var pending: [ChatStreamEvent] = []
             var pendingIndex = 0
             var ended = false
+            /// The bytes read so far, against ``StreamLimits/maxBytes``.
+            var bytes = 0
             /// An error met while decoding a chunk, thrown once the events decoded before it are read.
             var deferredError: (any Error)?
         }
@@ -86,7 +103,7 @@ public struct ChatStream: AsyncSequence, Sendable {
         let usage: UsageReport
         let context: ClientContext
         let started: Duration
-        private let sawText = Atomic(false)
+        private let sawContent = Atomic(false)
         let accumulated: Mutex<ChatStreamAccumulator>
         let completed = Mutex(false)
         private let busy = Atomic(false)
@@ -98,6 +115,8 @@ public struct ChatStream: AsyncSequence, Sendable {
             accumulator: ChatStreamAccumulator,
             usage: UsageReport,
             context: ClientContext,
+            limits: StreamLimits,
+            progress: StreamProgress?,
             started: Duration
         ) {
             self.body = body
@@ -105,7 +124,13 @@ public struct ChatStream: AsyncSequence, Sendable {
             self.context = context
             self.started = started
             accumulated = Mutex(accumulator)
-            reader = Reader(iterator: body.makeAsyncIterator(), decoder: decoder)
+            reader = Reader(
+                iterator: body.makeAsyncIterator(),
+                parser: ServerSentEventParser(configuration: limits.parserConfiguration),
+                decoder: decoder,
+                limits: limits,
+                progress: progress
+            )
         }
 
         func next() async throws -> ChatStreamEvent? {
@@ -114,19 +139,17 @@ public struct ChatStream: AsyncSequence, Sendable {
             }
             defer { busy.store(false, ordering: .releasing) }
             do {
-                let event = try await Self.advance(&reader)
+                let event = try await Self.advance(&reader, body: body)
                 if let event {
                     accumulated.withLock { $0.apply(event) }
-                    switch event {
-                    case .usage(let reported):
-                        usage.update(reported)
-                    case .textDelta(let text) where context.events.isEnabled:
-                        if !sawText.exchange(true, ordering: .relaxed) {
+                    if case .usage(let reported) = event { usage.update(reported) }
+                    if context.events.isEnabled {
+                        if event.isContent, !sawContent.exchange(true, ordering: .relaxed) {
                             context.events.emit(.firstToken, context) { $0.latency = $0.instant - self.started }
                         }
-                        context.events.emit(.chunk, context) { $0.text = text }
-                    default:
-                        break
+                        if case .textDelta(let text) = event {
+                            context.events.emit(.chunk, context) { $0.text = text }
+                        }
                     }
                 } else {
                     completed.withLock { $0 = true }
@@ -144,7 +167,9 @@ public struct ChatStream: AsyncSequence, Sendable {
             }
         }
 
-        private static func advance(_ reader: inout Reader) async throws -> ChatStreamEvent? {
+        /// The next event: one already decoded, or those of the next chunk. At the provider's end marker
+        /// the reader ends and `body` is released at once (see ``ResponseBody/finishEarly()``).
+        private static func advance(_ reader: inout Reader, body: ResponseBody) async throws -> ChatStreamEvent? {
             while true {
                 if reader.pendingIndex < reader.pending.count {
                     let event = reader.pending[reader.pendingIndex]
@@ -162,6 +187,10 @@ public struct ChatStream: AsyncSequence, Sendable {
                 var events: [ServerSentEvent] = []
                 do {
                     if let chunk = try await reader.iterator.next() {
+                        guard chunk.count <= reader.limits.maxBytes - reader.bytes else {
+                            throw reader.limits.tooManyBytes
+                        }
+                        reader.bytes += chunk.count
                         try reader.parser.parse(chunk) { events.append($0) }
                     } else {
                         try reader.parser.finish { events.append($0) }
@@ -171,25 +200,43 @@ public struct ChatStream: AsyncSequence, Sendable {
                     // Deliver what was parsed before the fault, then the fault.
                     reader.deferredError = error
                 }
+                var content = false
                 for event in events {
                     do {
-                        try decode(event, into: &reader)
+                        content = try decode(event, into: &reader) || content
                     } catch {
                         reader.deferredError = error
                         break
                     }
+                    if reader.decoder.isComplete { break }
                 }
-                if reader.ended, reader.deferredError == nil, !reader.decoder.isComplete {
-                    reader.deferredError = SluiceError(.incompleteStream, "the stream ended before the provider's end marker")
+                // Before the next read, so the timers count the next wait from this content.
+                if content { reader.progress?.contentArrived() }
+                if reader.decoder.isComplete {
+                    // The reply is complete: nothing after the marker is read (a fault in the bytes
+                    // after it included), and the transfer is released now rather than when the
+                    // server closes the connection.
+                    reader.deferredError = nil
+                    reader.ended = true
+                    body.finishEarly()
+                } else if reader.ended, reader.deferredError == nil {
+                    reader.deferredError = SluiceError(
+                        .incompleteStream, "the stream ended before the provider's end marker")
                 }
             }
         }
 
-        private static func decode(_ event: ServerSentEvent, into reader: inout Reader) throws {
+        /// Decodes one event into the pending events; returns whether any of them is content.
+        private static func decode(_ event: ServerSentEvent, into reader: inout Reader) throws -> Bool {
             var pending = reader.pending
             reader.pending = []
             defer { reader.pending = pending }
-            try reader.decoder.decode(event) { pending.append($0) }
+            var content = false
+            try reader.decoder.decode(event) { event in
+                if event.isContent { content = true }
+                pending.append(event)
+            }
+            return content
         }
     }
 }

@@ -18,6 +18,10 @@ extension LLMClient {
         /// The largest non-streaming response body accepted (default 32 MiB); larger fails with
         /// ``SluiceError/Code/bodyTooLarge``.
         public var maxResponseBytes: Int
+        /// The most bytes a stream may bring, in all and per event (default 64 MiB and 1 MiB); more
+        /// ends it with ``SluiceError/Code/bodyTooLarge`` or ``SluiceError/Code/malformedStream``.
+        /// A call's ``CallOptions/streamLimits`` replaces it.
+        public var streamLimits: StreamLimits = .default
         /// The transport's settings, when the client makes its own ``CurlTransport``.
         public var transport: CurlTransport.Configuration
         /// The clock every waiting layer uses. Tests pass a `TestClock`.

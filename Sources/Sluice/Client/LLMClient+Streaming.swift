@@ -5,6 +5,11 @@ extension LLMClient {
     /// A non-2xx answer throws the provider's typed error before `body` runs. OpenAI streams ask for
     /// usage (`stream_options.include_usage`) by default, so the final reply has token counts.
     ///
+    /// The stream ends at the provider's end marker without waiting for the server to close the
+    /// connection, and is bounded by ``StreamLimits`` (``Configuration/streamLimits``, or
+    /// ``CallOptions/streamLimits`` for this call) and by the first-token and idle limits of
+    /// ``TimeoutPolicy``, which count from content so that keep-alive pings never keep it open.
+    ///
     /// ```swift
     /// try await client.streamChat(request) { stream in
     ///     for try await case .textDelta(let text) in stream { print(text, terminator: "") }
@@ -18,7 +23,10 @@ extension LLMClient {
         try await withCall {
             let adapter = configuration.adapter
             let prepared = configuration.defaults.apply(to: request)
-            let context = chatContext(prepared, streaming: true, options: options)
+            var context = chatContext(prepared, streaming: true, options: options)
+            // The stream reports content here, so the attempt's timers count from content, not bytes.
+            let progress = StreamProgress()
+            context.streamProgress = progress
             // `first_token` latency counts from here: waits and earlier attempts included.
             let callStarted = context.events.isEnabled ? configuration.clock.now : .zero
             return try await perform(context) {
@@ -34,6 +42,8 @@ extension LLMClient {
                     requestID: Self.requestID(response.headers),
                     usage: context.usage,
                     context: Self.servedContext(context),
+                    limits: options.streamLimits ?? configuration.streamLimits,
+                    progress: progress,
                     callStarted: callStarted
                 )
                 defer { response.body.discard() }

@@ -11,10 +11,16 @@ extension SluiceError.Code {
     /// Connecting is bounded by the transport's own connect timeout, which fails with
     /// ``SluiceError/Code/timeout``.
     public static let responseHeadTimeout = SluiceError.Code("response_head_timeout")
+    /// The head arrived but the consumer waited longer than ``TimeoutPolicy/firstByte`` for the first
+    /// body byte.
+    public static let firstByteTimeout = SluiceError.Code("first_byte_timeout")
     /// The head arrived but the consumer waited longer than ``TimeoutPolicy/firstToken`` for the first
-    /// body chunk.
+    /// content: in a streamed chat reply the first event with content (keep-alive pings and role-only
+    /// chunks do not count), in any other body the first chunk.
     public static let firstTokenTimeout = SluiceError.Code("first_token_timeout")
-    /// The consumer waited longer than ``TimeoutPolicy/idle`` for a body chunk after the first.
+    /// The consumer waited longer than ``TimeoutPolicy/idle`` for more content: in a streamed chat reply
+    /// counted from the last event with content (keep-alive pings do not count), in any other body
+    /// from the last chunk.
     public static let idleTimeout = SluiceError.Code("idle_timeout")
     /// The attempt, head and body together, took longer than ``TimeoutPolicy/attempt``.
     public static let attemptTimeout = SluiceError.Code("attempt_timeout")

@@ -35,7 +35,9 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
         public static let attemptStarted = Kind("attempt_started")
         /// A response head arrived (``ClientEvent/status``, ``ClientEvent/rateLimit``).
         public static let responseHead = Kind("response_head")
-        /// The first token of a stream arrived (``ClientEvent/latency``: since the call began).
+        /// The first content of a stream arrived: a text, tool-call or thinking delta, not a role-only
+        /// chunk or a keep-alive (see ``ChatStreamEvent/isContent``). ``ClientEvent/latency``: since the
+        /// call began.
         public static let firstToken = Kind("first_token")
         /// Streamed text arrived (``ClientEvent/text``).
         public static let chunk = Kind("chunk")
@@ -44,7 +46,8 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
         public static let retryScheduled = Kind("retry_scheduled")
         /// A retry was not made because the retry budget is spent.
         public static let retryBudgetExhausted = Kind("retry_budget_exhausted")
-        /// A time limit cut the call or attempt (``ClientEvent/phase``).
+        /// A time limit cut the call or attempt (``ClientEvent/phase``: `total`, `response_head`,
+        /// `first_byte`, `first_token`, `idle`, `attempt` or `connect`).
         public static let timeout = Kind("timeout")
         /// A key entered cooldown after a 429 (``ClientEvent/delay``: how long).
         public static let cooldownStarted = Kind("cooldown_started")

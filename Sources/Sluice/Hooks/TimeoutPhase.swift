@@ -4,6 +4,7 @@ enum TimeoutPhase {
         switch code {
         case .deadlineExceeded: "total"
         case .responseHeadTimeout: "response_head"
+        case .firstByteTimeout: "first_byte"
         case .firstTokenTimeout: "first_token"
         case .idleTimeout: "idle"
         case .attemptTimeout: "attempt"

@@ -98,6 +98,10 @@ public struct ClientContext: Sendable {
 
     public var isStreaming: Bool { call.operation == .streamChat }
 
+    /// For a streamed chat call: where the stream reports content, so the attempt's first-token and
+    /// idle limits count from content rather than bytes. `nil` for other calls.
+    var streamProgress: StreamProgress?
+
     public init(
         callID: UInt64,
         provider: Provider,

@@ -1,12 +1,16 @@
-/// Bounds each attempt phase by phase: the response head, the first body chunk, the gaps between
-/// chunks, and the attempt as a whole (see ``TimeoutPolicy``).
+/// Bounds each attempt phase by phase: the response head, the first body byte, the first content, the
+/// gaps between content, and the attempt as a whole (see ``TimeoutPolicy``).
 ///
 /// The innermost layer, just above the transport, so that its clock starts when the request is
 /// actually sent (after rate-limit and permit waits). Each limit fails with its own typed error:
 /// ``SluiceError/Code/responseHeadTimeout`` from the call itself (the retry layer may retry it);
-/// ``SluiceError/Code/firstTokenTimeout``, ``SluiceError/Code/idleTimeout`` and
-/// ``SluiceError/Code/attemptTimeout`` from the body's reads once the head has been returned. The
-/// connect phase is the transport's (``SluiceError/Code/timeout``).
+/// ``SluiceError/Code/firstByteTimeout``, ``SluiceError/Code/firstTokenTimeout``,
+/// ``SluiceError/Code/idleTimeout`` and ``SluiceError/Code/attemptTimeout`` from the body's reads once
+/// the head has been returned. The connect phase is the transport's (``SluiceError/Code/timeout``).
+///
+/// In a streamed chat reply (a context with a stream to report content), the first-token and idle
+/// limits count from content events, not bytes, so keep-alive pings never keep a stalled stream
+/// alive; in any other body each chunk counts.
 ///
 /// ```swift
 /// let timeouts = AttemptTimeoutMiddleware(policy: TimeoutPolicy(idle: .seconds(30)), clock: clock)
@@ -49,6 +53,7 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
             limits.total = SpanLimits.Instant(
                 at: now + attempt, reason: .attempt(attempt, attempt: context.attempt))
         }
+        limits.firstByte = policy.firstByte
         limits.firstToken = policy.firstToken
         limits.idle = policy.idle
         if limits.isEmpty { return try await next(request, context) }
@@ -79,6 +84,6 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
         }
         var bodyLimits = limits
         bodyLimits.head = nil
-        return try TimedSpan.timeBody(limits: bodyLimits, clock: clock, response)
+        return try TimedSpan.timeBody(limits: bodyLimits, clock: clock, progress: context.streamProgress, response)
     }
 }

@@ -43,25 +43,37 @@ struct SpanLimits: Sendable {
     var head: Instant?
     /// Head and body together must end by then.
     var total: Instant?
-    /// The longest wait for the first body chunk.
+    /// The longest wait for the first body chunk, whatever it holds.
+    var firstByte: Duration?
+    /// The longest wait for the first content (see ``StreamProgress``), or first chunk.
     var firstToken: Duration?
-    /// The longest wait for each later body chunk.
+    /// The longest wait for more content, or for each later chunk.
     var idle: Duration?
 
-    var hasBodyLimits: Bool { total != nil || firstToken != nil || idle != nil }
+    var hasChunkLimits: Bool { firstByte != nil || firstToken != nil || idle != nil }
+    var hasBodyLimits: Bool { total != nil || hasChunkLimits }
     var isEmpty: Bool { head == nil && !hasBodyLimits }
 
-    /// How often the watchdog wakes at the latest, so that a relative limit armed while it sleeps is
-    /// never missed: every relative deadline is at least this far after the moment it is armed.
+    /// How often the watchdog wakes at the latest, so that a wait that starts while it sleeps is
+    /// caught: a wait with its whole limit ahead ends no earlier than this after it starts. (A wait
+    /// that starts with part of its limit spent wakes the watchdog itself; see
+    /// ``TimedSpan/beginWait()``.)
     var pollInterval: Duration? {
-        let shortest: Duration
-        switch (firstToken, idle) {
-        case (let first?, let idle?): shortest = min(first, idle)
-        case (let first?, nil): shortest = first
-        case (nil, let idle?): shortest = idle
-        case (nil, nil): return nil
+        var shortest: Duration?
+        func consider(_ limit: Duration?) {
+            if let limit { shortest = min(shortest ?? limit, limit) }
         }
-        return max(shortest, .milliseconds(1))
+        consider(firstByte)
+        consider(firstToken)
+        consider(idle)
+        return shortest.map { max($0, .milliseconds(1)) }
+    }
+
+    /// When a wait that started at `since` runs out of its first-token budget (before any content) or
+    /// idle budget (after), `waited` of it being spent already; `nil` without that limit.
+    func tokenWaitEnds(since: Duration, sawContent: Bool, waited: Duration) -> Duration? {
+        guard let limit = sawContent ? idle : firstToken else { return nil }
+        return since + limit - waited
     }
 }
 
@@ -74,6 +86,11 @@ struct SpanLimits: Sendable {
 /// ``SpanLimits/pollInterval``, so a wait that starts while it sleeps is still caught on time), and on
 /// expiry discards the inner body, which makes its pending read return at once. The consumer's read
 /// then throws the typed error.
+///
+/// Content pacing: with a ``StreamProgress`` (a streamed chat reply), the first-token and idle limits
+/// are budgets of waiting time since the last content. Each wait that ends with a chunk without
+/// content spends part of the budget; a chunk with content (seen as a new progress count when the
+/// consumer next waits) refills it. Without one, every chunk refills it, which is plain chunk pacing.
 final class TimedSpan: Sendable {
     fileprivate enum Phase { case head, body, ended }
 
@@ -82,9 +99,19 @@ final class TimedSpan: Sendable {
         var expired: SluiceError?
         var waitingSince: Duration?
         var chunks = 0
+        /// Content has arrived (with content pacing), or a chunk has (without).
+        var sawContent = false
+        /// With content pacing: the consumer's waits since the last content, before the current wait.
+        var waitedWithoutContent = Duration.zero
+        /// The ``StreamProgress`` count at the last content seen (at the head, before any).
+        var progressSeen = 0
         var work: Task<ClientResponse, any Error>?
         var inner: ResponseBody?
         var watchdog: Task<Void, Never>?
+        /// Which watchdog is current: one replaced by a newer one stops at its next look.
+        var watchdogGeneration = 0
+        /// When the current watchdog wakes next, while it sleeps.
+        var wakesAt: Duration?
     }
 
     fileprivate enum Action {
@@ -96,13 +123,17 @@ final class TimedSpan: Sendable {
 
     let clock: any SluiceClock
     let limits: SpanLimits
+    /// Where a streamed chat reply reports content; `nil` paces the chunk limits by chunks.
+    let progress: StreamProgress?
     fileprivate let state = Mutex(State())
     /// The attempt's task has returned (or thrown). Set once, read without the lock on the fast path.
     private let workDone = Atomic<Bool>(false)
 
-    private init(clock: any SluiceClock, limits: SpanLimits) {
+    private init(clock: any SluiceClock, limits: SpanLimits, progress: StreamProgress?) {
         self.clock = clock
         self.limits = limits
+        // Only the chunk limits read it.
+        self.progress = limits.hasChunkLimits ? progress : nil
     }
 
     /// Sends through `next` under `limits`: the head must arrive in time, and the returned body
@@ -114,7 +145,7 @@ final class TimedSpan: Sendable {
         _ context: ClientContext,
         next: @escaping ClientMiddleware.Next
     ) async throws -> ClientResponse {
-        let span = TimedSpan(clock: clock, limits: limits)
+        let span = TimedSpan(clock: clock, limits: limits, progress: context.streamProgress)
         // The attempt starts at once on this thread and runs until it first suspends: an answer that
         // needs no wait (an in-memory transport, a cache) costs no thread hop and no watchdog.
         let work: Task<ClientResponse, any Error>
@@ -158,16 +189,17 @@ final class TimedSpan: Sendable {
 
     /// Times the body of a response whose head arrived without this span's help (the transport timed
     /// it): `limits` are body limits only.
-    static func timeBody(limits: SpanLimits, clock: any SluiceClock, _ response: ClientResponse) throws -> ClientResponse {
+    static func timeBody(
+        limits: SpanLimits, clock: any SluiceClock, progress: StreamProgress?, _ response: ClientResponse
+    ) throws -> ClientResponse {
         guard needsBodyTiming(limits, response) else { return response }
-        return try TimedSpan(clock: clock, limits: limits).headArrived(response)
+        return try TimedSpan(clock: clock, limits: limits, progress: progress).headArrived(response)
     }
 
     /// Whether a body needs timing after its head: an absolute limit is left, or a chunk limit on a
     /// body that can make its reader wait (one held in memory never does).
     private static func needsBodyTiming(_ limits: SpanLimits, _ response: ClientResponse) -> Bool {
-        limits.total != nil
-            || ((limits.firstToken != nil || limits.idle != nil) && response.body.storage.memory == nil)
+        limits.total != nil || (limits.hasChunkLimits && response.body.storage.memory == nil)
     }
 
     /// The error of an absolute limit (head or total) that has already passed, if any.
@@ -179,14 +211,19 @@ final class TimedSpan: Sendable {
         return nil
     }
 
-    /// Starts the watchdog, unless the span has already ended.
+    /// Starts the watchdog, unless the span has already ended; a watchdog already running is replaced.
     private func startWatchdog() {
-        let watchdog = Task { await self.watch() }
-        let ended = state.withLock { state in
-            if state.phase == .ended { return true }
-            state.watchdog = watchdog
-            return false
+        let generation = state.withLock { state in
+            state.watchdogGeneration += 1
+            return state.watchdogGeneration
         }
+        let watchdog = Task { await self.watch(generation) }
+        let (ended, replaced) = state.withLock { state -> (Bool, Task<Void, Never>?) in
+            if state.phase == .ended || state.watchdogGeneration != generation { return (true, nil) }
+            defer { state.watchdog = watchdog }
+            return (false, state.watchdog)
+        }
+        replaced?.cancel()
         if ended { watchdog.cancel() }
     }
 
@@ -206,6 +243,7 @@ final class TimedSpan: Sendable {
         // A body held in memory never makes its reader wait, so the chunk limits can never trip on it;
         // only an absolute limit still needs timing.
         let keepTiming = Self.needsBodyTiming(limits, response)
+        let progressAtHead = progress?.count ?? 0
         let (expired, watchdog, start) = state.withLock { state in
             state.work = nil
             if let expired = state.expired {
@@ -218,6 +256,7 @@ final class TimedSpan: Sendable {
             }
             state.phase = .body
             state.inner = response.body
+            state.progressSeen = progressAtHead
             return (nil, nil, state.watchdog == nil)
         }
         watchdog?.cancel()
@@ -239,22 +278,47 @@ final class TimedSpan: Sendable {
     // MARK: Body
 
     /// The consumer starts waiting for a chunk. Returns the error to throw if the span has expired.
+    ///
+    /// With content pacing, content decoded since the last wait refills the first-token and idle
+    /// budgets here. A wait that starts with part of its budget spent may end before the watchdog next
+    /// wakes: then a new watchdog replaces the sleeping one.
     func beginWait() -> SluiceError? {
         let now = clock.now
-        return state.withLock { state in
-            if let expired = state.expired { return expired }
+        let progressCount = progress?.count
+        let (expired, wake) = state.withLock { state -> (SluiceError?, Bool) in
+            if let expired = state.expired { return (expired, false) }
+            if let progressCount, progressCount != state.progressSeen {
+                state.progressSeen = progressCount
+                state.sawContent = true
+                state.waitedWithoutContent = .zero
+            }
             state.waitingSince = now
-            return nil
+            guard state.waitedWithoutContent > .zero,
+                let ends = limits.tokenWaitEnds(
+                    since: now, sawContent: state.sawContent, waited: state.waitedWithoutContent),
+                let wakesAt = state.wakesAt, ends < wakesAt
+            else { return (nil, false) }
+            state.wakesAt = nil
+            return (nil, true)
         }
+        if wake { startWatchdog() }
+        return expired
     }
 
     /// The consumer's wait ended (with a chunk, or the end of the body). Returns the error to throw if
     /// the span expired meanwhile.
     func endWait(gotChunk: Bool) -> SluiceError? {
-        state.withLock { state in
+        let now = progress == nil ? Duration.zero : clock.now
+        return state.withLock { state in
             if let expired = state.expired { return expired }
+            if progress != nil, let since = state.waitingSince {
+                state.waitedWithoutContent += now - since
+            }
             state.waitingSince = nil
-            if gotChunk { state.chunks += 1 }
+            if gotChunk {
+                state.chunks += 1
+                if progress == nil { state.sawContent = true }
+            }
             return nil
         }
     }
@@ -278,10 +342,10 @@ final class TimedSpan: Sendable {
 
     // MARK: Watchdog
 
-    private func watch() async {
+    private func watch(_ generation: Int) async {
         while true {
             let now = clock.now
-            switch state.withLock({ evaluate(&$0, now: now) }) {
+            switch state.withLock({ evaluate(&$0, now: now, generation: generation) }) {
             case .stop:
                 return
             case .sleep(let deadline):
@@ -296,8 +360,9 @@ final class TimedSpan: Sendable {
         }
     }
 
-    fileprivate func evaluate(_ state: inout State, now: Duration) -> Action {
-        guard state.expired == nil else { return .stop }
+    fileprivate func evaluate(_ state: inout State, now: Duration, generation: Int) -> Action {
+        guard state.expired == nil, state.watchdogGeneration == generation else { return .stop }
+        state.wakesAt = nil
         var target: Duration?
         func consider(_ instant: Duration) { target = min(target ?? instant, instant) }
 
@@ -315,24 +380,46 @@ final class TimedSpan: Sendable {
             }
         case .body:
             if let since = state.waitingSince {
-                let first = state.chunks == 0
-                if let limit = first ? limits.firstToken : limits.idle {
-                    if since + limit <= now {
-                        return expire(
-                            &state,
-                            first
-                                ? SluiceError(
-                                    .firstTokenTimeout, "no body chunk arrived within \(limit) of the response head")
-                                : SluiceError(.idleTimeout, "no body chunk arrived for \(limit)")
-                        )
-                    }
+                if state.chunks == 0, let limit = limits.firstByte {
+                    if since + limit <= now { return expire(&state, firstByteError(limit)) }
                     consider(since + limit)
+                }
+                if let ends = limits.tokenWaitEnds(
+                    since: since, sawContent: state.sawContent, waited: state.waitedWithoutContent)
+                {
+                    if ends <= now { return expire(&state, tokenError(afterContent: state.sawContent)) }
+                    consider(ends)
                 }
             }
         }
         if let poll = limits.pollInterval { consider(now + poll) }
         guard let target else { return .stop }
+        state.wakesAt = target
         return .sleep(until: target)
+    }
+
+    private func firstByteError(_ limit: Duration) -> SluiceError {
+        SluiceError(.firstByteTimeout, "no body byte arrived within \(limit) of the response head")
+    }
+
+    /// The first-token or idle error, worded for the pacing in force.
+    private func tokenError(afterContent: Bool) -> SluiceError {
+        let paced = progress != nil
+        if afterContent {
+            let limit = limits.idle ?? .zero
+            return paced
+                ? SluiceError(
+                    .idleTimeout,
+                    "no content arrived for \(limit) (keep-alive pings and other events without content do not count)")
+                : SluiceError(.idleTimeout, "no body chunk arrived for \(limit)")
+        }
+        let limit = limits.firstToken ?? .zero
+        return paced
+            ? SluiceError(
+                .firstTokenTimeout,
+                "no content arrived within \(limit) of the response head (keep-alive pings and other events without "
+                    + "content do not count)")
+            : SluiceError(.firstTokenTimeout, "no body chunk arrived within \(limit) of the response head")
     }
 
     fileprivate func expire(_ state: inout State, _ error: SluiceError) -> Action {

@@ -2,7 +2,8 @@ import Synchronization
 
 /// Why a ``ResponseBody`` ended. Passed to every ``ResponseBody/onTermination(_:)`` handler.
 public enum BodyTermination: Sendable {
-    /// The consumer read the body to its end.
+    /// The consumer read the body to its end, or found the end of what it reads (a stream's end
+    /// marker) and let the rest go.
     case finished
     /// Reading failed with this error (a transport error, or a size limit in `collect(upTo:)`).
     case failed(any Error)
@@ -72,6 +73,15 @@ public struct ResponseBody: AsyncSequence, Sendable {
     /// `.discarded`. Does nothing if the body has already ended.
     public func discard() {
         storage.terminate(.discarded, cancelSource: true)
+    }
+
+    /// Ends the body as read to its end although the source may have more: the consumer found the end
+    /// of what it reads (a stream's end marker) before the source ended. Runs the termination handlers
+    /// with `.finished` and cancels the source, which releases what it holds: a transfer that has
+    /// already ended keeps its connection for reuse; one still running is aborted. Does nothing if the
+    /// body has already ended; a later read returns `nil`.
+    func finishEarly() {
+        storage.terminate(.finished, cancelSource: true)
     }
 
     /// Reads the whole body into memory.
