@@ -90,14 +90,15 @@ struct CancellationStormTests {
                     // At most 64 calls at once: the storm is bounded in count and in time.
                     if index >= 64 { await group.next() }
                     let streamed = index % 3 == 0
-                    // Cancel at once (before admission), soon (queued or mid-transfer) or later
-                    // (mid-stream, or after the call ended).
-                    let cancelAfter: Duration =
-                        switch random.next() % 4 {
+                    // Cancel at once (before admission), soon (queued or mid-transfer), later
+                    // (mid-stream), or only once the call has ended (`nil`).
+                    let cancelAfter: Duration? =
+                        switch random.next() % 5 {
                         case 0: .zero
                         case 1: .microseconds(Int64(random.next() % 2_000))
                         case 2: .milliseconds(Int64(random.next() % 30))
-                        default: .milliseconds(Int64(30 + random.next() % 400))
+                        case 3: .milliseconds(Int64(30 + random.next() % 400))
+                        default: nil
                         }
                     group.addTask {
                         let call = Task {
@@ -108,7 +109,11 @@ struct CancellationStormTests {
                                 _ = try await client.chat(request)
                             }
                         }
-                        if cancelAfter > .zero { try? await Task.sleep(for: cancelAfter) }
+                        if let cancelAfter {
+                            if cancelAfter > .zero { try? await Task.sleep(for: cancelAfter) }
+                        } else {
+                            _ = await call.result
+                        }
                         call.cancel()
                         let outcome: String
                         switch await call.result {

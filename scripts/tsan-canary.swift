@@ -35,8 +35,11 @@ struct Canary {
         switch CommandLine.arguments.dropFirst().first {
         case "race":
             // Two threads, no lock: TSan must report a data race here.
-            onThreads(2) {
-                for _ in 0..<100_000 { unguarded += 1 }
+            // Ten rounds: in one round the first thread may finish before the second starts.
+            for _ in 0..<10 {
+                onThreads(2) {
+                    for _ in 0..<100_000 { unguarded += 1 }
+                }
             }
             print("race ran")
         case "locked":

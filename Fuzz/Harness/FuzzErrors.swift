@@ -28,7 +28,6 @@ enum FuzzErrors {
         let anthropic = AnthropicAdapter().decodeError(status: status, headers: ["request-id": "req_fuzz"], body: bytes)
         check(anthropic)
         _ = AnthropicAdapter.excerpt(bytes)
-        _ = AnthropicAdapter.redactingSecrets(text)
 
         // The same bodies as mid-stream `error` events.
         let stream = Array("event: error\ndata: ".utf8) + bytes.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 } + Array("\n\n".utf8)

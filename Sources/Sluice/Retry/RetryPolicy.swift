@@ -65,7 +65,7 @@ public struct RetryPolicy: Sendable, Hashable {
     /// Connection refused and reset, the transport's timeout, and the attempt limits.
     public static let defaultRetryableErrorCodes: Set<SluiceError.Code> = [
         .connectionRefused, .connectionClosed, .timeout,
-        .responseHeadTimeout, .firstTokenTimeout, .idleTimeout, .attemptTimeout,
+        .responseHeadTimeout, .firstByteTimeout, .firstTokenTimeout, .idleTimeout, .attemptTimeout,
     ]
 
     /// A validated policy.

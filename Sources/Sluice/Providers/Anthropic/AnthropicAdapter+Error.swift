@@ -144,8 +144,4 @@ extension AnthropicAdapter {
         while text.last == " " { text.removeLast() }
         return count == limit || body.count > limit * 4 ? text + "…" : text
     }
-
-    /// `text` redacted by ``SecretRedaction/redact(_:secrets:)``, the one redaction Sluice has (kept
-    /// under this name for the stream decoder).
-    static func redactingSecrets(_ text: String) -> String { SecretRedaction.redact(text) }
 }

@@ -272,7 +272,7 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
             }
             return details
         }
-        details.message = details.message.map(AnthropicAdapter.redactingSecrets)
+        details.message = details.message.map { SecretRedaction.redact($0) }
         return SluiceError(
             .streamError,
             "Anthropic sent an error at event \(eventNumber) of the stream: \(AnthropicAdapter.summary(details))",
