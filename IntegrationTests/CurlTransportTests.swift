@@ -570,16 +570,15 @@ struct CurlEchoedRequest: Decodable {
 
 /// A Python HTTP/1.1 server on 127.0.0.1 (one per test), stopped when the test's closure returns.
 final class CurlTestServer: Sendable {
-    let port: Int
     let scheme: String
-    private let process: Process
+    private let server: LoopbackPythonProcess
 
-    private init(port: Int, scheme: String, process: Process) {
-        self.port = port
+    private init(scheme: String, server: LoopbackPythonProcess) {
         self.scheme = scheme
-        self.process = process
+        self.server = server
     }
 
+    var port: Int { server.port }
     func url(_ path: String) -> String { "\(scheme)://127.0.0.1:\(port)\(path)" }
 
     func stats(using transport: CurlTransport) async throws -> CurlTestServerStats {
@@ -588,36 +587,13 @@ final class CurlTestServer: Sendable {
             CurlTestServerStats.self, from: Data(try await response.body.collect(upTo: 4096)))
     }
 
-    func stop() {
-        // SIGKILL: the child may inherit a signal mask that blocks SIGTERM.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
+    func stop() { server.stop() }
 
     static func start(tls: CurlTestCertificateAuthority?) async throws -> CurlTestServer {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sluice-curl-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let script = directory.appendingPathComponent("server.py")
-        try curlTestServerScript.write(to: script, atomically: true, encoding: .utf8)
-        let portFile = directory.appendingPathComponent("port").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments =
-            ["python3", script.path, portFile] + (tls.map { [$0.serverCertificatePath, $0.serverKeyPath] } ?? [])
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text) {
-                return CurlTestServer(port: port, scheme: tls == nil ? "http" : "https", process: process)
-            }
-            if !process.isRunning { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        throw CurlTestSetupError("the python3 test server did not start")
+        let server = try await LoopbackPythonProcess.start(
+            "curl", script: curlTestServerScript,
+            arguments: tls.map { [$0.serverCertificatePath, $0.serverKeyPath] } ?? [])
+        return CurlTestServer(scheme: tls == nil ? "http" : "https", server: server)
     }
 }
 

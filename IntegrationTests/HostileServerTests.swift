@@ -232,46 +232,18 @@ func withHostileServer<Result>(_ body: (HostileTestServer) async throws -> Resul
 }
 
 /// The Python server behind ``HostileServerTests``.
-final class HostileTestServer: Sendable {
-    let port: Int
-    private let process: Process
+struct HostileTestServer: Sendable {
+    let server: LoopbackPythonProcess
 
-    private init(port: Int, process: Process) {
-        self.port = port
-        self.process = process
-    }
-
+    var port: Int { server.port }
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
-
-    func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
+    func stop() { server.stop() }
 
     static func start(cases: [String: HostileServerTests.Answer]) async throws -> HostileTestServer {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let script = directory.appendingPathComponent("server.py")
-        try hostileServerScript.write(to: script, atomically: true, encoding: .utf8)
-        let casesFile = directory.appendingPathComponent("cases.json")
-        try JSONEncoder().encode(cases).write(to: casesFile)
-        let portFile = directory.appendingPathComponent("port").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, casesFile.path, portFile]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text) {
-                return HostileTestServer(port: port, process: process)
-            }
-            if !process.isRunning { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        throw CurlTestSetupError("the python3 hostile test server did not start")
+        let server = try await LoopbackPythonProcess.start(
+            "hostile", script: hostileServerScript, files: ["cases.json": try JSONEncoder().encode(cases)],
+            arguments: ["cases.json"])
+        return HostileTestServer(server: server)
     }
 }
 
@@ -280,14 +252,14 @@ final class HostileTestServer: Sendable {
 let hostileServerScript = #"""
 import json, os, socket, sys, threading
 
-cases = json.load(open(sys.argv[1]))
+cases = json.load(open(sys.argv[2]))
 listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind(("127.0.0.1", 0))
 listener.listen(64)
-with open(sys.argv[2] + ".tmp", "w") as f:
+with open(sys.argv[1] + ".tmp", "w") as f:
     f.write(str(listener.getsockname()[1]))
-os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 parent = os.getppid()
 
 def serve(conn):

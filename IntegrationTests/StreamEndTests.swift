@@ -86,14 +86,11 @@ struct SSETestServerStats: Decodable {
 /// and then a keep-alive comment every 50 ms until the client closes. `/stats` counts connections,
 /// requests and connections the client closed while the server held them.
 final class SSETestServer: Sendable {
-    let port: Int
-    private let process: Process
+    private let server: LoopbackPythonProcess
 
-    private init(port: Int, process: Process) {
-        self.port = port
-        self.process = process
-    }
+    private init(server: LoopbackPythonProcess) { self.server = server }
 
+    var port: Int { server.port }
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
     func stats(using transport: CurlTransport) async throws -> SSETestServerStats {
@@ -103,38 +100,9 @@ final class SSETestServer: Sendable {
     }
 
     static func with(_ body: (SSETestServer) async throws -> Void) async throws {
-        let server = try await start()
-        defer { server.stop() }
+        let server = SSETestServer(server: try await LoopbackPythonProcess.start("sse", script: sseTestServerScript))
+        defer { server.server.stop() }
         try await body(server)
-    }
-
-    private func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    private static func start() async throws -> SSETestServer {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-sse-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let script = directory.appendingPathComponent("server.py")
-        try sseTestServerScript.write(to: script, atomically: true, encoding: .utf8)
-        let portFile = directory.appendingPathComponent("port").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, portFile]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text) {
-                return SSETestServer(port: port, process: process)
-            }
-            if !process.isRunning { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        throw CurlTestSetupError("the python3 SSE test server did not start")
     }
 }
 
