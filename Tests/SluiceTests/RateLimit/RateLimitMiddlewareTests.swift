@@ -64,7 +64,9 @@ struct RateLimitMiddlewareTests {
         #expect(events.all.contains(.cooldownStarted(bucket: RL.bucket("k"), duration: .milliseconds(1_500))))
 
         let second = Task { try await RL.send(middleware, transport, context: RL.context(callID: 2)) }
-        await clock.waitForSleepers(1)
+        // Two sleepers: the task that reports cooldown_ended, and the store's timer for the waiter.
+        await clock.waitForSleepers(2)
+        await RL.eventually("second call queued") { await RL.waiting(middleware.store, RL.bucket("k")) == 1 }
         #expect(transport.requests.count == 1)
         clock.advance(by: .milliseconds(1_500))
         #expect(try await second.value.status == 200)
