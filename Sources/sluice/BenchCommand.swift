@@ -41,8 +41,9 @@ struct BenchCommand: AsyncParsableCommand {
             when given, no count limit otherwise), then lets those in flight finish within \
             --max-duration, which must be at least --duration. Every run samples the process's \
             resident memory (RSS, from /proc/self/statm) at the start, every 5 s and at the end, \
-            and reports it after warm-up (the first sample from a fifth of the run, at most 60 s, \
-            on), at the end and at its peak, and the growth after warm-up. Latency percentiles \
+            and reports it after warm-up (the first sample once a fifth of the run, or 60 s if \
+            sooner, has passed), at the end and at its peak, and the growth from the first to the \
+            second (scripts/soak fails a run past 5 %). Latency percentiles \
             come from a uniform sample of at most 10 000 calls, so memory stays bounded however \
             long the run.
 
