@@ -156,6 +156,12 @@ struct BenchMemoryTests {
 struct BenchBoundedRecordTests {
     @Test("a reservoir keeps every value in order up to its limit")
     func belowLimit() {
+        #expect(BenchReservoir().isEmpty)
+        #expect(BenchReservoir().values.isEmpty)
+        var one = BenchReservoir(limit: 3)
+        one.append(.seconds(7))
+        #expect(!one.isEmpty)
+        #expect(one.values == [.seconds(7)])
         let reservoir = BenchReservoir(BenchFixture.times([3, 1, 2]), limit: 3)
         #expect(reservoir.values == BenchFixture.times([3, 1, 2]))
         #expect(reservoir.seen == 3)
