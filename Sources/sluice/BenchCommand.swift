@@ -14,7 +14,8 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Send many chat requests through Sluice's limiter and report rates, latencies, tokens and cost.",
         discussion: """
-            Sends --requests chat calls, --concurrency at a time, through one LLMClient whose rate \
+            Sends --requests chat calls (or, with --duration, keeps sending for that many seconds), \
+            --concurrency at a time, through one LLMClient whose rate \
             limiter holds every key to --rpm and --tpm. Each key in the pool (--api-key-env, \
             repeatable; default OPENAI_API_KEY or ANTHROPIC_API_KEY) gets the same limits, so the \
             pool's limit is the per-key limit times the number of keys. Keys are never printed: the \
@@ -33,13 +34,24 @@ struct BenchCommand: AsyncParsableCommand {
 
             Bounded: --timeout (default 60 s) limits each attempt (response head, first token, gaps \
             between chunks, the whole attempt); the default retry policy makes up to --max-attempts \
-            attempts; --max-duration (default 600 s) stops the whole run, cancelling what is in \
-            flight and counting the rest as not started.
+            attempts; --max-duration (default 600 s, or --duration plus 60 s) stops the whole run, \
+            cancelling what is in flight and counting the rest as not started.
+
+            Soak: --duration SECONDS starts calls until that time is up (at most --requests calls \
+            when given, no count limit otherwise), then lets those in flight finish within \
+            --max-duration, which must be at least --duration. Every run samples the process's \
+            resident memory (RSS, from /proc/self/statm) at the start, every 5 s and at the end, \
+            and reports it after warm-up (the first sample once a fifth of the run, or 60 s if \
+            sooner, has passed), at the end and at its peak, and the growth from the first to the \
+            second (scripts/soak fails a run past 5 %). Latency percentiles \
+            come from a uniform sample of at most 10 000 calls, so memory stays bounded however \
+            long the run.
 
             Progress goes to stderr: one line redrawn on a terminal, a line every 2 s otherwise. \
             The summary goes to stdout; with --json, stdout holds exactly one JSON object:
 
-            provider, model, base_url, keys (labels), stream, requests, concurrency, max_tokens, \
+            provider, model, base_url, keys (labels), stream, requests (null with --duration and no \
+            --requests), duration_seconds (null without --duration), concurrency, max_tokens, \
             prompt_chars, timeout_seconds, max_duration_seconds; limits {rpm, tpm, itpm, otpm, \
             burst_seconds, request_burst, token_burst, input_token_burst, output_token_burst} (per \
             key, null when unset); succeeded, failed, failed_by_code {code: count}, cancelled, \
@@ -52,7 +64,10 @@ struct BenchCommand: AsyncParsableCommand {
             limit); latency_ms, service_latency_ms, ttft_ms, ttft_service_ms, each {p50, p90, p99, \
             max} or null (latency: whole call, rate-limit waits included; service: the last attempt \
             only; ttft: streams only); tokens {input, output, cached_input, total}; cost_usd (null \
-            when a model is unpriced), unpriced_models.
+            when a model is unpriced), unpriced_models; rss {samples, warm_up_seconds, \
+            after_warm_up_bytes, after_warm_up_at_seconds, final_bytes, peak_bytes, peak_at_seconds, \
+            growth_percent (final over after-warm-up, minus 1, in percent; null for a run too short \
+            to sample after its warm-up)} (null where the RSS cannot be read).
 
             Exits 0 when at least one request succeeded, 1 otherwise.
 
@@ -60,6 +75,13 @@ struct BenchCommand: AsyncParsableCommand {
               sluice mock-server --port 8080 --rpm 120 --tpm 60000 --request-burst 4 --token-burst 2000 &
               OPENAI_API_KEY=test sluice bench --base-url http://127.0.0.1:8080/v1 --rpm 120 --tpm 60000 \\
                 --burst-seconds 2 --requests 60 --concurrency 16
+
+            A ten-minute soak against faults (what scripts/soak runs):
+              sluice mock-server --port 8080 --seed 7 --fault-rate 429=0.04 --fault-rate 503=0.04 \\
+                --fault-rate drop=0.04 --fault-rate stall=0.02 --fault-rate malformed-json=0.03 \\
+                --fault-rate error-event=0.03 --fault-retry-after-ms 200 &
+              OPENAI_API_KEY=test sluice bench --base-url http://127.0.0.1:8080/v1 --duration 600 \\
+                --concurrency 16 --timeout 5 --quiet
             """
     )
 
@@ -77,8 +99,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The model (default gpt-4o-mini, or claude-haiku-4-5 for anthropic).")
     var model: String?
 
-    @Option(help: "How many chat calls to make.")
-    var requests: Int = 100
+    @Option(help: "How many chat calls to make (default 100; with --duration, the most to make, default no limit).")
+    var requests: Int?
+
+    @Option(help: "Seconds to keep starting calls instead of making --requests calls; those in flight then finish.")
+    var duration: Double?
 
     @Option(help: "How many calls are in flight at once (waiting for rate budget included).")
     var concurrency: Int = 8
@@ -113,8 +138,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Attempts per call, the first included (retries on 429, 5xx, timeouts, resets).")
     var maxAttempts: Int = 3
 
-    @Option(help: "Seconds after which the whole run stops.")
-    var maxDuration: Double = 600
+    @Option(help: "Seconds after which the whole run stops (default 600, or --duration plus 60).")
+    var maxDuration: Double?
 
     @Flag(help: "Print one JSON object on stdout instead of the text summary.")
     var json = false
@@ -123,6 +148,10 @@ struct BenchCommand: AsyncParsableCommand {
     var quiet = false
 
     @OptionGroup var logging: LogLevelOption
+
+    /// With --duration and no --max-duration: the seconds the calls in flight at the end get to
+    /// finish before they are cancelled.
+    static let drainSeconds = 60.0
 
     var chosenProvider: Provider? {
         switch provider.lowercased() {
@@ -134,7 +163,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard let chosen = chosenProvider else { throw ValidationError("--provider must be openai or anthropic") }
-        guard requests >= 1 else { throw ValidationError("--requests must be at least 1") }
+        if let requests, requests < 1 { throw ValidationError("--requests must be at least 1") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
         guard promptChars >= 1 else { throw ValidationError("--prompt-chars must be at least 1") }
@@ -147,7 +176,20 @@ struct BenchCommand: AsyncParsableCommand {
         }
         guard burstSeconds.isFinite, burstSeconds > 0 else { throw ValidationError("--burst-seconds must be positive") }
         guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be positive") }
-        guard maxDuration.isFinite, maxDuration > 0 else { throw ValidationError("--max-duration must be positive") }
+        if let duration {
+            // Past about 292 years a Duration in milliseconds would not hold it.
+            guard duration.isFinite, duration > 0, duration < 1e9 else {
+                throw ValidationError("--duration must be positive")
+            }
+        }
+        if let maxDuration {
+            guard maxDuration.isFinite, maxDuration > 0, maxDuration < 1e9 else {
+                throw ValidationError("--max-duration must be positive")
+            }
+            if let duration, maxDuration < duration {
+                throw ValidationError("--max-duration must be at least --duration")
+            }
+        }
     }
 
     func run() async throws {
@@ -159,7 +201,7 @@ struct BenchCommand: AsyncParsableCommand {
         if !json {
             print(
                 "Benchmarking \(settings.providerName) \(settings.model) at \(settings.baseURL): "
-                    + "\(settings.requests) requests, concurrency \(settings.concurrency)")
+                    + "\(settings.amountText), concurrency \(settings.concurrency)")
         }
         let runner = BenchRunner(settings: settings, configuration: configuration, showsProgress: !quiet)
         let report = try await runner.run()
@@ -184,17 +226,21 @@ struct BenchCommand: AsyncParsableCommand {
         let model = self.model ?? (chosen == .openAI ? "gpt-4o-mini" : "claude-haiku-4-5")
         let baseURL = self.baseURL ?? (chosen == .openAI ? "https://api.openai.com/v1" : "https://api.anthropic.com")
 
+        let maxDuration = self.maxDuration ?? duration.map { $0 + Self.drainSeconds } ?? 600
+        let requests: Int? = duration == nil ? self.requests ?? 100 : self.requests
         var settings = BenchSettings(
             provider: chosen, model: model, baseURL: baseURL, keyLabels: keyVariables, requests: requests,
-            concurrency: concurrency, stream: stream, maxTokens: maxTokens, promptCharacters: promptChars,
+            duration: duration.map { .milliseconds(Int64(($0 * 1_000).rounded())) }, concurrency: concurrency,
+            stream: stream, maxTokens: maxTokens, promptCharacters: promptChars,
             timeout: .milliseconds(Int64((timeout * 1_000).rounded())),
             maxDuration: .milliseconds(Int64((maxDuration * 1_000).rounded())), maxAttempts: maxAttempts,
             requestsPerMinute: rpm, tokensPerMinute: tpm, inputTokensPerMinute: itpm, outputTokensPerMinute: otpm,
             burstSeconds: burstSeconds, limits: .unlimited)
 
         // A bucket smaller than one request's reservation would refuse every request, so each token
-        // bucket holds at least the largest request (the last prompt is the longest).
-        let input = DefaultTokenEstimator().estimateInputTokens(settings.request(requests - 1))
+        // bucket holds at least the largest request (the last prompt is the longest; with no count
+        // every prompt has --prompt-chars characters).
+        let input = DefaultTokenEstimator().estimateInputTokens(settings.request((settings.requests ?? 1) - 1))
         if chosen == .openAI {
             settings.limits = RateLimits(
                 requestsPerMinute: rpm, tokensPerMinute: tpm,

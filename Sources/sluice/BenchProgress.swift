@@ -56,14 +56,14 @@ struct BenchProgress: Sendable {
         let inFlight = max(0, state.started - state.completed - state.cancelled)
         var parts = [
             "\(BenchFormat.fixed(elapsed, 1)) s",
-            "\(state.completed)/\(settings.requests) done (\(state.succeeded) ok, \(state.failed) failed)",
+            "\(state.completed)\(settings.requests.map { "/\($0)" } ?? "") done (\(state.succeeded) ok, \(state.failed) failed)",
             "in flight \(inFlight)",
             "\(state.retries) retries",
             "\(state.rateLimitedResponses) × 429",
             "\(BenchFormat.fixed(Double(state.completed) / elapsed * 60, 1)) req/min",
             "\(BenchFormat.fixed(Double(usage.inputTokens + usage.outputTokens) / elapsed * 60, 0)) tok/min",
         ]
-        if settings.stream, let p50 = BenchFormat.percentile(state.firstTokenLatencies.sorted(), 0.5) {
+        if settings.stream, let p50 = BenchFormat.percentile(state.firstTokenLatencies.values.sorted(), 0.5) {
             parts.append("ttft p50 \(BenchFormat.readable(p50))")
         }
         return parts.joined(separator: " · ")

@@ -12,8 +12,11 @@ final class BenchRecorder: ClientEventHandler {
         var succeeded = 0
         var failedByCode: [String: Int] = [:]
         var cancelled = 0
-        /// When each call ended (succeeded or failed), since the run began, in order.
+        /// When each of the first ``keptCompletionTimes`` calls ended (succeeded or failed), since
+        /// the run began, in order; later ones only move ``lastCompletion``.
         var completionTimes: [Duration] = []
+        /// When the last call to end ended.
+        var lastCompletion: Duration?
 
         var attempts = 0
         var rateLimitedResponses = 0
@@ -21,30 +24,40 @@ final class BenchRecorder: ClientEventHandler {
         var retries = 0
         var reservedTokens = 0
 
-        /// Whole-call latency of each successful call (rate-limit and permit waits included).
-        var latencies: [Duration] = []
+        /// Whole-call latency of successful calls (rate-limit and permit waits included).
+        var latencies = BenchReservoir()
         /// From the start of a successful call's last attempt to its end.
-        var serviceLatencies: [Duration] = []
+        var serviceLatencies = BenchReservoir()
         /// Time to first token since the call began (streams).
-        var firstTokenLatencies: [Duration] = []
+        var firstTokenLatencies = BenchReservoir()
         /// Time to first token since the last attempt started (streams).
-        var firstTokenServiceLatencies: [Duration] = []
+        var firstTokenServiceLatencies = BenchReservoir()
 
         var callStart: [UInt64: Duration] = [:]
         var lastAttemptStart: [UInt64: Duration] = [:]
 
         var failed: Int { failedByCode.values.reduce(0, +) }
         var completed: Int { succeeded + failed }
+
+        /// How many completion times are kept: enough for any request burst worth measuring,
+        /// bounded so that a `--duration` run of any length keeps flat memory.
+        static let keptCompletionTimes = 10_000
+
+        mutating func recordCompletion(at time: Duration) {
+            if completionTimes.count < Self.keptCompletionTimes { completionTimes.append(time) }
+            if lastCompletion.map({ time > $0 }) ?? true { lastCompletion = time }
+        }
     }
 
     private let state = Mutex(State())
 
     func snapshot() -> State { state.withLock { $0 } }
 
-    /// The index of the next call to make, or `nil` when all `total` have been started.
-    func claimNext(of total: Int) -> Int? {
+    /// The index of the next call to make, or `nil` when all `total` have been started (`nil`:
+    /// no limit).
+    func claimNext(of total: Int?) -> Int? {
         state.withLock { state in
-            guard state.started < total else { return nil }
+            guard state.started < total ?? .max else { return nil }
             defer { state.started += 1 }
             return state.started
         }
@@ -53,14 +66,14 @@ final class BenchRecorder: ClientEventHandler {
     func recordSuccess(at time: Duration) {
         state.withLock { state in
             state.succeeded += 1
-            state.completionTimes.append(time)
+            state.recordCompletion(at: time)
         }
     }
 
     func recordFailure(_ code: String, at time: Duration) {
         state.withLock { state in
             state.failedByCode[code, default: 0] += 1
-            state.completionTimes.append(time)
+            state.recordCompletion(at: time)
         }
     }
 

@@ -10,11 +10,14 @@ struct BenchReport {
     var wall: Duration
     /// Whether the run was stopped by `--max-duration`.
     var hitMaxDuration: Bool
+    /// The process's RSS over the run; `nil` where it cannot be read.
+    var memory: MemorySummary? = nil
 
     private var wallMinutes: Double { max(BenchFormat.seconds(wall), 1e-9) / 60 }
     private func perMinute(_ count: Int) -> Double { Double(count) / wallMinutes }
 
-    var notStarted: Int { max(0, settings.requests - state.started) }
+    /// The calls of `--requests` never started; 0 when the number was not limited.
+    var notStarted: Int { settings.requests.map { max(0, $0 - state.started) } ?? 0 }
     var achievedRPM: Double { perMinute(state.completed) }
     var achievedTPM: Double { perMinute(usage.totalTokens) }
     var achievedInputTPM: Double { perMinute(usage.inputTokens) }
@@ -42,15 +45,18 @@ struct BenchReport {
     var otpmRatio: Double? { ratio(achievedOutputTPM, otpmLimit) }
 
     /// Calls completed per minute after the first burst: the completions after the first
-    /// `requestBurst` ones, over the time from the burst's last completion to the last one.
+    /// `requestBurst` ones, over the time from the burst's last completion to the last one
+    /// (`nil` for a burst larger than the completion times kept).
     var steadyRPM: Double? {
         guard let burst = requestBurst else { return nil }
         let times = state.completionTimes.sorted()
-        guard times.count > burst + 1 else { return nil }
+        let count = max(times.count, state.completed)
+        guard count > burst + 1, burst <= times.count, let latest = times.last else { return nil }
         let from = burst > 0 ? times[burst - 1] : .zero
-        let span = BenchFormat.seconds(times[times.count - 1] - from)
+        let last = max(latest, state.lastCompletion ?? latest)
+        let span = BenchFormat.seconds(last - from)
         guard span > 0 else { return nil }
-        return Double(times.count - burst) / span * 60
+        return Double(count - burst) / span * 60
     }
 
     struct Percentiles {
@@ -82,10 +88,41 @@ struct BenchReport {
         }
     }
 
-    var latency: Percentiles { Percentiles(state.latencies) }
-    var serviceLatency: Percentiles { Percentiles(state.serviceLatencies) }
-    var firstToken: Percentiles { Percentiles(state.firstTokenLatencies) }
-    var firstTokenService: Percentiles { Percentiles(state.firstTokenServiceLatencies) }
+    var latency: Percentiles { Percentiles(state.latencies.values) }
+    var serviceLatency: Percentiles { Percentiles(state.serviceLatencies.values) }
+    var firstToken: Percentiles { Percentiles(state.firstTokenLatencies.values) }
+    var firstTokenService: Percentiles { Percentiles(state.firstTokenServiceLatencies.values) }
+
+    /// `rss` in the JSON: sizes in bytes, growth in percent with two decimals.
+    var memoryJSON: JSONValue {
+        guard let memory else { return .null }
+        return [
+            "samples": BenchFormat.json(memory.samples),
+            "warm_up_seconds": BenchFormat.json(BenchFormat.seconds(memory.warmUp)),
+            "after_warm_up_bytes": BenchFormat.json(memory.afterWarmUp.bytes),
+            "after_warm_up_at_seconds": BenchFormat.json(BenchFormat.seconds(memory.afterWarmUp.time), 1),
+            "final_bytes": BenchFormat.json(memory.final.bytes),
+            "peak_bytes": BenchFormat.json(memory.peak.bytes),
+            "peak_at_seconds": BenchFormat.json(BenchFormat.seconds(memory.peak.time), 1),
+            "growth_percent": BenchFormat.json(memory.growthPercent, 2),
+        ]
+    }
+
+    /// The `Memory` line of the text summary.
+    var memoryText: String {
+        guard let memory else { return "Memory       RSS unknown (no /proc/self/statm)" }
+        func mib(_ sample: MemoryTrace.Sample) -> String {
+            BenchFormat.fixed(Double(sample.bytes) / 1_048_576, 1) + " MiB"
+        }
+        var text =
+            "Memory       RSS \(mib(memory.afterWarmUp)) after warm-up "
+            + "(at \(BenchFormat.fixed(BenchFormat.seconds(memory.afterWarmUp.time), 0)) s), "
+            + "\(mib(memory.final)) final, \(mib(memory.peak)) peak"
+        if let growth = memory.growthPercent {
+            text += "; \(growth >= 0 ? "+" : "")\(BenchFormat.fixed(growth, 2)) % after warm-up"
+        }
+        return text + " (\(memory.samples) samples)"
+    }
 
     var costText: String {
         if let cost = usage.cost { return cost.description }
@@ -106,6 +143,7 @@ struct BenchReport {
             "concurrency": BenchFormat.json(settings.concurrency),
             "max_tokens": BenchFormat.json(settings.maxTokens),
             "prompt_chars": BenchFormat.json(settings.promptCharacters),
+            "duration_seconds": BenchFormat.json(settings.duration.map(BenchFormat.seconds)),
             "timeout_seconds": BenchFormat.json(BenchFormat.seconds(settings.timeout)),
             "max_duration_seconds": BenchFormat.json(BenchFormat.seconds(settings.maxDuration)),
             "limits": [
@@ -160,6 +198,7 @@ struct BenchReport {
         ]
         object["cost_usd"] = usage.cost.map { BenchFormat.json($0.dollars, 6) } ?? .null
         object["unpriced_models"] = .array(usage.unpricedModels.map { .string($0) })
+        object["rss"] = memoryJSON
         return .object(object)
     }
 
@@ -171,7 +210,7 @@ struct BenchReport {
         let keys = settings.keyLabels.count == 1 ? "1 key" : "\(settings.keyLabels.count) keys"
         lines.append(
             "sluice bench: \(settings.providerName) \(settings.model) at \(settings.baseURL), \(keys) "
-                + "(\(settings.keyLabels.joined(separator: ", "))), \(settings.requests) requests, "
+                + "(\(settings.keyLabels.joined(separator: ", "))), \(settings.amountText), "
                 + "concurrency \(settings.concurrency), \(settings.stream ? "streaming" : "not streaming")")
         var limitParts: [String] = []
         if let rpm = limits.requestsPerMinute {
@@ -236,6 +275,7 @@ struct BenchReport {
         lines.append(
             "Tokens       \(usage.inputTokens) input, \(usage.outputTokens) output, \(usage.totalTokens) total; cost \(costText)"
         )
+        lines.append(memoryText)
         return lines.joined(separator: "\n")
     }
 }

@@ -1,7 +1,8 @@
 import Sluice
 
-/// Runs a `sluice bench`: `concurrency` workers share the `requests` calls through one client, a
-/// timer stops everything at `maxDuration`, and progress is drawn meanwhile.
+/// Runs a `sluice bench`: `concurrency` workers share the `requests` calls (or keep making calls
+/// until `duration` is up) through one client, a timer stops everything at `maxDuration`, the
+/// process's RSS is sampled and progress is drawn meanwhile.
 struct BenchRunner {
     let settings: BenchSettings
     let configuration: LLMClient.Configuration
@@ -18,14 +19,20 @@ struct BenchRunner {
         let progress = BenchProgress(
             settings: settings, recorder: recorder, tracker: tracker, clock: clock, start: start)
         let showsProgress = self.showsProgress
+        let memory = MemorySampler()
+        // Workers start no call after this; without --duration, never (the count ends the run).
+        let stopStarting = settings.duration.map { start + $0 }
 
         let (wall, hitCap) = try await withLLMClient(configuration) { client in
+            memory.sample(at: .zero)
             let workFinished = await withTaskGroup(of: Bool.self) { group in
                 group.addTask {
                     await withTaskGroup(of: Void.self) { workers in
-                        for _ in 0..<min(settings.concurrency, settings.requests) {
+                        for _ in 0..<min(settings.concurrency, settings.requests ?? settings.concurrency) {
                             workers.addTask {
-                                while !Task.isCancelled, let index = recorder.claimNext(of: settings.requests) {
+                                while !Task.isCancelled, stopStarting.map({ clock.now < $0 }) ?? true,
+                                    let index = recorder.claimNext(of: settings.requests)
+                                {
                                     await Self.call(client, settings: settings, index: index, recorder: recorder) {
                                         clock.now - start
                                     }
@@ -39,6 +46,10 @@ struct BenchRunner {
                     try? await Task.sleep(for: settings.maxDuration)
                     return false
                 }
+                group.addTask {
+                    await memory.run(clock: clock, start: start)
+                    return false
+                }
                 if showsProgress {
                     group.addTask {
                         await progress.run()
@@ -49,11 +60,13 @@ struct BenchRunner {
                 group.cancelAll()
                 return first
             }
-            return (clock.now - start, !workFinished)
+            let wall = clock.now - start
+            memory.sample(at: wall)
+            return (wall, !workFinished)
         }
         return BenchReport(
             settings: settings, state: recorder.snapshot(), usage: tracker.snapshot().totals, wall: wall,
-            hitMaxDuration: hitCap)
+            hitMaxDuration: hitCap, memory: memory.snapshot().summary(length: settings.duration ?? wall))
     }
 
     /// Makes the `index`th call and records how it ended.

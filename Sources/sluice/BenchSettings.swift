@@ -8,12 +8,17 @@ struct BenchSettings: Sendable {
     var baseURL: String
     /// The names of the environment variables the keys came from; they label the keys.
     var keyLabels: [String]
-    var requests: Int
+    /// How many calls to make; with ``duration``, the most to make (`nil`: no limit but the time).
+    var requests: Int?
+    /// How long to keep starting calls (`--duration`); those in flight then finish, within
+    /// ``maxDuration``. `nil`: make ``requests`` calls.
+    var duration: Duration?
     var concurrency: Int
     var stream: Bool
     var maxTokens: Int
     var promptCharacters: Int
     var timeout: Duration
+    /// When the whole run stops, cancelling what is in flight.
     var maxDuration: Duration
     var maxAttempts: Int
 
@@ -36,6 +41,15 @@ struct BenchSettings: Sendable {
     }
 
     var providerName: String { provider == .anthropic ? "anthropic" : "openai" }
+
+    /// How much the run sends, for the summaries: `100 requests`, `for 600 s`, `for 600 s (at most
+    /// 5000 requests)`.
+    var amountText: String {
+        guard let duration else { return "\(requests ?? 0) requests" }
+        let seconds = BenchFormat.seconds(duration)
+        let time = "for \(BenchFormat.fixed(seconds, seconds == seconds.rounded() ? 0 : 1)) s"
+        return requests.map { time + " (at most \($0) requests)" } ?? time
+    }
 
     /// The pool's limit in a dimension: the per-key limit times the number of keys.
     func poolLimit(_ perKey: Int?) -> Int? { perKey.map { $0 * keyLabels.count } }

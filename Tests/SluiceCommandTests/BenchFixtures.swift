@@ -8,13 +8,15 @@ enum BenchFixture {
     static func settings(
         provider: Provider = .openAI,
         keys: [String] = ["KEY_A"],
-        requests: Int = 10,
+        requests: Int? = 10,
+        duration: Duration? = nil,
         limits: RateLimits = .unlimited,
         stream: Bool = false
     ) -> BenchSettings {
         BenchSettings(
             provider: provider, model: provider == .openAI ? "gpt-4o-mini" : "claude-haiku-4-5",
-            baseURL: "http://127.0.0.1:8080/v1", keyLabels: keys, requests: requests, concurrency: 4,
+            baseURL: "http://127.0.0.1:8080/v1", keyLabels: keys, requests: requests, duration: duration,
+            concurrency: 4,
             stream: stream, maxTokens: 64, promptCharacters: 200, timeout: .seconds(60),
             maxDuration: .seconds(600), maxAttempts: 3, requestsPerMinute: limits.requestsPerMinute,
             tokensPerMinute: limits.tokensPerMinute, inputTokensPerMinute: limits.inputTokensPerMinute,
@@ -34,9 +36,12 @@ enum BenchFixture {
         state: BenchRecorder.State = BenchRecorder.State(),
         usage: UsageTotals = UsageTotals(),
         wall: Duration = .seconds(60),
-        hitMaxDuration: Bool = false
+        hitMaxDuration: Bool = false,
+        memory: MemorySummary? = nil
     ) -> BenchReport {
-        BenchReport(settings: settings, state: state, usage: usage, wall: wall, hitMaxDuration: hitMaxDuration)
+        BenchReport(
+            settings: settings, state: state, usage: usage, wall: wall, hitMaxDuration: hitMaxDuration,
+            memory: memory)
     }
 
     /// Completion times in seconds, given as milliseconds so the spans are exact.

@@ -23,7 +23,7 @@ struct BenchReportOutputTests {
         state.rateLimitedResponses = 2
         state.statuses = [500: 4, 200: 8, 429: 2]
         state.reservedTokens = 4_000
-        state.latencies = BenchFixture.times([800, 100, 700, 200, 600, 300, 500, 400])
+        state.latencies = BenchReservoir(BenchFixture.times([800, 100, 700, 200, 600, 300, 500, 400]))
         var usage = BenchFixture.usage(input: 3_000, output: 1_500, rateLimitWait: .milliseconds(12_500))
         usage.cachedInputTokens = 500
         usage.cost = Cost(nanodollars: 1_234_567)
@@ -39,7 +39,7 @@ struct BenchReportOutputTests {
         "rate_limit_wait_seconds", "achieved_rpm", "steady_rpm", "rpm_limit", "rpm_ratio", "achieved_tpm",
         "achieved_input_tpm", "achieved_output_tpm", "reserved_tpm", "tpm_limit", "tpm_ratio", "itpm_limit",
         "itpm_ratio", "otpm_limit", "otpm_ratio", "latency_ms", "service_latency_ms", "ttft_ms", "ttft_service_ms",
-        "tokens", "cost_usd", "unpriced_models",
+        "tokens", "cost_usd", "unpriced_models", "duration_seconds", "rss",
     ]
 
     @Test("the JSON object has exactly the documented keys, and prints as JSON that parses back the same")

@@ -267,9 +267,9 @@ struct BenchReportPercentileTests {
     @Test("the report's latency percentiles come from the matching recorded lists")
     func reportLists() {
         var state = BenchRecorder.State()
-        state.latencies = BenchFixture.times([300, 100, 200])
-        state.serviceLatencies = BenchFixture.times([30, 10, 20])
-        state.firstTokenLatencies = BenchFixture.times([3])
+        state.latencies = BenchReservoir(BenchFixture.times([300, 100, 200]))
+        state.serviceLatencies = BenchReservoir(BenchFixture.times([30, 10, 20]))
+        state.firstTokenLatencies = BenchReservoir(BenchFixture.times([3]))
         let report = BenchFixture.report(settings: BenchFixture.settings(), state: state)
         #expect(report.latency.p50 == .milliseconds(200))
         #expect(report.serviceLatency.p50 == .milliseconds(20))

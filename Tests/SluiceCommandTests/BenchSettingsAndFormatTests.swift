@@ -207,12 +207,12 @@ struct BenchRecorderTests {
         #expect(state.rateLimitedResponses == 1)
         #expect(state.statuses == [429: 1, 200: 1, 500: 1])
         #expect(state.reservedTokens == 150)
-        #expect(state.latencies == [.seconds(3)])
+        #expect(state.latencies.values == [.seconds(3)])
         // From the last attempt (3 s) to the end (4 s).
-        #expect(state.serviceLatencies == [.seconds(1)])
+        #expect(state.serviceLatencies.values == [.seconds(1)])
         // From the call's start (1 s) and from the last attempt's (3 s) to the first token (3.2 s).
-        #expect(state.firstTokenLatencies == [.milliseconds(2_200)])
-        #expect(state.firstTokenServiceLatencies == [.milliseconds(200)])
+        #expect(state.firstTokenLatencies.values == [.milliseconds(2_200)])
+        #expect(state.firstTokenServiceLatencies.values == [.milliseconds(200)])
         #expect(state.callStart.isEmpty)
         #expect(state.lastAttemptStart.isEmpty)
     }
