@@ -35,6 +35,9 @@ public struct MockServerConfiguration: Sendable {
     public var models: [String] = ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small"]
     /// Timing of replies. Default: no delays.
     public var latency: MockLatency = .none
+    /// How the rate-limit headers report the budget: reply order and rounding (see
+    /// ``MockRateLimitReporting``). Default: in the order counted, exact.
+    public var rateLimitReporting: MockRateLimitReporting = MockRateLimitReporting()
     /// How streams are cut into chunks.
     public var streaming: Streaming = Streaming()
     /// Faults injected at random rates. Default: none.

@@ -20,6 +20,8 @@ final class MockServerEngine: Sendable {
         var limiter = RateLimiter()
         var scripted: [ScriptedOutcome] = []
         var random: SplitMix64
+        /// Draws ``MockRateLimitReporting/replyJitter`` (apart, so that faults draw as without it).
+        var jitter: SplitMix64
     }
 
     init(configuration: MockServerConfiguration) {
@@ -29,7 +31,8 @@ final class MockServerEngine: Sendable {
             keys[key.secret] = key
         }
         self.keysBySecret = keys
-        self.state = Mutex(State(random: SplitMix64(seed: configuration.faults.seed)))
+        self.state = Mutex(State(
+                random: SplitMix64(seed: configuration.faults.seed), jitter: SplitMix64(seed: ~configuration.faults.seed)))
     }
 
     var logger: Logger { self.configuration.logger }
@@ -117,11 +120,14 @@ final class MockServerEngine: Sendable {
             charge.tokens = max(0, charge.tokens)
             charge.inputTokens = max(0, charge.inputTokens)
             charge.outputTokens = max(0, charge.outputTokens)
+            let reporting = self.configuration.rateLimitReporting
             switch state.limiter.admit(key: key.name, limits: key.limits, cost: charge, now: now) {
-            case .rejected(let rejection):
+            case .rejected(var rejection):
                 state.stats.keys[key.name, default: .init()].rateLimited += 1
+                rejection.status = reporting.rounded(rejection.status)
                 return .rejected(rejection)
-            case .admitted(let status):
+            case .admitted(let counted):
+                let status = reporting.rounded(counted)
                 state.stats.keys[key.name, default: .init()].tokensCharged += charge.total
                 state.stats.keys[key.name, default: .init()].inputTokensCharged += charge.inputTokens
                 state.stats.keys[key.name, default: .init()].outputTokensCharged += charge.outputTokens
@@ -131,6 +137,11 @@ final class MockServerEngine: Sendable {
                 } else if !self.configuration.faults.entries.isEmpty {
                     let draw = state.random.nextUnit()
                     outcome.fault = self.configuration.faults.fault(forDraw: draw)
+                }
+                if reporting.replyJitter > .zero {
+                    var latency = outcome.latency ?? self.configuration.latency
+                    latency.head += reporting.replyJitter * state.jitter.nextUnit()
+                    outcome.latency = latency
                 }
                 if let fault = outcome.fault {
                     state.stats.faultsInjected[fault.kind.rawValue, default: 0] += 1

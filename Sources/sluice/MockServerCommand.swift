@@ -87,6 +87,12 @@ struct MockServerCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds before each later token of a stream.")
     var tokenMs: Int = 0
 
+    @Option(help: "Hold each reply up to this many milliseconds more, at random: replies return out of the order counted.")
+    var replyJitterMs: Int = 0
+
+    @Option(help: "Round the remaining token counts in the rate-limit headers down to this unit (Anthropic rounds).")
+    var remainingUnit: Int = 1
+
     @Option(name: .customLong("fault-rate"), help: "Inject a fault at random as KIND=PROBABILITY (repeatable).")
     var faultRates: [String] = []
 
@@ -175,6 +181,8 @@ struct MockServerCommand: AsyncParsableCommand {
             head: .milliseconds(self.headLatencyMs), firstToken: .milliseconds(self.firstTokenMs),
             perToken: .milliseconds(self.tokenMs)
         )
+        configuration.rateLimitReporting = MockRateLimitReporting(
+            replyJitter: .milliseconds(max(0, self.replyJitterMs)), remainingUnit: self.remainingUnit)
         configuration.faults = try self.makeFaultPlan()
         var logger = Logger(label: "sluice.mock-server")
         logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info

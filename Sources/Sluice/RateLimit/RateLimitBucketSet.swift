@@ -292,9 +292,25 @@ struct RateLimitBucketSet: Sendable {
         }
     }
 
-    /// Lowers each bucket to what the provider reported, adjusted to now: the remaining budget as of
-    /// the reservation's admission, plus the refill since, minus what was charged here since.
-    /// Returns whether anything was lowered.
+    /// Lowers each bucket that holds more than the provider reported allows: to the reported
+    /// remaining plus the refill since the reservation's admission. Returns whether anything was
+    /// lowered.
+    ///
+    /// The rule is sound because it reads the report optimistically. A reply's `remaining` is the
+    /// provider's budget as of when it processed this request, and it may count any of the
+    /// requests admitted here since, or none of them: a provider handles requests concurrently and
+    /// in its own order, and its replies arrive in any order. Subtracting the charges made here
+    /// since would count twice those it had already counted, and, corrections only ever lowering,
+    /// every such error would stick and waste capacity. Taking the report to count all of them, the
+    /// provider's true remaining now is at most the report plus the refill since it processed the
+    /// request (after the admission), less what it counted since; so a corrected bucket never drops
+    /// below the provider's true remaining (a count the provider rounds down lowers it by at most
+    /// the rounding unit). The requests admitted here and not yet counted there are already
+    /// charged locally, so no capacity is lost to them either. What the correction catches is what
+    /// others spent on the key (another process, another client); what it may leave is at most
+    /// what the provider counted while this reply travelled, and a 429 (cooldown, retry-after)
+    /// stays the backstop for that. Every dimension follows the same rule: requests, tokens,
+    /// Anthropic's input and output tokens.
     @discardableResult
     mutating func correct(_ reservation: RateLimitReservation, with remaining: RateLimitObservation.Remaining, now: Duration) -> Bool {
         refill(at: now)
@@ -302,8 +318,7 @@ struct RateLimitBucketSet: Sendable {
         var lowered = false
         for dimension in RateLimitDimension.every {
             guard let reported = remaining[dimension], var bucket = self[bucket: dimension] else { continue }
-            let chargedSince = Double(max(0, ledger[dimension] &- reservation.ledgerMark[dimension]))
-            let corrected = Double(reported) + elapsed * bucket.perSecond - chargedSince
+            let corrected = Double(reported) + elapsed * bucket.perSecond
             if corrected < bucket.level - RateBucket.slack {
                 bucket.lower(to: corrected)
                 self[bucket: dimension] = bucket

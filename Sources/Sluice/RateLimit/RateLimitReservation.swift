@@ -106,7 +106,9 @@ public struct RateLimitReservation: Sendable, Hashable {
     /// When it was admitted, on the store's clock.
     public var admittedAt: Duration
     /// The store's running total of charges on this bucket set right after this admission, so that
-    /// a header correction can tell which charges came after it.
+    /// a store can tell which charges came after it. (A header correction must not subtract them
+    /// from the provider's report: the provider may have counted them already; see
+    /// ``RateLimitStore/sync(_:with:)``.)
     public var ledgerMark: RateLimitCost
     /// Whether the request had to queue before it was admitted (`false` when admitted at once).
     public var queued: Bool = false

@@ -27,6 +27,11 @@ public protocol RateLimitStore: Sendable {
     /// Corrects the buckets from what the provider reported in a response to `reservation`'s
     /// request: only downward, never above what the local model allows. Returns whether it lowered
     /// anything.
+    ///
+    /// The report may already count any of the requests admitted after this one (a provider
+    /// handles requests concurrently and answers in any order), so a sound store lowers a bucket
+    /// only to the report plus the refill since the admission, never to less: subtracting the
+    /// later charges would count some twice and waste capacity for good.
     @discardableResult
     nonisolated(nonsending) func sync(_ reservation: RateLimitReservation, with observation: RateLimitObservation) async -> Bool
 

@@ -189,7 +189,7 @@ struct InMemoryRateLimitStoreTests {
         #expect(await RL.available(store, RL.bucket("k"), .tokens) == 10)
     }
 
-    @Test("headers lower the buckets to what the provider has left, adjusted for refill and later charges, never raise them")
+    @Test("headers lower the buckets to what the provider has left plus the refill since, never counting a later charge twice, never raise them")
     func headerCorrection() async throws {
         let clock = TestClock()
         let store = InMemoryRateLimitStore(clock: clock)
@@ -198,15 +198,21 @@ struct InMemoryRateLimitStoreTests {
         _ = try await store.reserve(RL.request("k", limits: limits, cost: RL.tokens(20)))  // 70 left, after `first`
         clock.advance(by: .seconds(1))  // 80 locally
 
-        // The provider had 60 left after `first` (another process used the key): 60 + 10 refilled - 20 since = 50.
+        // The provider processed the later call first: its 70 counts both calls. 70 + 10 refilled is
+        // what the bucket holds; subtracting the later 20 again would waste them.
+        let doubleCounted = await store.sync(first, with: RateLimitObservation(remaining: .init(tokens: 70)))
+        #expect(!doubleCounted)
+        #expect(await RL.available(store, RL.bucket("k"), .tokens) == 80)
+
+        // The provider had 60 left after `first` (another process used the key): 60 + 10 refilled = 70.
         let lowered = await store.sync(first, with: RateLimitObservation(remaining: .init(tokens: 60)))
         #expect(lowered)
-        #expect(await RL.available(store, RL.bucket("k"), .tokens) == 50)
+        #expect(await RL.available(store, RL.bucket("k"), .tokens) == 70)
 
         // A report of more than the local model holds changes nothing.
         let raised = await store.sync(first, with: RateLimitObservation(remaining: .init(tokens: 100)))
         #expect(!raised)
-        #expect(await RL.available(store, RL.bucket("k"), .tokens) == 50)
+        #expect(await RL.available(store, RL.bucket("k"), .tokens) == 70)
     }
 
     @Test("the request goes to the key that admits it soonest, else the one with most headroom")

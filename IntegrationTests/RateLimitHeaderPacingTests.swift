@@ -1,0 +1,100 @@
+import Sluice
+import SluiceMockServer
+import SluiceTesting
+import Synchronization
+import Testing
+
+/// Failed calls and the next call to make, shared by the callers.
+private final class Tally: Sendable {
+    let failures = Mutex([String]())
+    let next = Atomic(0)
+}
+
+extension RateLimitAgreementTests {
+    /// A client configured with exactly the server's limits paces by its own buckets and by the
+    /// server's `x-ratelimit-remaining-*` headers without a 429 and without losing capacity to them,
+    /// however the server's reports disagree with the client's count: replies in the order counted,
+    /// replies deliberately reordered, remaining token counts rounded to a coarse unit. Loopback
+    /// only; each run is bounded (200 calls, 60 s). Nested in ``RateLimitAgreementTests`` so that it
+    /// runs with the pacing suites that run alone (`--filter 'ResilienceTests|RateLimitAgreementTests'`).
+    @Suite("Pacing with rate-limit headers")
+    struct Headers {
+        static let key = "KEY-MARKER-pacing"
+
+        enum Mode: String, CustomStringConvertible, CaseIterable, Sendable {
+            /// The server counts at arrival and answers after a fixed latency.
+            case counted
+            /// Each reply is held up to 50 ms more at random: replies return out of the order counted.
+            case reordered
+            /// Remaining token counts are rounded down to the thousand.
+            case rounded
+
+            var description: String { rawValue }
+        }
+
+        @Test("200 calls at 20 a second after a burst of 100: zero 429s, every call answered, wall time near what the limits allow", arguments: Mode.allCases, [1, 8, 32])
+        func pacing(mode: Mode, callers: Int) async throws {
+            let rate = 1_200  // 20 requests a second
+            let tokens = 600_000  // 10,000 tokens a second: each call reserves about 50
+            var serverConfiguration = MockServerConfiguration()
+            serverConfiguration.replyTokens = 8
+            // Up to 200 ms an answer: with many callers, many calls are in flight when each reply comes.
+            let latency = Duration.milliseconds(min(200, 25 * callers))
+            let jitter = mode == .reordered ? Duration.milliseconds(50) : .zero
+            serverConfiguration.latency = MockLatency(head: latency)
+            switch mode {
+            case .counted: break
+            case .reordered: serverConfiguration.rateLimitReporting = MockRateLimitReporting(replyJitter: jitter)
+            case .rounded: serverConfiguration.rateLimitReporting = MockRateLimitReporting(remainingUnit: 1_000)
+            }
+            serverConfiguration.keys = [
+                MockAPIKey(
+                    name: "pacing", secret: Self.key,
+                    limits: MockRateLimits(requestsPerMinute: rate, tokensPerMinute: tokens, requestBurst: 100, tokenBurst: 20_000))
+            ]
+            serverConfiguration.acceptsUnknownKeys = false
+            try await MockLLMServer.withRunning(serverConfiguration) { server in
+                var configuration = LLMClient.Configuration.openAI(apiKey: Self.key, baseURL: server.baseURL + "/v1")
+                configuration.rateLimits = RateLimitMiddleware.Configuration(keys: [
+                    APIKey(
+                        Self.key,
+                        limits: RateLimits(requestsPerMinute: rate, tokensPerMinute: tokens, requestBurst: 100, tokenBurst: 20_000))
+                ])
+                configuration.retryPolicy = .disabled
+                try await withLLMClient(configuration) { client in
+                    let tally = Tally()
+                    let calls = 200
+                    let start = ContinuousClock.now
+                    await withTaskGroup(of: Void.self) { group in
+                        for _ in 0..<callers {
+                            group.addTask {
+                                while true {
+                                    let index = tally.next.add(1, ordering: .relaxed).oldValue
+                                    guard index < calls, ContinuousClock.now - start < .seconds(60) else { return }
+                                    let request = ChatRequest(
+                                        model: "gpt-4o-mini", messages: [.user("Ticket #\(index): summarise it.")], maxOutputTokens: 8)
+                                    do {
+                                        _ = try await client.chat(request)
+                                    } catch {
+                                        tally.failures.withLock { $0.append("call \(index): \(error)") }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    let wall = ContinuousClock.now - start
+                    let failed = tally.failures.withLock { $0 }
+                    let stats = server.stats[key: "pacing"]
+                    #expect(stats.rateLimited == 0, "\(mode), \(callers) callers: \(stats.rateLimited) 429s: \(failed.prefix(2))")
+                    #expect(failed.isEmpty, "\(mode), \(callers) callers: \(failed.count) calls failed: \(failed.prefix(2))")
+                    #expect(stats.requests == calls)
+                    // (200 - 100) calls at 20 a second: 5 s, or the callers' own pace if slower; plus the
+                    // safety margin (250 ms of refill), a rounding unit's refill (0.1 s) and the last
+                    // answer (200 ms). A share of capacity lost to the headers would show here.
+                    let allowed = max(.seconds(5), (latency + jitter) * calls / callers) + .milliseconds(800)
+                    #expect(wall < allowed, "\(mode), \(callers) callers: \(wall), the limits and the latency allow \(allowed)")
+                }
+            }
+        }
+    }
+}
