@@ -307,12 +307,14 @@ struct BenchDurationRunTests {
         let faults = MockFaultPlan(
             seed: 7, [.rate(0.2, .serverError(503, retryAfter: .milliseconds(5))), .rate(0.1, .dropConnection())])
         let report = try await Self.run(
-            ["--duration", "1.5", "--concurrency", "4", "--timeout", "5"], faults: faults)
+            ["--duration", "3", "--concurrency", "4", "--timeout", "5"], faults: faults)
         let state = report.state
         #expect(!report.hitMaxDuration)
-        #expect(report.wall >= .milliseconds(1_500))
+        #expect(report.wall >= .seconds(3))
         #expect(report.wall < .seconds(20))
-        #expect(state.succeeded > 4)
+        // It kept starting calls after the first four (however slow a loaded machine makes them).
+        #expect(state.started > 4)
+        #expect(state.succeeded > 0)
         #expect(state.started == state.completed + state.cancelled)
         #expect(report.notStarted == 0)
         #expect(state.retries > 0)
