@@ -184,11 +184,8 @@ public struct RetryMiddleware: ClientMiddleware {
     /// deadline, or, for a 429, the call's own ``CallOptions/rateLimitWaitPolicy`` (a 429's wait is a
     /// rate-limit wait). `nil` when neither applies.
     private static func waitLimit(status: Int?, context: ClientContext, now: Duration) -> (wait: Duration, what: String)? {
-        var limit: (wait: Duration, what: String)?
-        if let deadline = context.deadline {
-            limit = (max(.zero, deadline - now), "the time left before the call's deadline")
-        }
-        if status == 429, let maxWait = context.options.rateLimitWaitPolicy?.maxWait, maxWait < (limit?.wait ?? .seconds(Int64.max / 4)) {
+        var limit = context.deadline.map { (wait: max(.zero, $0 - now), what: "the time left before the call's deadline") }
+        if status == 429, let maxWait = context.options.rateLimitWaitPolicy?.maxWait, limit.map({ maxWait < $0.wait }) ?? true {
             limit = (maxWait, "the call's rate-limit wait policy allows")
         }
         return limit
