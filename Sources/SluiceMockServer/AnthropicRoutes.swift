@@ -20,7 +20,7 @@ struct AnthropicRoutes: Sendable {
     // MARK: Endpoint
 
     func messages(_ request: Request, context: MockRequestContext) async throws -> Response {
-        let ticket = self.engine.beginRequest()
+        let ticket = await self.engine.beginRequest()
         // In flight until this handler returns, or until a streamed body that holds the ticket ends.
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey

@@ -9,6 +9,8 @@ final class MockServerEngine: Sendable {
     private let keysBySecret: [String: MockAPIKey]
     private let requestCounter = Atomic<Int>(0)
     private let state: Mutex<State>
+    /// Serialises requests under ``MockRateLimitReporting/Handling/inOrder``; `nil` otherwise.
+    private let turnstile: MockTurnstile?
 
     private struct ScriptedOutcome: Sendable {
         var outcome: MockOutcome
@@ -31,6 +33,7 @@ final class MockServerEngine: Sendable {
             keys[key.secret] = key
         }
         self.keysBySecret = keys
+        self.turnstile = configuration.rateLimitReporting.handling == .inOrder ? MockTurnstile() : nil
         self.state = Mutex(State(
                 random: SplitMix64(seed: configuration.faults.seed), jitter: SplitMix64(seed: ~configuration.faults.seed)))
     }
@@ -57,8 +60,10 @@ final class MockServerEngine: Sendable {
 
     // MARK: Request accounting
 
-    /// Counts an API request and marks it in flight until the ticket is released.
-    func beginRequest() -> InFlightTicket {
+    /// Counts an API request and marks it in flight until the ticket is released. Under in-order
+    /// handling, first waits until every earlier request's ticket has been released.
+    func beginRequest() async -> InFlightTicket {
+        await self.turnstile?.enter()
         self.state.withLock { state in
             state.stats.requests += 1
             state.stats.inFlight += 1
@@ -69,6 +74,7 @@ final class MockServerEngine: Sendable {
 
     fileprivate func endRequest() {
         self.state.withLock { $0.stats.inFlight -= 1 }
+        self.turnstile?.leave()
     }
 
     func recordAuthenticated(_ key: ResolvedKey) {
@@ -124,10 +130,10 @@ final class MockServerEngine: Sendable {
             switch state.limiter.admit(key: key.name, limits: key.limits, cost: charge, now: now) {
             case .rejected(var rejection):
                 state.stats.keys[key.name, default: .init()].rateLimited += 1
-                rejection.status = reporting.rounded(rejection.status)
+                rejection.status = reporting.reported(rejection.status)
                 return .rejected(rejection)
             case .admitted(let counted):
-                let status = reporting.rounded(counted)
+                let status = reporting.reported(counted)
                 state.stats.keys[key.name, default: .init()].tokensCharged += charge.total
                 state.stats.keys[key.name, default: .init()].inputTokensCharged += charge.inputTokens
                 state.stats.keys[key.name, default: .init()].outputTokensCharged += charge.outputTokens

@@ -18,14 +18,14 @@ struct OpenAIRoutes: Sendable {
             try await self.embeddings(request, context: context)
         }
         router.get("v1/models") { request, context in
-            self.models(request, context: context)
+            await self.models(request, context: context)
         }
     }
 
     // MARK: Endpoints
 
     func chatCompletions(_ request: Request, context: MockRequestContext) async throws -> Response {
-        let ticket = self.engine.beginRequest()
+        let ticket = await self.engine.beginRequest()
         // In flight until this handler returns, or until a streamed body that holds the ticket ends.
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
@@ -138,7 +138,7 @@ struct OpenAIRoutes: Sendable {
     }
 
     func embeddings(_ request: Request, context: MockRequestContext) async throws -> Response {
-        let ticket = self.engine.beginRequest()
+        let ticket = await self.engine.beginRequest()
         // In flight until this handler returns, or until a streamed body that holds the ticket ends.
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
@@ -200,8 +200,8 @@ struct OpenAIRoutes: Sendable {
             body, fault: outcome.fault, headers: headers, completionTokens: 0, key: key, pacer: pacer, ticket: ticket)
     }
 
-    func models(_ request: Request, context: MockRequestContext) -> Response {
-        let ticket = self.engine.beginRequest()
+    func models(_ request: Request, context: MockRequestContext) async -> Response {
+        let ticket = await self.engine.beginRequest()
         defer { ticket.release() }
         if case .answer(let response) = self.authenticate(request) {
             return response

@@ -123,6 +123,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Each bucket's capacity, in seconds of its per-minute limit.")
     var burstSeconds: Double = 60
 
+    @Option(help: "Headroom each bucket keeps, in milliseconds of its refill (default: the library's default margin).")
+    var safetyMarginMs: Int?
+
     @Option(help: "The most output tokens per call.")
     var maxTokens: Int = 64
 
@@ -168,6 +171,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
         guard promptChars >= 1 else { throw ValidationError("--prompt-chars must be at least 1") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        if let safetyMarginMs, safetyMarginMs < 0 { throw ValidationError("--safety-margin-ms must not be negative") }
         for value in [rpm, tpm, itpm, otpm] {
             if let value, value <= 0 { throw ValidationError("limits must be positive") }
         }
@@ -272,6 +276,10 @@ struct BenchCommand: AsyncParsableCommand {
             ? .openAI(apiKey: keys[0].secret, baseURL: settings.baseURL)
             : .anthropic(apiKey: keys[0].secret, baseURL: settings.baseURL)
         configuration.rateLimits = RateLimitMiddleware.Configuration(keys: keys)
+        if let safetyMarginMs {
+            configuration.rateLimits?.safetyMargin = RateLimitSafetyMargin(
+                fractionOfCapacity: 0, refillTime: .milliseconds(safetyMarginMs))
+        }
         configuration.retryPolicy = try RetryPolicy(maxAttempts: settings.maxAttempts)
         let timeout = settings.timeout
         configuration.timeouts = TimeoutPolicy(

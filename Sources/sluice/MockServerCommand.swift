@@ -93,6 +93,12 @@ struct MockServerCommand: AsyncParsableCommand {
     @Option(help: "Round the remaining token counts in the rate-limit headers down to this unit (Anthropic rounds).")
     var remainingUnit: Int = 1
 
+    @Flag(help: "Handle one request at a time, in arrival order: every rate-limit report counts exactly the requests before it.")
+    var inOrder = false
+
+    @Flag(help: "Leave the rate-limit headers out of replies (the limits still hold; 429s keep retry-after).")
+    var noRateLimitHeaders = false
+
     @Option(name: .customLong("fault-rate"), help: "Inject a fault at random as KIND=PROBABILITY (repeatable).")
     var faultRates: [String] = []
 
@@ -182,7 +188,8 @@ struct MockServerCommand: AsyncParsableCommand {
             perToken: .milliseconds(self.tokenMs)
         )
         configuration.rateLimitReporting = MockRateLimitReporting(
-            replyJitter: .milliseconds(max(0, self.replyJitterMs)), remainingUnit: self.remainingUnit)
+            handling: self.inOrder ? .inOrder : .concurrent, replyJitter: .milliseconds(max(0, self.replyJitterMs)),
+            remainingUnit: self.remainingUnit, sendsHeaders: !self.noRateLimitHeaders)
         configuration.faults = try self.makeFaultPlan()
         var logger = Logger(label: "sluice.mock-server")
         logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info

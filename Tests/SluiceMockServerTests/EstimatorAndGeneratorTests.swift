@@ -134,11 +134,11 @@ struct EngineTests {
     }
 
     @Test("in-flight tickets decrement exactly once, also when dropped unreleased")
-    func tickets() {
+    func tickets() async {
         let engine = self.engine()
         do {
-            let first = engine.beginRequest()
-            let second = engine.beginRequest()
+            let first = await engine.beginRequest()
+            let second = await engine.beginRequest()
             #expect(engine.stats.inFlight == 2)
             first.release()
             first.release()
@@ -147,6 +147,49 @@ struct EngineTests {
         }
         #expect(engine.stats.inFlight == 0)
         #expect(engine.stats.peakInFlight == 2)
+    }
+
+    @Test("in-order handling lets a request in only when every earlier one is released")
+    func inOrderHandling() async {
+        let engine = self.engine { $0.rateLimitReporting = MockRateLimitReporting(handling: .inOrder) }
+        let first = await engine.beginRequest()
+        let order = EntryOrder()
+        let waiting = (1...3).map { number in
+            Task {
+                let ticket = await engine.beginRequest()
+                await order.append(number)
+                ticket.release()
+            }
+        }
+        // Each waiter queues in turn (the turnstile is FIFO); none can get in while `first` is held.
+        for _ in 0..<200 { await Task.yield() }
+        #expect(engine.stats.requests == 1)
+        #expect(engine.stats.inFlight == 1)
+        first.release()
+        for task in waiting { await task.value }
+        #expect(engine.stats.requests == 4)
+        #expect(engine.stats.inFlight == 0)
+        #expect(await order.numbers.sorted() == [1, 2, 3])
+    }
+
+    private actor EntryOrder {
+        var numbers: [Int] = []
+        func append(_ number: Int) { numbers.append(number) }
+    }
+
+    @Test("a server that sends no rate-limit headers still enforces its limits")
+    func noHeaders() {
+        let engine = self.engine { $0.rateLimitReporting = MockRateLimitReporting(sendsHeaders: false) }
+        let key = ResolvedKey(name: "a", limits: MockRateLimits(requestsPerMinute: 60, requestBurst: 1))
+        guard case .admitted(let status, _) = engine.admit(key: key, cost: { _ in 0 }) else {
+            Issue.record("the first request fits the burst")
+            return
+        }
+        #expect(status.requests == nil && status.tokens == nil)
+        guard case .rejected = engine.admit(key: key, cost: { _ in 0 }) else {
+            Issue.record("the second request exceeds the burst of 1")
+            return
+        }
     }
 
     @Test("a connection monitor wakes a pause as soon as the connection closes")

@@ -7,6 +7,15 @@
 /// ``refillTime`` worth of refill: it covers requests that reach the provider in a slightly
 /// different rhythm than they left.
 ///
+/// Why refill time: requests the client sends in a rhythm its buckets allow reach the provider's
+/// counter after delays that vary, and a bucket that holds over any window of sent requests can be
+/// short, over the window they arrive in, by the refill of the spread between the shortest and the
+/// longest delay. So the margin needed is that spread's worth of refill, whatever the bucket's size,
+/// and it costs a run that spread once (the client's buckets run that far behind the provider's),
+/// not a share of the run. Measured on loopback (`scripts/bench --pacing`, 200 calls at 20 a second
+/// after a burst of 100, 1 to 128 callers): no margin drew 429s; 50 ms of refill drew none. The
+/// default of 250 ms leaves room for a real network's spread.
+///
 /// ```swift
 /// var configuration = RateLimitMiddleware.Configuration(keys: keys)
 /// configuration.safetyMargin = RateLimitSafetyMargin(fractionOfCapacity: 0.05, refillTime: .milliseconds(500))
@@ -23,8 +32,10 @@ public struct RateLimitSafetyMargin: Sendable, Hashable {
         self.refillTime = max(.zero, refillTime)
     }
 
-    /// 2 % of the capacity, or 250 ms of refill when that is more.
-    public static let `default` = RateLimitSafetyMargin(fractionOfCapacity: 0.02, refillTime: .milliseconds(250))
+    /// 250 ms of refill (a bucket of 600 requests a minute keeps 2.5 requests; one of 1,000,000
+    /// tokens a minute keeps about 4,167 tokens). Before this release it was 2 % of the capacity when that
+    /// was more, which cost every run 1.2 s of a minute-sized bucket's refill.
+    public static let `default` = RateLimitSafetyMargin(fractionOfCapacity: 0, refillTime: .milliseconds(250))
 
     /// No margin.
     public static let none = RateLimitSafetyMargin(fractionOfCapacity: 0, refillTime: .zero)

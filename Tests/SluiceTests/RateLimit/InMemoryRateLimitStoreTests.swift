@@ -243,7 +243,7 @@ struct InMemoryRateLimitStoreTests {
     func safetyMargin() async throws {
         let clock = TestClock()
         let store = InMemoryRateLimitStore(clock: clock)
-        let limits = RateLimits(tokensPerMinute: 6_000)  // 100 a second, capacity 6000; margin 2 % = 120
+        let limits = RateLimits(tokensPerMinute: 6_000)  // 100 a second, capacity 6000; margin 250 ms = 25
         func request(_ cost: Int) -> RateLimitReservationRequest {
             RateLimitReservationRequest(
                 candidates: [RateLimitCandidate(bucket: RL.bucket("k"), limits: limits)], cost: RL.tokens(cost),
@@ -251,8 +251,8 @@ struct InMemoryRateLimitStoreTests {
         }
         _ = try await store.reserve(request(6_000))  // fits a full bucket despite the margin
         clock.advance(by: .seconds(1))  // 100 tokens
-        await #expect(throws: SluiceError.self) { try await store.reserve(request(100)) }  // needs 100 + 120
-        clock.advance(by: .milliseconds(1_200))  // 220
+        await #expect(throws: SluiceError.self) { try await store.reserve(request(100)) }  // needs 100 + 25
+        clock.advance(by: .milliseconds(250))  // 125
         _ = try await store.reserve(request(100))
     }
 }
