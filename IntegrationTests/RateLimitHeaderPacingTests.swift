@@ -36,6 +36,16 @@ extension RateLimitAgreementTests {
 
         @Test("200 calls at 20 a second after a burst of 100: zero 429s, every call answered, wall time near what the limits allow", arguments: Mode.allCases, [1, 8, 32, 128])
         func pacing(mode: Mode, callers: Int) async throws {
+            try await self.run(mode: mode, callers: callers, anthropic: false)
+        }
+
+        /// Anthropic's headers: RFC 3339 resets, input and output tokens apart, counts rounded.
+        @Test("Anthropic: 200 calls at 20 a second after a burst of 100 with input and output token limits: zero 429s, wall time near what the limits allow", arguments: [Mode.counted, .rounded], [32])
+        func anthropicPacing(mode: Mode, callers: Int) async throws {
+            try await self.run(mode: mode, callers: callers, anthropic: true)
+        }
+
+        private func run(mode: Mode, callers: Int, anthropic: Bool) async throws {
             let rate = 1_200  // 20 requests a second
             let tokens = 600_000  // 10,000 tokens a second: each call reserves about 50
             var serverConfiguration = MockServerConfiguration()
@@ -54,16 +64,25 @@ extension RateLimitAgreementTests {
             serverConfiguration.keys = [
                 MockAPIKey(
                     name: "pacing", secret: Self.key,
-                    limits: MockRateLimits(requestsPerMinute: rate, tokensPerMinute: tokens, requestBurst: 100, tokenBurst: 20_000))
+                    limits: anthropic
+                        ? MockRateLimits(
+                            requestsPerMinute: rate, inputTokensPerMinute: tokens, outputTokensPerMinute: tokens / 5,
+                            requestBurst: 100, inputTokenBurst: 20_000, outputTokenBurst: 4_000)
+                        : MockRateLimits(requestsPerMinute: rate, tokensPerMinute: tokens, requestBurst: 100, tokenBurst: 20_000))
             ]
             serverConfiguration.acceptsUnknownKeys = false
             try await MockLLMServer.withRunning(serverConfiguration) { server in
-                var configuration = LLMClient.Configuration.openAI(apiKey: Self.key, baseURL: server.baseURL + "/v1")
-                configuration.rateLimits = RateLimitMiddleware.Configuration(keys: [
-                    APIKey(
-                        Self.key,
-                        limits: RateLimits(requestsPerMinute: rate, tokensPerMinute: tokens, requestBurst: 100, tokenBurst: 20_000))
-                ])
+                var configuration =
+                    anthropic
+                    ? LLMClient.Configuration.anthropic(apiKey: Self.key, baseURL: server.baseURL)
+                    : LLMClient.Configuration.openAI(apiKey: Self.key, baseURL: server.baseURL + "/v1")
+                let limits =
+                    anthropic
+                    ? RateLimits(
+                        requestsPerMinute: rate, inputTokensPerMinute: tokens, outputTokensPerMinute: tokens / 5,
+                        requestBurst: 100, inputTokenBurst: 20_000, outputTokenBurst: 4_000)
+                    : RateLimits(requestsPerMinute: rate, tokensPerMinute: tokens, requestBurst: 100, tokenBurst: 20_000)
+                configuration.rateLimits = RateLimitMiddleware.Configuration(keys: [APIKey(Self.key, limits: limits)])
                 configuration.retryPolicy = .disabled
                 try await withLLMClient(configuration) { client in
                     let tally = Tally()
@@ -76,7 +95,7 @@ extension RateLimitAgreementTests {
                                     let index = tally.next.add(1, ordering: .relaxed).oldValue
                                     guard index < calls, ContinuousClock.now - start < .seconds(60) else { return }
                                     let request = ChatRequest(
-                                        model: "gpt-4o-mini", messages: [.user("Ticket #\(index): summarise it.")], maxOutputTokens: 8)
+                                        model: anthropic ? "claude-test" : "gpt-4o-mini", messages: [.user("Ticket #\(index): summarise it.")], maxOutputTokens: 8)
                                     do {
                                         _ = try await client.chat(request)
                                     } catch {
