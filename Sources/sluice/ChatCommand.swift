@@ -14,26 +14,17 @@ struct ChatCommand: AsyncParsableCommand {
         abstract: "Send one prompt and print the reply, then the usage.",
         discussion: """
             The API key is read from the environment variable named by --api-key-env (default \
-            OPENAI_API_KEY or ANTHROPIC_API_KEY); it is never printed. Exits non-zero with the typed \
-            error's message on failure. --log-level debug logs what each layer does to stderr (rate-limit \
+            OPENAI_API_KEY or ANTHROPIC_API_KEY); it is never printed. Without --provider, the \
+            provider is the one whose key variable is set. The reply goes to stdout; the usage \
+            summary to stderr. Exits non-zero with the typed error's message on failure. --log-level debug logs what each layer does to stderr (rate-limit \
             waits, attempts, response heads, retries); trace adds every streamed chunk.
             """
     )
 
-    @Option(help: "openai or anthropic.")
-    var provider: String = "openai"
+    @OptionGroup var target: ProviderOptions
 
     @Option(help: "The model to call.")
     var model: String
-
-    @Option(
-        help:
-            "Base URL (OpenAI-compatible: up to /v1; Anthropic: the host). Default: the provider's, or OPENAI_BASE_URL / ANTHROPIC_BASE_URL."
-    )
-    var baseURL: String?
-
-    @Option(help: "The environment variable that holds the API key.")
-    var apiKeyEnv: String?
 
     @Flag(help: "Stream the reply, printing tokens as they arrive.")
     var stream = false
@@ -49,23 +40,17 @@ struct ChatCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LogLevelOption
 
+    func validate() throws {
+        guard target.apiKeyEnvs.count <= 1 else { throw ValidationError("sluice chat takes one --api-key-env") }
+    }
+
     func run() async throws {
-        let chosen: Provider
-        switch provider.lowercased() {
-        case "openai": chosen = .openAI
-        case "anthropic": chosen = .anthropic
-        default: throw ValidationError("--provider must be openai or anthropic")
-        }
-        let keyVariable = apiKeyEnv ?? (chosen == .openAI ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY")
-        guard let rawKey = getenv(keyVariable), case let key = String(cString: rawKey), !key.isEmpty else {
-            throw ValidationError("the environment variable \(keyVariable) is not set")
-        }
-        let baseVariable = chosen == .openAI ? "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL"
-        let base = baseURL ?? getenv(baseVariable).map { String(cString: $0) }
+        let chosen = try target.chosenProvider()
+        let keyVariable = target.keyVariables(for: chosen)[0]
+        let key = try ProviderOptions.secret(inVariable: keyVariable)
+        let base = target.baseURL(for: chosen)
         var configuration: LLMClient.Configuration =
-            chosen == .openAI
-            ? .openAI(apiKey: key, baseURL: base ?? "https://api.openai.com/v1")
-            : .anthropic(apiKey: key, baseURL: base ?? "https://api.anthropic.com")
+            chosen == .openAI ? .openAI(apiKey: key, baseURL: base) : .anthropic(apiKey: key, baseURL: base)
         configuration.eventHandlers += logging.eventHandlers(label: "sluice.chat")
 
         var messages: [ChatMessage] = []
@@ -91,7 +76,9 @@ struct ChatCommand: AsyncParsableCommand {
                 for call in reply.toolCalls {
                     print("tool call \(call.id): \(call.name)(\(call.arguments))")
                 }
-                print(Self.summary(reply))
+                // The reply alone goes to stdout, so that `sluice chat … > reply.txt` keeps only it.
+                var standardError = StandardError()
+                print(Self.summary(reply), to: &standardError)
             }
         } catch let error as SluiceError {
             var standardError = StandardError()
