@@ -1,0 +1,41 @@
+/// A chat call answered in one reply.
+struct ChatOperation: CallOperation {
+    /// The request with the client's defaults applied.
+    let request: ChatRequest
+
+    var kind: ClientContext.Operation { .chat }
+    var model: String { request.model }
+
+    func tokenEstimate(_ configuration: LLMClient.Configuration) -> TokenEstimate {
+        TokenEstimate(chat: request, configuration)
+    }
+
+    func encode(for adapter: any ProviderAdapter, endpoint: ProviderEndpoint) throws -> ClientRequest {
+        try adapter.chatRequest(request, stream: false, endpoint: endpoint)
+    }
+
+    nonisolated(nonsending) func decode(
+        _ response: ClientResponse,
+        client: LLMClient,
+        context: ClientContext,
+        started: Duration
+    ) async throws -> ChatResponse {
+        let body = try await response.body.collect(upTo: client.configuration.maxResponseBytes)
+        var reply = try client.configuration.adapter.decodeChatResponse(body, headers: response.headers)
+        if reply.requestID == nil { reply.requestID = LLMClient.requestID(response.headers) }
+        return reply
+    }
+
+    func usage(of reply: ChatResponse) -> Usage? { reply.usage }
+}
+
+extension TokenEstimate {
+    /// A chat request's estimate: its prompt by the client's estimator, and its `max_tokens` or the
+    /// client's assumption.
+    init(chat request: ChatRequest, _ configuration: LLMClient.Configuration) {
+        self.init(
+            input: configuration.tokenEstimator.estimateInputTokens(request),
+            maxOutput: request.maxOutputTokens ?? configuration.assumedMaxOutputTokens
+        )
+    }
+}
