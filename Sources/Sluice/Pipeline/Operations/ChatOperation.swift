@@ -1,5 +1,5 @@
 /// A chat call answered in one reply.
-struct ChatOperation: CallOperation {
+struct ChatOperation: BufferedCallOperation {
     /// The request with the client's defaults applied.
     let request: ChatRequest
 
@@ -14,15 +14,10 @@ struct ChatOperation: CallOperation {
         try adapter.chatRequest(request, stream: false, endpoint: endpoint)
     }
 
-    nonisolated(nonsending) func decode(
-        _ response: ClientResponse,
-        client: LLMClient,
-        context: ClientContext,
-        started: Duration
-    ) async throws -> ChatResponse {
-        let body = try await response.body.collect(upTo: client.configuration.maxResponseBytes)
-        var reply = try client.configuration.adapter.decodeChatResponse(body, headers: response.headers)
-        if reply.requestID == nil { reply.requestID = LLMClient.requestID(response.headers) }
+    /// The provider's reply; the request id from the headers when the body names none.
+    func decode(_ body: [UInt8], headers: HTTPHeaders, adapter: any ProviderAdapter) throws -> ChatResponse {
+        var reply = try adapter.decodeChatResponse(body, headers: headers)
+        if reply.requestID == nil { reply.requestID = LLMClient.requestID(headers) }
         return reply
     }
 

@@ -1,5 +1,5 @@
 /// An embeddings call.
-struct EmbeddingsOperation: CallOperation {
+struct EmbeddingsOperation: BufferedCallOperation {
     /// The request with the client's default model applied.
     let request: EmbeddingsRequest
 
@@ -15,15 +15,10 @@ struct EmbeddingsOperation: CallOperation {
         try adapter.embeddingsRequest(request, endpoint: endpoint)
     }
 
-    nonisolated(nonsending) func decode(
-        _ response: ClientResponse,
-        client: LLMClient,
-        context: ClientContext,
-        started: Duration
-    ) async throws -> EmbeddingsResponse {
-        let body = try await response.body.collect(upTo: client.configuration.maxResponseBytes)
-        var reply = try client.configuration.adapter.decodeEmbeddingsResponse(body, headers: response.headers)
-        if reply.requestID == nil { reply.requestID = LLMClient.requestID(response.headers) }
+    /// The provider's reply; the request id from the headers when the body names none.
+    func decode(_ body: [UInt8], headers: HTTPHeaders, adapter: any ProviderAdapter) throws -> EmbeddingsResponse {
+        var reply = try adapter.decodeEmbeddingsResponse(body, headers: headers)
+        if reply.requestID == nil { reply.requestID = LLMClient.requestID(headers) }
         return reply
     }
 
