@@ -38,23 +38,22 @@ public final class LLMClient: Sendable {
     }
 
     /// A client with its own ``CurlTransport`` made from `configuration.transport`.
-    public init(_ configuration: Configuration) throws {
-        self.configuration = configuration
+    public convenience init(_ configuration: Configuration) throws {
         let transport = try CurlTransport(configuration: configuration.transport)
-        self.transport = transport
-        ownedTransport = transport
-        keyID = KeyID(apiKey: configuration.apiKey)
-        endpoint = configuration.endpoint
-        concurrencyLimiter = Self.makeConcurrencyLimiter(configuration)
-        chain = Self.makeChain(configuration, transport: transport, concurrencyLimiter: concurrencyLimiter)
+        self.init(configuration, transport: transport, owning: transport)
     }
 
     /// A client over a transport you own (an `InMemoryTransport` in unit tests, or a shared
     /// `CurlTransport`); ``shutdown()`` does not shut it down.
-    public init(_ configuration: Configuration, transport: any ClientTransport) {
+    public convenience init(_ configuration: Configuration, transport: any ClientTransport) {
+        self.init(configuration, transport: transport, owning: nil)
+    }
+
+    /// A client over `transport`, shutting down `owned` (the transport it made, if any) with it.
+    private init(_ configuration: Configuration, transport: any ClientTransport, owning owned: CurlTransport?) {
         self.configuration = configuration
         self.transport = transport
-        ownedTransport = nil
+        ownedTransport = owned
         keyID = KeyID(apiKey: configuration.apiKey)
         endpoint = configuration.endpoint
         concurrencyLimiter = Self.makeConcurrencyLimiter(configuration)

@@ -1,15 +1,9 @@
 /// A chat call whose reply is streamed: its reply is a ``ChatStream`` over the body, read by the
 /// caller's closure.
-struct StreamChatOperation: CallOperation {
-    /// The request with the client's defaults applied.
+struct StreamChatOperation: ChatCallOperation {
     let request: ChatRequest
 
     var kind: ClientContext.Operation { .streamChat }
-    var model: String { request.model }
-
-    func tokenEstimate(_ configuration: LLMClient.Configuration) -> TokenEstimate {
-        TokenEstimate(chat: request, configuration)
-    }
 
     /// The stream reports content on the context, so the attempt's timers count from content, not
     /// bytes.
