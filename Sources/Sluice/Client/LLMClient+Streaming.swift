@@ -20,36 +20,8 @@ extension LLMClient {
         options: CallOptions = CallOptions(),
         _ body: (ChatStream) async throws -> Result
     ) async throws -> Result {
-        try await withCall {
-            let adapter = configuration.adapter
-            let prepared = configuration.defaults.apply(to: request)
-            var context = chatContext(prepared, streaming: true, options: options)
-            // The stream reports content here, so the attempt's timers count from content, not bytes.
-            let progress = StreamProgress()
-            context.streamProgress = progress
-            // `first_token` latency counts from here: waits and earlier attempts included.
-            let callStarted = context.events.isEnabled ? configuration.clock.now : .zero
-            return try await perform(context) {
-                let httpRequest = try adapter.chatRequest(prepared, stream: true, endpoint: endpoint)
-                let response = try await chain.send(httpRequest, context: context)
-                guard (200..<300).contains(response.status) else {
-                    throw try await providerError(response)
-                }
-                let stream = ChatStream(
-                    body: response.body,
-                    decoder: adapter.makeStreamDecoder(),
-                    provider: adapter.provider,
-                    requestID: Self.requestID(response.headers),
-                    usage: context.usage,
-                    context: Self.servedContext(context),
-                    limits: options.streamLimits ?? configuration.streamLimits,
-                    progress: progress,
-                    callStarted: callStarted
-                )
-                defer { response.body.discard() }
-                return try await body(stream)
-            }
-        }
+        let operation = StreamChatOperation(request: configuration.defaults.apply(to: request))
+        return try await run(operation, options: options) { stream in try await body(stream) }
     }
 
     /// Streams a chat reply, calling `onEvent` for each event, and returns the final reply.

@@ -38,23 +38,22 @@ public final class LLMClient: Sendable {
     }
 
     /// A client with its own ``CurlTransport`` made from `configuration.transport`.
-    public init(_ configuration: Configuration) throws {
-        self.configuration = configuration
+    public convenience init(_ configuration: Configuration) throws {
         let transport = try CurlTransport(configuration: configuration.transport)
-        self.transport = transport
-        ownedTransport = transport
-        keyID = KeyID(apiKey: configuration.apiKey)
-        endpoint = configuration.endpoint
-        concurrencyLimiter = Self.makeConcurrencyLimiter(configuration)
-        chain = Self.makeChain(configuration, transport: transport, concurrencyLimiter: concurrencyLimiter)
+        self.init(configuration, transport: transport, owning: transport)
     }
 
     /// A client over a transport you own (an `InMemoryTransport` in unit tests, or a shared
     /// `CurlTransport`); ``shutdown()`` does not shut it down.
-    public init(_ configuration: Configuration, transport: any ClientTransport) {
+    public convenience init(_ configuration: Configuration, transport: any ClientTransport) {
+        self.init(configuration, transport: transport, owning: nil)
+    }
+
+    /// A client over `transport`, shutting down `owned` (the transport it made, if any) with it.
+    private init(_ configuration: Configuration, transport: any ClientTransport, owning owned: CurlTransport?) {
         self.configuration = configuration
         self.transport = transport
-        ownedTransport = nil
+        ownedTransport = owned
         keyID = KeyID(apiKey: configuration.apiKey)
         endpoint = configuration.endpoint
         concurrencyLimiter = Self.makeConcurrencyLimiter(configuration)
@@ -141,33 +140,61 @@ public final class LLMClient: Sendable {
         )
     }
 
-    func chatContext(_ request: ChatRequest, streaming: Bool, options: CallOptions) -> ClientContext {
-        makeContext(
-            operation: streaming ? .streamChat : .chat,
-            model: request.model,
-            estimate: TokenEstimate(
-                input: configuration.tokenEstimator.estimateInputTokens(request),
-                maxOutput: request.maxOutputTokens ?? configuration.assumedMaxOutputTokens
-            ),
+    /// Runs one call of any kind through the middleware chain, the one path every operation takes:
+    ///
+    /// 1. counts the call in flight (refused once shutdown has begun) and builds its context, with the
+    ///    operation's kind, model and token estimate;
+    /// 2. emits `request_started`;
+    /// 3. encodes the request for the provider and sends it through the chain;
+    /// 4. turns a non-2xx answer into the provider's typed error, or decodes the reply and hands it
+    ///    to `consume`, then ends the body (a no-op for a body already read to its end);
+    /// 5. completes the call's usage report and emits `request_succeeded`, or `request_cancelled`,
+    ///    `timeout` and `request_failed`.
+    ///
+    /// A cancellation is thrown as ``SluiceError/Code/cancelled``.
+    nonisolated(nonsending) func run<Operation: CallOperation, Result>(
+        _ operation: Operation,
+        options: CallOptions,
+        consume: nonisolated(nonsending) (Operation.Reply) async throws -> Result
+    ) async throws -> Result {
+        try enterCall()
+        defer { callEnded() }
+        var context = makeContext(
+            operation: operation.kind,
+            model: operation.model,
+            estimate: operation.tokenEstimate(configuration),
             options: options
         )
-    }
-
-    /// Runs one call's work: emits `request_started`, then `request_succeeded` (with the usage),
-    /// `request_failed` or `request_cancelled`, and completes the call's usage report.
-    nonisolated(nonsending) func perform<Result>(
-        _ context: ClientContext,
-        _ work: nonisolated(nonsending) () async throws -> Result
-    ) async throws -> Result {
+        operation.prepare(&context)
         let started = callStarted(context)
         do {
-            let result = try await work()
-            callSucceeded(context, usage: nil, started: started)
+            let request = try operation.encode(for: configuration.adapter, endpoint: endpoint)
+            let response = try await chain.send(request, context: context)
+            guard (200..<300).contains(response.status) else {
+                throw try await providerError(response)
+            }
+            let result: Result
+            let usage: Usage?
+            do {
+                defer { response.body.discard() }
+                let reply = try await operation.decode(response, client: self, context: context, started: started)
+                usage = operation.usage(of: reply)
+                result = try await consume(reply)
+            }
+            callSucceeded(context, usage: usage, started: started)
             return result
         } catch {
             callFailed(context, error, started: started)
-            throw error
+            throw Self.callError(error)
         }
+    }
+
+    /// Runs a call whose reply is the result.
+    nonisolated(nonsending) func run<Operation: CallOperation>(
+        _ operation: Operation,
+        options: CallOptions
+    ) async throws -> Operation.Reply {
+        try await run(operation, options: options) { $0 }
     }
 
     /// Emits `request_started`; returns the start time for the latency (zero with no handler).
@@ -213,7 +240,9 @@ public final class LLMClient: Sendable {
     /// `context` naming the key that served the call (a pool may have chosen another than the
     /// client's own), for the call-level events emitted after the attempts.
     static func servedContext(_ context: ClientContext) -> ClientContext {
-        guard context.events.isEnabled, let served = context.usage.servedBy, served != context.keyID else { return context }
+        guard context.events.isEnabled, let served = context.usage.servedBy, served != context.keyID else {
+            return context
+        }
         var context = context
         context.keyID = served
         return context
@@ -230,33 +259,9 @@ public final class LLMClient: Sendable {
     /// ``SluiceError/Code/badRequest``, … with ``SluiceError/providerError`` and
     /// ``SluiceError/requestID``), a transport error, or ``SluiceError/Code/decodingFailed``.
     public func chat(_ request: ChatRequest, options: CallOptions = CallOptions()) async throws -> ChatResponse {
-        // Written out rather than through the generic `withCall`/`perform`: no closures capturing the
-        // request and no generic copies of the reply on the hot path.
-        try enterCall()
-        defer { callEnded() }
-        if configuration.defaults.changes(request) {
-            return try await chat(prepared: configuration.defaults.apply(to: request), options: options)
-        }
-        return try await chat(prepared: request, options: options)
-    }
-
-    /// A chat call whose request has the client's defaults applied.
-    private nonisolated(nonsending) func chat(prepared: ChatRequest, options: CallOptions) async throws -> ChatResponse {
-        let adapter = configuration.adapter
-        let context = chatContext(prepared, streaming: false, options: options)
-        let started = callStarted(context)
-        do {
-            let httpRequest = try adapter.chatRequest(prepared, stream: false, endpoint: endpoint)
-            let response = try await chain.send(httpRequest, context: context)
-            let body = try await successBody(response)
-            var reply = try adapter.decodeChatResponse(body, headers: response.headers)
-            if reply.requestID == nil { reply.requestID = Self.requestID(response.headers) }
-            callSucceeded(context, usage: reply.usage, started: started)
-            return reply
-        } catch {
-            callFailed(context, error, started: started)
-            throw Self.callError(error)
-        }
+        let defaults = configuration.defaults
+        let prepared = defaults.changes(request) ? defaults.apply(to: request) : request
+        return try await run(ChatOperation(request: prepared), options: options)
     }
 
     /// Sends a single user prompt (with an optional system prompt) to `model`, or the default model.
@@ -268,39 +273,12 @@ public final class LLMClient: Sendable {
     }
 
     /// Embeds each input; vectors come back in input order.
-    public func embed(_ request: EmbeddingsRequest, options: CallOptions = CallOptions()) async throws -> EmbeddingsResponse {
-        try enterCall()
-        defer { callEnded() }
-        let adapter = configuration.adapter
+    public func embed(_ request: EmbeddingsRequest, options: CallOptions = CallOptions()) async throws
+        -> EmbeddingsResponse
+    {
         var prepared = request
         if prepared.model.isEmpty, let model = configuration.defaults.model { prepared.model = model }
-        let context = makeContext(
-            operation: .embeddings,
-            model: prepared.model,
-            estimate: TokenEstimate(input: configuration.tokenEstimator.estimateInputTokens(prepared), maxOutput: 0),
-            options: options
-        )
-        let started = callStarted(context)
-        do {
-            let httpRequest = try adapter.embeddingsRequest(prepared, endpoint: endpoint)
-            let response = try await chain.send(httpRequest, context: context)
-            let body = try await successBody(response)
-            var reply = try adapter.decodeEmbeddingsResponse(body, headers: response.headers)
-            if reply.requestID == nil { reply.requestID = Self.requestID(response.headers) }
-            callSucceeded(context, usage: reply.usage, started: started)
-            return reply
-        } catch {
-            callFailed(context, error, started: started)
-            throw Self.callError(error)
-        }
-    }
-
-    /// Reads a successful body in full, or turns a non-2xx answer into the provider's typed error.
-    nonisolated(nonsending) func successBody(_ response: ClientResponse) async throws -> [UInt8] {
-        guard (200..<300).contains(response.status) else {
-            throw try await providerError(response)
-        }
-        return try await response.body.collect(upTo: configuration.maxResponseBytes)
+        return try await run(EmbeddingsOperation(request: prepared), options: options)
     }
 
     /// The typed error for a non-2xx response (its body read up to 1 MiB).
@@ -353,20 +331,6 @@ public final class LLMClient: Sendable {
     }
 
     // MARK: Lifecycle
-
-    /// Counts a call in flight for the duration of `body`, refusing it once shutdown has begun, and
-    /// turns a cancellation into ``SluiceError/Code/cancelled``.
-    nonisolated(nonsending) func withCall<Result>(
-        _ body: nonisolated(nonsending) () async throws -> Result
-    ) async throws -> Result {
-        try enterCall()
-        defer { callEnded() }
-        do {
-            return try await body()
-        } catch {
-            throw Self.callError(error)
-        }
-    }
 
     /// Counts a call in flight, or throws ``SluiceError/Code/shutdown`` once shutdown has begun.
     func enterCall() throws(SluiceError) {

@@ -3,6 +3,12 @@
 /// Sluice ships ``OpenAIAdapter`` (chat completions and embeddings, for any compatible server) and
 /// ``AnthropicAdapter`` (messages). An adapter is pure: it builds ``ClientRequest``s and decodes bytes,
 /// it never sends anything, so it is unit-tested without a server.
+///
+/// Each adapter lives in a folder of its own under `Providers/`, one file per job: `XAdapter.swift`
+/// (the type and its ``provider``), `XAdapter+Request.swift` (encoding), `XAdapter+Reply.swift`
+/// (decoding a 2xx reply), `XAdapter+Stream.swift` (the stream decoder), `XAdapter+Error.swift` (a
+/// non-2xx answer as a typed error) and `XAdapter+Headers.swift` (auth, and what the response headers
+/// say about limits). <doc:AddingAProvider> walks through them.
 public protocol ProviderAdapter: Sendable {
     var provider: Provider { get }
 
@@ -31,6 +37,21 @@ public protocol ProviderAdapter: Sendable {
     /// code, the provider's message, the request id from the headers. Never throws: a body that is not
     /// the provider's error shape still gives an error (with a short excerpt as its message).
     func decodeError(status: Int, headers: HTTPHeaders, body: [UInt8]) -> SluiceError
+
+    /// What a response's headers say about the key's limits (remaining budget, how long to wait), or
+    /// `nil` when they say nothing. The rate limiter corrects its buckets and starts cooldowns from it.
+    ///
+    /// The default reads OpenAI's `x-ratelimit-remaining-*`, Anthropic's
+    /// `anthropic-ratelimit-*-remaining`, `retry-after-ms` and `retry-after` (see
+    /// ``RateLimitObservation/init(headers:)``); implement it for a provider that names them otherwise.
+    func rateLimitObservation(_ headers: HTTPHeaders) -> RateLimitObservation?
+}
+
+extension ProviderAdapter {
+    /// Reads the headers OpenAI and Anthropic send; see ``RateLimitObservation/init(headers:)``.
+    public func rateLimitObservation(_ headers: HTTPHeaders) -> RateLimitObservation? {
+        RateLimitObservation(headers: headers)
+    }
 }
 
 /// Decodes one streamed reply's server-sent events into typed events.

@@ -47,6 +47,9 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
     public let settlement: RateLimitSettlementPolicy
     let clock: any SluiceClock
     let authorize: @Sendable (inout ClientRequest, String) -> Void
+    /// Reads what a response's headers say about the key's limits: the adapter's reading, or the
+    /// OpenAI and Anthropic headers for a limiter made without an adapter.
+    var observe: @Sendable (HTTPHeaders) -> RateLimitObservation? = { RateLimitObservation(headers: $0) }
     /// The key requests already carry when they reach the limiter (the client's own), if known: a
     /// request sent with that key needs no second authorization.
     var preauthorizedSecret: String?
@@ -56,6 +59,7 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
         self.init(configuration: configuration, provider: adapter.provider, clock: clock) { request, key in
             adapter.authorize(&request, apiKey: key)
         }
+        observe = { adapter.rateLimitObservation($0) }
     }
 
     /// A limiter that puts keys on requests with `authorize`.
@@ -138,7 +142,7 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
             throw error
         }
 
-        let observation = RateLimitObservation(headers: response.headers)
+        let observation = observe(response.headers)
         guard (200..<300).contains(response.status) else {
             // A 429 was refused at admission, so its tokens were not charged: refund them first, then
             // correct. Any other failure may have been admitted and counted: keep the charge.

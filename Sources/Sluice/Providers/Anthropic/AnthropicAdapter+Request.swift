@@ -19,31 +19,9 @@ extension AnthropicAdapter {
         )
     }
 
-    /// The request headers, credentials included.
-    func headers(endpoint: ProviderEndpoint, stream: Bool) -> HTTPHeaders {
-        var headers = HTTPHeaders()
-        headers.add(name: "x-api-key", value: endpoint.apiKey)
-        headers.add(name: "anthropic-version", value: version)
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "accept", value: stream ? "text/event-stream" : "application/json")
-        var allBetas = betas
-        for field in endpoint.headers {
-            if HTTPHeaders.namesEqual(field.name, "anthropic-beta") {
-                for beta in field.value.split(separator: ",") {
-                    let trimmed = beta.trimmingSpaces()
-                    if !trimmed.isEmpty, !allBetas.contains(trimmed) { allBetas.append(trimmed) }
-                }
-            } else {
-                headers.remove(name: field.name)
-            }
-        }
-        for field in endpoint.headers where !HTTPHeaders.namesEqual(field.name, "anthropic-beta") {
-            headers.add(name: field.name, value: field.value)
-        }
-        if !allBetas.isEmpty {
-            headers.add(name: "anthropic-beta", value: allBetas.joined(separator: ","))
-        }
-        return headers
+    /// Throws ``SluiceError/Code/unsupported``: Anthropic has no embeddings API.
+    public func embeddingsRequest(_ request: EmbeddingsRequest, endpoint: ProviderEndpoint) throws -> ClientRequest {
+        throw Self.embeddingsUnsupported
     }
 
     /// The JSON body of a messages request, `extraFields` merged last.
@@ -101,15 +79,5 @@ extension AnthropicAdapter {
             throw SluiceError(.invalidRequest, "\(name) must be a finite number, not \(value)")
         }
         return .number(number)
-    }
-}
-
-extension Substring {
-    /// The text without leading and trailing spaces and tabs.
-    fileprivate func trimmingSpaces() -> String {
-        var slice = self[...]
-        while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
-        while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
-        return String(slice)
     }
 }

@@ -68,21 +68,6 @@ public struct AnthropicAdapter: ProviderAdapter {
 
     public var provider: Provider { .anthropic }
 
-    /// A decoder for one streamed reply; see ``AnthropicStreamDecoder``.
-    public func makeStreamDecoder() -> any ChatStreamDecoder {
-        AnthropicStreamDecoder()
-    }
-
-    /// Throws ``SluiceError/Code/unsupported``: Anthropic has no embeddings API.
-    public func embeddingsRequest(_ request: EmbeddingsRequest, endpoint: ProviderEndpoint) throws -> ClientRequest {
-        throw Self.embeddingsUnsupported
-    }
-
-    /// Throws ``SluiceError/Code/unsupported``: Anthropic has no embeddings API.
-    public func decodeEmbeddingsResponse(_ body: [UInt8], headers: HTTPHeaders) throws -> EmbeddingsResponse {
-        throw Self.embeddingsUnsupported
-    }
-
     static var embeddingsUnsupported: SluiceError {
         SluiceError(.unsupported, "Anthropic has no embeddings API; use an OpenAI-compatible provider for embeddings")
     }

@@ -62,6 +62,11 @@ extension AnthropicAdapter {
         return response
     }
 
+    /// Throws ``SluiceError/Code/unsupported``: Anthropic has no embeddings API.
+    public func decodeEmbeddingsResponse(_ body: [UInt8], headers: HTTPHeaders) throws -> EmbeddingsResponse {
+        throw Self.embeddingsUnsupported
+    }
+
     /// One content block of a message, added to `response`.
     private static func decodeContentBlock(
         from reader: inout JSONReader,

@@ -1,0 +1,42 @@
+/// A chat call whose reply is streamed: its reply is a ``ChatStream`` over the body, read by the
+/// caller's closure.
+struct StreamChatOperation: ChatCallOperation {
+    let request: ChatRequest
+
+    var kind: ClientContext.Operation { .streamChat }
+
+    /// The stream reports content on the context, so the attempt's timers count from content, not
+    /// bytes.
+    func prepare(_ context: inout ClientContext) {
+        context.streamProgress = StreamProgress()
+    }
+
+    func encode(for adapter: any ProviderAdapter, endpoint: ProviderEndpoint) throws -> ClientRequest {
+        try adapter.chatRequest(request, stream: true, endpoint: endpoint)
+    }
+
+    /// The stream over the body; `first_token` latency counts from `started`, waits and earlier
+    /// attempts included.
+    nonisolated(nonsending) func decode(
+        _ response: ClientResponse,
+        client: LLMClient,
+        context: ClientContext,
+        started: Duration
+    ) async throws -> ChatStream {
+        let adapter = client.configuration.adapter
+        return ChatStream(
+            body: response.body,
+            decoder: adapter.makeStreamDecoder(),
+            provider: adapter.provider,
+            requestID: LLMClient.requestID(response.headers),
+            usage: context.usage,
+            context: LLMClient.servedContext(context),
+            limits: context.options.streamLimits ?? client.configuration.streamLimits,
+            progress: context.streamProgress,
+            callStarted: started
+        )
+    }
+
+    /// A stream reports its usage as it is read; the call's report takes the latest.
+    func usage(of reply: ChatStream) -> Usage? { nil }
+}

@@ -1,0 +1,6 @@
+extension AnthropicAdapter {
+    /// A decoder for one streamed reply; see ``AnthropicStreamDecoder``.
+    public func makeStreamDecoder() -> any ChatStreamDecoder {
+        AnthropicStreamDecoder()
+    }
+}
