@@ -94,6 +94,8 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["Sluice", "SluiceTesting", "SluiceMockServer"],
             path: "IntegrationTests",
+            // The official Python SDKs' check against the mock server, run by scripts/test.
+            exclude: ["SDK"],
             swiftSettings: strictSettings
         ),
         // Examples/: small runnable programs, one folder each (see Examples/README.md).

@@ -1,6 +1,7 @@
 import Hummingbird
 
-/// The Anthropic Messages endpoint, `POST /v1/messages`, with `x-api-key` auth.
+/// The Anthropic Messages endpoint, `POST /v1/messages`, with `x-api-key` (or `Authorization:
+/// Bearer`) auth.
 ///
 /// Only wire concerns live here (headers, request and response shapes, error bodies, named SSE
 /// events); key lookup, limits, outcome selection and stats come from ``MockServerEngine``.
@@ -152,10 +153,13 @@ struct AnthropicRoutes: Sendable {
 
     // MARK: Steps
 
-    /// Reads `x-api-key`; answers 401 `authentication_error` when it is missing or not accepted.
-    /// The key itself never appears in the answer.
+    /// Reads `x-api-key`, else `Authorization: Bearer` (what the current anthropic SDKs send);
+    /// answers 401 `authentication_error` when neither holds an accepted key. The key itself never
+    /// appears in the answer.
     private func authenticate(_ request: Request) -> RouteStep<ResolvedKey> {
-        let secret = request.headers[AnthropicWire.apiKey].map { String(Substring($0).trimmingSpaces()) }
+        let secret =
+            request.headers[AnthropicWire.apiKey].map { String(Substring($0).trimmingSpaces()) }
+            ?? MockHTTP.bearerToken(request.headers)
         switch self.engine.resolveKey(secret: secret) {
         case .known(let key):
             self.engine.recordAuthenticated(key)

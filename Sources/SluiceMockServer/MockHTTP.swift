@@ -48,6 +48,14 @@ enum MockHTTP {
         }
     }
 
+    /// The token of an `Authorization: Bearer <token>` header, or `nil` when there is none.
+    static func bearerToken(_ headers: HTTPFields) -> String? {
+        guard let header = headers[.authorization] else { return nil }
+        let trimmed = header.drop(while: { $0 == " " })
+        guard trimmed.count > 7, trimmed.prefix(7).lowercased() == "bearer " else { return nil }
+        return String(trimmed.dropFirst(7).trimmingSpaces())
+    }
+
     /// Adds `retry-after` / `retry-after-ms` / `x-should-retry`.
     static func addRetryHeaders(_ retryAfter: MockRetryAfter?, shouldRetry: Bool?, to headers: inout HTTPFields) {
         if let retryAfter {

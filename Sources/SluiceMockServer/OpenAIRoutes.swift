@@ -214,14 +214,7 @@ struct OpenAIRoutes: Sendable {
     /// Reads `Authorization: Bearer <key>`; answers 401 when it is missing or not accepted.
     /// The key itself never appears in the answer.
     private func authenticate(_ request: Request) -> RouteStep<ResolvedKey> {
-        var secret: String?
-        if let header = request.headers[.authorization] {
-            let trimmed = header.drop(while: { $0 == " " })
-            if trimmed.count > 7, trimmed.prefix(7).lowercased() == "bearer " {
-                secret = String(trimmed.dropFirst(7).trimmingSpaces())
-            }
-        }
-        switch self.engine.resolveKey(secret: secret) {
+        switch self.engine.resolveKey(secret: MockHTTP.bearerToken(request.headers)) {
         case .known(let key):
             self.engine.recordAuthenticated(key)
             return .proceed(key)

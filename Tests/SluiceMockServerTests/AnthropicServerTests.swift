@@ -107,7 +107,7 @@ struct AnthropicServerTests {
         }
     }
 
-    @Test("a missing or unknown x-api-key is answered 401 authentication_error without echoing the key")
+    @Test("a missing or unknown x-api-key or bearer token is answered 401 authentication_error without echoing the key")
     func authentication() async throws {
         var configuration = MockServerConfiguration()
         configuration.keys = [MockAPIKey(name: "known", secret: "sk-ant-known")]
@@ -124,16 +124,21 @@ struct AnthropicServerTests {
                 #expect(error["type"] as? String == "authentication_error")
                 #expect(error["message"] as? String == "invalid x-api-key")
             }
-            // A bearer token is not how Anthropic authenticates.
+            // The current anthropic SDKs send `Authorization: Bearer` (and a newer anthropic-version).
             let bearer = try await RawHTTPClient.request(
                 port: server.port, path: "/v1/messages", bearer: "sk-ant-known", body: messagesBody(),
-                extraHeaders: ["anthropic-version": "2023-06-01"])
-            #expect(bearer.status == 401)
+                extraHeaders: ["anthropic-version": "2026-10-21"])
+            #expect(bearer.status == 200)
+            let unknownBearer = try await RawHTTPClient.request(
+                port: server.port, path: "/v1/messages", bearer: "sk-ant-very-secret-123", body: messagesBody(),
+                extraHeaders: ["anthropic-version": "2026-10-21"])
+            #expect(unknownBearer.status == 401)
+            #expect(!unknownBearer.body.contains("sk-ant-very-secret-123"))
             #expect(
                 try await RawHTTPClient.messages(port: server.port, apiKey: "sk-ant-known", messagesBody()).status
                     == 200)
             #expect(server.stats.unauthorized == 3)
-            #expect(server.stats[key: "known"].requests == 1)
+            #expect(server.stats[key: "known"].requests == 2)
         }
     }
 

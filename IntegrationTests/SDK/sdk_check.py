@@ -1,0 +1,203 @@
+"""The official openai and anthropic Python SDKs, unchanged, against `sluice mock-server`.
+
+Usage: python sdk_check.py BASE_URL [LIMITED_URL]
+
+BASE_URL is a mock server's root (e.g. http://127.0.0.1:8080) without limits; LIMITED_URL, when
+given, one started with `--rpm 60 --request-burst 1` (a second call within a second gets a 429 with
+`retry-after: 1`).
+
+Each check prints one line; any failure exits 1 after all checks ran. Loopback only.
+"""
+import sys
+import time
+import traceback
+
+import anthropic
+import openai
+
+base = sys.argv[1].rstrip("/")
+key = "sdk-check-key"
+failures = []
+
+
+def check(name):
+    def run(function):
+        try:
+            function()
+            print(f"ok    {name}")
+        except Exception:  # noqa: BLE001 - every failure is reported, then the run fails
+            failures.append(name)
+            print(f"FAIL  {name}")
+            traceback.print_exc(limit=3)
+        return function
+    return run
+
+
+oa = openai.OpenAI(api_key=key, base_url=f"{base}/v1", max_retries=0, timeout=10)
+an = anthropic.Anthropic(api_key=key, base_url=base, max_retries=0, timeout=10)
+weather = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+@check("openai: chat")
+def _():
+    reply = oa.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Hello"}])
+    assert reply.choices[0].message.content, reply
+    assert reply.usage.prompt_tokens > 0 and reply.usage.completion_tokens > 0, reply.usage
+    assert reply.choices[0].finish_reason == "stop", reply.choices[0].finish_reason
+
+
+@check("openai: streamed chat with usage")
+def _():
+    stream = oa.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "Hello"}], stream=True,
+        stream_options={"include_usage": True})
+    text, usage = "", None
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            text += chunk.choices[0].delta.content
+        if chunk.usage:
+            usage = chunk.usage
+    assert text and usage and usage.completion_tokens > 0, (text, usage)
+
+
+@check("openai: embeddings")
+def _():
+    reply = oa.embeddings.create(model="text-embedding-3-small", input=["a", "b"])
+    assert len(reply.data) == 2 and len(reply.data[0].embedding) > 0, reply
+
+
+@check("openai: tool call")
+def _():
+    reply = oa.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "Weather in Paris?"}], tools=[weather],
+        tool_choice={"type": "function", "function": {"name": "get_weather"}})
+    calls = reply.choices[0].message.tool_calls
+    assert calls and calls[0].function.name == "get_weather", reply
+
+
+@check("openai: streamed tool call")
+def _():
+    stream = oa.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "Weather in Paris?"}], tools=[weather],
+        tool_choice={"type": "function", "function": {"name": "get_weather"}}, stream=True)
+    names, arguments = set(), ""
+    for chunk in stream:
+        for call in (chunk.choices[0].delta.tool_calls or []) if chunk.choices else []:
+            if call.function and call.function.name:
+                names.add(call.function.name)
+            if call.function and call.function.arguments:
+                arguments += call.function.arguments
+    assert names == {"get_weather"} and arguments.startswith("{"), (names, arguments)
+
+
+@check("openai: models")
+def _():
+    assert len(list(oa.models.list())) > 0
+
+
+@check("openai: wrong key is AuthenticationError")
+def _():
+    try:
+        openai.OpenAI(api_key="", base_url=f"{base}/v1", max_retries=0).chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "x"}])
+    except openai.AuthenticationError:
+        return
+    except openai.OpenAIError as error:  # an empty key is refused by the SDK itself in some versions
+        if "api_key" in str(error):
+            return
+        raise
+    raise AssertionError("no error")
+
+
+@check("openai: malformed body is BadRequestError")
+def _():
+    try:
+        oa.chat.completions.create(model="gpt-4o-mini", messages=[])
+    except openai.BadRequestError:
+        return
+    raise AssertionError("no error")
+
+
+@check("anthropic: messages")
+def _():
+    reply = an.messages.create(model="claude-test", max_tokens=64, messages=[{"role": "user", "content": "Hello"}])
+    assert reply.content[0].type == "text" and reply.content[0].text, reply
+    assert reply.usage.input_tokens > 0 and reply.usage.output_tokens > 0, reply.usage
+    assert reply.stop_reason in ("end_turn", "max_tokens"), reply.stop_reason
+
+
+@check("anthropic: streamed messages")
+def _():
+    with an.messages.stream(model="claude-test", max_tokens=64, messages=[{"role": "user", "content": "Hello"}]) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text and final.usage.output_tokens > 0, (text, final)
+
+
+@check("anthropic: tool use")
+def _():
+    tool = {"name": "get_weather", "description": "The weather in a city",
+            "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+    reply = an.messages.create(
+        model="claude-test", max_tokens=64, messages=[{"role": "user", "content": "Weather in Paris?"}], tools=[tool],
+        tool_choice={"type": "tool", "name": "get_weather"})
+    uses = [block for block in reply.content if block.type == "tool_use"]
+    assert uses and uses[0].name == "get_weather" and isinstance(uses[0].input, dict), reply
+    with an.messages.stream(
+            model="claude-test", max_tokens=64, messages=[{"role": "user", "content": "Weather in Paris?"}],
+            tools=[tool], tool_choice={"type": "tool", "name": "get_weather"}) as stream:
+        final = stream.get_final_message()
+    assert any(block.type == "tool_use" for block in final.content), final
+
+
+@check("anthropic: missing max_tokens is BadRequestError")
+def _():
+    try:
+        an.post("/v1/messages", cast_to=object, body={"model": "claude-test", "messages": [{"role": "user", "content": "x"}]})
+    except anthropic.BadRequestError:
+        return
+    raise AssertionError("no error")
+
+
+if len(sys.argv) > 2:
+    limited = sys.argv[2].rstrip("/")
+
+    @check("openai: 429 is RateLimitError carrying retry-after; the SDK's retry waits it out")
+    def _():
+        client = openai.OpenAI(api_key="sdk-limited", base_url=f"{limited}/v1", max_retries=0, timeout=10)
+        message = [{"role": "user", "content": "x"}]
+        client.chat.completions.create(model="gpt-4o-mini", messages=message)
+        try:
+            client.chat.completions.create(model="gpt-4o-mini", messages=message)
+            raise AssertionError("no 429")
+        except openai.RateLimitError as error:
+            assert float(error.response.headers["retry-after"]) > 0, error.response.headers
+        start = time.monotonic()
+        client.with_options(max_retries=2).chat.completions.create(model="gpt-4o-mini", messages=message)
+        assert time.monotonic() - start >= 0.5, "the SDK retried before the retry-after passed"
+
+    @check("anthropic: 429 is RateLimitError carrying retry-after; the SDK's retry waits it out")
+    def _():
+        client = anthropic.Anthropic(api_key="sdk-limited-anthropic", base_url=limited, max_retries=0, timeout=10)
+        message = [{"role": "user", "content": "x"}]
+        client.messages.create(model="claude-test", max_tokens=16, messages=message)
+        try:
+            client.messages.create(model="claude-test", max_tokens=16, messages=message)
+            raise AssertionError("no 429")
+        except anthropic.RateLimitError as error:
+            assert float(error.response.headers["retry-after"]) > 0, error.response.headers
+        start = time.monotonic()
+        client.with_options(max_retries=2).messages.create(model="claude-test", max_tokens=16, messages=message)
+        assert time.monotonic() - start >= 0.5, "the SDK retried before the retry-after passed"
+
+if failures:
+    print(f"sdk check: {len(failures)} failed: {', '.join(failures)}")
+    sys.exit(1)
+print("sdk check: all passed")
