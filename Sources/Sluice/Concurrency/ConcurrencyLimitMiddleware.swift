@@ -35,18 +35,22 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
     /// What a waiter keeps in the queue.
     struct Waiter: Sendable {
         let continuation: CheckedContinuation<Void, any Error>
-        var timer: Task<Void, Never>?
+        /// The waiter's deadline in ``ConcurrencyLimitMiddleware/timer``, if it has one.
+        var timer: DeadlineTimer.ID?
     }
 
     /// The limits this middleware enforces.
     public let limits: ConcurrencyLimits
     let clock: any SluiceClock
+    /// The waiters' deadlines, on `clock`: one timer for every waiter, not a task each.
+    let timer: DeadlineTimer
     private let state: Mutex<ConcurrencyLimiterState<Waiter>>
 
     /// A middleware enforcing `limits`, measuring deadlines on `clock` (the client's).
     public init(limits: ConcurrencyLimits, clock: any SluiceClock = SystemClock.shared) {
         self.limits = limits
         self.clock = clock
+        timer = DeadlineTimer(clock: clock)
         state = Mutex(ConcurrencyLimiterState(limits: limits))
     }
 
@@ -137,7 +141,7 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
     func release(_ index: Int) {
         let admitted = state.withLock { $0.release(index) }
         for waiter in admitted {
-            waiter.timer?.cancel()
+            if let id = waiter.timer { timer.cancel(id) }
             waiter.continuation.resume()
         }
     }
@@ -175,18 +179,15 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
 
     /// Fails waiter `id` with the deadline error when `deadline` comes, unless it is out of the queue by then.
     private func startTimer(_ id: UInt64, key: KeyID?, deadline: Duration) {
-        let timer = Task { [clock] in
-            do { try await clock.sleep(until: deadline) } catch { return }
-            remove(id, error: Self.deadlineError(key))
-        }
-        let queued = state.withLock { $0.updatePayload(id) { $0.timer = timer } }
-        if !queued { timer.cancel() }
+        let registration = timer.schedule(at: deadline) { [self] in remove(id, error: Self.deadlineError(key)) }
+        let queued = state.withLock { $0.updatePayload(id) { $0.timer = registration } }
+        if !queued { timer.cancel(registration) }
     }
 
     /// Takes waiter `id` out of the queue, if it is still there, and fails it with `error`.
     private func remove(_ id: UInt64, error: any Error) {
         guard let waiter = state.withLock({ $0.remove(id) }) else { return }
-        waiter.timer?.cancel()
+        if let registration = waiter.timer { timer.cancel(registration) }
         waiter.continuation.resume(throwing: error)
     }
 

@@ -22,12 +22,15 @@
 ///   ends (a concurrency permit, a token reservation, the connection) is released at once; the inner
 ///   body ends exactly once whatever ends the outer one (read to the end, a read error, an expiry,
 ///   discard, cancellation of the consumer). The chunk limits count only while the consumer waits in
-///   `next()`, so a slow consumer never trips them. The timers of one attempt share one watchdog
-///   task (plus a task running the attempt until its head arrives), not a task per chunk.
+///   `next()`, so a slow consumer never trips them. The timers of one attempt share one watchdog,
+///   a registration in a ``DeadlineTimer`` shared by every call through this layer (and its copies),
+///   not a task; the attempt runs in a task of its own until its head arrives.
 public struct AttemptTimeoutMiddleware: ClientMiddleware {
     /// The limits used unless a call sets ``CallOptions/timeouts``.
     public let policy: TimeoutPolicy
     let clock: any SluiceClock
+    /// The attempts' watchdogs, on `clock`: one timer for every call through this layer.
+    let timer: DeadlineTimer
     /// The transport below enforces ``ClientRequest/responseHeadTimeout`` on the same (real) clock:
     /// the head limit is handed down instead of being timed here (no task per attempt).
     var transportTimesHead = false
@@ -35,6 +38,7 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
     public init(policy: TimeoutPolicy = .default, clock: any SluiceClock = SystemClock.shared) {
         self.policy = policy
         self.clock = clock
+        timer = DeadlineTimer(clock: clock)
     }
 
     public nonisolated(nonsending) func intercept(
@@ -61,7 +65,7 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
             return try await sendTimingHeadBelow(request, context, limits: limits, next: next)
         }
         return try await withoutActuallyEscaping(next) { next in
-            try await TimedSpan.run(limits: limits, clock: clock, request, context, next: next)
+            try await TimedSpan.run(limits: limits, timer: timer, request, context, next: next)
         }
     }
 
@@ -84,6 +88,6 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
         }
         var bodyLimits = limits
         bodyLimits.head = nil
-        return try TimedSpan.timeBody(limits: bodyLimits, clock: clock, progress: context.streamProgress, response)
+        return try TimedSpan.timeBody(limits: bodyLimits, timer: timer, progress: context.streamProgress, response)
     }
 }

@@ -21,10 +21,13 @@ public struct DeadlineMiddleware: ClientMiddleware {
     /// The policy whose ``TimeoutPolicy/total`` is used unless a call sets ``CallOptions/timeouts``.
     public let policy: TimeoutPolicy
     let clock: any SluiceClock
+    /// The calls' deadlines, on `clock`: one timer for every call through this layer.
+    let timer: DeadlineTimer
 
     public init(policy: TimeoutPolicy = .default, clock: any SluiceClock = SystemClock.shared) {
         self.policy = policy
         self.clock = clock
+        timer = DeadlineTimer(clock: clock)
     }
 
     public nonisolated(nonsending) func intercept(
@@ -44,7 +47,7 @@ public struct DeadlineMiddleware: ClientMiddleware {
         var limits = SpanLimits()
         limits.total = instant
         return try await withoutActuallyEscaping(next) { [context] next in
-            try await TimedSpan.run(limits: limits, clock: clock, request, context, next: next)
+            try await TimedSpan.run(limits: limits, timer: timer, request, context, next: next)
         }
     }
 }

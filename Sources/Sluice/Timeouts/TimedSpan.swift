@@ -77,13 +77,14 @@ struct SpanLimits: Sendable {
     }
 }
 
-/// The timers of one span, driven by one watchdog task for its whole life (head and body), not a task
-/// per chunk.
+/// The timers of one span, driven by one watchdog for its whole life (head and body), not a timer per
+/// chunk. The watchdog is a registration in the layer's shared ``DeadlineTimer``, not a task: the
+/// span holds at most one at a time, and takes it out when the span ends.
 ///
 /// The head: `next` runs in a child task that the watchdog cancels when the head limit passes. The
 /// body: a ``TimedBodySource`` records when the consumer starts and stops waiting for a chunk (a lock
-/// and a clock read per chunk); the watchdog sleeps until the earliest deadline (never longer than
-/// ``SpanLimits/pollInterval``, so a wait that starts while it sleeps is still caught on time), and on
+/// and a clock read per chunk); the watchdog is due at the earliest deadline (never later than
+/// ``SpanLimits/pollInterval`` ahead, so a wait that starts meanwhile is still caught on time), and on
 /// expiry discards the inner body, which makes its pending read return at once. The consumer's read
 /// then throws the typed error.
 ///
@@ -107,14 +108,16 @@ final class TimedSpan: Sendable {
         var progressSeen = 0
         var work: Task<ClientResponse, any Error>?
         var inner: ResponseBody?
-        var watchdog: Task<Void, Never>?
+        /// The current watchdog's registration in ``TimedSpan/timer``, while one is pending.
+        var watchdog: DeadlineTimer.ID?
         /// Which watchdog is current: one replaced by a newer one stops at its next look.
         var watchdogGeneration = 0
-        /// When the current watchdog wakes next, while it sleeps.
+        /// When the current watchdog is due next, while it is pending.
         var wakesAt: Duration?
     }
 
     fileprivate enum Action {
+        /// The watchdog is due again then (already registered).
         case sleep(until: Duration)
         case stop
         case cancelWork(Task<ClientResponse, any Error>?)
@@ -122,6 +125,8 @@ final class TimedSpan: Sendable {
     }
 
     let clock: any SluiceClock
+    /// The layer's timer, on `clock`, where the watchdog is registered.
+    let timer: DeadlineTimer
     let limits: SpanLimits
     /// Where a streamed chat reply reports content; `nil` paces the chunk limits by chunks.
     let progress: StreamProgress?
@@ -129,8 +134,9 @@ final class TimedSpan: Sendable {
     /// The attempt's task has returned (or thrown). Set once, read without the lock on the fast path.
     private let workDone = Atomic<Bool>(false)
 
-    private init(clock: any SluiceClock, limits: SpanLimits, progress: StreamProgress?) {
-        self.clock = clock
+    private init(timer: DeadlineTimer, limits: SpanLimits, progress: StreamProgress?) {
+        self.clock = timer.clock
+        self.timer = timer
         self.limits = limits
         // Only the chunk limits read it.
         self.progress = limits.hasChunkLimits ? progress : nil
@@ -140,12 +146,12 @@ final class TimedSpan: Sendable {
     /// enforces the body limits.
     nonisolated(nonsending) static func run(
         limits: SpanLimits,
-        clock: any SluiceClock,
+        timer: DeadlineTimer,
         _ request: ClientRequest,
         _ context: ClientContext,
         next: @escaping ClientMiddleware.Next
     ) async throws -> ClientResponse {
-        let span = TimedSpan(clock: clock, limits: limits, progress: context.streamProgress)
+        let span = TimedSpan(timer: timer, limits: limits, progress: context.streamProgress)
         // The attempt starts at once on this thread and runs until it first suspends: an answer that
         // needs no wait (an in-memory transport, a cache) costs no thread hop and no watchdog.
         let work: Task<ClientResponse, any Error>
@@ -190,10 +196,10 @@ final class TimedSpan: Sendable {
     /// Times the body of a response whose head arrived without this span's help (the transport timed
     /// it): `limits` are body limits only.
     static func timeBody(
-        limits: SpanLimits, clock: any SluiceClock, progress: StreamProgress?, _ response: ClientResponse
+        limits: SpanLimits, timer: DeadlineTimer, progress: StreamProgress?, _ response: ClientResponse
     ) throws -> ClientResponse {
         guard needsBodyTiming(limits, response) else { return response }
-        return try TimedSpan(clock: clock, limits: limits, progress: progress).headArrived(response)
+        return try TimedSpan(timer: timer, limits: limits, progress: progress).headArrived(response)
     }
 
     /// Whether a body needs timing after its head: an absolute limit is left, or a chunk limit on a
@@ -211,20 +217,14 @@ final class TimedSpan: Sendable {
         return nil
     }
 
-    /// Starts the watchdog, unless the span has already ended; a watchdog already running is replaced.
+    /// Starts the watchdog, unless the span has already ended; a watchdog already pending is replaced.
     private func startWatchdog() {
-        let generation = state.withLock { state in
+        let (generation, replaced) = state.withLock { state in
             state.watchdogGeneration += 1
-            return state.watchdogGeneration
+            return (state.watchdogGeneration, state.watchdog.take())
         }
-        let watchdog = Task { await self.watch(generation) }
-        let (ended, replaced) = state.withLock { state -> (Bool, Task<Void, Never>?) in
-            if state.phase == .ended || state.watchdogGeneration != generation { return (true, nil) }
-            defer { state.watchdog = watchdog }
-            return (false, state.watchdog)
-        }
-        replaced?.cancel()
-        if ended { watchdog.cancel() }
+        if let replaced { timer.cancel(replaced) }
+        watch(generation)
     }
 
     // MARK: Head
@@ -235,7 +235,7 @@ final class TimedSpan: Sendable {
             state.work = nil
             return (state.expired, state.watchdog.take())
         }
-        watchdog?.cancel()
+        if let watchdog { timer.cancel(watchdog) }
         return expired ?? error
     }
 
@@ -259,7 +259,7 @@ final class TimedSpan: Sendable {
             state.progressSeen = progressAtHead
             return (nil, nil, state.watchdog == nil)
         }
-        watchdog?.cancel()
+        if let watchdog { timer.cancel(watchdog) }
         if let expired {
             response.body.discard()
             throw expired
@@ -280,8 +280,8 @@ final class TimedSpan: Sendable {
     /// The consumer starts waiting for a chunk. Returns the error to throw if the span has expired.
     ///
     /// With content pacing, content decoded since the last wait refills the first-token and idle
-    /// budgets here. A wait that starts with part of its budget spent may end before the watchdog next
-    /// wakes: then a new watchdog replaces the sleeping one.
+    /// budgets here. A wait that starts with part of its budget spent may end before the watchdog is
+    /// next due: then a new watchdog replaces the pending one.
     func beginWait() -> SluiceError? {
         let now = clock.now
         let progressCount = progress?.count
@@ -337,26 +337,34 @@ final class TimedSpan: Sendable {
             state.inner = nil
             return state.watchdog.take()
         }
-        watchdog?.cancel()
+        if let watchdog { timer.cancel(watchdog) }
     }
 
     // MARK: Watchdog
 
-    private func watch(_ generation: Int) async {
-        while true {
-            let now = clock.now
-            switch state.withLock({ evaluate(&$0, now: now, generation: generation) }) {
-            case .stop:
-                return
-            case .sleep(let deadline):
-                do { try await clock.sleep(until: deadline) } catch { return }
-            case .cancelWork(let work):
-                work?.cancel()
-                return
-            case .discard(let inner):
-                inner?.discard()
-                return
+    /// One look of watchdog `generation`: expires the span, or registers the next look in `timer`.
+    ///
+    /// The evaluation and the registration happen under the span's lock (the timer never runs an
+    /// action from `schedule`, and takes no other lock under its own), so a span that ends meanwhile
+    /// always finds the registration and cancels it: nothing is left in the timer after the span ends.
+    private func watch(_ generation: Int) {
+        let now = clock.now
+        let action = state.withLock { state -> Action in
+            // This look's own registration has fired: it is no longer pending.
+            if state.watchdogGeneration == generation { state.watchdog = nil }
+            let action = evaluate(&state, now: now, generation: generation)
+            if case .sleep(let deadline) = action {
+                state.watchdog = timer.schedule(at: deadline) { [self] in watch(generation) }
             }
+            return action
+        }
+        switch action {
+        case .stop, .sleep:
+            return
+        case .cancelWork(let work):
+            work?.cancel()
+        case .discard(let inner):
+            inner?.discard()
         }
     }
 
