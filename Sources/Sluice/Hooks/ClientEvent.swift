@@ -53,6 +53,10 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
         public static let cooldownStarted = Kind("cooldown_started")
         /// A key's cooldown ended (``ClientEvent/delay``: how long it lasted).
         public static let cooldownEnded = Kind("cooldown_ended")
+        /// The provider's rate-limit headers (`x-ratelimit-remaining-*`, `anthropic-ratelimit-*`)
+        /// lowered the key's local buckets: something else spent on the key, or the provider counts
+        /// differently (``ClientEvent/rateLimit``: what the headers said, when the response head had it).
+        public static let rateLimitCorrected = Kind("rate_limit_corrected")
         /// A key left the pool (``ClientEvent/reason``: `authentication_failed` or `insufficient_quota`); a
         /// call it happened to is sent again with another key of the pool, if one is left.
         public static let keyRemoved = Kind("key_removed")

@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// A request goes to the key that can admit it soonest (on a tie, the one with the most headroom).
 /// A key the provider answers with 401 or `insufficient_quota` leaves the pool and is reported in
-/// ``removedKeys`` (and as a ``RateLimitEvent/keyRemoved(keyID:reason:)`` event); when every key is
+/// ``removedKeys`` (and as a `key_removed` ``ClientEvent``); when every key is
 /// gone, calls fail with ``SluiceError/Code/noUsableKeys``. Put a key back with ``restore(_:)``
 /// once it works again (a topped-up account, say).
 ///

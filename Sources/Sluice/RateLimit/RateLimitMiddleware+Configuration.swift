@@ -7,8 +7,10 @@ extension RateLimitMiddleware {
     ///     APIKey(secondaryKey, label: "secondary", limits: RateLimits(requestsPerMinute: 500, tokensPerMinute: 200_000)),
     /// ])
     /// configuration.waitPolicy = .wait(atMost: .seconds(10))
-    /// configuration.onEvent = { event in logger.debug("\(event)") }
     /// ```
+    ///
+    /// What the limiter does (waits, cooldowns, header corrections, keys leaving the pool) reaches
+    /// every ``ClientEventHandler`` as ``ClientEvent``s, with the rest of the call's events.
     ///
     /// - Important: Its description, debug description and mirror (`dump`) show each key's ``KeyID``
     ///   and limits, never its secret.
@@ -16,7 +18,7 @@ extension RateLimitMiddleware {
         /// The keys requests are sent with; at least one.
         public var keys: [APIKey]
         /// Headroom kept in each bucket at admission. Default ``RateLimitSafetyMargin/default``
-        /// (2 % of capacity or 250 ms of refill, whichever is more).
+        /// (250 ms of refill).
         public var safetyMargin: RateLimitSafetyMargin
         /// Whether to wait for budget, and how long at most; a call can override it with
         /// ``CallOptions/rateLimitWaitPolicy``. Default ``RateLimitWaitPolicy/wait``.
@@ -27,8 +29,6 @@ extension RateLimitMiddleware {
         /// Where the buckets live; `nil` (the default) makes an ``InMemoryRateLimitStore`` on the
         /// middleware's clock.
         public var store: (any RateLimitStore)?
-        /// Called, synchronously and cheaply, for each ``RateLimitEvent``. Default `nil`.
-        public var onEvent: (@Sendable (RateLimitEvent) -> Void)?
         /// The longest cooldown a 429's `retry-after-ms` / `retry-after` puts a key in; a longer one
         /// from the server is clamped to it (an absurd `retry-after: 1e300` pauses the key this long,
         /// not for years). Default 60 seconds, as ``RetryPolicy/maxServerDelay``. Never negative.
@@ -41,15 +41,13 @@ extension RateLimitMiddleware {
             safetyMargin: RateLimitSafetyMargin = .default,
             waitPolicy: RateLimitWaitPolicy = .wait,
             settlement: RateLimitSettlementPolicy? = nil,
-            store: (any RateLimitStore)? = nil,
-            onEvent: (@Sendable (RateLimitEvent) -> Void)? = nil
+            store: (any RateLimitStore)? = nil
         ) {
             self.keys = keys
             self.safetyMargin = safetyMargin
             self.waitPolicy = waitPolicy
             self.settlement = settlement
             self.store = store
-            self.onEvent = onEvent
         }
 
         /// One key with these limits.
@@ -73,7 +71,6 @@ extension RateLimitMiddleware {
                     "waitPolicy": waitPolicy,
                     "settlement": settlement as Any,
                     "store": store.map { String(describing: type(of: $0)) } as Any,
-                    "onEvent": onEvent == nil ? "nil" : "set",
                 ],
                 displayStyle: .struct
             )

@@ -124,7 +124,6 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
         context.usage.servedBy = key.id
         if reservation.queued {
             let waited = clock.now - start
-            configuration.onEvent?(.waited(callID: context.callID, keyID: key.id, duration: waited))
             context.events.emit(.rateLimitWaitEnded, context) { event in
                 event.waited = waited
                 event.tokens = cost.tokens
@@ -147,7 +146,7 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
             // A 429 was refused at admission, so its tokens were not charged: refund them first, then
             // correct. Any other failure may have been admitted and counted: keep the charge.
             store.settle(reservation, charge: response.status == 429 ? reservation.cost.requestOnly : reservation.cost)
-            if let observation { await sync(reservation, observation) }
+            if let observation { await sync(reservation, observation, context: context) }
             if response.status == 429 {
                 if let retryAfter = observation?.retryAfter, retryAfter > .zero {
                     let cooldown = min(retryAfter, configuration.maxCooldown)
@@ -160,7 +159,7 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
             let keyLeft = (response.status == 401 || response.status == 429) && pool.activeKey(key.id) == nil
             return (response, keyLeft)
         }
-        if let observation { await sync(reservation, observation) }
+        if let observation { await sync(reservation, observation, context: context) }
 
         // One object for both callbacks: a closure capturing a single reference needs no context of its own.
         let settler = Settler(
@@ -195,22 +194,21 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
     ) async {
         let until = clock.now + duration
         await store.cooldown(bucket, until: until)
-        configuration.onEvent?(.cooldownStarted(bucket: bucket, duration: duration))
         context.events.emit(.cooldownStarted, context) { $0.delay = duration }
-        guard context.events.isEnabled || configuration.onEvent != nil else { return }
+        guard context.events.isEnabled else { return }
         let clock = self.clock
-        let onEvent = configuration.onEvent
         Task {
             try? await clock.sleep(until: until)
-            onEvent?(.cooldownEnded(bucket: bucket))
             context.events.emit(.cooldownEnded, context) { $0.delay = duration }
         }
     }
 
-    private nonisolated(nonsending) func sync(_ reservation: RateLimitReservation, _ observation: RateLimitObservation) async {
+    private nonisolated(nonsending) func sync(
+        _ reservation: RateLimitReservation, _ observation: RateLimitObservation, context: ClientContext
+    ) async {
         guard !observation.remaining.isEmpty else { return }
         if await store.sync(reservation, with: observation) {
-            configuration.onEvent?(.correctedFromHeaders(bucket: reservation.bucket))
+            context.events.emit(.rateLimitCorrected, context)
         }
     }
 
@@ -232,7 +230,6 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
 
     private func removeKey(_ id: KeyID, reason: SluiceError.Code, context: ClientContext) {
         if pool.remove(id, reason: reason) {
-            configuration.onEvent?(.keyRemoved(keyID: id, reason: reason))
             context.events.emit(.keyRemoved, context) { $0.reason = reason.name }
         }
     }

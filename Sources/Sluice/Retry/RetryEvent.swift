@@ -1,5 +1,5 @@
-/// What the retry layer decided after a failed attempt; the hook for issue 5's `ClientEvent`s
-/// ("retry scheduled", "retry skipped").
+/// What the retry layer decided after a failed attempt, inside the layer: the client turns it into
+/// ``ClientEvent``s (`retry_scheduled`, `retry_budget_exhausted`); it is not public.
 ///
 /// Emitted through ``RetryMiddleware``'s internal `observer`, synchronously, before the layer sleeps
 /// (scheduled) or returns (stopped).

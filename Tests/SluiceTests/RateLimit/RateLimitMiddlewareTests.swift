@@ -9,11 +9,9 @@ struct RateLimitMiddlewareTests {
     static let anthropicLimits = RateLimits(requestsPerMinute: 60, inputTokensPerMinute: 6_000, outputTokensPerMinute: 1_200)
 
     func limiter(
-        _ keys: [APIKey], provider: Provider = .openAI, clock: TestClock, waitPolicy: RateLimitWaitPolicy = .wait,
-        events: Recorder<RateLimitEvent>? = nil
+        _ keys: [APIKey], provider: Provider = .openAI, clock: TestClock, waitPolicy: RateLimitWaitPolicy = .wait
     ) -> RateLimitMiddleware {
-        var configuration = RateLimitMiddleware.Configuration(keys: keys, safetyMargin: .none, waitPolicy: waitPolicy)
-        if let events { configuration.onEvent = { events.append($0) } }
+        let configuration = RateLimitMiddleware.Configuration(keys: keys, safetyMargin: .none, waitPolicy: waitPolicy)
         let adapter: any ProviderAdapter = provider == .anthropic ? AnthropicAdapter() : OpenAIAdapter()
         return RateLimitMiddleware(configuration: configuration, adapter: adapter, clock: clock)
     }
@@ -49,8 +47,8 @@ struct RateLimitMiddlewareTests {
     @Test("a 429 with retry-after-ms cools the key down: the next request waits for it")
     func cooldownFrom429() async throws {
         let clock = TestClock()
-        let events = Recorder<RateLimitEvent>()
-        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.openAILimits)], clock: clock, events: events)
+        let events = EventRecorder()
+        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.openAILimits)], clock: clock)
         let statuses = Recorder<Int>()
         let transport = InMemoryTransport { _ in
             statuses.append(0)
@@ -58,19 +56,24 @@ struct RateLimitMiddlewareTests {
                 ? RL.response(429, ["retry-after": "2", "retry-after-ms": "1500"], body: #"{"error":{"type":"rate_limit_error"}}"#)
                 : RL.response(200)
         }
-        let first = try await RL.send(middleware, transport, context: RL.context())
+        let first = try await RL.send(middleware, transport, context: RL.context(events: events, clock: clock))
         #expect(first.status == 429)
         #expect(await middleware.store.state(of: RL.bucket("k"))?.cooldownUntil == .milliseconds(1_500))
-        #expect(events.all.contains(.cooldownStarted(bucket: RL.bucket("k"), duration: .milliseconds(1_500))))
+        let cooldown = events.events(ofKind: .cooldownStarted)
+        #expect(cooldown.map(\.delay) == [.milliseconds(1_500)])
+        #expect(cooldown.map(\.keyID) == [KeyID(rawValue: "k")])
 
-        let second = Task { try await RL.send(middleware, transport, context: RL.context(callID: 2)) }
+        let second = Task { try await RL.send(middleware, transport, context: RL.context(callID: 2, events: events, clock: clock)) }
         // Two sleepers: the task that reports cooldown_ended, and the store's timer for the waiter.
         await clock.waitForSleepers(2)
         await RL.eventually("second call queued") { await RL.waiting(middleware.store, RL.bucket("k")) == 1 }
         #expect(transport.requests.count == 1)
         clock.advance(by: .milliseconds(1_500))
         #expect(try await second.value.status == 200)
-        #expect(events.all.contains(.waited(callID: 2, keyID: KeyID(rawValue: "k"), duration: .milliseconds(1_500))))
+        let waited = events.events(ofKind: .rateLimitWaitEnded)
+        #expect(waited.map(\.callID) == [2])
+        #expect(waited.map(\.keyID) == [KeyID(rawValue: "k")])
+        #expect(waited.map(\.waited) == [.milliseconds(1_500)])
     }
 
     @Test("a 429 refunds the tokens but keeps the request; a 500 or a transport error keeps the whole charge")
@@ -158,35 +161,39 @@ struct RateLimitMiddlewareTests {
     @Test("rate-limit headers lower the local buckets and report it")
     func headerCorrection() async throws {
         let clock = TestClock()
-        let events = Recorder<RateLimitEvent>()
-        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.openAILimits)], clock: clock, events: events)
+        let events = EventRecorder()
+        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.openAILimits)], clock: clock)
         let transport = InMemoryTransport { _ in
             RL.response(200, ["x-ratelimit-remaining-requests": "10", "x-ratelimit-remaining-tokens": "1000",
                               "x-ratelimit-reset-tokens": "50s"])
         }
-        _ = try await RL.send(middleware, transport, context: RL.context())
+        _ = try await RL.send(middleware, transport, context: RL.context(events: events, clock: clock))
         let state = await middleware.store.state(of: RL.bucket("k"))
         #expect(state?.available[.tokens] == 1_000)
         #expect(state?.available[.requests] == 10)
-        #expect(events.all.contains(.correctedFromHeaders(bucket: RL.bucket("k"))))
+        #expect(events.events(ofKind: .rateLimitCorrected).map(\.keyID) == [KeyID(rawValue: "k")])
+        // Headers that allow more than the local buckets hold lower nothing and report nothing.
+        _ = try await RL.send(middleware, transport, context: RL.context(events: events, clock: clock))
+        #expect(events.events(ofKind: .rateLimitCorrected).count == 1)
     }
 
     @Test("a 401 removes the key and the request goes again with another key; none left fails with noUsableKeys")
     func removesUnauthorizedKey() async throws {
         let clock = TestClock()
-        let events = Recorder<RateLimitEvent>()
+        let events = EventRecorder()
         let middleware = limiter(
             [APIKey("sk-bad", label: "bad", limits: Self.openAILimits), APIKey("sk-good", label: "good", limits: Self.openAILimits)],
-            clock: clock, events: events)
+            clock: clock)
         let transport = InMemoryTransport { request in
             RL.authorization(request) == "Bearer sk-bad" ? RL.response(401) : RL.response(200)
         }
         let seen = Recorder<ClientContext>()
-        #expect(try await RL.send(middleware, transport, context: RL.context(), seen: seen).status == 200)
+        #expect(try await RL.send(middleware, transport, context: RL.context(events: events, clock: clock), seen: seen).status == 200)
         #expect(transport.requests.map(RL.authorization) == ["Bearer sk-bad", "Bearer sk-good"])
         #expect(seen.all.map(\.keyID) == [KeyID(rawValue: "bad"), KeyID(rawValue: "good")])
         #expect(middleware.pool.removedKeys == [.init(id: KeyID(rawValue: "bad"), reason: .authenticationFailed)])
-        #expect(events.all.contains(.keyRemoved(keyID: KeyID(rawValue: "bad"), reason: .authenticationFailed)))
+        let removed = events.events(ofKind: .keyRemoved)
+        #expect(removed.map(\.reason) == [SluiceError.Code.authenticationFailed.name])
         #expect(try await RL.send(middleware, transport, context: RL.context()).status == 200)
         #expect(RL.authorization(transport.requests[2]) == "Bearer sk-good")
 

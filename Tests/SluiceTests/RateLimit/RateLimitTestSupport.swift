@@ -9,11 +9,13 @@ enum RL {
 
     static func context(
         provider: Provider = .openAI, model: String = "m", input: Int = 100, maxOutput: Int = 200,
-        deadline: Duration? = nil, options: CallOptions = CallOptions(), callID: UInt64 = 1
+        deadline: Duration? = nil, options: CallOptions = CallOptions(), callID: UInt64 = 1,
+        events recorder: EventRecorder? = nil, clock: TestClock? = nil
     ) -> ClientContext {
         ClientContext(
             callID: callID, provider: provider, model: model, operation: .chat,
-            tokenEstimate: TokenEstimate(input: input, maxOutput: maxOutput), deadline: deadline, options: options)
+            tokenEstimate: TokenEstimate(input: input, maxOutput: maxOutput), deadline: deadline, options: options,
+            events: recorder.map { EventEmitter(handlers: [$0], clock: clock ?? TestClock()) } ?? .none)
     }
 
     static func request(_ keyID: String, limits: RateLimits, cost: RateLimitCost, deadline: Duration? = nil, maxWait: Duration? = nil)

@@ -117,16 +117,15 @@ struct RateLimitCooldownCapTests {
         ] as [(String, String, Duration)])
     func cooldownCapped(name: String, value: String, expected: Duration) async throws {
         let clock = TestClock()
-        let events = Recorder<RateLimitEvent>()
-        var configuration = RateLimitMiddleware.Configuration(
+        let events = EventRecorder()
+        let configuration = RateLimitMiddleware.Configuration(
             keys: [APIKey("sk-1", label: "k", limits: RateLimits(requestsPerMinute: 60))], safetyMargin: .none)
-        configuration.onEvent = { events.append($0) }
         let middleware = RateLimitMiddleware(configuration: configuration, adapter: OpenAIAdapter(), clock: clock)
         let transport = InMemoryTransport { _ in RL.response(429, HTTPHeaders([(name, value)])) }
-        let response = try await RL.send(middleware, transport, context: RL.context())
+        let response = try await RL.send(middleware, transport, context: RL.context(events: events, clock: clock))
         #expect(response.status == 429)
         #expect(await middleware.store.state(of: RL.bucket("k"))?.cooldownUntil == expected)
-        #expect(events.all.contains(.cooldownStarted(bucket: RL.bucket("k"), duration: expected)))
+        #expect(events.events(ofKind: .cooldownStarted).map(\.delay) == [expected])
     }
 
     @Test("maxCooldown is configurable and never negative")

@@ -130,6 +130,7 @@ public struct LoggingEventHandler: ClientEventHandler {
         case .timeout: "timed out"
         case .cooldownStarted: "key cooldown started"
         case .cooldownEnded: "key cooldown ended"
+        case .rateLimitCorrected: "rate-limit headers lowered the key's budget"
         case .keyRemoved: "key removed from the pool"
         case .usageSettled: "usage settled"
         case .requestSucceeded: "request succeeded"
