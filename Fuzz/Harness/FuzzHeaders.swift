@@ -39,13 +39,13 @@ enum FuzzHeaders {
         let wallNow: () -> Duration = { .seconds(1_714_564_800) }  // 2024-05-01T12:00:00Z
 
         for status in [429, 503, 200] {
-            if let (delay, _) = RetryHeaders.serverDelay(status: status, headers: headers, wallNow: wallNow) {
+            if let (delay, _) = ServerHeaders.serverDelay(status: status, headers: headers, wallNow: wallNow) {
                 fuzzCheck(delay > .zero, "serverDelay returned \(delay)")
                 useDelay(delay)
             }
         }
-        if let reset = RetryHeaders.rateLimitReset(headers, wallNow: wallNow) { useDelay(reset) }
-        _ = RetryHeaders.shouldRetry(headers)
+        if let reset = ServerHeaders.rateLimitReset(headers, wallNow: wallNow) { useDelay(reset) }
+        _ = ServerHeaders.shouldRetry(headers)
 
         if let observation = RateLimitObservation(headers: headers) {
             for dimension in [RateLimitDimension.requests, .tokens, .inputTokens, .outputTokens] {
@@ -63,9 +63,9 @@ enum FuzzHeaders {
 
         for (_, value) in pairs {
             let trimmed = Substring(value)
-            if let duration = RetryHeaders.goDuration(trimmed) { useDelay(duration) }
-            if let instant = RetryHeaders.httpDate(trimmed) { useDelay(instant - wallNow()) }
-            if let instant = RetryHeaders.rfc3339(trimmed) { useDelay(instant - wallNow()) }
+            if let duration = ServerHeaders.goDuration(trimmed) { useDelay(duration) }
+            if let instant = ServerHeaders.httpDate(trimmed) { useDelay(instant - wallNow()) }
+            if let instant = ServerHeaders.rfc3339(trimmed) { useDelay(instant - wallNow()) }
         }
     }
 

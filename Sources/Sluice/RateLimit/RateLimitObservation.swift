@@ -2,7 +2,8 @@
 ///
 /// Read from OpenAI's `x-ratelimit-remaining-{requests,tokens}`, Anthropic's
 /// `anthropic-ratelimit-{requests,input-tokens,output-tokens}-remaining`, and `retry-after-ms`
-/// (milliseconds) or else `retry-after` (seconds). A dimension the headers do not mention is `nil`.
+/// (milliseconds) or else `retry-after` (seconds or an HTTP date), read as the retry layer reads
+/// them. A dimension the headers do not mention is `nil`.
 ///
 /// ```swift
 /// let observation = RateLimitObservation(headers: response.headers)
@@ -37,7 +38,8 @@ public struct RateLimitObservation: Sendable, Hashable {
     }
 
     public var remaining: Remaining
-    /// How long the provider asked to wait (`retry-after-ms`, else `retry-after` in seconds).
+    /// How long the provider asked to wait (`retry-after-ms`, else `retry-after` in seconds or as an
+    /// HTTP date); `nil` when it asked for no positive delay.
     public var retryAfter: Duration?
 
     public init(remaining: Remaining = Remaining(), retryAfter: Duration? = nil) {
@@ -45,16 +47,18 @@ public struct RateLimitObservation: Sendable, Hashable {
         self.retryAfter = retryAfter
     }
 
-    /// The observation in `headers`, or `nil` when they say nothing about limits.
+    /// The observation in `headers`, or `nil` when they say nothing about limits. An HTTP-date
+    /// `retry-after` is measured from the answer's `date` header, else the system's wall clock.
     public init?(headers: HTTPHeaders) {
+        self.init(headers: headers, wallNow: RetryMiddleware.systemWallClock)
+    }
+
+    init?(headers: HTTPHeaders, wallNow: () -> Duration) {
         var remaining = Remaining()
-        var retryAfterMilliseconds: Double?
-        var retryAfterSeconds: Double?
         for field in headers {
             let name = field.name.utf8
-            // Cheap filter: every header read here starts with "x-", "anthropic-" or "retry-".
+            // Cheap filter: every header read here starts with "x-" or "anthropic-".
             guard let first = name.first, first | 0x20 == UInt8(ascii: "x") || first | 0x20 == UInt8(ascii: "a")
-                || first | 0x20 == UInt8(ascii: "r")
             else { continue }
             let value = field.value
             if HTTPHeaders.namesEqual(field.name, "x-ratelimit-remaining-requests")
@@ -67,23 +71,13 @@ public struct RateLimitObservation: Sendable, Hashable {
                 remaining.inputTokens = Self.integer(value)
             } else if HTTPHeaders.namesEqual(field.name, "anthropic-ratelimit-output-tokens-remaining") {
                 remaining.outputTokens = Self.integer(value)
-            } else if HTTPHeaders.namesEqual(field.name, "retry-after-ms") {
-                retryAfterMilliseconds = Self.number(value)
-            } else if HTTPHeaders.namesEqual(field.name, "retry-after") {
-                retryAfterSeconds = Self.number(value)
             }
         }
-        let retryAfter = retryAfterMilliseconds.flatMap { WireNumber.duration(seconds: $0 / 1000) }
-            ?? retryAfterSeconds.flatMap { WireNumber.duration(seconds: $0) }
+        let retryAfter = ServerHeaders.retryAfter(headers, wallNow: wallNow)?.0
         guard !remaining.isEmpty || retryAfter != nil else { return nil }
         self.init(remaining: remaining, retryAfter: retryAfter)
     }
 
     /// A remaining count: saturating, clamped to `0...WireNumber.maxCount` (see ``WireNumber``).
     private static func integer(_ text: String) -> Int? { WireNumber.count(text) }
-
-    private static func number(_ text: String) -> Double? {
-        guard let value = WireNumber.finiteDouble(WireNumber.trimmed(text)), value >= 0 else { return nil }
-        return value
-    }
 }

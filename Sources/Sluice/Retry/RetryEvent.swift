@@ -21,7 +21,7 @@ struct RetryEvent: Sendable {
     /// What happens next.
     enum Decision: Sendable, Hashable {
         /// Attempt `attempt + 1` starts after `delay`, which came from `source`.
-        case scheduled(delay: Duration, source: RetryHeaders.Source)
+        case scheduled(delay: Duration, source: ServerHeaders.Source)
         /// No more attempts: ``RetryPolicy/maxAttempts`` reached.
         case attemptsExhausted
         /// No more attempts: the delay would pass the call's deadline.

@@ -120,13 +120,13 @@ public struct RetryMiddleware: ClientMiddleware {
             attemptContext.attempt = attempt
             let outcome = try await self.attempt(request, attemptContext, policy: policy, next: next)
             let reason: RetryEvent.Reason
-            let serverDelay: (Duration, RetryHeaders.Source)?
+            let serverDelay: (Duration, ServerHeaders.Source)?
             switch outcome {
             case .final(let response):
                 return response
             case .retryableResponse(let response):
                 reason = .status(response.status)
-                serverDelay = RetryHeaders.serverDelay(
+                serverDelay = ServerHeaders.serverDelay(
                     status: response.status, headers: response.headers, wallNow: wallClock)
             case .retryableError(let error):
                 reason = .error(error.code)
@@ -147,7 +147,7 @@ public struct RetryMiddleware: ClientMiddleware {
 
             guard attempt < policy.maxAttempts else { return try stop(.attemptsExhausted) }
             let delay: Duration
-            let source: RetryHeaders.Source
+            let source: ServerHeaders.Source
             let now = clock.now
             if let serverDelay {
                 // The server's word, clamped to the policy's cap (an absurd `retry-after` waits the cap).

@@ -143,7 +143,7 @@ public struct RetryPolicy: Sendable, Hashable {
     /// Whether a non-2xx answer is retryable by its status and `x-should-retry`; `insufficientQuota`
     /// says whether its body named `insufficient_quota`.
     func isRetryable(status: Int, headers: HTTPHeaders, insufficientQuota: Bool) -> Bool {
-        if honorsShouldRetryHeader, let verdict = RetryHeaders.shouldRetry(headers) { return verdict }
+        if honorsShouldRetryHeader, let verdict = ServerHeaders.shouldRetry(headers) { return verdict }
         if status == 429 && insufficientQuota { return false }
         return retryableStatuses.contains(status)
     }
@@ -151,7 +151,7 @@ public struct RetryPolicy: Sendable, Hashable {
     /// Whether a status could be retried depending on its body (a 429 without `x-should-retry`).
     func needsBody(status: Int, headers: HTTPHeaders) -> Bool {
         guard status == 429, retryableStatuses.contains(status) else { return false }
-        return !(honorsShouldRetryHeader && RetryHeaders.shouldRetry(headers) != nil)
+        return !(honorsShouldRetryHeader && ServerHeaders.shouldRetry(headers) != nil)
     }
 
     static func seconds(_ duration: Duration) -> Double {

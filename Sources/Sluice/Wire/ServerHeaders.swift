@@ -1,7 +1,10 @@
-/// Reads the retry hints providers put on their answers: `retry-after-ms`, `retry-after` (seconds or
-/// an HTTP date), `x-should-retry`, and the rate-limit reset headers of OpenAI (Go durations such as
-/// `6m0s`) and Anthropic (RFC 3339 instants). Pure functions, without Foundation.
-enum RetryHeaders {
+/// The one reader of the times and hints providers put in their answers' headers: `retry-after-ms`,
+/// `retry-after` (seconds or an HTTP date), `x-should-retry`, and the rate-limit reset headers of
+/// OpenAI (Go durations such as `6m0s`) and Anthropic (RFC 3339 instants). The retry layer and the
+/// rate limiter (``RateLimitObservation``) both read them here, so they never disagree on what a
+/// header says. Every value is hostile: parsed saturating, clamped (``WireNumber``). Pure
+/// functions, without Foundation.
+enum ServerHeaders {
     /// Where a retry delay came from.
     enum Source: Sendable, Hashable {
         case retryAfterMilliseconds
@@ -26,6 +29,16 @@ enum RetryHeaders {
     /// - Parameter wallNow: the wall-clock time (since the Unix epoch), used for absolute instants when
     ///   the answer has no `date` header.
     static func serverDelay(status: Int, headers: HTTPHeaders, wallNow: () -> Duration) -> (Duration, Source)? {
+        if let retryAfter = retryAfter(headers, wallNow: wallNow) { return retryAfter }
+        if status == 429, let reset = rateLimitReset(headers, wallNow: wallNow), reset > .zero {
+            return (reset, .rateLimitReset)
+        }
+        return nil
+    }
+
+    /// The delay `retry-after-ms` asks for, else `retry-after` (seconds, or an HTTP date measured
+    /// from the answer's `date` header or `wallNow`); `nil` when neither gives a positive delay.
+    static func retryAfter(_ headers: HTTPHeaders, wallNow: () -> Duration) -> (Duration, Source)? {
         if let text = headers["retry-after-ms"], let ms = WireNumber.finiteDouble(trimmed(text)), ms > 0,
             let delay = WireNumber.duration(seconds: ms / 1000)
         {
@@ -39,9 +52,6 @@ enum RetryHeaders {
                 let delay = WireNumber.clamp(instant - reference(headers, wallNow))
                 if delay > .zero { return (delay, .retryAfter) }
             }
-        }
-        if status == 429, let reset = rateLimitReset(headers, wallNow: wallNow), reset > .zero {
-            return (reset, .rateLimitReset)
         }
         return nil
     }
