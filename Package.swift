@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Sluice", targets: ["Sluice"]),
         .library(name: "SluiceTesting", targets: ["SluiceTesting"]),
         .library(name: "SluiceMockServer", targets: ["SluiceMockServer"]),
+        .library(name: "SluiceRedis", targets: ["SluiceRedis"]),
         .executable(name: "sluice", targets: ["sluice"]),
     ],
     dependencies: [
@@ -59,6 +60,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Shared limits across processes on Redis: a RESP client over SwiftNIO (no C library, calls
+        // never block a thread) and a RateLimitStore on it. A product of its own so that users of
+        // the core link nothing extra.
+        .target(
+            name: "SluiceRedis",
+            dependencies: [
+                "Sluice",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "sluice",
             dependencies: [
@@ -67,6 +80,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SluiceRedisTests",
+            dependencies: ["SluiceRedis"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -92,7 +110,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Sluice", "SluiceTesting", "SluiceMockServer"],
+            dependencies: ["Sluice", "SluiceTesting", "SluiceMockServer", "SluiceRedis"],
             path: "IntegrationTests",
             // The official Python SDKs' check against the mock server, run by scripts/test.
             exclude: ["SDK"],

@@ -1,0 +1,81 @@
+import SluiceRedis
+import Testing
+
+/// `RedisConnection` against a real redis-server on loopback.
+@Suite("Redis connection against redis-server")
+struct RedisConnectionTests {
+    @Test("commands get their own replies in order, pipelined from many tasks; scripts run; errors are typed")
+    func commands() async throws {
+        try await RedisTestServer.with { server in
+            let connection = try await RedisConnection.connect(to: server.configuration)
+            #expect(try await connection.send(["PING"]) == .simpleString("PONG"))
+            #expect(try await connection.send(["SET", "greeting", "hello\r\nworld"]) == .simpleString("OK"))
+            #expect(try await connection.send(["GET", "greeting"]).string == "hello\r\nworld")
+            #expect(try await connection.send(["GET", "missing"]) == .bulkString(nil))
+            let replies = try await withThrowingTaskGroup(of: (Int, Int64?).self) { group in
+                for index in 0..<200 {
+                    group.addTask { (index, try await connection.send(["INCRBY", "counter-\(index % 7)", String(index)]).integer) }
+                }
+                var replies: [Int: Int64?] = [:]
+                for try await (index, value) in group { replies[index] = value }
+                return replies
+            }
+            #expect(replies.count == 200)
+            let total = try await (0..<7).asyncSum { try await connection.send(["GET", "counter-\($0)"]).integer ?? 0 }
+            #expect(total == Int64((0..<200).reduce(0, +)))
+            let script = try await connection.send(["EVAL", "return {KEYS[1], tonumber(ARGV[1]) * 2}", "1", "k", "21"])
+            #expect(script == .array([.bulkString(Array("k".utf8)), .integer(42)]))
+            let refused = await #expect(throws: RedisError.self) { try await connection.send(["NOSUCHCOMMAND"]).orThrow() }
+            #expect(refused?.code == .serverError)
+            #expect(refused?.serverErrorPrefix == "ERR")
+            #expect(try await connection.send(["PING"]) == .simpleString("PONG"))
+            await connection.close()
+            let closed = await #expect(throws: RedisError.self) { try await connection.send(["PING"]) }
+            #expect(closed?.code == .connectionFailed)
+        }
+    }
+
+    @Test("a wrong password fails to connect with the server's error, never showing the password")
+    func authentication() async throws {
+        try await RedisTestServer.with { server in
+            var configuration = server.configuration
+            configuration.password = "wrong-password-marker"
+            let error = await #expect(throws: RedisError.self) { try await RedisConnection.connect(to: configuration) }
+            #expect(error?.code == .serverError)
+            #expect(error.map { !"\($0)".contains("wrong-password-marker") } == true)
+            configuration.password = nil
+            let unauthenticated = try await RedisConnection.connect(to: configuration)
+            let refused = await #expect(throws: RedisError.self) { try await unauthenticated.send(["GET", "x"]).orThrow() }
+            #expect(refused?.serverErrorPrefix == "NOAUTH")
+            await unauthenticated.close()
+        }
+    }
+
+    @Test("a command without an answer times out and closes the connection; a database number is selected")
+    func timeoutAndDatabase() async throws {
+        try await RedisTestServer.with { server in
+            var configuration = server.configuration
+            configuration.database = 3
+            configuration.commandTimeout = .milliseconds(200)
+            let connection = try await RedisConnection.connect(to: configuration)
+            _ = try await connection.send(["SET", "where", "three"]).orThrow()
+            let other = try await RedisConnection.connect(to: server.configuration)
+            #expect(try await other.send(["GET", "where"]) == .bulkString(nil))  // database 0
+            // BLPOP on an empty list waits 5 s on the server: longer than the command timeout.
+            let start = ContinuousClock.now
+            let error = await #expect(throws: RedisError.self) { try await connection.send(["BLPOP", "empty", "5"]) }
+            #expect(error?.code == .timedOut)
+            #expect(ContinuousClock.now - start < .seconds(3))
+            #expect(!connection.isActive)
+            await other.close()
+        }
+    }
+}
+
+extension Sequence {
+    fileprivate func asyncSum(_ transform: (Element) async throws -> Int64) async rethrows -> Int64 {
+        var total: Int64 = 0
+        for element in self { total += try await transform(element) }
+        return total
+    }
+}
