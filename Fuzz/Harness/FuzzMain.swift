@@ -31,6 +31,7 @@ let fuzzTargets: [String: FuzzTarget] = [
     "errors": FuzzErrors.run,
     "headers": FuzzHeaders.run,
     "json": FuzzJSON.run,
+    "resp": FuzzRESP.run,
 ]
 
 private func environment(_ name: String) -> String? {
