@@ -288,6 +288,30 @@ struct AnthropicThinkingTests {
         #expect((badRun.error as? SluiceError)?.code == .decodingFailed)
     }
 
+    @Test("a thinking stream cut at any byte gives events so far or a typed error, never a trap")
+    func cutAnywhere() {
+        let bytes = Array(Self.thinkingTranscript.utf8)
+        for end in 0..<bytes.count {
+            let run = Fixture.run(String(decoding: bytes[..<end], as: UTF8.self))
+            if let error = run.error { #expect(error is SluiceError) }
+            var accumulator = ChatStreamAccumulator(provider: .anthropic)
+            for event in run.events { accumulator.apply(event) }
+            #expect(accumulator.response.blocks.count <= 4)
+        }
+    }
+
+    @Test("a thinking reply cut at any byte is a typed decoding error, never a trap")
+    func replyCutAnywhere() {
+        let reply = Array(
+            #"{"content":[{"type":"thinking","thinking":"a\u00e9b","signature":"EqQB"},{"type":"redacted_thinking","data":"Em"}]}"#
+                .utf8)
+        for end in 0..<reply.count {
+            #expect(throws: SluiceError.self) {
+                try Fixture.adapter.decodeChatResponse(Array(reply[..<end]), headers: [:])
+            }
+        }
+    }
+
     @Test("a stream cut before the signature keeps the thinking block with a nil signature")
     func cutBeforeSignature() {
         var accumulator = ChatStreamAccumulator(provider: .anthropic)
