@@ -82,6 +82,25 @@ struct ThinkingToolLoopTests {
         }
     }
 
+    @Test(
+        "a redacted thinking block goes back whole and the loop succeeds, plain and streamed", arguments: [false, true])
+    func redactedLoop(streamed: Bool) async throws {
+        try await Self.withClient { client in
+            var request = Self.firstRequest()
+            request.messages = [
+                .user("What is the weather in Paris? ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTED_THINKING")
+            ]
+            let first = try await Self.turn(client, request, streamed: streamed)
+            let call = try #require(first.toolCalls.first)
+            let thinking = try #require(first.thinking.first)
+            #expect(thinking.isRedacted)
+            #expect(thinking.redactedData?.isEmpty == false)
+            request.messages += [first.asMessage, .tool(callID: call.id, "18 C and sunny")]
+            let second = try await Self.turn(client, request, streamed: streamed)
+            #expect(second.finishReason?.matches(.stop) == true)
+        }
+    }
+
     @Test("a loop that alters the thinking text gets the 400 for an invalid signature")
     func alteredThinking() async throws {
         try await Self.withClient { client in

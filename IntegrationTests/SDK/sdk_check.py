@@ -201,6 +201,22 @@ def _():
     thinking_loop(streamed=True)
 
 
+@check("anthropic: a redacted_thinking block (Anthropic's test string) goes back and the loop continues")
+def _():
+    tool = {"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}
+    messages = [{"role": "user",
+                 "content": "What is the weather in Paris? ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTED_THINKING"}]
+    options = {"model": "claude-test", "max_tokens": 2048, "tools": [tool],
+               "thinking": {"type": "enabled", "budget_tokens": 1024}}
+    first = an.messages.create(messages=messages, **options)
+    assert [block.type for block in first.content] == ["redacted_thinking", "tool_use"], first.content
+    messages.append({"role": "assistant", "content": first.content})
+    messages.append({"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": first.content[1].id, "content": "18 C"}]})
+    second = an.messages.create(messages=messages, **options)
+    assert second.stop_reason == "end_turn", second
+
+
 @check("anthropic: missing max_tokens is BadRequestError")
 def _():
     try:

@@ -21,10 +21,18 @@ struct AnthropicMessageStream: Sendable {
     /// The reasoning sent before the reply when the request turns thinking on.
     struct Thinking: Sendable {
         var words: [String]
+        /// Whether it goes out as a `redacted_thinking` block (see ``MockThinking/redactedTrigger``).
+        var isRedacted = false
         var text: String { MockThinking.text(words: self.words) }
         var signature: String { MockThinking.signature(of: self.text) }
         /// Output tokens: one per word and one for the prefix.
         var tokens: Int { self.words.count + 1 }
+        /// The whole block, as a plain reply carries it.
+        var block: String {
+            self.isRedacted
+                ? AnthropicWire.redactedThinkingBlock(data: MockThinking.redactedData(of: self.text))
+                : AnthropicWire.thinkingBlock(self.text, signature: self.signature)
+        }
     }
 
     var id: String
@@ -132,8 +140,21 @@ struct AnthropicMessageStream: Sendable {
         }
     }
 
-    /// The thinking block at index 0: its start, a delta per word, the signature, its stop.
+    /// The thinking block at index 0: its start, a delta per word, the signature, its stop; or a
+    /// redacted block whole in its start, then its stop.
     private func sendThinking(_ thinking: Thinking, to writer: inout any ResponseBodyWriter) async throws {
+        if thinking.isRedacted {
+            try await self.pacer.pause(self.latency.firstToken)
+            try await self.send(
+                AnthropicWire.event(
+                    "content_block_start",
+                    "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":\(thinking.block)}"),
+                to: &writer)
+            try await self.send(
+                AnthropicWire.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"),
+                to: &writer)
+            return
+        }
         func delta(_ delta: String) -> String {
             AnthropicWire.event(
                 "content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":\(delta)}")

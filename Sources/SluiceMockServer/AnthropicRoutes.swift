@@ -102,7 +102,9 @@ struct AnthropicRoutes: Sendable {
 
         let id = MockIdentifier.make("msg_01", seed: context.requestNumber, length: 22)
         let thinking = thinkingTokens.map { tokens in
-            AnthropicMessageStream.Thinking(words: MockThinking.words(seed: body.replySeed, tokens: tokens))
+            AnthropicMessageStream.Thinking(
+                words: MockThinking.words(seed: body.replySeed, tokens: tokens),
+                isRedacted: body.replySeed.contains(MockThinking.redactedTrigger))
         }
         let reply: AnthropicMessageStream.Reply
         let stopReason: String
@@ -146,9 +148,7 @@ struct AnthropicRoutes: Sendable {
             pacedTokens = 1
         }
         if let thinking {
-            content =
-                "[" + AnthropicWire.thinkingBlock(thinking.text, signature: thinking.signature) + ","
-                + content.dropFirst()
+            content = "[" + thinking.block + "," + content.dropFirst()
         }
         let generation = pacedTokens == 0 ? Duration.zero : latency.firstToken + latency.perToken * (pacedTokens - 1)
         try await MockResponseSteps.waitBeforeHead(latency.head + generation, pacer: pacer, engine: self.engine)

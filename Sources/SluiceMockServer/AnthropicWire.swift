@@ -294,6 +294,11 @@ enum AnthropicWire {
         "{\"type\":\"thinking\",\"thinking\":\(JSONText.quoted(thinking)),\"signature\":\(JSONText.quoted(signature))}"
     }
 
+    /// A `redacted_thinking` block.
+    static func redactedThinkingBlock(data: String) -> String {
+        "{\"type\":\"redacted_thinking\",\"data\":\(JSONText.quoted(data))}"
+    }
+
     /// A `tool_use` block; `input` is JSON text.
     static func toolUseBlock(id: String, name: String, input: String) -> String {
         "{\"type\":\"tool_use\",\"id\":\(JSONText.quoted(id)),\"name\":\(JSONText.quoted(name)),\"input\":\(input)}"

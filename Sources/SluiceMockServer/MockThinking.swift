@@ -17,11 +17,29 @@
 /// - every `thinking` block of an assistant turn must carry a `signature` (else
 ///   `messages.N.content.M.signature: Field required`) that verifies against its text (else
 ///   `messages.N.content.M: Invalid `signature` in `thinking` block`); a `redacted_thinking` block
-///   must carry `data` (the mock sends none, so it cannot check more);
+///   must carry `data` that the mock made (else `Invalid `data` in `redacted_thinking` block`);
 /// - the last assistant turn, when it has `tool_use` blocks, must start with a `thinking` or
 ///   `redacted_thinking` block (else Anthropic's "Expected `thinking` or `redacted_thinking`, but
 ///   found `tool_use`…").
+///
+/// A prompt that contains Anthropic's test string ``redactedTrigger`` gets its reasoning as a
+/// `redacted_thinking` block instead, as Anthropic answers it: its `data` is ``redactedData(of:)``.
 enum MockThinking {
+    /// The string that makes Anthropic (and the mock) answer with a `redacted_thinking` block.
+    static let redactedTrigger = "ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTED_THINKING"
+
+    /// The opaque `data` of a redacted block: the text base64-encoded, `:`, and its signature.
+    static func redactedData(of text: String) -> String {
+        Data(text.utf8).base64EncodedString() + ":" + signature(of: text)
+    }
+
+    /// Whether `data` is a redacted block's data the mock made.
+    static func verifiesRedacted(_ data: String) -> Bool {
+        let parts = data.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let bytes = Data(base64Encoded: String(parts[0])) else { return false }
+        return signature(of: String(decoding: bytes, as: UTF8.self)) == parts[1]
+    }
+
     /// The tokens of reasoning the mock sends, at most (less when `budget_tokens` or `max_tokens` is
     /// smaller).
     static let defaultTokens = 12
@@ -67,7 +85,12 @@ enum MockThinking {
                         return "messages.\(position).content.\(index): Invalid `signature` in `thinking` block"
                     }
                 case "redacted_thinking":
-                    if block.data == nil { return "messages.\(position).content.\(index).data: Field required" }
+                    guard let data = block.data else {
+                        return "messages.\(position).content.\(index).data: Field required"
+                    }
+                    if !Self.verifiesRedacted(data) {
+                        return "messages.\(position).content.\(index): Invalid `data` in `redacted_thinking` block"
+                    }
                 default:
                     break
                 }

@@ -140,6 +140,36 @@ struct AnthropicThinkingTests {
         }
     }
 
+    @Test("Anthropic's test string gets a redacted_thinking block, whose data must come back as it was sent")
+    func redacted() async throws {
+        try await MockLLMServer.withRunning() { server in
+            let question = "What is the weather in Paris? \(MockThinking.redactedTrigger)"
+            let first = try await RawHTTPClient.messages(
+                port: server.port, loopBody(#"[{"role":"user","content":"\#(question)"}]"#))
+            let content = try #require(try first.json()["content"] as? [[String: Any]])
+            #expect(content.map { $0["type"] as? String } == ["redacted_thinking", "tool_use"])
+            let data = try #require(content[0]["data"] as? String)
+            #expect(MockThinking.verifiesRedacted(data))
+            let toolID = try #require(content[1]["id"] as? String)
+            func status(_ assistant: [[String: Any]]) async throws -> Int {
+                let messages = try secondTurn(assistant, toolID: toolID)
+                    .replacingOccurrences(of: "What is the weather in Paris?", with: question)
+                return try await RawHTTPClient.messages(port: server.port, loopBody(messages)).status
+            }
+            #expect(try await status(content) == 200)
+            var altered = content[0]
+            altered["data"] = "x" + data
+            #expect(try await status([altered, content[1]]) == 400)
+
+            let streamed = try await RawHTTPClient.messages(
+                port: server.port, loopBody(#"[{"role":"user","content":"\#(question)"}]"#, stream: true))
+            let start = try #require(try streamed.namedEvents[1].json()["content_block"] as? [String: Any])
+            #expect(start["type"] as? String == "redacted_thinking")
+            #expect(start["data"] as? String == data)
+            #expect(streamed.namedEvents[2].name == "content_block_stop")
+        }
+    }
+
     @Test("without thinking on, an assistant turn without thinking is accepted as before")
     func thinkingOff() async throws {
         try await MockLLMServer.withRunning() { server in

@@ -36,7 +36,8 @@ public struct ThinkingConfiguration: Sendable, Hashable {
 
     /// The mode sent as `thinking.type`.
     public var mode: Mode
-    /// The most tokens the model may spend thinking (`budget_tokens`); sent only when set.
+    /// The most tokens the model may spend thinking (`budget_tokens`); sent only when set and the
+    /// mode is ``Mode/enabled``.
     public var budgetTokens: Int?
 
     public init(mode: Mode, budgetTokens: Int? = nil) {
@@ -59,6 +60,6 @@ public struct ThinkingConfiguration: Sendable, Hashable {
     /// Whether the model thinks: any mode but ``Mode/disabled``.
     public var isEnabled: Bool { mode != .disabled }
 
-    /// The tokens to add to an output reservation: the budget when thinking is on, else 0.
-    var reservedBudget: Int { isEnabled ? max(0, budgetTokens ?? 0) : 0 }
+    /// The tokens to add to an output reservation: the budget when one is sent, else 0.
+    var reservedBudget: Int { mode == .enabled ? max(0, budgetTokens ?? 0) : 0 }
 }

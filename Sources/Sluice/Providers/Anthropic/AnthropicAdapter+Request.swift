@@ -70,10 +70,12 @@ extension AnthropicAdapter {
         return .object(object)
     }
 
-    /// `{"type": "enabled", "budget_tokens": N}`, `{"type": "adaptive"}` or `{"type": "disabled"}`.
+    /// `{"type": "enabled", "budget_tokens": N}`, `{"type": "adaptive"}` or `{"type": "disabled"}`
+    /// (any other mode as its `type`, with the budget only for `enabled`).
     static func thinkingJSON(_ thinking: ThinkingConfiguration) throws -> JSONValue {
         var object: JSONObject = ["type": .string(thinking.mode.rawValue)]
-        if let budget = thinking.budgetTokens, thinking.isEnabled {
+        // Anthropic takes a budget with `enabled` only; `adaptive` refuses one.
+        if let budget = thinking.budgetTokens, thinking.mode == .enabled {
             guard budget >= 1 else {
                 throw SluiceError(.invalidRequest, "the thinking budget must be at least 1 token, not \(budget)")
             }

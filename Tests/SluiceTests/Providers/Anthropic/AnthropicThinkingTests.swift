@@ -22,6 +22,8 @@ struct AnthropicThinkingTests {
         #expect(try Fixture.body(request)["max_tokens"] == 16_000)
         request.thinking = .adaptive
         #expect(try Fixture.body(request)["thinking"] == ["type": "adaptive"])
+        request.thinking = ThinkingConfiguration(mode: .adaptive, budgetTokens: 5_000)
+        #expect(try Fixture.body(request)["thinking"] == ["type": "adaptive"])
         request.thinking = .disabled
         #expect(try Fixture.body(request)["thinking"] == ["type": "disabled"])
         request.thinking = nil
