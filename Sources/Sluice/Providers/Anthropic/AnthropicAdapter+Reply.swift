@@ -88,13 +88,15 @@ extension AnthropicAdapter {
         var name: String?
         var input: JSONValue?
         var thinking: String?, signature: String?, data: String?
+        var thinkingMismatched = false, dataMismatched = false
         try reader.readObject { key, reader in
             switch key {
             case "type": type = try reader.readStringOrNull()
             case "text": text = try reader.readStringOrNull()
-            case "thinking": thinking = try reader.readStringOrNull()
-            case "signature": signature = try reader.readStringOrNull()
-            case "data": data = try reader.readStringOrNull()
+            // Strings in thinking blocks; other block types may use these keys otherwise.
+            case "thinking": thinking = try reader.readStringIfString(mismatched: &thinkingMismatched)
+            case "signature": signature = try reader.readStringIfString(mismatched: &thinkingMismatched)
+            case "data": data = try reader.readStringIfString(mismatched: &dataMismatched)
             case "id": id = try reader.readStringOrNull()
             case "name": name = try reader.readStringOrNull()
             case "input": input = try reader.readValue()
@@ -116,12 +118,14 @@ extension AnthropicAdapter {
             response.toolCalls.append(call)
             blocks.append(.toolCall(call))
         case "thinking":
-            guard let thinking else {
-                throw reader.error("content[\(index)] is a thinking block without its thinking text", at: start)
+            guard let thinking, !thinkingMismatched else {
+                throw reader.error(
+                    "content[\(index)] is a thinking block without its thinking text (or a signature that is not a string)",
+                    at: start)
             }
             blocks.append(.thinking(ThinkingBlock(text: thinking, signature: signature)))
         case "redacted_thinking":
-            guard let data else {
+            guard let data, !dataMismatched else {
                 throw reader.error("content[\(index)] is a redacted_thinking block without its data", at: start)
             }
             blocks.append(.thinking(.redacted(data: data)))

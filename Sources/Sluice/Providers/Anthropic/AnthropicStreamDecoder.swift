@@ -150,6 +150,7 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
             var kind = BlockType.other
             var id: String?, toolName: String?, text: String?, thinking: String?, signature: String?
             var data: String?
+            var mismatched = false
             try reader.readObject { key, reader in
                 switch key {
                 case "index": index = try reader.readInt()
@@ -160,9 +161,10 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
                         case "id": id = try reader.readStringOrNull()
                         case "name": toolName = try reader.readStringOrNull()
                         case "text": text = try reader.readStringOrNull()
-                        case "thinking": thinking = try reader.readStringOrNull()
-                        case "signature": signature = try reader.readStringOrNull()
-                        case "data": data = try reader.readStringOrNull()
+                        // Strings in thinking blocks; other block types may use these keys otherwise.
+                        case "thinking": thinking = try reader.readStringIfString(mismatched: &mismatched)
+                        case "signature": signature = try reader.readStringIfString(mismatched: &mismatched)
+                        case "data": data = try reader.readStringIfString(mismatched: &mismatched)
                         default: break
                         }
                     }
@@ -176,11 +178,15 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
                     throw reader.error("content_block_start of a tool_use block without an id or a name", at: 0)
                 }
             case .redactedThinking:
-                guard let data else {
+                guard let data, !mismatched else {
                     throw reader.error("content_block_start of a redacted_thinking block without its data", at: 0)
                 }
                 text = data
             case .thinking:
+                if mismatched {
+                    throw reader.error(
+                        "content_block_start of a thinking block with a field that is not a string", at: 0)
+                }
                 text = thinking
             case .text, .other:
                 break
@@ -224,6 +230,7 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
             var index: Int?
             var kind = DeltaType.other
             var text: String?, partialJSON: String?, thinking: String?, signature: String?
+            var mismatched = false
             try reader.readObject { key, reader in
                 switch key {
                 case "index": index = try reader.readInt()
@@ -233,8 +240,8 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
                         case "type": kind = try DeltaType(Self.readTag(&reader))
                         case "text": text = try reader.readStringOrNull()
                         case "partial_json": partialJSON = try reader.readStringOrNull()
-                        case "thinking": thinking = try reader.readStringOrNull()
-                        case "signature": signature = try reader.readStringOrNull()
+                        case "thinking": thinking = try reader.readStringIfString(mismatched: &mismatched)
+                        case "signature": signature = try reader.readStringIfString(mismatched: &mismatched)
                         default: break
                         }
                     }
@@ -242,6 +249,9 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
                 }
             }
             guard let index else { throw reader.error("content_block_delta without an index", at: 0) }
+            if mismatched, kind == .thinking || kind == .signature {
+                throw reader.error("a thinking or signature delta whose text is not a string", at: 0)
+            }
             switch kind {
             case .inputJSON: return (index, kind, partialJSON)
             case .thinking: return (index, kind, thinking)

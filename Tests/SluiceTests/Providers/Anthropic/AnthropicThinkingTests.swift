@@ -166,6 +166,19 @@ struct AnthropicThinkingTests {
         }
     }
 
+    @Test("other block types may use the thinking keys for other values: they are skipped, not fatal")
+    func otherBlocksKeepTheirKeys() throws {
+        let reply = try decode(
+            #"{"content":[{"type":"future_block","data":{"a":1},"signature":7,"thinking":[1]},{"type":"text","text":"Hi"}]}"#
+        )
+        #expect(reply.blocks == [.text("Hi")])
+        let start = #"{"type":"content_block_start","index":0,"content_block":{"type":"future_block","data":{"a":1}}}"#
+        let delta = #"{"type":"content_block_delta","index":0,"delta":{"type":"future_delta","thinking":{}}}"#
+        let run = Fixture.run(Fixture.event("content_block_start", start) + Fixture.event("content_block_delta", delta))
+        #expect(run.error == nil)
+        #expect(run.events.count == 2)
+    }
+
     @Test("a huge thinking block decodes and goes back whole")
     func hugeThinking() throws {
         let text = String(repeating: "think ", count: 200_000)
