@@ -166,6 +166,13 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "ExampleThinkingToolLoop",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/ThinkingToolLoop",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ExampleMockServerTests",
             dependencies: ["Sluice", "SluiceMockServer"],

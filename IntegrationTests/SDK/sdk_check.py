@@ -157,6 +157,66 @@ def _():
     assert any(block.type == "tool_use" for block in final.content), final
 
 
+def thinking_loop(streamed):
+    """Two turns of a tool loop with thinking on; the assistant turn goes back as the SDK returned it."""
+    tool = {"name": "get_weather", "description": "The weather in a city",
+            "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+    messages = [{"role": "user", "content": "What is the weather in Paris?"}]
+    options = {"model": "claude-test", "max_tokens": 2048, "tools": [tool],
+               "thinking": {"type": "enabled", "budget_tokens": 1024}}
+
+    def turn():
+        if streamed:
+            with an.messages.stream(messages=messages, **options) as stream:
+                return stream.get_final_message()
+        return an.messages.create(messages=messages, **options)
+
+    first = turn()
+    assert [block.type for block in first.content] == ["thinking", "tool_use"], first.content
+    assert first.content[0].thinking and first.content[0].signature, first.content[0]
+    use = first.content[1]
+    messages.append({"role": "assistant", "content": first.content})
+    messages.append({"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": use.id, "content": "18 C and sunny"}]})
+    second = turn()
+    assert [block.type for block in second.content] == ["thinking", "text"], second.content
+    assert second.stop_reason == "end_turn", second.stop_reason
+    # The same loop without the thinking block is the real API's 400.
+    messages[1] = {"role": "assistant", "content": [use]}
+    try:
+        turn()
+    except anthropic.BadRequestError as error:
+        assert "Expected `thinking` or `redacted_thinking`" in str(error), error
+        return
+    raise AssertionError("no 400 for a dropped thinking block")
+
+
+@check("anthropic: tool loop with thinking on, its blocks sent back; dropping them is BadRequestError")
+def _():
+    thinking_loop(streamed=False)
+
+
+@check("anthropic: streamed tool loop with thinking on (thinking_delta, signature_delta)")
+def _():
+    thinking_loop(streamed=True)
+
+
+@check("anthropic: a redacted_thinking block (Anthropic's test string) goes back and the loop continues")
+def _():
+    tool = {"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}
+    messages = [{"role": "user",
+                 "content": "What is the weather in Paris? ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTED_THINKING"}]
+    options = {"model": "claude-test", "max_tokens": 2048, "tools": [tool],
+               "thinking": {"type": "enabled", "budget_tokens": 1024}}
+    first = an.messages.create(messages=messages, **options)
+    assert [block.type for block in first.content] == ["redacted_thinking", "tool_use"], first.content
+    messages.append({"role": "assistant", "content": first.content})
+    messages.append({"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": first.content[1].id, "content": "18 C"}]})
+    second = an.messages.create(messages=messages, **options)
+    assert second.stop_reason == "end_turn", second
+
+
 @check("anthropic: missing max_tokens is BadRequestError")
 def _():
     try:

@@ -4,7 +4,10 @@ import Hummingbird
 /// injecting its fault, and accounts for what it sent.
 ///
 /// Event order: `message_start` (the message with empty `content`, `usage.input_tokens` and
-/// `output_tokens: 1`); `content_block_start` (index 0: a text block with `text: ""`, or a
+/// `output_tokens: 1`); with thinking on, the thinking block at index 0 (`content_block_start` of a
+/// `thinking` block with empty `thinking` and `signature`, one `thinking_delta` per word, one
+/// `signature_delta`, `content_block_stop`) and the reply's block at index 1;
+/// `content_block_start` (index 0: a text block with `text: ""`, or a
 /// `tool_use` block with `input: {}`); `ping`; one `content_block_delta` per token (or per
 /// ``MockServerConfiguration/Streaming/tokensPerChunk``) as `text_delta`, or per fragment of the
 /// tool input as `input_json_delta` with `partial_json`; `content_block_stop`; `message_delta`
@@ -15,8 +18,26 @@ struct AnthropicMessageStream: Sendable {
         case toolUse(id: String, call: MockToolCall)
     }
 
+    /// The reasoning sent before the reply when the request turns thinking on.
+    struct Thinking: Sendable {
+        var words: [String]
+        /// Whether it goes out as a `redacted_thinking` block (see ``MockThinking/redactedTrigger``).
+        var isRedacted = false
+        var text: String { MockThinking.text(words: self.words) }
+        var signature: String { MockThinking.signature(of: self.text) }
+        /// Output tokens: one per word and one for the prefix.
+        var tokens: Int { self.words.count + 1 }
+        /// The whole block, as a plain reply carries it.
+        var block: String {
+            self.isRedacted
+                ? AnthropicWire.redactedThinkingBlock(data: MockThinking.redactedData(of: self.text))
+                : AnthropicWire.thinkingBlock(self.text, signature: self.signature)
+        }
+    }
+
     var id: String
     var model: String
+    var thinking: Thinking?
     var reply: Reply
     var stopReason: String
     var inputTokens: Int
@@ -47,6 +68,11 @@ struct AnthropicMessageStream: Sendable {
                         + "\"model\":\(JSONText.quoted(self.model)),\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
                         + AnthropicWire.usage(inputTokens: self.inputTokens, outputTokens: 1) + "}}"),
                 to: &writer)
+            if let thinking = self.thinking {
+                try await self.sendThinking(thinking, to: &writer)
+                sent += thinking.tokens
+            }
+            let blockIndex = self.thinking == nil ? 0 : 1
             let block =
                 switch self.reply {
                 case .text: AnthropicWire.textBlock("")
@@ -54,7 +80,8 @@ struct AnthropicMessageStream: Sendable {
                 }
             try await self.send(
                 AnthropicWire.event(
-                    "content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":\(block)}"),
+                    "content_block_start",
+                    "{\"type\":\"content_block_start\",\"index\":\(blockIndex),\"content_block\":\(block)}"),
                 to: &writer)
             try await self.send(AnthropicWire.event("ping", "{\"type\": \"ping\"}"), to: &writer)
 
@@ -72,7 +99,8 @@ struct AnthropicMessageStream: Sendable {
                 try await self.pacer.pause(delay)
                 try await self.send(
                     AnthropicWire.event(
-                        "content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":\(piece.delta)}"
+                        "content_block_delta",
+                        "{\"type\":\"content_block_delta\",\"index\":\(blockIndex),\"delta\":\(piece.delta)}"
                     ),
                     to: &writer)
                 sent += piece.tokens
@@ -82,7 +110,8 @@ struct AnthropicMessageStream: Sendable {
                 if try await self.inject(fault, to: &writer) == .streamEnded { return }
             }
             try await self.send(
-                AnthropicWire.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"), to: &writer)
+                AnthropicWire.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":\(blockIndex)}"),
+                to: &writer)
             try await self.send(
                 AnthropicWire.event(
                     "message_delta",
@@ -102,12 +131,52 @@ struct AnthropicMessageStream: Sendable {
         return false
     }
 
-    /// The output tokens of the whole reply.
+    /// The output tokens of the whole reply, thinking included.
     var outputTokens: Int {
+        let thinking = self.thinking?.tokens ?? 0
         switch self.reply {
-        case .text(let words): words.count
-        case .toolUse(_, let call): call.tokens
+        case .text(let words): return thinking + words.count
+        case .toolUse(_, let call): return thinking + call.tokens
         }
+    }
+
+    /// The thinking block at index 0: its start, a delta per word, the signature, its stop; or a
+    /// redacted block whole in its start, then its stop.
+    private func sendThinking(_ thinking: Thinking, to writer: inout any ResponseBodyWriter) async throws {
+        if thinking.isRedacted {
+            try await self.pacer.pause(self.latency.firstToken)
+            try await self.send(
+                AnthropicWire.event(
+                    "content_block_start",
+                    "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":\(thinking.block)}"),
+                to: &writer)
+            try await self.send(
+                AnthropicWire.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"),
+                to: &writer)
+            return
+        }
+        func delta(_ delta: String) -> String {
+            AnthropicWire.event(
+                "content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":\(delta)}")
+        }
+        try await self.send(
+            AnthropicWire.event(
+                "content_block_start",
+                "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+                    + AnthropicWire.thinkingBlock("", signature: "") + "}"),
+            to: &writer)
+        let pieces = ["Reasoning:"] + thinking.words
+        for (position, word) in pieces.enumerated() {
+            try await self.pacer.pause(position == 0 ? self.latency.firstToken : self.latency.perToken)
+            let fragment = position == 0 ? word : " " + word
+            try await self.send(
+                delta("{\"type\":\"thinking_delta\",\"thinking\":\(JSONText.quoted(fragment))}"), to: &writer)
+        }
+        try await self.send(
+            delta("{\"type\":\"signature_delta\",\"signature\":\(JSONText.quoted(thinking.signature))}"),
+            to: &writer)
+        try await self.send(
+            AnthropicWire.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"), to: &writer)
     }
 
     /// The `delta` objects of the content events, the tokens each counts, and the tokens its

@@ -42,6 +42,13 @@ struct AnthropicRoutes: Sendable {
         if maxTokens < 1 { return self.badRequest("max_tokens: Input should be greater than or equal to 1") }
         guard let messages = body.messages else { return self.badRequest("messages: Field required") }
         if messages.isEmpty { return self.badRequest("messages: at least one message is required") }
+        let thinkingTokens: Int?
+        if let thinking = body.thinking, thinking.isOn {
+            if let problem = MockThinking.problem(in: messages) { return self.badRequest(problem) }
+            thinkingTokens = max(0, min(MockThinking.defaultTokens, thinking.budgetTokens ?? .max, maxTokens - 1))
+        } else {
+            thinkingTokens = nil
+        }
 
         let tools = body.toolDefinitions
         let toolCall: MockToolCall?
@@ -94,6 +101,11 @@ struct AnthropicRoutes: Sendable {
         }
 
         let id = MockIdentifier.make("msg_01", seed: context.requestNumber, length: 22)
+        let thinking = thinkingTokens.map { tokens in
+            AnthropicMessageStream.Thinking(
+                words: MockThinking.words(seed: body.replySeed, tokens: tokens),
+                isRedacted: body.replySeed.contains(MockThinking.redactedTrigger))
+        }
         let reply: AnthropicMessageStream.Reply
         let stopReason: String
         if let toolCall {
@@ -102,12 +114,13 @@ struct AnthropicRoutes: Sendable {
             stopReason = "tool_use"
         } else {
             let wanted = outcome.replyTokens ?? self.configuration.replyTokens
-            let length = min(wanted, maxTokens)
+            let length = min(wanted, maxTokens - (thinking?.tokens ?? 0))
             reply = .text(words: MockReplyGenerator.words(for: body.replySeed, tokens: length))
             stopReason = length < wanted ? "max_tokens" : "end_turn"
         }
         let stream = AnthropicMessageStream(
-            id: id, model: model, reply: reply, stopReason: stopReason, inputTokens: inputTokens, latency: latency,
+            id: id, model: model, thinking: thinking, reply: reply, stopReason: stopReason, inputTokens: inputTokens,
+            latency: latency,
             tokensPerChunk: self.configuration.streaming.tokensPerChunk, fault: outcome.fault, pacer: pacer,
             engine: self.engine, key: key, reservation: reservation
         )
@@ -124,7 +137,7 @@ struct AnthropicRoutes: Sendable {
                 })
         }
 
-        let content: String
+        var content: String
         let pacedTokens: Int
         switch reply {
         case .text(let words):
@@ -133,6 +146,9 @@ struct AnthropicRoutes: Sendable {
         case .toolUse(let toolID, let call):
             content = "[" + AnthropicWire.toolUseBlock(id: toolID, name: call.name, input: call.arguments) + "]"
             pacedTokens = 1
+        }
+        if let thinking {
+            content = "[" + thinking.block + "," + content.dropFirst()
         }
         let generation = pacedTokens == 0 ? Duration.zero : latency.firstToken + latency.perToken * (pacedTokens - 1)
         try await MockResponseSteps.waitBeforeHead(latency.head + generation, pacer: pacer, engine: self.engine)

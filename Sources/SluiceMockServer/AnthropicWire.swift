@@ -60,9 +60,10 @@ enum AnthropicWire {
         var stream: Bool?
         var tools: [Tool]
         var toolChoice: ToolChoice?
+        var thinking: Thinking?
 
         enum CodingKeys: String, CodingKey {
-            case model, messages, system, stream, tools
+            case model, messages, system, stream, tools, thinking
             case maxTokens = "max_tokens"
             case toolChoice = "tool_choice"
         }
@@ -75,6 +76,7 @@ enum AnthropicWire {
             self.stream = try container.decodeIfPresent(Bool.self, forKey: .stream)
             self.tools = try container.decodeIfPresent([Tool].self, forKey: .tools) ?? []
             self.toolChoice = try container.decodeIfPresent(ToolChoice.self, forKey: .toolChoice)
+            self.thinking = try container.decodeIfPresent(Thinking.self, forKey: .thinking)
             if try !container.contains(.system) || container.decodeNil(forKey: .system) {
                 self.system = ""
             } else if let text = try? container.decode(String.self, forKey: .system) {
@@ -106,10 +108,27 @@ enum AnthropicWire {
         }
     }
 
+    /// `thinking`: `{"type": "enabled", "budget_tokens": N}`, `{"type": "adaptive"}` or
+    /// `{"type": "disabled"}`.
+    struct Thinking: Decodable, Sendable {
+        var type: String
+        var budgetTokens: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case type
+            case budgetTokens = "budget_tokens"
+        }
+
+        /// Whether the model thinks: `enabled` or `adaptive`.
+        var isOn: Bool { type == "enabled" || type == "adaptive" }
+    }
+
     /// A message; `content` is what the estimator counts (see ``MockTokenEstimator``).
     struct Message: Decodable, Sendable {
         var role: String?
         var content: String
+        /// The content blocks, in order; empty when `content` is a string.
+        var blocks: [Block]
 
         enum CodingKeys: String, CodingKey { case role, content }
 
@@ -118,21 +137,39 @@ enum AnthropicWire {
             self.role = try container.decodeIfPresent(String.self, forKey: .role)
             if let text = try? container.decode(String.self, forKey: .content) {
                 self.content = text
+                self.blocks = []
             } else {
-                self.content = try container.decode([Block].self, forKey: .content).map(\.countedText).joined()
+                self.blocks = try container.decode([Block].self, forKey: .content)
+                self.content = self.blocks.map(\.countedText).joined()
             }
         }
     }
 
-    /// A content block: text, tool_use, tool_result, or one the mock does not count.
+    /// A content block: text, tool_use, tool_result, or one the mock does not count (thinking
+    /// blocks are not counted, as Anthropic strips them from earlier turns).
     struct Block: Decodable, Sendable {
         var countedText: String
+        var type: String?
+        /// A `thinking` block's text and signature, a `redacted_thinking` block's data.
+        var thinking: String?
+        var signature: String?
+        var data: String?
 
-        enum CodingKeys: String, CodingKey { case type, text, input, content }
+        enum CodingKeys: String, CodingKey { case type, text, input, content, thinking, signature, data }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            switch try container.decodeIfPresent(String.self, forKey: .type) {
+            self.type = try container.decodeIfPresent(String.self, forKey: .type)
+            switch self.type {
+            case "thinking":
+                self.thinking = try container.decodeIfPresent(String.self, forKey: .thinking)
+                self.signature = try container.decodeIfPresent(String.self, forKey: .signature)
+            case "redacted_thinking":
+                self.data = try container.decodeIfPresent(String.self, forKey: .data)
+            default:
+                break
+            }
+            switch self.type {
             case "text":
                 self.countedText = try container.decodeIfPresent(String.self, forKey: .text) ?? ""
             case "tool_use":
@@ -250,6 +287,16 @@ enum AnthropicWire {
 
     static func textBlock(_ text: String) -> String {
         "{\"type\":\"text\",\"text\":\(JSONText.quoted(text))}"
+    }
+
+    /// A `thinking` block with its signature.
+    static func thinkingBlock(_ thinking: String, signature: String) -> String {
+        "{\"type\":\"thinking\",\"thinking\":\(JSONText.quoted(thinking)),\"signature\":\(JSONText.quoted(signature))}"
+    }
+
+    /// A `redacted_thinking` block.
+    static func redactedThinkingBlock(data: String) -> String {
+        "{\"type\":\"redacted_thinking\",\"data\":\(JSONText.quoted(data))}"
     }
 
     /// A `tool_use` block; `input` is JSON text.

@@ -58,6 +58,14 @@ import Synchronization
 /// `messages`, and a body that is not valid JSON get 400 `invalid_request_error`. Responses carry
 /// `request-id: req_<n>`.
 ///
+/// With `thinking` on (`{"type":"enabled"}` or `"adaptive"`), the reply starts with a `thinking`
+/// block of generated reasoning signed with a server secret (streamed at index 0 as
+/// `thinking_delta`s, one `signature_delta` and `content_block_stop`; its tokens count as output),
+/// and the request's assistant turns are checked as Anthropic checks them: a dropped, altered or
+/// unsigned thinking block before the last `tool_use` gets Anthropic's 400 and message. A prompt
+/// that contains Anthropic's test string `ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTED_THINKING` gets a
+/// `redacted_thinking` block instead, whose `data` must come back unaltered (see `MockThinking`).
+///
 /// Every response also carries `x-request-id: req_<n>`. `GET /_mock/stats` and
 /// `POST /_mock/reset` serve and clear ``MockServerStats``.
 ///

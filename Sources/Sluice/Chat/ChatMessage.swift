@@ -7,7 +7,14 @@
 /// ]
 /// ```
 ///
-/// An assistant message can carry ``toolCalls``; a `.tool` message answers one call by its id.
+/// An assistant message can carry ``toolCalls`` and the reasoning that came before them
+/// (``thinking``); a `.tool` message answers one call by its id. In a tool loop, send the reply back
+/// as ``ChatResponse/asMessage``:
+///
+/// ```swift
+/// let reply = try await client.chat(request)
+/// request.messages += [reply.asMessage] + results(for: reply.toolCalls)
+/// ```
 public struct ChatMessage: Sendable, Hashable {
     /// Who a message is from.
     public struct Role: Hashable, Sendable, CustomStringConvertible {
@@ -34,6 +41,10 @@ public struct ChatMessage: Sendable, Hashable {
     public var isError: Bool
     /// An optional participant name (OpenAI's `name`).
     public var name: String?
+    /// The reasoning blocks of an assistant turn, sent back unmodified before its text and tool calls
+    /// (Anthropic `thinking` and `redacted_thinking` blocks). OpenAI-compatible adapters do not send
+    /// them, and no adapter sends them for other roles.
+    public var thinking: [ThinkingBlock]
 
     public init(
         role: Role,
@@ -41,7 +52,8 @@ public struct ChatMessage: Sendable, Hashable {
         toolCalls: [ToolCall] = [],
         toolCallID: String? = nil,
         isError: Bool = false,
-        name: String? = nil
+        name: String? = nil,
+        thinking: [ThinkingBlock] = []
     ) {
         self.role = role
         self.content = content
@@ -49,6 +61,7 @@ public struct ChatMessage: Sendable, Hashable {
         self.toolCallID = toolCallID
         self.isError = isError
         self.name = name
+        self.thinking = thinking
     }
 
     /// The text parts joined, without images.
@@ -70,6 +83,12 @@ public struct ChatMessage: Sendable, Hashable {
 
     public static func assistant(_ text: String, toolCalls: [ToolCall] = []) -> ChatMessage {
         ChatMessage(role: .assistant, content: text.isEmpty ? [] : [.text(text)], toolCalls: toolCalls)
+    }
+
+    /// An assistant turn with its reasoning blocks, which go first on the wire.
+    public static func assistant(_ text: String, toolCalls: [ToolCall] = [], thinking: [ThinkingBlock]) -> ChatMessage {
+        ChatMessage(
+            role: .assistant, content: text.isEmpty ? [] : [.text(text)], toolCalls: toolCalls, thinking: thinking)
     }
 
     /// The result of the tool call `callID`.

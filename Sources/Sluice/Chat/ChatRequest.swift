@@ -24,6 +24,10 @@ public struct ChatRequest: Sendable, Hashable {
     public var metadata: [String: String]
     /// Provider-specific fields merged into the request body last, overriding what the adapter wrote.
     public var extraFields: JSONObject
+    /// Extended thinking (Anthropic `thinking`); `nil` sends nothing. See ``ThinkingConfiguration``.
+    public var thinking: ThinkingConfiguration?
+    /// How hard an OpenAI reasoning model thinks (`reasoning_effort`); `nil` sends nothing.
+    public var reasoningEffort: ReasoningEffort?
 
     public init(
         model: String,
@@ -38,7 +42,9 @@ public struct ChatRequest: Sendable, Hashable {
         responseFormat: ResponseFormat? = nil,
         user: String? = nil,
         metadata: [String: String] = [:],
-        extraFields: JSONObject = [:]
+        extraFields: JSONObject = [:],
+        thinking: ThinkingConfiguration? = nil,
+        reasoningEffort: ReasoningEffort? = nil
     ) {
         self.model = model
         self.messages = messages
@@ -53,5 +59,7 @@ public struct ChatRequest: Sendable, Hashable {
         self.user = user
         self.metadata = metadata
         self.extraFields = extraFields
+        self.thinking = thinking
+        self.reasoningEffort = reasoningEffort
     }
 }

@@ -1,4 +1,8 @@
 /// A provider-neutral chat reply.
+///
+/// Read ``text`` and ``toolCalls`` for the answer; ``blocks`` has the whole reply in order, reasoning
+/// included (``ReplyBlock``). To continue the conversation, append ``asMessage``: it carries the
+/// thinking blocks back unmodified, as Anthropic requires in a tool loop with thinking on.
 public struct ChatResponse: Sendable, Hashable {
     /// The provider's id for the completion or message.
     public var id: String
@@ -13,6 +17,8 @@ public struct ChatResponse: Sendable, Hashable {
     /// The provider's request id (`x-request-id`, `request-id`), for support tickets.
     public var requestID: String?
     public var provider: Provider
+    /// The blocks a decoder set, or `nil` to derive them from ``text`` and ``toolCalls``.
+    private var decodedBlocks: [ReplyBlock]?
 
     public init(
         id: String = "",
@@ -22,7 +28,8 @@ public struct ChatResponse: Sendable, Hashable {
         finishReason: FinishReason? = nil,
         usage: Usage? = nil,
         requestID: String? = nil,
-        provider: Provider
+        provider: Provider,
+        blocks: [ReplyBlock]? = nil
     ) {
         self.id = id
         self.model = model
@@ -32,6 +39,54 @@ public struct ChatResponse: Sendable, Hashable {
         self.usage = usage
         self.requestID = requestID
         self.provider = provider
+        self.decodedBlocks = blocks
+    }
+
+    /// The reply's content in the order the model produced it: thinking, text and tool calls.
+    ///
+    /// A decoder that knows the order (Anthropic's, and ``ChatStreamAccumulator``) sets it; otherwise
+    /// it is derived: the ``text`` (when not empty), then the ``toolCalls``. Setting it does not change
+    /// ``text`` or ``toolCalls``.
+    public var blocks: [ReplyBlock] {
+        get {
+            if let decodedBlocks { return decodedBlocks }
+            return (text.isEmpty ? [] : [.text(text)]) + toolCalls.map(ReplyBlock.toolCall)
+        }
+        set { decodedBlocks = newValue }
+    }
+
+    /// The reasoning blocks of the reply, in order (empty unless thinking was on).
+    public var thinking: [ThinkingBlock] {
+        blocks.compactMap { if case .thinking(let block) = $0 { block } else { nil } }
+    }
+
+    /// The clear text of the reasoning, joined (redacted blocks have none).
+    public var thinkingText: String { thinking.map(\.text).joined() }
+
+    /// The reply as the assistant message to send back: its text, its tool calls, and its thinking
+    /// blocks unmodified, so `messages + [reply.asMessage] + toolResults` continues a tool loop.
+    public var asMessage: ChatMessage {
+        ChatMessage(
+            role: .assistant, content: text.isEmpty ? [] : [.text(text)], toolCalls: toolCalls, thinking: thinking)
+    }
+
+    /// Equal when every public field is, ``blocks`` compared as read (set or derived).
+    public static func == (lhs: ChatResponse, rhs: ChatResponse) -> Bool {
+        lhs.id == rhs.id && lhs.model == rhs.model && lhs.text == rhs.text && lhs.toolCalls == rhs.toolCalls
+            && lhs.finishReason == rhs.finishReason && lhs.usage == rhs.usage && lhs.requestID == rhs.requestID
+            && lhs.provider == rhs.provider && lhs.blocks == rhs.blocks
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(model)
+        hasher.combine(text)
+        hasher.combine(toolCalls)
+        hasher.combine(finishReason)
+        hasher.combine(usage)
+        hasher.combine(requestID)
+        hasher.combine(provider)
+        hasher.combine(blocks)
     }
 }
 

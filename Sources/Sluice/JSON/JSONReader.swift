@@ -216,6 +216,23 @@ struct JSONReader {
         return try readString()
     }
 
+    /// Reads a string, or `null` as `nil`; a value of another type is skipped, returns `nil` and sets
+    /// `mismatched`. For a key whose meaning depends on a sibling tag that may come later (a content
+    /// block's `data` is a string only in some block types), so the caller decides once it knows.
+    mutating func readStringIfString(mismatched: inout Bool) throws -> String? {
+        switch try peekKind() {
+        case .string:
+            return try readString()
+        case .null:
+            try skipValue()
+            return nil
+        case .bool, .number, .array, .object:
+            try skipValue()
+            mismatched = true
+            return nil
+        }
+    }
+
     /// Reads an integer that fits in `Int`. Accepts a number written with a fraction or exponent when
     /// its value is a whole number (`2.0`, `1e3`).
     mutating func readInt() throws -> Int {

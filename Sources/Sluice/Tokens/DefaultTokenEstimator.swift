@@ -11,7 +11,9 @@
 /// - text: `ceil(asciiBytes / 4)` plus one token per non-ASCII character (CJK and emoji run about a
 ///   token a character), which is never less than `ceil(utf8Bytes / 4)`;
 /// - a request: 3 tokens; a message: 4 tokens plus its text parts, its participant name (plus 1),
-///   and each tool call's name and arguments plus 4;
+///   and each tool call's name and arguments plus 4; the last assistant message also counts its
+///   thinking blocks' text (and a redacted block's data), which Anthropic counts as input in a tool
+///   loop (it strips thinking from earlier turns);
 /// - a tool definition: 8 tokens plus its name, description and JSON schema as compact JSON text;
 ///   a named tool choice, its name; a JSON-schema response format, 8 plus its name and schema;
 /// - an image: the larger of OpenAI's rule (`detail: low` 85; otherwise fit in 2048×2048, shortest
@@ -36,7 +38,13 @@ public struct DefaultTokenEstimator: TokenEstimator {
 
     public func estimateInputTokens(_ request: ChatRequest) -> Int {
         var tokens = 3
-        for message in request.messages {
+        let lastAssistant = request.messages.lastIndex { $0.role == .assistant }
+        for (position, message) in request.messages.enumerated() {
+            if position == lastAssistant {
+                for block in message.thinking {
+                    tokens = tokens.saturatingAdding(Self.textTokens(block.redactedData ?? block.text))
+                }
+            }
             tokens += 4
             if let name = message.name { tokens += 1 + Self.textTokens(name) }
             for part in message.content {

@@ -95,20 +95,6 @@ struct AddingAProviderArticleTests {
 
     @Test("the article's code blocks are the code in this file, word for word")
     func articleInSync() throws {
-        let here = URL(fileURLWithPath: #filePath)
-        let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let article = try String(
-            contentsOf: root.appendingPathComponent("Sources/Sluice/Sluice.docc/AddingAProvider.md"),
-            encoding: .utf8
-        )
-        let source = try String(contentsOf: here, encoding: .utf8)
-        let blocks = article.components(separatedBy: "```swift\n").dropFirst()
-            .map { $0.components(separatedBy: "```")[0] }
-        #expect(blocks.count == 2)
-        for block in blocks {
-            let code = block.hasPrefix("import Sluice\n\n") ? String(block.dropFirst("import Sluice\n\n".count)) : block
-            #expect(source.contains(code), "the article's block is not in this file:\n\(code)")
-        }
+        try ArticleCode.expectInSync(article: "AddingAProvider.md", count: 2)
     }
 }

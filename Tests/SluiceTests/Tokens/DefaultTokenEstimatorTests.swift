@@ -75,4 +75,16 @@ struct DefaultTokenEstimatorTests {
         #expect(estimator.estimateInputTokens(withTool) > estimator.estimateInputTokens(plain) + 8)
         #expect(estimator.estimateInputTokens(withSchema) > estimator.estimateInputTokens(plain) + 8)
     }
+
+    @Test("the last assistant turn's thinking counts as input; earlier turns' thinking does not")
+    func thinkingOfTheLastAssistantTurn() {
+        let thinking = ThinkingBlock(text: String(repeating: "abcd", count: 100), signature: "sig")
+        let plain = ChatRequest(
+            model: "m", messages: [.user("Hi"), .assistant("Yes"), .user("And?"), .assistant("No")])
+        var withThinking = plain
+        withThinking.messages[1].thinking = [thinking]
+        #expect(estimator.estimateInputTokens(withThinking) == estimator.estimateInputTokens(plain))
+        withThinking.messages[3].thinking = [thinking, .redacted(data: String(repeating: "x", count: 40))]
+        #expect(estimator.estimateInputTokens(withThinking) == estimator.estimateInputTokens(plain) + 100 + 10)
+    }
 }

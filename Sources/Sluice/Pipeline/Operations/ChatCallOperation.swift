@@ -8,11 +8,13 @@ extension ChatCallOperation {
     var model: String { request.model }
 
     /// The prompt by the client's estimator, and the request's `max_tokens` or the client's
-    /// assumption.
+    /// assumption. Thinking tokens are output: without a `max_tokens`, a thinking budget is added
+    /// to the assumption, as the Anthropic adapter adds it to the `max_tokens` it sends.
     func tokenEstimate(_ configuration: LLMClient.Configuration) -> TokenEstimate {
-        TokenEstimate(
+        let budget = request.thinking?.reservedBudget ?? 0
+        return TokenEstimate(
             input: configuration.tokenEstimator.estimateInputTokens(request),
-            maxOutput: request.maxOutputTokens ?? configuration.assumedMaxOutputTokens
+            maxOutput: request.maxOutputTokens ?? configuration.assumedMaxOutputTokens.saturatingAdding(budget)
         )
     }
 }

@@ -10,18 +10,23 @@ extension AnthropicAdapter {
     /// ```
     ///
     /// `text` blocks are joined into ``ChatResponse/text``; each `tool_use` block becomes a
-    /// ``ToolCall`` whose arguments are its `input` written back as compact JSON. Other blocks
-    /// (`thinking`, `redacted_thinking`, server tool blocks) are skipped. The stop reason is mapped by
+    /// ``ToolCall`` whose arguments are its `input` written back as compact JSON. `thinking` blocks
+    /// (text and `signature`) and `redacted_thinking` blocks (`data`) become ``ThinkingBlock``s.
+    /// ``ChatResponse/blocks`` lists all of them in order; other blocks (server tool blocks) are
+    /// skipped. A `thinking` block without a `signature` is kept, its signature `nil` (see
+    /// ``ThinkingBlock``). The stop reason is mapped by
     /// ``finishReason(_:)``; usage counts every prompt token as input (see ``AnthropicAdapter``). The
     /// request id comes from the `request-id` header.
     ///
     /// - Throws: ``SluiceError/Code/decodingFailed`` for a body that is not JSON, not an object, or a
     ///   known field of the wrong type (saying which and where, with at most a 40-byte excerpt); a
-    ///   `tool_use` block without an id or name is malformed too. A body of the error shape
+    ///   `tool_use` block without an id or name is malformed too, and so is a `thinking` block without
+    ///   its `thinking` text or a `redacted_thinking` block without its `data`. A body of the error shape
     ///   (`"type":"error"`) throws the error it describes, as ``decodeError(status:headers:body:)``.
     public func decodeChatResponse(_ body: [UInt8], headers: HTTPHeaders) throws -> ChatResponse {
         let requestID = headers[Self.requestIDHeader]
         var response = ChatResponse(requestID: requestID, provider: .anthropic)
+        var blocks: [ReplyBlock] = []
         var type: String?
         var errorDetails: ProviderErrorDetails?
         do {
@@ -36,7 +41,8 @@ extension AnthropicAdapter {
                         if try reader.readNullIfPresent() { return }
                         var blockIndex = 0
                         try reader.readArray { reader in
-                            try Self.decodeContentBlock(from: &reader, index: blockIndex, into: &response)
+                            try Self.decodeContentBlock(
+                                from: &reader, index: blockIndex, into: &response, blocks: &blocks)
                             blockIndex += 1
                         }
                     case "stop_reason":
@@ -59,6 +65,7 @@ extension AnthropicAdapter {
         if type == "error" || errorDetails != nil {
             throw Self.providerError(status: nil, details: errorDetails ?? ProviderErrorDetails(), requestID: requestID)
         }
+        response.blocks = blocks
         return response
     }
 
@@ -71,7 +78,8 @@ extension AnthropicAdapter {
     private static func decodeContentBlock(
         from reader: inout JSONReader,
         index: Int,
-        into response: inout ChatResponse
+        into response: inout ChatResponse,
+        blocks: inout [ReplyBlock]
     ) throws {
         let start = reader.offset
         var type: String?
@@ -79,10 +87,16 @@ extension AnthropicAdapter {
         var id: String?
         var name: String?
         var input: JSONValue?
+        var thinking: String?, signature: String?, data: String?
+        var thinkingMismatched = false, dataMismatched = false
         try reader.readObject { key, reader in
             switch key {
             case "type": type = try reader.readStringOrNull()
             case "text": text = try reader.readStringOrNull()
+            // Strings in thinking blocks; other block types may use these keys otherwise.
+            case "thinking": thinking = try reader.readStringIfString(mismatched: &thinkingMismatched)
+            case "signature": signature = try reader.readStringIfString(mismatched: &thinkingMismatched)
+            case "data": data = try reader.readStringIfString(mismatched: &dataMismatched)
             case "id": id = try reader.readStringOrNull()
             case "name": name = try reader.readStringOrNull()
             case "input": input = try reader.readValue()
@@ -91,13 +105,30 @@ extension AnthropicAdapter {
         }
         switch type {
         case "text":
-            if let text { response.text += text }
+            if let text {
+                response.text += text
+                blocks.append(.text(text))
+            }
         case "tool_use":
             guard let id, let name else {
                 throw reader.error("content[\(index)] is a tool_use block without an id or a name", at: start)
             }
             let arguments = input.map { $0.isNull ? "{}" : $0.description } ?? "{}"
-            response.toolCalls.append(ToolCall(id: id, name: name, arguments: arguments))
+            let call = ToolCall(id: id, name: name, arguments: arguments)
+            response.toolCalls.append(call)
+            blocks.append(.toolCall(call))
+        case "thinking":
+            guard let thinking, !thinkingMismatched else {
+                throw reader.error(
+                    "content[\(index)] is a thinking block without its thinking text (or a signature that is not a string)",
+                    at: start)
+            }
+            blocks.append(.thinking(ThinkingBlock(text: thinking, signature: signature)))
+        case "redacted_thinking":
+            guard let data, !dataMismatched else {
+                throw reader.error("content[\(index)] is a redacted_thinking block without its data", at: start)
+            }
+            blocks.append(.thinking(.redacted(data: data)))
         default:
             break
         }

@@ -8,7 +8,7 @@ extension AnthropicAdapter {
     /// - Throws: ``SluiceError/Code/invalidRequest`` for a message the wire format cannot carry: a
     ///   tool call whose arguments are not a JSON object, a `.tool` message without
     ///   ``ChatMessage/toolCallID``, a role Anthropic does not know, a malformed `data:` image URL, or a
-    ///   temperature or top-p that is not a finite number.
+    ///   temperature or top-p that is not a finite number, or a thinking budget below 1.
     public func chatRequest(_ request: ChatRequest, stream: Bool, endpoint: ProviderEndpoint) throws -> ClientRequest {
         let body = try requestBody(request, stream: stream)
         return ClientRequest(
@@ -28,7 +28,9 @@ extension AnthropicAdapter {
     func requestBody(_ request: ChatRequest, stream: Bool) throws -> JSONObject {
         var body = JSONObject()
         body["model"] = .string(request.model)
-        body["max_tokens"] = .number(JSONNumber(request.maxOutputTokens ?? defaultMaxTokens))
+        let thinkingBudget = request.thinking?.reservedBudget ?? 0
+        body["max_tokens"] = .number(
+            JSONNumber(request.maxOutputTokens ?? defaultMaxTokens.saturatingAdding(thinkingBudget)))
 
         let conversation = try AnthropicMessageList(request.messages)
         if let system = conversation.system { body["system"] = .string(system) }
@@ -52,6 +54,9 @@ extension AnthropicAdapter {
         if let user = request.user {
             body["metadata"] = ["user_id": .string(user)]
         }
+        if let thinking = request.thinking {
+            body["thinking"] = try Self.thinkingJSON(thinking)
+        }
         if stream { body["stream"] = true }
         for (key, value) in request.extraFields { body[key] = value }
         return body
@@ -62,6 +67,20 @@ extension AnthropicAdapter {
         object["name"] = .string(tool.name)
         if let description = tool.description { object["description"] = .string(description) }
         object["input_schema"] = tool.parameters
+        return .object(object)
+    }
+
+    /// `{"type": "enabled", "budget_tokens": N}`, `{"type": "adaptive"}` or `{"type": "disabled"}`
+    /// (any other mode as its `type`, with the budget only for `enabled`).
+    static func thinkingJSON(_ thinking: ThinkingConfiguration) throws -> JSONValue {
+        var object: JSONObject = ["type": .string(thinking.mode.rawValue)]
+        // Anthropic takes a budget with `enabled` only; `adaptive` refuses one.
+        if let budget = thinking.budgetTokens, thinking.mode == .enabled {
+            guard budget >= 1 else {
+                throw SluiceError(.invalidRequest, "the thinking budget must be at least 1 token, not \(budget)")
+            }
+            object["budget_tokens"] = .number(JSONNumber(budget))
+        }
         return .object(object)
     }
 

@@ -24,12 +24,18 @@
 ///   parsed ``ToolCall/arguments`` (`{}` when empty). Arguments that are not a JSON object fail with
 ///   ``SluiceError/Code/invalidRequest`` before anything is sent, rather than sending a tool call the
 ///   model never made.
-/// - **max_tokens** is required by Anthropic: ``ChatRequest/maxOutputTokens`` or ``defaultMaxTokens``.
+/// - **Thinking**: ``ChatRequest/thinking`` is sent as `thinking`; replies' `thinking` and
+///   `redacted_thinking` blocks come back as ``ChatResponse/blocks`` (and stream events), and an
+///   assistant message's ``ChatMessage/thinking`` blocks are sent first in its turn, unmodified, as a
+///   tool loop with thinking on requires (see <doc:ThinkingAndToolLoops>).
+/// - **max_tokens** is required by Anthropic: ``ChatRequest/maxOutputTokens``, or ``defaultMaxTokens``
+///   plus the thinking budget when thinking is on.
 /// - **Not sent**: ``ChatRequest/seed`` (no Anthropic equivalent), ``ChatRequest/responseFormat``
 ///   (Anthropic has no JSON mode; ask for JSON in the prompt or force a tool instead),
 ///   ``ChatRequest/metadata`` other than ``ChatRequest/user`` (sent as `metadata.user_id`),
+///   ``ChatRequest/reasoningEffort`` (an OpenAI setting),
 ///   ``ChatMessage/name`` and ``ToolDefinition/strict``. ``ChatRequest/extraFields`` are merged into
-///   the top level of the body last and override what the adapter wrote (`top_k`, `thinking`, …).
+///   the top level of the body last and override what the adapter wrote (`top_k`, …).
 /// - **Usage**: Anthropic's `input_tokens` excludes prompt-cache reads and writes, so
 ///   ``Usage/inputTokens`` is `input_tokens + cache_read_input_tokens + cache_creation_input_tokens`
 ///   (every prompt token, as OpenAI counts them); the cache counts are also kept apart in

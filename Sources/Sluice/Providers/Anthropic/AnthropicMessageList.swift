@@ -5,10 +5,13 @@
 ///   `"\n\n"` (images dropped).
 /// - `.user` text and image parts become `text` and `image` blocks; an `https` URL is sent as a `url`
 ///   source, a `data:` URL as a `base64` source.
-/// - `.assistant` text becomes `text` blocks, its tool calls `tool_use` blocks after them.
+/// - `.assistant` text becomes `text` blocks, its tool calls `tool_use` blocks after them; its
+///   ``ChatMessage/thinking`` blocks go first, unmodified: `thinking` (with `signature` when it has
+///   one) and `redacted_thinking` (with `data`). Thinking on other roles is not sent.
 /// - `.tool` messages become `tool_result` blocks of a user turn: `content` is the text (or text and
 ///   image blocks when the result has images), `is_error` is sent only when set.
-/// - Consecutive turns of the same role are merged; a user turn lists its `tool_result` blocks first.
+/// - Consecutive turns of the same role are merged; a user turn lists its `tool_result` blocks first,
+///   an assistant turn its thinking blocks.
 /// - Empty text parts are left out (Anthropic rejects empty text blocks), and so is a message that is
 ///   left with nothing to send.
 struct AnthropicMessageList {
@@ -35,13 +38,14 @@ struct AnthropicMessageList {
                 turn.blocks = try Self.contentBlocks(message.content, position: position)
             case .assistant:
                 turn = Turn(role: "assistant")
+                turn.leading = message.thinking.map(Self.thinkingBlock)
                 turn.blocks = try Self.contentBlocks(message.content, position: position)
                 for call in message.toolCalls {
                     turn.blocks.append(try Self.toolUseBlock(call, position: position))
                 }
             case .tool:
                 turn = Turn(role: "user")
-                turn.toolResults = [try Self.toolResultBlock(message, position: position)]
+                turn.leading = [try Self.toolResultBlock(message, position: position)]
             default:
                 throw SluiceError(
                     .invalidRequest,
@@ -51,7 +55,7 @@ struct AnthropicMessageList {
             }
             guard !turn.isEmpty else { continue }
             if let last = turns.indices.last, turns[last].role == turn.role {
-                turns[last].toolResults += turn.toolResults
+                turns[last].leading += turn.leading
                 turns[last].blocks += turn.blocks
             } else {
                 turns.append(turn)
@@ -59,18 +63,19 @@ struct AnthropicMessageList {
         }
         system = systemTexts.isEmpty ? nil : systemTexts.joined(separator: "\n\n")
         messages = turns.map { turn in
-            ["role": .string(turn.role), "content": .array(turn.toolResults + turn.blocks)]
+            ["role": .string(turn.role), "content": .array(turn.leading + turn.blocks)]
         }
     }
 
     /// One message being built.
     private struct Turn {
         var role: String
-        /// `tool_result` blocks, which go first in a user message.
-        var toolResults: [JSONValue] = []
+        /// Blocks that go first: `tool_result` blocks in a user message, thinking blocks in an
+        /// assistant message.
+        var leading: [JSONValue] = []
         var blocks: [JSONValue] = []
 
-        var isEmpty: Bool { toolResults.isEmpty && blocks.isEmpty }
+        var isEmpty: Bool { leading.isEmpty && blocks.isEmpty }
     }
 
     // MARK: Blocks
@@ -128,6 +133,16 @@ struct AnthropicMessageList {
         let data = String(decoding: rest[rest.index(after: comma)...], as: UTF8.self)
         guard !data.isEmpty else { return nil }
         return (String(decoding: type, as: UTF8.self), data)
+    }
+
+    /// A `thinking` or `redacted_thinking` block, its fields as they came.
+    static func thinkingBlock(_ block: ThinkingBlock) -> JSONValue {
+        if let data = block.redactedData {
+            return ["type": "redacted_thinking", "data": .string(data)]
+        }
+        var object: JSONObject = ["type": "thinking", "thinking": .string(block.text)]
+        if let signature = block.signature { object["signature"] = .string(signature) }
+        return .object(object)
     }
 
     static func toolUseBlock(_ call: ToolCall, position: Int) throws -> JSONValue {

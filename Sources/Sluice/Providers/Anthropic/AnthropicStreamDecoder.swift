@@ -20,13 +20,21 @@
 /// - `content_block_start` of a `text` block → nothing, or its text when it is not empty; of a
 ///   `tool_use` block → ``ChatStreamEvent/toolCallStarted(index:id:name:)``. The index counts tool
 ///   calls, not content blocks: the first `tool_use` block is tool call 0 even when a text block
-///   came before it, as OpenAI numbers them. Other blocks (`thinking`, `redacted_thinking`,
-///   `server_tool_use`, …) → ``ChatStreamEvent/providerEvent(name:data:)``.
+///   came before it, as OpenAI numbers them; of a `thinking` block →
+///   ``ChatStreamEvent/thinkingDelta(index:fragment:)`` with its initial text (often empty), then
+///   ``ChatStreamEvent/thinkingSignatureDelta(index:fragment:)`` if it already carries a signature; of
+///   a `redacted_thinking` block → ``ChatStreamEvent/redactedThinking(index:data:)``. Thinking indices
+///   count thinking blocks, as tool-call indices count tool calls. Other blocks (`server_tool_use`, …)
+///   → ``ChatStreamEvent/providerEvent(name:data:)``.
 /// - `content_block_delta`: `text_delta` → ``ChatStreamEvent/textDelta(_:)``; `input_json_delta` of a
 ///   tool call → ``ChatStreamEvent/toolCallArgumentsDelta(index:fragment:)`` (empty fragments are left
-///   out); every other delta (`thinking_delta`, `signature_delta`, `citations_delta`, or a JSON delta
-///   of a server tool block) → ``ChatStreamEvent/providerEvent(name:data:)``.
-/// - `content_block_stop` → nothing for text and tool calls, a provider event for other blocks.
+///   out); `thinking_delta` and `signature_delta` of a thinking block →
+///   ``ChatStreamEvent/thinkingDelta(index:fragment:)`` and
+///   ``ChatStreamEvent/thinkingSignatureDelta(index:fragment:)`` (empty fragments left out); every
+///   other delta (`citations_delta`, a JSON delta of a server tool block, a thinking delta of a block
+///   that is not a thinking block) → ``ChatStreamEvent/providerEvent(name:data:)``.
+/// - `content_block_stop` → nothing for text, tool calls and thinking, a provider event for other
+///   blocks.
 /// - `message_delta` → ``ChatStreamEvent/usage(_:)`` (cumulative: the delta's output tokens with the
 ///   input tokens of `message_start`, or of the delta when it repeats them), then
 ///   ``ChatStreamEvent/finished(_:)`` with the stop reason mapped by
@@ -40,8 +48,9 @@
 ///   for `overloaded_error`, because the reply had already begun; the type says why.
 ///
 /// - Throws: ``SluiceError/Code/decodingFailed`` when a known event's payload is not JSON or lacks a
-///   field it must have (an index, a tool call's id and name), naming the event's number (counted from
-///   1) and type.
+///   field it must have (an index, a tool call's id and name, a redacted thinking block's data), or a
+///   thinking or signature field that is not a string, naming the event's number (counted from 1)
+///   and type.
 ///
 /// It reads only the fields it needs with ``JSONReader``; a text or argument delta costs the string it
 /// emits and nothing else.
@@ -55,6 +64,8 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
     private var blocks: [Block] = []
     /// How many tool calls have started.
     private var toolCallCount = 0
+    /// How many thinking blocks (redacted ones included) have started.
+    private var thinkingCount = 0
 
     init() {}
 
@@ -63,6 +74,8 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
         enum Kind {
             case text
             case toolCall(Int)
+            case thinking(Int)
+            case redactedThinking
             case other
         }
 
@@ -132,10 +145,12 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
     ) throws {
         let name = "content_block_start"
         let start = try read(event, name) {
-            reader -> (index: Int, kind: BlockType, id: String?, name: String?, text: String?) in
+            reader -> (index: Int, kind: BlockType, id: String?, name: String?, text: String?, signature: String?) in
             var index: Int?
             var kind = BlockType.other
-            var id: String?, toolName: String?, text: String?
+            var id: String?, toolName: String?, text: String?, thinking: String?, signature: String?
+            var data: String?
+            var mismatched = false
             try reader.readObject { key, reader in
                 switch key {
                 case "index": index = try reader.readInt()
@@ -146,6 +161,10 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
                         case "id": id = try reader.readStringOrNull()
                         case "name": toolName = try reader.readStringOrNull()
                         case "text": text = try reader.readStringOrNull()
+                        // Strings in thinking blocks; other block types may use these keys otherwise.
+                        case "thinking": thinking = try reader.readStringIfString(mismatched: &mismatched)
+                        case "signature": signature = try reader.readStringIfString(mismatched: &mismatched)
+                        case "data": data = try reader.readStringIfString(mismatched: &mismatched)
                         default: break
                         }
                     }
@@ -153,10 +172,26 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
                 }
             }
             guard let index else { throw reader.error("content_block_start without an index", at: 0) }
-            if kind == .toolUse, id == nil || toolName == nil {
-                throw reader.error("content_block_start of a tool_use block without an id or a name", at: 0)
+            switch kind {
+            case .toolUse:
+                if id == nil || toolName == nil {
+                    throw reader.error("content_block_start of a tool_use block without an id or a name", at: 0)
+                }
+            case .redactedThinking:
+                guard let data, !mismatched else {
+                    throw reader.error("content_block_start of a redacted_thinking block without its data", at: 0)
+                }
+                text = data
+            case .thinking:
+                if mismatched {
+                    throw reader.error(
+                        "content_block_start of a thinking block with a field that is not a string", at: 0)
+                }
+                text = thinking
+            case .text, .other:
+                break
             }
-            return (index, kind, id, toolName, text)
+            return (index, kind, id, toolName, text, signature)
         }
         switch start.kind {
         case .text:
@@ -167,6 +202,19 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
             toolCallCount += 1
             blocks.append(Block(index: start.index, kind: .toolCall(toolIndex)))
             try emit(.toolCallStarted(index: toolIndex, id: start.id ?? "", name: start.name ?? ""))
+        case .thinking:
+            let thinkingIndex = thinkingCount
+            thinkingCount += 1
+            blocks.append(Block(index: start.index, kind: .thinking(thinkingIndex)))
+            try emit(.thinkingDelta(index: thinkingIndex, fragment: start.text ?? ""))
+            if let signature = start.signature, !signature.isEmpty {
+                try emit(.thinkingSignatureDelta(index: thinkingIndex, fragment: signature))
+            }
+        case .redactedThinking:
+            let thinkingIndex = thinkingCount
+            thinkingCount += 1
+            blocks.append(Block(index: start.index, kind: .redactedThinking))
+            try emit(.redactedThinking(index: thinkingIndex, data: start.text ?? ""))
         case .other:
             blocks.append(Block(index: start.index, kind: .other))
             try emit(.providerEvent(name: name, data: try value(event, name)))
@@ -181,7 +229,8 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
         let delta = try read(event, name) { reader -> (index: Int, kind: DeltaType, text: String?) in
             var index: Int?
             var kind = DeltaType.other
-            var text: String?, partialJSON: String?
+            var text: String?, partialJSON: String?, thinking: String?, signature: String?
+            var mismatched = false
             try reader.readObject { key, reader in
                 switch key {
                 case "index": index = try reader.readInt()
@@ -191,6 +240,8 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
                         case "type": kind = try DeltaType(Self.readTag(&reader))
                         case "text": text = try reader.readStringOrNull()
                         case "partial_json": partialJSON = try reader.readStringOrNull()
+                        case "thinking": thinking = try reader.readStringIfString(mismatched: &mismatched)
+                        case "signature": signature = try reader.readStringIfString(mismatched: &mismatched)
                         default: break
                         }
                     }
@@ -198,7 +249,15 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
                 }
             }
             guard let index else { throw reader.error("content_block_delta without an index", at: 0) }
-            return (index, kind, kind == .inputJSON ? partialJSON : text)
+            if mismatched, kind == .thinking || kind == .signature {
+                throw reader.error("a thinking or signature delta whose text is not a string", at: 0)
+            }
+            switch kind {
+            case .inputJSON: return (index, kind, partialJSON)
+            case .thinking: return (index, kind, thinking)
+            case .signature: return (index, kind, signature)
+            case .text, .other: return (index, kind, text)
+            }
         }
         switch delta.kind {
         case .text:
@@ -208,6 +267,16 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
             if case .toolCall(let toolIndex)? = block(delta.index)?.kind {
                 if let fragment = delta.text, !fragment.isEmpty {
                     try emit(.toolCallArgumentsDelta(index: toolIndex, fragment: fragment))
+                }
+                return
+            }
+        case .thinking, .signature:
+            if case .thinking(let thinkingIndex)? = block(delta.index)?.kind {
+                if let fragment = delta.text, !fragment.isEmpty {
+                    try emit(
+                        delta.kind == .thinking
+                            ? .thinkingDelta(index: thinkingIndex, fragment: fragment)
+                            : .thinkingSignatureDelta(index: thinkingIndex, fragment: fragment))
                 }
                 return
             }
@@ -228,7 +297,7 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
             return index
         }
         switch block(index)?.kind {
-        case .text?, .toolCall?: return
+        case .text?, .toolCall?, .thinking?, .redactedThinking?: return
         case .other?, nil: try emit(.providerEvent(name: name, data: try value(event, name)))
         }
     }
@@ -333,12 +402,14 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
 
     /// The content block types the decoder maps.
     private enum BlockType {
-        case text, toolUse, other
+        case text, toolUse, thinking, redactedThinking, other
 
         init(_ tag: JSONKey) {
             switch tag {
             case "text": self = .text
             case "tool_use": self = .toolUse
+            case "thinking": self = .thinking
+            case "redacted_thinking": self = .redactedThinking
             default: self = .other
             }
         }
@@ -346,12 +417,14 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
 
     /// The delta types the decoder maps.
     private enum DeltaType {
-        case text, inputJSON, other
+        case text, inputJSON, thinking, signature, other
 
         init(_ tag: JSONKey) {
             switch tag {
             case "text_delta": self = .text
             case "input_json_delta": self = .inputJSON
+            case "thinking_delta": self = .thinking
+            case "signature_delta": self = .signature
             default: self = .other
             }
         }

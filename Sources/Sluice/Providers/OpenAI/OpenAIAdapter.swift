@@ -22,6 +22,8 @@
 /// - Message content is a plain string when it is exactly one text part, else an array of parts;
 ///   an assistant message with tool calls and no text sends `content: null`.
 /// - Base64 images become `data:<media type>;base64,<data>` URLs.
+/// - ``ChatRequest/reasoningEffort`` goes out as `reasoning_effort`; ``ChatRequest/thinking`` and a
+///   message's ``ChatMessage/thinking`` blocks (Anthropic's) are not sent.
 /// - A streamed request asks for `stream_options.include_usage` (unless
 ///   ``includeStreamUsage`` is off), so the stream ends with a usage chunk the rate limiter
 ///   reconciles against.

@@ -1,10 +1,13 @@
 /// Writes a ``ChatRequest`` as an OpenAI `POST /chat/completions` body.
 ///
 /// The body's keys come in a fixed order: `model`, `messages`, `tools`, `tool_choice`,
-/// `temperature`, `top_p`, the max-tokens field, `stop`, `seed`, `response_format`, `user`,
+/// `temperature`, `top_p`, the max-tokens field, `stop`, `seed`, `response_format`,
+/// `reasoning_effort`, `user`,
 /// `metadata` (keys sorted), `stream`, `stream_options`; then ``ChatRequest/extraFields`` in their
 /// own order, replacing a key already written in place. Fields the request leaves unset are not
 /// written. Doubles are written in Swift's shortest round-tripping form (`0.7`, not `0.69999…`).
+/// A message's ``ChatMessage/thinking`` blocks are not written (OpenAI does not take reasoning back),
+/// nor is ``ChatRequest/thinking``.
 struct OpenAIChatRequestEncoder: Sendable {
     var maxTokensField: OpenAIAdapter.MaxTokensField
     var includeStreamUsage: Bool
@@ -46,6 +49,9 @@ struct OpenAIChatRequestEncoder: Sendable {
         }
         if let format = request.responseFormat {
             body["response_format"] = Self.responseFormat(format)
+        }
+        if let effort = request.reasoningEffort {
+            body["reasoning_effort"] = .string(effort.rawValue)
         }
         if let user = request.user {
             body["user"] = .string(user)

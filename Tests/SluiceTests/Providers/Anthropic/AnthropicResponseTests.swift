@@ -27,7 +27,7 @@ struct AnthropicResponseTests {
         #expect(response.provider == .anthropic)
     }
 
-    @Test("tool_use blocks become tool calls with the input as compact JSON; thinking blocks are skipped")
+    @Test("tool_use blocks become tool calls with the input as compact JSON; thinking blocks are kept in order")
     func toolUseReply() throws {
         let response = try decode(
             #"""
@@ -48,6 +48,14 @@ struct AnthropicResponseTests {
         #expect(try response.toolCalls[0].parsedArguments()["city"] == "Paris")
         #expect(response.finishReason?.matches(.toolCalls) == true)
         #expect(response.finishReason?.raw == "tool_use")
+        #expect(response.thinking == [ThinkingBlock(text: "The user wants weather.", signature: "EqQB")])
+        #expect(
+            response.blocks == [
+                .thinking(ThinkingBlock(text: "The user wants weather.", signature: "EqQB")),
+                .text("Let me check."),
+                .toolCall(response.toolCalls[0]),
+                .toolCall(response.toolCalls[1]),
+            ])
     }
 
     @Test(

@@ -129,7 +129,7 @@ struct AnthropicStreamDecoderTests {
         #expect(try JSONValue(parsing: arguments) == ["location": "San Francisco, CA"])
     }
 
-    @Test("thinking blocks and their deltas pass through as provider events")
+    @Test("a thinking block's text and signature deltas become thinking events; its stop is not passed on")
     func thinking() throws {
         let start = #"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"#
         let thinking =
@@ -143,11 +143,11 @@ struct AnthropicStreamDecoderTests {
         #expect(run.error == nil)
         #expect(
             run.events == [
-                .providerEvent(name: "content_block_start", data: try JSONValue(parsing: start)),
-                .providerEvent(name: "content_block_delta", data: try JSONValue(parsing: thinking)),
-                .providerEvent(name: "content_block_delta", data: try JSONValue(parsing: signature)),
-                .providerEvent(name: "content_block_stop", data: try JSONValue(parsing: stop)),
+                .thinkingDelta(index: 0, fragment: ""),
+                .thinkingDelta(index: 0, fragment: "Let me"),
+                .thinkingSignatureDelta(index: 0, fragment: "EqQB"),
             ])
+        #expect(run.events.allSatisfy { $0.isContent })
         #expect(!run.isComplete)
     }
 
