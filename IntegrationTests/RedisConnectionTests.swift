@@ -56,16 +56,17 @@ struct RedisConnectionTests {
         try await RedisTestServer.with { server in
             var configuration = server.configuration
             configuration.database = 3
-            configuration.commandTimeout = .milliseconds(200)
+            // Long enough for AUTH and SELECT on a loaded machine, far shorter than the BLPOP below.
+            configuration.commandTimeout = .seconds(1)
             let connection = try await RedisConnection.connect(to: configuration)
             _ = try await connection.send(["SET", "where", "three"]).orThrow()
             let other = try await RedisConnection.connect(to: server.configuration)
             #expect(try await other.send(["GET", "where"]) == .bulkString(nil))  // database 0
-            // BLPOP on an empty list waits 5 s on the server: longer than the command timeout.
+            // BLPOP on an empty list waits 20 s on the server: far longer than the command timeout.
             let start = ContinuousClock.now
-            let error = await #expect(throws: RedisError.self) { try await connection.send(["BLPOP", "empty", "5"]) }
+            let error = await #expect(throws: RedisError.self) { try await connection.send(["BLPOP", "empty", "20"]) }
             #expect(error?.code == .timedOut)
-            #expect(ContinuousClock.now - start < .seconds(3))
+            #expect(ContinuousClock.now - start < .seconds(10))
             #expect(!connection.isActive)
             await other.close()
         }
