@@ -56,6 +56,9 @@ struct OpenAIChatChunk: Sendable, Hashable {
         var content: String?
         /// Text to append to the refusal.
         var refusal: String?
+        /// Reasoning text to append, from OpenAI-compatible servers that stream it (`reasoning_content`
+        /// from DeepSeek, vLLM and others; `reasoning` from OpenRouter). OpenAI itself sends none.
+        var reasoning: String?
         /// Tool-call fragments to merge by ``ToolCallDelta/index``.
         var toolCalls: [ToolCallDelta] = []
     }
@@ -172,6 +175,9 @@ extension OpenAIChatChunk.Delta {
             case "content": delta.content = try reader.readStringOrNull()
             case "role": delta.role = try reader.readStringOrNull()
             case "refusal": delta.refusal = try reader.readStringOrNull()
+            case "reasoning_content", "reasoning":
+                // Only a string is reasoning text; another shape (an object some servers send) is skipped.
+                if try reader.peekKind() == .string { delta.reasoning = (delta.reasoning ?? "") + (try reader.readString()) }
             case "tool_calls":
                 if try reader.readNullIfPresent() { return }
                 try reader.readArray { reader in

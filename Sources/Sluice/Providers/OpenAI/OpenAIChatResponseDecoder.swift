@@ -20,6 +20,8 @@ enum OpenAIChatResponseDecoder {
         var index: Int?
         var text: String?
         var refusal: String?
+        /// `message.reasoning_content` (or `reasoning`) from OpenAI-compatible reasoning servers.
+        var reasoning: String?
         var toolCalls: [ToolCall] = []
         var finishReason: String?
     }
@@ -63,10 +65,15 @@ enum OpenAIChatResponseDecoder {
             return ChatResponse(id: id, model: model, usage: usage, requestID: requestID, provider: .openAI)
         }
         let refused = chosen.refusal != nil && (chosen.text ?? "").isEmpty
-        return ChatResponse(
+        var response = ChatResponse(
             id: id, model: model, text: (refused ? chosen.refusal : chosen.text) ?? "", toolCalls: chosen.toolCalls,
             finishReason: chosen.finishReason.map { OpenAIChatChunk.finishReason($0, refused: refused) }, usage: usage,
             requestID: requestID, provider: .openAI)
+        if let reasoning = chosen.reasoning, !reasoning.isEmpty {
+            // Reasoning first, as the model produced it; it has no signature and is never sent back.
+            response.blocks = [.thinking(ThinkingBlock(text: reasoning, signature: nil))] + response.blocks
+        }
+        return response
     }
 
     static func decodeChoice(from reader: inout JSONReader) throws -> Choice {
@@ -81,6 +88,8 @@ enum OpenAIChatResponseDecoder {
                     switch key {
                     case "content": choice.text = try readContent(from: &reader)
                     case "refusal": choice.refusal = try reader.readStringOrNull()
+                    case "reasoning_content", "reasoning":
+                        if try reader.peekKind() == .string { choice.reasoning = try reader.readString() }
                     case "tool_calls":
                         if try reader.readNullIfPresent() { return }
                         try reader.readElements { _, reader in

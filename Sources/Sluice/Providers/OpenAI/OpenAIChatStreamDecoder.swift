@@ -72,6 +72,9 @@ struct OpenAIChatStreamDecoder: ChatStreamDecoder {
 
     private mutating func emitChoice(_ choice: OpenAIChatChunk.Choice, emit: (ChatStreamEvent) throws -> Void) throws {
         let delta = choice.delta
+        if let reasoning = delta.reasoning, !reasoning.isEmpty {
+            try emit(.thinkingDelta(index: 0, fragment: reasoning))
+        }
         if let content = delta.content, !content.isEmpty {
             try emit(.textDelta(content))
         }
