@@ -67,7 +67,10 @@ struct RedisConnectionTests {
             let error = await #expect(throws: RedisError.self) { try await connection.send(["BLPOP", "empty", "20"]) }
             #expect(error?.code == .timedOut)
             #expect(ContinuousClock.now - start < .seconds(10))
-            #expect(!connection.isActive)
+            // The timeout closed the connection (its close runs on the event loop, before any later
+            // write): the next command fails instead of reading the BLPOP's late reply.
+            let after = await #expect(throws: RedisError.self) { try await connection.send(["PING"]) }
+            #expect(after?.code == .connectionFailed)
             await other.close()
         }
     }
