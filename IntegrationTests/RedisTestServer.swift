@@ -22,9 +22,9 @@ final class RedisTestServer: Sendable {
         RedisConfiguration(host: "127.0.0.1", port: port, password: Self.password)
     }
 
-    static func start() async throws -> RedisTestServer {
+    static func start(port requested: Int? = nil) async throws -> RedisTestServer {
         guard let executable else { throw CurlTestSetupError("redis-server is not installed (scripts/setup installs it)") }
-        let port = try curlUnusedPort()
+        let port = try requested ?? curlUnusedPort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [

@@ -326,7 +326,7 @@ public final class InMemoryRateLimitStore: RateLimitStore {
 
 extension Duration {
     /// `1.25 s`, `250 ms`: for error messages.
-    var rateLimitDescription: String {
+    package var rateLimitDescription: String {
         let seconds = rateLimitSeconds
         if seconds < 1 { return "\(Int((seconds * 1000).rounded(.up))) ms" }
         return "\((seconds * 100).rounded(.up) / 100) s"

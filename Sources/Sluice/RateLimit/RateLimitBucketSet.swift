@@ -342,11 +342,11 @@ struct RateLimitBucketSet: Sendable {
 
 extension RateLimitDimension {
     /// Every dimension, built once (a synthesized `allCases` builds a new array on each use).
-    static let every: [RateLimitDimension] = allCases
+    package static let every: [RateLimitDimension] = allCases
 }
 
 extension RateLimitWaitNotice.Reason {
-    init(_ dimension: RateLimitDimension) {
+    package init(_ dimension: RateLimitDimension) {
         switch dimension {
         case .requests: self = .requests
         case .tokens: self = .tokens

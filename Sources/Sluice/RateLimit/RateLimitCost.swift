@@ -33,7 +33,7 @@ public struct RateLimitCost: Sendable, Hashable {
 
     public static let zero = RateLimitCost()
 
-    subscript(dimension: RateLimitDimension) -> Int {
+    package subscript(dimension: RateLimitDimension) -> Int {
         get {
             switch dimension {
             case .requests: requests
@@ -63,7 +63,7 @@ public enum RateLimitDimension: String, Sendable, Hashable, CaseIterable, Custom
     public var description: String { rawValue }
 
     /// The per-minute limit and capacity of this dimension in `limits`.
-    func limit(in limits: RateLimits) -> (perMinute: Int, capacity: Int)? {
+    package func limit(in limits: RateLimits) -> (perMinute: Int, capacity: Int)? {
         switch self {
         case .requests: limits.requestsPerMinute.map { ($0, limits.requestBurst ?? $0) }
         case .tokens: limits.tokensPerMinute.map { ($0, limits.tokenBurst ?? $0) }

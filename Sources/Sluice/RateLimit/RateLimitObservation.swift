@@ -25,7 +25,7 @@ public struct RateLimitObservation: Sendable, Hashable {
             self.outputTokens = outputTokens
         }
 
-        subscript(dimension: RateLimitDimension) -> Int? {
+        package subscript(dimension: RateLimitDimension) -> Int? {
             switch dimension {
             case .requests: requests
             case .tokens: tokens

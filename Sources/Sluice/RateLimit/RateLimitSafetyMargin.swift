@@ -41,20 +41,20 @@ public struct RateLimitSafetyMargin: Sendable, Hashable {
     public static let none = RateLimitSafetyMargin(fractionOfCapacity: 0, refillTime: .zero)
 
     /// The margin, in units, of a bucket with this capacity and refill rate.
-    func units(capacity: Double, perSecond: Double) -> Double {
+    package func units(capacity: Double, perSecond: Double) -> Double {
         max(capacity * fractionOfCapacity, perSecond * refillTime.rateLimitSeconds)
     }
 }
 
 extension Duration {
     /// The duration in seconds, as a `Double`.
-    var rateLimitSeconds: Double {
+    package var rateLimitSeconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) * 1e-18
     }
 
     /// A duration from seconds, rounded up to the nanosecond, saturating far in the future.
-    static func rateLimitSeconds(_ seconds: Double) -> Duration {
+    package static func rateLimitSeconds(_ seconds: Double) -> Duration {
         guard seconds.isFinite else { return .seconds(Int64.max / 2) }
         if seconds > 1e9 { return .seconds(Int64(1e9)) }
         return .nanoseconds(Int64((seconds * 1e9).rounded(.up)))

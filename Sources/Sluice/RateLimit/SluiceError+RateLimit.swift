@@ -15,3 +15,9 @@ extension SluiceError.Code {
     /// ``RateLimitKeyPool/removedKeys``.
     public static let noUsableKeys = SluiceError.Code("no_usable_keys")
 }
+
+extension SluiceError.Code {
+    /// A shared rate-limit store (Redis) could not be reached or answered in time, and its failure
+    /// policy says to fail rather than to limit locally. The error's `cause` tells what failed.
+    public static let rateLimitStoreUnavailable = SluiceError.Code("rate_limit_store_unavailable")
+}

@@ -110,7 +110,7 @@ enum WireNumber {
 extension FixedWidthInteger {
     /// `self + other`, held at `max` or `min` instead of trapping.
     @inline(__always)
-    func saturatingAdding(_ other: Self) -> Self {
+    package func saturatingAdding(_ other: Self) -> Self {
         let (sum, overflow) = addingReportingOverflow(other)
         guard overflow else { return sum }
         return other > 0 ? .max : .min
@@ -118,7 +118,7 @@ extension FixedWidthInteger {
 
     /// `self - other`, held at `max` or `min` instead of trapping.
     @inline(__always)
-    func saturatingSubtracting(_ other: Self) -> Self {
+    package func saturatingSubtracting(_ other: Self) -> Self {
         let (difference, overflow) = subtractingReportingOverflow(other)
         guard overflow else { return difference }
         return other > 0 ? .min : .max

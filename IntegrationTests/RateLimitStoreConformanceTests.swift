@@ -1,0 +1,226 @@
+import Synchronization
+import Sluice
+import SluiceRedis
+import Testing
+
+/// The behaviour every ``RateLimitStore`` owes the rate limiter, run against the in-memory store
+/// (the reference) and the Redis store on a real redis-server, on the real clock with refill rates
+/// fast enough that each wait is a fraction of a second. Bounds are loose above (a loaded machine is
+/// slow) and tight below (a store that admits early is wrong).
+@Suite("Rate-limit store conformance", .serialized)
+struct RateLimitStoreConformanceTests {
+    enum Kind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+        case inMemory = "in-memory"
+        case redis
+
+        var testDescription: String { rawValue }
+    }
+
+    static func withStore(_ kind: Kind, _ body: (any RateLimitStore) async throws -> Void) async throws {
+        switch kind {
+        case .inMemory:
+            try await body(InMemoryRateLimitStore(clock: SystemClock.shared))
+        case .redis:
+            try await RedisTestServer.with { server in
+                var configuration = RedisRateLimitStore.Configuration(redis: server.configuration)
+                configuration.failurePolicy = .failClosed
+                let store = RedisRateLimitStore(configuration: configuration)
+                do {
+                    try await body(store)
+                } catch {
+                    await store.close()
+                    throw error
+                }
+                await store.close()
+            }
+        }
+    }
+
+    static let bucket = RateLimitBucketID(keyID: KeyID(rawValue: "conformance"))
+
+    static func request(
+        _ limits: RateLimits, _ cost: RateLimitCost, bucket: RateLimitBucketID = bucket, deadline: Duration? = nil,
+        maxWait: Duration? = nil, onWait: (@Sendable (RateLimitWaitNotice) -> Void)? = nil
+    ) -> RateLimitReservationRequest {
+        RateLimitReservationRequest(
+            candidates: [RateLimitCandidate(bucket: bucket, limits: limits)], cost: cost, deadline: deadline, maxWait: maxWait,
+            safetyMargin: .none, onWait: onWait)
+    }
+
+    static func seconds(since start: Duration) -> Double {
+        let elapsed = SystemClock.shared.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+
+    @Test("admits at once while the bucket holds the cost, then makes the next request wait for the refill", arguments: Kind.allCases)
+    func admitsThenWaits(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let limits = RateLimits(requestsPerMinute: 600, requestBurst: 3)
+            for _ in 0..<3 {
+                let reservation = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1)))
+                #expect(!reservation.queued)
+            }
+            let notices = Notices()
+            let start = SystemClock.shared.now
+            let fourth = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1), onWait: notices.record))
+            #expect(fourth.queued)
+            #expect(Self.seconds(since: start) >= 0.07)
+            let notice = try #require(notices.all.first)
+            #expect(notice.reason == .requests)
+            #expect(notice.delay > .milliseconds(50) && notice.delay <= .milliseconds(101))
+        }
+    }
+
+    @Test("a cost larger than the bucket's capacity fails at once with request_too_large", arguments: Kind.allCases)
+    func tooLarge(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let error = await #expect(throws: SluiceError.self) {
+                try await store.reserve(Self.request(RateLimits(tokensPerMinute: 1_000), RateLimitCost(requests: 1, tokens: 1_001)))
+            }
+            #expect(error?.code == .requestTooLarge)
+        }
+    }
+
+    @Test("a wait beyond the maximum wait or the deadline fails at once and charges nothing", arguments: Kind.allCases)
+    func waitLimits(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let limits = RateLimits(requestsPerMinute: 240, requestBurst: 1)  // one every 250 ms
+            _ = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1)))
+            let start = SystemClock.shared.now
+            let waitError = await #expect(throws: SluiceError.self) {
+                try await store.reserve(Self.request(limits, RateLimitCost(requests: 1), maxWait: .milliseconds(50)))
+            }
+            #expect(waitError?.code == .rateLimitWouldWait)
+            let deadlineError = await #expect(throws: SluiceError.self) {
+                try await store.reserve(
+                    Self.request(limits, RateLimitCost(requests: 1), deadline: SystemClock.shared.now + .milliseconds(50)))
+            }
+            #expect(deadlineError?.code == .rateLimitWaitExceedsDeadline)
+            #expect(Self.seconds(since: start) < 0.2)
+            // The refusals took nothing: the next request waits one refill, not three.
+            let admitted = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1), maxWait: .seconds(5)))
+            #expect(admitted.queued)
+            #expect(Self.seconds(since: start) < 0.45)
+        }
+    }
+
+    @Test("settlement gives back what a request did not use, and takes what it used beyond", arguments: Kind.allCases)
+    func settlement(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let limits = RateLimits(tokensPerMinute: 600, tokenBurst: 1_000)  // 10 tokens a second
+            let first = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1, tokens: 1_000)))
+            store.settle(first, charge: RateLimitCost(requests: 1, tokens: 100))
+            try await Self.eventually { (await store.state(of: Self.bucket)?.available[.tokens] ?? 0) >= 899 }
+            let second = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1, tokens: 800)))
+            #expect(!second.queued)
+            store.settle(second, charge: RateLimitCost(requests: 1, tokens: 900))
+            try await Self.eventually { (await store.state(of: Self.bucket)?.available[.tokens] ?? 1_000) < 50 }
+        }
+    }
+
+    @Test("a cooldown holds admission until it ends", arguments: Kind.allCases)
+    func cooldown(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let limits = RateLimits(requestsPerMinute: 600)
+            _ = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1)))
+            let start = SystemClock.shared.now
+            await store.cooldown(Self.bucket, until: start + .milliseconds(300))
+            #expect(await store.state(of: Self.bucket)?.cooldownUntil != nil)
+            let notices = Notices()
+            let reservation = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1), onWait: notices.record))
+            #expect(reservation.queued)
+            #expect(Self.seconds(since: start) >= 0.28)
+            #expect(notices.all.first?.reason == .cooldown)
+        }
+    }
+
+    @Test("a reported remaining lowers the bucket to the report plus the refill, never raises it", arguments: Kind.allCases)
+    func sync(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let limits = RateLimits(requestsPerMinute: 600, requestBurst: 10)
+            let reservation = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1)))
+            #expect(await !store.sync(reservation, with: RateLimitObservation(remaining: .init(requests: 100))))
+            #expect(await store.sync(reservation, with: RateLimitObservation(remaining: .init(requests: 0))))
+            let available = try #require(await store.state(of: Self.bucket)?.available[.requests])
+            #expect(available < 2)
+            _ = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1)))
+            let next = try await store.reserve(Self.request(limits, RateLimitCost(requests: 2)))
+            #expect(next.queued)
+        }
+    }
+
+    @Test("requests are admitted in arrival order: a small one never overtakes a large one", arguments: Kind.allCases)
+    func fifo(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let limits = RateLimits(tokensPerMinute: 18_000, tokenBurst: 100)  // 300 tokens a second
+            _ = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1, tokens: 100)))
+            let order = Notices()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    _ = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1, tokens: 100)))
+                    order.record(RateLimitWaitNotice(bucket: Self.bucket, delay: .zero, reason: .tokens))
+                }
+                try await Task.sleep(for: .milliseconds(60))
+                group.addTask {
+                    _ = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1, tokens: 1)))
+                    order.record(RateLimitWaitNotice(bucket: Self.bucket, delay: .zero, reason: .queue))
+                }
+                try await group.waitForAll()
+            }
+            #expect(order.all.map(\.reason) == [.tokens, .queue])
+        }
+    }
+
+    @Test("a cancelled waiter throws CancellationError at once and gives its budget back", arguments: Kind.allCases)
+    func cancellation(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let limits = RateLimits(requestsPerMinute: 60, requestBurst: 1)
+            _ = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1)))
+            let waiter = Task { try await store.reserve(Self.request(limits, RateLimitCost(requests: 1))) }
+            try await Task.sleep(for: .milliseconds(100))
+            let start = SystemClock.shared.now
+            waiter.cancel()
+            await #expect(throws: CancellationError.self) { try await waiter.value }
+            #expect(Self.seconds(since: start) < 0.5)
+            // Its request went back: the level climbs from about 0.1 (not from -0.9).
+            try await Self.eventually { (await store.state(of: Self.bucket)?.available[.requests] ?? -1) > 0 }
+        }
+    }
+
+    @Test("of several keys, the one that admits soonest is chosen", arguments: Kind.allCases)
+    func candidates(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let limits = RateLimits(requestsPerMinute: 60, requestBurst: 1)
+            let spare = RateLimitBucketID(keyID: KeyID(rawValue: "conformance-spare"))
+            _ = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1)))
+            let request = RateLimitReservationRequest(
+                candidates: [RateLimitCandidate(bucket: Self.bucket, limits: limits), RateLimitCandidate(bucket: spare, limits: limits)],
+                cost: RateLimitCost(requests: 1), safetyMargin: .none)
+            let reservation = try await store.reserve(request)
+            #expect(reservation.bucket == spare)
+            #expect(!reservation.queued)
+        }
+    }
+
+    /// Waits (up to 3 s) until `condition` holds: settlement may reach a shared store a little later.
+    static func eventually(_ condition: () async -> Bool) async throws {
+        let deadline = SystemClock.shared.now + .seconds(3)
+        while SystemClock.shared.now < deadline {
+            if await condition() { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(await condition(), "the condition did not hold within 3 s")
+    }
+}
+
+/// Values recorded from concurrent callers, in order.
+final class Recorded<Value: Sendable>: Sendable {
+    private let list = Mutex<[Value]>([])
+
+    init() {}
+
+    var record: @Sendable (Value) -> Void { { [self] value in list.withLock { $0.append(value) } } }
+    var all: [Value] { list.withLock { $0 } }
+}
+
+typealias Notices = Recorded<RateLimitWaitNotice>

@@ -1,0 +1,178 @@
+import Sluice
+import SluiceRedis
+import Testing
+
+/// What only a shared store does: several stores (standing for processes) on one redis-server obey
+/// one key's limits together, whatever their clocks; nothing secret is stored; failures follow the
+/// policy.
+@Suite("Redis rate-limit store against redis-server", .serialized)
+struct RedisRateLimitStoreTests {
+    static func store(_ server: RedisTestServer, policy: RedisRateLimitStore.FailurePolicy = .failClosed, clock: any SluiceClock = SystemClock.shared)
+        -> RedisRateLimitStore
+    {
+        var configuration = RedisRateLimitStore.Configuration(redis: server.configuration)
+        configuration.failurePolicy = policy
+        return RedisRateLimitStore(configuration: configuration, clock: clock)
+    }
+
+    @Test("stores on several clocks share one key's limit: together they admit at its rate, in one queue")
+    func sharedAcrossStores() async throws {
+        try await RedisTestServer.with { server in
+            // One store's clock is an hour ahead and another's a day behind: only durations reach Redis.
+            let stores = [
+                Self.store(server), Self.store(server, clock: ShiftedClock(offset: .seconds(3_600))),
+                Self.store(server, clock: ShiftedClock(offset: .seconds(-86_400))),
+            ]
+            let limits = RateLimits(requestsPerMinute: 6_000, requestBurst: 5)  // 100 a second
+            let bucket = RateLimitBucketID(keyID: KeyID(apiKey: "sk-shared"))
+            let start = ContinuousClock.now
+            let admitted = Recorded<Duration>()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<45 {
+                    let store = stores[index % stores.count]
+                    group.addTask {
+                        _ = try await store.reserve(
+                            RateLimitReservationRequest(
+                                candidates: [RateLimitCandidate(bucket: bucket, limits: limits)], cost: RateLimitCost(requests: 1),
+                                safetyMargin: .none))
+                        admitted.record(ContinuousClock.now - start)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let times = admitted.all.sorted()
+            #expect(times.count == 45)
+            // 5 at once, then 40 at 100 a second: the last no sooner than 0.4 s; at most 5 + 100 × t by t.
+            #expect(times[44] >= .milliseconds(390))
+            for (index, time) in times.enumerated() {
+                let allowed = 5 + Int((Double(time.components.attoseconds) * 1e-16 + Double(time.components.seconds) * 100).rounded(.up))
+                #expect(index + 1 <= allowed + 1, "admission \(index + 1) at \(time)")
+            }
+            for store in stores { await store.close() }
+        }
+    }
+
+    @Test("Redis holds fingerprints and numbers only: no key, no key id, no label")
+    func nothingSecretStored() async throws {
+        try await RedisTestServer.with { server in
+            let store = Self.store(server)
+            let key = APIKey("sk-redis-secret-marker", limits: RateLimits(requestsPerMinute: 60, tokensPerMinute: 10_000))
+            let labelled = APIKey("sk-other-secret-marker", label: "team-label-marker", limits: RateLimits(requestsPerMinute: 60))
+            for apiKey in [key, labelled] {
+                let reservation = try await store.reserve(
+                    RateLimitReservationRequest(
+                        candidates: [RateLimitCandidate(bucket: RateLimitBucketID(keyID: apiKey.id, model: "gpt-marker"), limits: apiKey.limits)],
+                        cost: RateLimitCost(requests: 1, tokens: 100)))
+                store.settle(reservation, charge: RateLimitCost(requests: 1, tokens: 40))
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            let connection = try await RedisConnection.connect(to: server.configuration)
+            let names = try await connection.send(["KEYS", "*"]).array?.compactMap(\.string) ?? []
+            #expect(names.count >= 2)
+            var stored = names.joined(separator: " ")
+            for name in names where !name.contains(":s:") {
+                stored += " " + (try await connection.send(["HGETALL", name]).array?.compactMap(\.string).joined(separator: " ") ?? "")
+            }
+            for secret in ["sk-", "secret-marker", key.id.rawValue, "team-label-marker", "gpt-marker"] {
+                #expect(!stored.contains(secret), "Redis holds \(secret)")
+            }
+            #expect(names.allSatisfy { $0.hasPrefix("sluice:rl:{") || $0 == "sluice:rl:epoch" })
+            await connection.close()
+            await store.close()
+        }
+    }
+
+    @Test("a settlement applies once, even if it is sent twice")
+    func settlementOnce() async throws {
+        try await RedisTestServer.with { server in
+            let store = Self.store(server)
+            let bucket = RateLimitBucketID(keyID: KeyID(rawValue: "once"))
+            let reservation = try await store.reserve(
+                RateLimitReservationRequest(
+                    candidates: [RateLimitCandidate(bucket: bucket, limits: RateLimits(tokensPerMinute: 60, tokenBurst: 1_000))],
+                    cost: RateLimitCost(requests: 1, tokens: 1_000), safetyMargin: .none))
+            store.settle(reservation, charge: RateLimitCost(requests: 1, tokens: 500))
+            store.settle(reservation, charge: RateLimitCost(requests: 1, tokens: 500))
+            try await RateLimitStoreConformanceTests.eventually { (await store.state(of: bucket)?.available[.tokens] ?? 0) >= 499 }
+            try await Task.sleep(for: .milliseconds(200))
+            let available = try #require(await store.state(of: bucket)?.available[.tokens])
+            #expect(available < 600)
+            await store.close()
+        }
+    }
+
+    @Test("Redis unreachable: fail closed fails typed; fall back limits locally to the share and reports it")
+    func unreachable() async throws {
+        let port = try curlUnusedPort()
+        let redis = RedisConfiguration(host: "127.0.0.1", port: port)
+        let limits = RateLimits(requestsPerMinute: 60, requestBurst: 4)
+        let request = RateLimitReservationRequest(
+            candidates: [RateLimitCandidate(bucket: RateLimitBucketID(keyID: KeyID(rawValue: "absent")), limits: limits)],
+            cost: RateLimitCost(requests: 1), maxWait: .zero, safetyMargin: .none)
+
+        var closed = RedisRateLimitStore.Configuration(redis: redis)
+        closed.failurePolicy = .failClosed
+        let failing = RedisRateLimitStore(configuration: closed)
+        let error = await #expect(throws: SluiceError.self) { try await failing.reserve(request) }
+        #expect(error?.code == .rateLimitStoreUnavailable)
+        #expect(error?.cause is RedisError)
+        await failing.close()
+
+        let events = Recorded<RedisRateLimitStore.Event>()
+        var open = RedisRateLimitStore.Configuration(redis: redis)
+        open.failurePolicy = .fallBackToLocal(share: 0.5)
+        open.onEvent = events.record
+        let local = RedisRateLimitStore(configuration: open)
+        _ = try await local.reserve(request)
+        _ = try await local.reserve(request)
+        let refused = await #expect(throws: SluiceError.self) { try await local.reserve(request) }
+        #expect(refused?.code == .rateLimitWouldWait)
+        let entered = events.all.filter { if case .fallbackEntered = $0 { true } else { false } }
+        #expect(entered.count == 1)
+        await local.close()
+    }
+}
+
+/// The system clock shifted by `offset`: a process whose clock is wrong.
+struct ShiftedClock: SluiceClock {
+    var offset: Duration
+    var now: Duration { SystemClock.shared.now + offset }
+    func sleep(until deadline: Duration) async throws { try await SystemClock.shared.sleep(until: deadline - offset) }
+}
+
+extension RedisRateLimitStoreTests {
+    @Test("Redis gone then back empty: calls in the gap fall back, nothing crashes, and the lost buckets start empty, not full")
+    func restart() async throws {
+        let server = try await RedisTestServer.start()
+        var restarted: RedisTestServer?
+        defer { (restarted ?? server).stop() }
+        let events = Recorded<RedisRateLimitStore.Event>()
+        var configuration = RedisRateLimitStore.Configuration(redis: server.configuration)
+        configuration.failurePolicy = .fallBackToLocal(share: 1)
+        configuration.onEvent = events.record
+        let store = RedisRateLimitStore(configuration: configuration)
+        let limits = RateLimits(requestsPerMinute: 600, requestBurst: 10)  // 10 a second
+        let bucket = RateLimitBucketID(keyID: KeyID(rawValue: "restart"))
+        let request = RateLimitReservationRequest(
+            candidates: [RateLimitCandidate(bucket: bucket, limits: limits)], cost: RateLimitCost(requests: 1), safetyMargin: .none)
+        for _ in 0..<10 { _ = try await store.reserve(request) }
+
+        // Redis goes away: calls fall back to a local bucket (full) instead of failing.
+        server.stop()
+        _ = try await store.reserve(request)
+        #expect(events.all.contains { if case .fallbackEntered = $0 { true } else { false } })
+        // It comes back empty on the same port: once reconnected (after a backoff), the scripts are
+        // loaded again and the bucket Redis lost starts empty, so a call waits for a refill.
+        restarted = try await RedisTestServer.start(port: server.port)
+        var queued = false
+        for _ in 0..<50 where !queued {
+            queued = try await store.reserve(request).queued
+            if !queued { try await Task.sleep(for: .milliseconds(150)) }
+        }
+        #expect(queued)
+        #expect(events.all.contains(.fallbackLeft))
+        #expect(events.all.contains(.connected(reconnected: true)))
+        #expect(events.all.contains(.scriptReloaded))
+        await store.close()
+    }
+}

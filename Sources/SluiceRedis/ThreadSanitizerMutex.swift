@@ -1,0 +1,1 @@
+../Sluice/Concurrency/ThreadSanitizerMutex.swift
