@@ -77,6 +77,7 @@ let package = Package(
             dependencies: [
                 "Sluice",
                 "SluiceMockServer",
+                "SluiceRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

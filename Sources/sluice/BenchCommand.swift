@@ -1,5 +1,6 @@
 import ArgumentParser
 import Sluice
+import SluiceRedis
 
 #if canImport(Glibc)
     import Glibc
@@ -137,6 +138,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds after which the whole run stops (default 600, or --duration plus 60).")
     var maxDuration: Double?
 
+    @Option(
+        help: ArgumentHelp(
+            "Share the keys' limits with every other process given the same Redis (redis://[user:password@]host:port/db); default $SLUICE_REDIS_URL.",
+            valueName: "url"))
+    var redis: String?
+
+    @Option(help: "With --redis: the share of each limit this process keeps while Redis is unreachable (0 fails calls instead).")
+    var redisFallbackShare: Double = 0.25
+
     @Flag(help: "Print one JSON object on stdout instead of the text summary.")
     var json = false
 
@@ -160,6 +170,12 @@ struct BenchCommand: AsyncParsableCommand {
         guard promptChars >= 1 else { throw ValidationError("--prompt-chars must be at least 1") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
         if let safetyMarginMs, safetyMarginMs < 0 { throw ValidationError("--safety-margin-ms must not be negative") }
+        guard redisFallbackShare.isFinite, (0...1).contains(redisFallbackShare) else {
+            throw ValidationError("--redis-fallback-share must be between 0 and 1")
+        }
+        if let url = redisURL {
+            do { _ = try RedisConfiguration(url: url) } catch { throw ValidationError("--redis: \(error.message)") }
+        }
         for value in [rpm, tpm, itpm, otpm] {
             if let value, value <= 0 { throw ValidationError("limits must be positive") }
         }
@@ -211,6 +227,13 @@ struct BenchCommand: AsyncParsableCommand {
             print("error: \(unfinished) of the calls did not succeed (--allow-failures to exit 0)", to: &standardError)
             throw ExitCode(1)
         }
+    }
+
+    /// --redis, else $SLUICE_REDIS_URL (empty counts as unset).
+    var redisURL: String? {
+        if let redis { return redis }
+        let variable = ProviderOptions.environment("SLUICE_REDIS_URL") ?? ""
+        return variable.isEmpty ? nil : variable
     }
 
     func makeSettings() throws -> BenchSettings {
@@ -265,6 +288,15 @@ struct BenchCommand: AsyncParsableCommand {
         if let safetyMarginMs {
             configuration.rateLimits?.safetyMargin = RateLimitSafetyMargin(
                 fractionOfCapacity: 0, refillTime: .milliseconds(safetyMarginMs))
+        }
+        if let url = redisURL {
+            var store = try RedisRateLimitStore.Configuration(url: url)
+            store.failurePolicy = redisFallbackShare > 0 ? .fallBackToLocal(share: redisFallbackShare) : .failClosed
+            store.onEvent = { event in
+                var standardError = StandardError()
+                print("sluice bench: shared limits: \(event)", to: &standardError)
+            }
+            configuration.rateLimits?.store = RedisRateLimitStore(configuration: store)
         }
         configuration.retryPolicy = try RetryPolicy(maxAttempts: settings.maxAttempts)
         let timeout = settings.timeout
