@@ -1,4 +1,6 @@
 import Sluice
+import SluiceMockServer
+import SluiceTesting
 import SluiceRedis
 import Testing
 
@@ -118,7 +120,7 @@ struct RedisRateLimitStoreTests {
         #expect(error?.cause is RedisError)
         await failing.close()
 
-        let events = Recorded<RedisRateLimitStore.Event>()
+        let events = Recorded<RateLimitStoreEvent>()
         var open = RedisRateLimitStore.Configuration(redis: redis)
         open.failurePolicy = .fallBackToLocal(share: 0.5)
         open.onEvent = events.record
@@ -127,7 +129,7 @@ struct RedisRateLimitStoreTests {
         _ = try await local.reserve(request)
         let refused = await #expect(throws: SluiceError.self) { try await local.reserve(request) }
         #expect(refused?.code == .rateLimitWouldWait)
-        let entered = events.all.filter { if case .fallbackEntered = $0 { true } else { false } }
+        let entered = events.all.filter { $0.kind == .fallbackEntered }
         #expect(entered.count == 1)
         await local.close()
     }
@@ -146,7 +148,7 @@ extension RedisRateLimitStoreTests {
         let server = try await RedisTestServer.start()
         var restarted: RedisTestServer?
         defer { (restarted ?? server).stop() }
-        let events = Recorded<RedisRateLimitStore.Event>()
+        let events = Recorded<RateLimitStoreEvent>()
         var configuration = RedisRateLimitStore.Configuration(redis: server.configuration)
         configuration.failurePolicy = .fallBackToLocal(share: 1)
         configuration.onEvent = events.record
@@ -160,7 +162,7 @@ extension RedisRateLimitStoreTests {
         // Redis goes away: calls fall back to a local bucket (full) instead of failing.
         server.stop()
         _ = try await store.reserve(request)
-        #expect(events.all.contains { if case .fallbackEntered = $0 { true } else { false } })
+        #expect(events.all.contains { $0.kind == .fallbackEntered })
         // It comes back empty on the same port: once reconnected (after a backoff), the scripts are
         // loaded again and the bucket Redis lost starts empty, so a call waits for a refill.
         restarted = try await RedisTestServer.start(port: server.port)
@@ -170,9 +172,33 @@ extension RedisRateLimitStoreTests {
             if !queued { try await Task.sleep(for: .milliseconds(150)) }
         }
         #expect(queued)
-        #expect(events.all.contains(.fallbackLeft))
-        #expect(events.all.contains(.connected(reconnected: true)))
-        #expect(events.all.contains(.scriptReloaded))
+        #expect(events.all.contains { $0.kind == .fallbackLeft })
+        #expect(events.all.contains { $0.kind == .reconnected })
+        #expect(events.all.contains { $0.kind == .scriptReloaded })
         await store.close()
+    }
+}
+
+extension RedisRateLimitStoreTests {
+    @Test("a client whose shared store is down still answers, and its handlers hear of the fallback")
+    func clientHearsFallback() async throws {
+        let port = try curlUnusedPort()
+        var store = RedisRateLimitStore.Configuration(redis: RedisConfiguration(host: "127.0.0.1", port: port))
+        store.failurePolicy = .fallBackToLocal(share: 0.5)
+        let recorder = EventRecorder()
+        try await MockLLMServer.withRunning(MockServerConfiguration()) { server in
+            var configuration = LLMClient.Configuration.openAI(apiKey: "sk-store-events", baseURL: server.baseURL + "/v1")
+            configuration.rateLimits = RateLimitMiddleware.Configuration(
+                keys: [APIKey("sk-store-events", limits: RateLimits(requestsPerMinute: 600))],
+                store: RedisRateLimitStore(configuration: store))
+            configuration.eventHandlers = [recorder]
+            try await withLLMClient(configuration) { client in
+                let reply = try await client.chat(ChatRequest(model: "gpt-4o-mini", messages: [.user("hi")], maxOutputTokens: 8))
+                #expect(!reply.text.isEmpty)
+            }
+        }
+        let storeEvents = recorder.events(ofKind: .rateLimitStore)
+        #expect(storeEvents.contains { $0.reason == RateLimitStoreEvent.Kind.fallbackEntered.name })
+        #expect(storeEvents.contains { $0.reason == RateLimitStoreEvent.Kind.connectionLost.name && $0.text?.contains("sk-") == false })
     }
 }

@@ -40,17 +40,6 @@ public final class RedisRateLimitStore: RateLimitStore {
         case failClosed
     }
 
-    /// What the store reports: connections, fallbacks and script reloads.
-    public enum Event: Sendable, Hashable {
-        case connected(reconnected: Bool)
-        case connectionLost(reason: String)
-        /// Redis failed and the store limits locally (``FailurePolicy/fallBackToLocal(share:)``).
-        case fallbackEntered(reason: String)
-        /// Redis answers again and the store uses it.
-        case fallbackLeft
-        case scriptReloaded
-    }
-
     public struct Configuration: Sendable {
         public var redis: RedisConfiguration
         /// Prefix of every key the store writes. Default `sluice:rl`.
@@ -62,8 +51,10 @@ public final class RedisRateLimitStore: RateLimitStore {
         /// For how long after Redis is found to have lost its data (restarted empty, flushed) the
         /// bucket sets it no longer has start empty rather than full. Default 60 s.
         public var restartGrace: Duration = .seconds(60)
-        /// Called on connection changes, fallbacks and script reloads; must not block.
-        public var onEvent: (@Sendable (Event) -> Void)?
+        /// Called on connection changes, fallbacks and script reloads, inside a call or not; must
+        /// not block. (Those that happen while a call reserves also reach the call's event
+        /// handlers as `rate_limit_store` events.)
+        public var onEvent: (@Sendable (RateLimitStoreEvent) -> Void)?
 
         public init(redis: RedisConfiguration) {
             self.redis = redis
@@ -115,11 +106,14 @@ public final class RedisRateLimitStore: RateLimitStore {
         let onEvent = configuration.onEvent
         self.epochKey = configuration.keyPrefix + ":epoch"
         self.client = RedisClient(configuration: configuration.redis, connections: configuration.connections) { event in
+            let reported: RateLimitStoreEvent
             switch event {
-            case .connected(let again): onEvent?(.connected(reconnected: again))
-            case .connectionLost(let reason, _): onEvent?(.connectionLost(reason: reason))
-            case .scriptReloaded: onEvent?(.scriptReloaded)
+            case .connected(let again): reported = RateLimitStoreEvent(again ? .reconnected : .connected)
+            case .connectionLost(let reason, let retryIn):
+                reported = RateLimitStoreEvent(.connectionLost, detail: "\(reason); next attempt in \(retryIn)")
+            case .scriptReloaded: reported = RateLimitStoreEvent(.scriptReloaded)
             }
+            Self.report(reported, to: onEvent)
         }
     }
 
@@ -132,7 +126,17 @@ public final class RedisRateLimitStore: RateLimitStore {
 
     // MARK: RateLimitStore
 
+    /// Where the events of the reservation in progress on this task go, besides the configured callback.
+    @TaskLocal static var callReporter: (@Sendable (RateLimitStoreEvent) -> Void)?
+
     public nonisolated(nonsending) func reserve(_ request: RateLimitReservationRequest) async throws -> RateLimitReservation {
+        guard let reporter = request.onStoreEvent else { return try await reserveReporting(request) }
+        return try await Self.$callReporter.withValue(reporter) { try await reserveReporting(request) }
+    }
+
+    private nonisolated(nonsending) func reserveReporting(_ request: RateLimitReservationRequest) async throws
+        -> RateLimitReservation
+    {
         guard !request.candidates.isEmpty else {
             throw SluiceError(.noUsableKeys, "no API key is available to send the request with")
         }
@@ -167,6 +171,7 @@ public final class RedisRateLimitStore: RateLimitStore {
         } catch let error as RedisError {
             return try await fallBack(request, after: error)
         }
+        let replied = clock.now
         hasUsedRedis.store(true, ordering: .relaxed)
         leaveFallback()
         guard let fields = reply.array, let code = fields.first?.integer else {
@@ -210,7 +215,9 @@ public final class RedisRateLimitStore: RateLimitStore {
         if wait > .zero {
             reservation.queued = true
             request.onWait?(RateLimitWaitNotice(bucket: bucket, delay: wait, reason: Self.reason(value(3))))
-            try await sleep(until: start + wait, holding: reservation)
+            // Measured from the reply, not the request: Redis's clock started the wait at some point
+            // between the two, and waking late by up to a round trip is safe where early is not.
+            try await sleep(until: replied + wait, holding: reservation)
             // A 429 seen by another process while this one slept cools it too.
             let left = try? await client.evaluate(RedisRateLimitScripts.cooldown, keys: [keys[candidate]], arguments: ["0"])
             if let left = left?.integer, left > 0 {
@@ -330,7 +337,7 @@ public final class RedisRateLimitStore: RateLimitStore {
                 defer { state.inFallback = true }
                 return !state.inFallback
             }
-            if entered { configuration.onEvent?(.fallbackEntered(reason: error.description)) }
+            if entered { Self.report(RateLimitStoreEvent(.fallbackEntered, detail: error.description), to: configuration.onEvent) }
             var request = request
             request.candidates = request.candidates.map { candidate in
                 var candidate = candidate
@@ -346,7 +353,12 @@ public final class RedisRateLimitStore: RateLimitStore {
             defer { state.inFallback = false }
             return state.inFallback
         }
-        if left { configuration.onEvent?(.fallbackLeft) }
+        if left { Self.report(RateLimitStoreEvent(.fallbackLeft), to: configuration.onEvent) }
+    }
+
+    private static func report(_ event: RateLimitStoreEvent, to callback: (@Sendable (RateLimitStoreEvent) -> Void)?) {
+        callback?(event)
+        callReporter?(event)
     }
 
     private static func reason(_ code: Int64) -> RateLimitWaitNotice.Reason {

@@ -57,6 +57,11 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
         /// lowered the key's local buckets: something else spent on the key, or the provider counts
         /// differently (``ClientEvent/rateLimit``: what the headers said, when the response head had it).
         public static let rateLimitCorrected = Kind("rate_limit_corrected")
+        /// A shared rate-limit store reported something while the call reserved budget: connected,
+        /// lost, fell back to local limits or left the fallback, reloaded a script
+        /// (``ClientEvent/reason``: a ``RateLimitStoreEvent/Kind`` name such as `store_fallback_entered`;
+        /// ``ClientEvent/text``: the detail).
+        public static let rateLimitStore = Kind("rate_limit_store")
         /// A key left the pool (``ClientEvent/reason``: `authentication_failed` or `insufficient_quota`); a
         /// call it happened to is sent again with another key of the pool, if one is left.
         public static let keyRemoved = Kind("key_removed")

@@ -101,6 +101,7 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
         var reservation: RateLimitReservation
         var key: APIKey
         let onWait = context.events.isEnabled ? Self.waitReporter(context, cost: cost) : nil
+        let onStoreEvent = context.events.isEnabled ? Self.storeReporter(context) : nil
         while true {
             let candidates = pool.candidates(for: context.model)
             guard !candidates.isEmpty else {
@@ -109,7 +110,7 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
             reservation = try await store.reserve(
                 RateLimitReservationRequest(
                     candidates: candidates, cost: cost, deadline: context.deadline, maxWait: policy.maxWait,
-                    safetyMargin: configuration.safetyMargin, onWait: onWait))
+                    safetyMargin: configuration.safetyMargin, onWait: onWait, onStoreEvent: onStoreEvent))
             if let chosen = pool.activeKey(reservation.bucket.keyID) {
                 key = chosen
                 break
@@ -182,6 +183,16 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
                 event.delay = notice.delay
                 event.reason = notice.reason.rawValue
                 event.tokens = cost.tokens
+            }
+        }
+    }
+
+    /// Emits `rate_limit_store` for what a shared store reports while this call reserves.
+    private static func storeReporter(_ context: ClientContext) -> @Sendable (RateLimitStoreEvent) -> Void {
+        { event in
+            context.events.emit(.rateLimitStore, context) { emitted in
+                emitted.reason = event.kind.name
+                emitted.text = event.detail
             }
         }
     }

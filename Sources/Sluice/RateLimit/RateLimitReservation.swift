@@ -39,6 +39,9 @@ public struct RateLimitReservationRequest: Sendable {
     /// Called once, synchronously, when the request has to wait: where, for how long (projected) and
     /// why. Not called for a request admitted at once. Must be cheap and must not block.
     public var onWait: (@Sendable (RateLimitWaitNotice) -> Void)?
+    /// Called for what a shared store reports while it serves this request (a lost connection, a
+    /// fallback to local limits); synchronous, must be cheap and must not block.
+    public var onStoreEvent: (@Sendable (RateLimitStoreEvent) -> Void)?
 
     public init(
         candidates: [RateLimitCandidate],
@@ -46,7 +49,8 @@ public struct RateLimitReservationRequest: Sendable {
         deadline: Duration? = nil,
         maxWait: Duration? = nil,
         safetyMargin: RateLimitSafetyMargin = .default,
-        onWait: (@Sendable (RateLimitWaitNotice) -> Void)? = nil
+        onWait: (@Sendable (RateLimitWaitNotice) -> Void)? = nil,
+        onStoreEvent: (@Sendable (RateLimitStoreEvent) -> Void)? = nil
     ) {
         self.candidates = candidates
         self.cost = cost
@@ -54,6 +58,7 @@ public struct RateLimitReservationRequest: Sendable {
         self.maxWait = maxWait
         self.safetyMargin = safetyMargin
         self.onWait = onWait
+        self.onStoreEvent = onStoreEvent
     }
 }
 
