@@ -44,5 +44,18 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // A plain program rather than a suite: reservation round trips at p50/p99 and reservations per
+        // second at several concurrency levels against a Redis server (`scripts/bench --redis`). In
+        // Drivers/ because the benchmark plugin takes for a suite every executable target whose folder
+        // sits in a folder named Benchmarks, and this package's own folder is one.
+        .executableTarget(
+            name: "RedisStoreBenchmark",
+            dependencies: [
+                .product(name: "Sluice", package: "Sluice"),
+                .product(name: "SluiceRedis", package: "Sluice"),
+            ],
+            path: "Drivers/RedisStore",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )
