@@ -42,6 +42,8 @@ public final class RedisClient: Sendable {
         /// A connection was lost (or a reconnect failed) since the last one was made.
         var lostSinceConnect = false
         var scripts: [String: String] = [:]
+        /// The SHA-1s of ``RedisScript``s, by identity.
+        var scriptSHAs: [ObjectIdentifier: String] = [:]
         var closed = false
     }
 
@@ -71,14 +73,18 @@ public final class RedisClient: Sendable {
 
     /// Sends one command on the next connection of the pool.
     public func send(_ arguments: [String]) async throws -> RESPValue {
-        try await send(arguments.map { Array($0.utf8) })
+        try await onNextConnection { try await $0.send(arguments) }
     }
 
     /// Sends one command whose arguments are raw bytes.
     public func send(_ arguments: [[UInt8]]) async throws -> RESPValue {
+        try await onNextConnection { try await $0.send(arguments) }
+    }
+
+    private func onNextConnection(_ send: (RedisConnection) async throws -> RESPValue) async throws -> RESPValue {
         let (connection, index) = try await connection()
         do {
-            return try await connection.send(arguments)
+            return try await send(connection)
         } catch let error as RedisError where error.code == .connectionFailed || error.code == .timedOut {
             lost(connection, index: index, reason: error.message)
             throw error
@@ -87,10 +93,33 @@ public final class RedisClient: Sendable {
 
     /// Runs `script` (by SHA-1 once loaded) with these keys and arguments; an error reply throws.
     public func evaluate(_ script: String, keys: [String], arguments: [String]) async throws -> RESPValue {
-        let tail = keys.map { Array($0.utf8) } + arguments.map { Array($0.utf8) }
+        try await evaluate(keys: keys, arguments: arguments) { force in try await self.load(script, force: force) }
+    }
+
+    /// Runs `script` as the `String` variant does, finding its SHA-1 by the script's identity.
+    func evaluate(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
+        try await evaluate(keys: keys, arguments: arguments) { force in
+            let id = ObjectIdentifier(script)
+            if !force, let sha = self.state.withLock({ $0.scriptSHAs[id] }) { return sha }
+            let sha = try await self.load(script.source, force: true)
+            self.state.withLock { $0.scriptSHAs[id] = sha }
+            return sha
+        }
+    }
+
+    /// EVALSHA with the SHA-1 `sha` gives (`force`: load the script again first); on NOSCRIPT, once more with `force`.
+    private func evaluate(keys: [String], arguments: [String], sha: (_ force: Bool) async throws -> String) async throws
+        -> RESPValue
+    {
         for attempt in 0..<2 {
-            let sha = try await load(script, force: attempt > 0)
-            let reply = try await send([Array("EVALSHA".utf8), Array(sha.utf8), Array(String(keys.count).utf8)] + tail)
+            var command: [String] = []
+            command.reserveCapacity(3 + keys.count + arguments.count)
+            command.append("EVALSHA")
+            command.append(try await sha(attempt > 0))
+            command.append(String(keys.count))
+            command.append(contentsOf: keys)
+            command.append(contentsOf: arguments)
+            let reply = try await send(command)
             if case .error(let message) = reply, message.hasPrefix("NOSCRIPT"), attempt == 0 {
                 onEvent?(.scriptReloaded)
                 continue

@@ -167,7 +167,7 @@ public final class RedisRateLimitStore: RateLimitStore {
         }
         let reply: RESPValue
         do {
-            reply = try await client.evaluate(RedisRateLimitScripts.reserve, keys: keys + [epochKey], arguments: arguments)
+            reply = try await client.evaluate(RedisScript.reserve, keys: keys + [epochKey], arguments: arguments)
         } catch let error as RedisError {
             return try await fallBack(request, after: error)
         }
@@ -219,7 +219,7 @@ public final class RedisRateLimitStore: RateLimitStore {
             // between the two, and waking late by up to a round trip is safe where early is not.
             try await sleep(until: replied + wait, holding: reservation)
             // A 429 seen by another process while this one slept cools it too.
-            let left = try? await client.evaluate(RedisRateLimitScripts.cooldown, keys: [keys[candidate]], arguments: ["0"])
+            let left = try? await client.evaluate(RedisScript.cooldown, keys: [keys[candidate]], arguments: ["0"])
             if let left = left?.integer, left > 0 {
                 try await sleep(until: clock.now + .microseconds(left), holding: reservation)
             }
@@ -254,7 +254,7 @@ public final class RedisRateLimitStore: RateLimitStore {
             // The marker makes a second attempt safe when the first one's fate is unknown.
             for attempt in 0..<2 {
                 if attempt > 0 { try? await Task.sleep(for: RedisClient.initialBackoff * 5) }
-                if (try? await client.evaluate(RedisRateLimitScripts.settle, keys: keys, arguments: arguments)) != nil { return }
+                if (try? await client.evaluate(RedisScript.settle, keys: keys, arguments: arguments)) != nil { return }
             }
             counters.dropped.add(1, ordering: .relaxed)
         }
@@ -267,7 +267,7 @@ public final class RedisRateLimitStore: RateLimitStore {
         }
         var arguments = [String(max(.zero, clock.now - reservation.admittedAt).microseconds)]
         for dimension in RateLimitDimension.every { arguments.append(String(observation.remaining[dimension].map { max(0, $0) } ?? -1)) }
-        let reply = try? await client.evaluate(RedisRateLimitScripts.sync, keys: [key(for: reservation.bucket)], arguments: arguments)
+        let reply = try? await client.evaluate(RedisScript.sync, keys: [key(for: reservation.bucket)], arguments: arguments)
         return reply?.integer == 1
     }
 
@@ -277,13 +277,13 @@ public final class RedisRateLimitStore: RateLimitStore {
         }
         await local.cooldown(bucket, until: until)
         let length = max(.zero, until - clock.now).microseconds
-        _ = try? await client.evaluate(RedisRateLimitScripts.cooldown, keys: [key(for: bucket)], arguments: [String(length)])
+        _ = try? await client.evaluate(RedisScript.cooldown, keys: [key(for: bucket)], arguments: [String(length)])
     }
 
     public nonisolated(nonsending) func state(of bucket: RateLimitBucketID) async -> RateLimitBucketState? {
         let now = clock.now
         let waiting = state.withLock { $0.waiting[bucket] ?? 0 }
-        guard let reply = try? await client.evaluate(RedisRateLimitScripts.state, keys: [key(for: bucket)], arguments: []),
+        guard let reply = try? await client.evaluate(RedisScript.state, keys: [key(for: bucket)], arguments: []),
             let fields = reply.array, fields.count == 7, fields[0].integer == 1
         else { return await local.state(of: bucket) }
         var available: [RateLimitDimension: Double] = [:]
