@@ -76,6 +76,30 @@ struct RedisConnectionTests {
     }
 }
 
+extension RedisConnectionTests {
+    @Test("arguments of any length and number reach the server intact, as text and as bytes")
+    func encoding() async throws {
+        try await RedisTestServer.with { server in
+            let connection = try await RedisConnection.connect(to: server.configuration)
+            for length in [0, 1, 9, 10, 11, 99, 100, 101, 999, 1_000, 12_345] {
+                // Two-byte characters and a one-byte one: `length` bytes of UTF-8.
+                let text = String(repeating: "é", count: length / 2) + String(repeating: "x", count: length % 2)
+                #expect(try await connection.send(["ECHO", text]).string == text)
+                let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+                #expect(try await connection.send([Array("ECHO".utf8), bytes]) == .bulkString(bytes))
+            }
+            let items = (0..<120).map { "item-\($0)" }
+            _ = try await connection.send(["RPUSH", "list"] + items).orThrow()
+            #expect(try await connection.send(["LRANGE", "list", "0", "-1"]).array?.compactMap(\.string) == items)
+            _ = try await connection.send([Array("DEL".utf8), Array("list".utf8)]).orThrow()
+            let bytes = [Array("RPUSH".utf8), Array("list".utf8)] + items.map { Array($0.utf8) }
+            _ = try await connection.send(bytes).orThrow()
+            #expect(try await connection.send(["LLEN", "list"]) == .integer(120))
+            await connection.close()
+        }
+    }
+}
+
 extension Sequence {
     fileprivate func asyncSum(_ transform: (Element) async throws -> Int64) async rethrows -> Int64 {
         var total: Int64 = 0

@@ -31,6 +31,7 @@ public final class RedisConnection: Sendable {
         to configuration: RedisConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> RedisConnection {
         let limits = configuration.replyLimits
+        let timeout = configuration.commandTimeout
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -38,7 +39,7 @@ public final class RedisConnection: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPFrameDecoder(limits: limits)))
-                    try channel.pipeline.syncOperations.addHandler(RedisCommandHandler())
+                    try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(timeout: timeout))
                 }
             }
         let channel: any Channel
@@ -69,23 +70,26 @@ public final class RedisConnection: Sendable {
     /// Sends one command (its name and arguments, each sent as a bulk string) and returns the reply,
     /// an error reply included (see ``RESPValue/orThrow()``).
     public func send(_ arguments: [String]) async throws -> RESPValue {
-        try await send(arguments.map { Array($0.utf8) })
+        var buffer = channel.allocator.buffer(capacity: 16 + arguments.reduce(0) { $0 + $1.utf8.count + 16 })
+        RESPEncoder.encode(arguments, into: &buffer)
+        return try await send(encoded: buffer)
     }
 
     /// Sends one command whose arguments are raw bytes.
     public func send(_ arguments: [[UInt8]]) async throws -> RESPValue {
-        let slot = ReplySlot(promise: channel.eventLoop.makePromise(of: RESPValue.self))
         var buffer = channel.allocator.buffer(capacity: 16 + arguments.reduce(0) { $0 + $1.count + 16 })
         RESPEncoder.encode(arguments, into: &buffer)
-        let timeout = configuration.commandTimeout
-        let channel = self.channel
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanosecondsClamped)) {
-            if slot.fail(RedisError(.timedOut, "no reply within \(timeout)")) { channel.close(promise: nil) }
-        }
-        channel.writeAndFlush(RedisCommand(bytes: buffer, slot: slot)).whenFailure { error in
+        return try await send(encoded: buffer)
+    }
+
+    /// Sends one command already encoded by ``RESPEncoder``.
+    private func send(encoded buffer: ByteBuffer) async throws -> RESPValue {
+        let slot = ReplySlot(promise: channel.eventLoop.makePromise(of: RESPValue.self))
+        // The timeout is kept by the handler, on the event loop (see RedisCommandHandler).
+        let deadline = NIODeadline.now() + .nanoseconds(configuration.commandTimeout.nanosecondsClamped)
+        channel.writeAndFlush(RedisCommand(bytes: buffer, slot: slot, deadline: deadline)).whenFailure { error in
             _ = slot.fail(RedisError(.connectionFailed, "the connection is closed: \(error)"))
         }
-        defer { timer.cancel() }
         return try await withTaskCancellationHandler {
             try await slot.promise.futureResult.get()
         } onCancel: {
@@ -99,10 +103,11 @@ public final class RedisConnection: Sendable {
     }
 }
 
-/// A command on its way: its encoded bytes and where its reply goes.
+/// A command on its way: its encoded bytes, where its reply goes, and when it times out.
 struct RedisCommand: Sendable {
     var bytes: ByteBuffer
     var slot: ReplySlot
+    var deadline: NIODeadline
 }
 
 /// Where one command's reply goes: completed exactly once, by the reply, a timeout, a cancellation
@@ -154,28 +159,61 @@ struct RESPFrameDecoder: ByteToMessageDecoder {
     }
 }
 
-/// Matches replies to commands, first in first out, and fails what is left when the connection ends.
+/// Matches replies to commands, first in first out, fails what is left when the connection ends, and
+/// times commands out.
+///
+/// One timer per connection rather than one per command: it runs at the oldest pending command's
+/// deadline (commands share one timeout and are answered in order, so that is the earliest), fails
+/// that command with `timed_out` and closes the connection, or moves on to the next deadline. A
+/// command already completed (cancelled) when its deadline passes is skipped, as its own timer
+/// would have been. Everything here runs on the channel's event loop.
+///
+/// Flushes are consolidated: commands written from many tasks while the event loop is busy go out
+/// in one write to the socket instead of one each (the flush runs once the writes already queued
+/// on the loop are done).
 final class RedisCommandHandler: ChannelDuplexHandler {
     typealias InboundIn = RESPValue
     typealias OutboundIn = RedisCommand
     typealias OutboundOut = ByteBuffer
 
-    private var pending = CircularBuffer<ReplySlot>()
+    private struct Pending {
+        var slot: ReplySlot
+        var deadline: NIODeadline
+    }
+
+    private let timeout: Duration
+    private var pending = CircularBuffer<Pending>()
+    private var timer: Scheduled<Void>?
+    private var flushScheduled = false
+
+    init(timeout: Duration) {
+        self.timeout = timeout
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let command = unwrapOutboundIn(data)
-        pending.append(command.slot)
+        pending.append(Pending(slot: command.slot, deadline: command.deadline))
+        if timer == nil { armTimer(context: context, deadline: command.deadline) }
         context.write(wrapOutboundOut(command.bytes), promise: promise)
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            context.flush()
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let value = unwrapInboundIn(data)
-        guard let slot = pending.popFirst() else {
+        guard let entry = pending.popFirst() else {
             // A reply nobody asked for: the stream is out of step; close rather than misattribute.
             context.close(promise: nil)
             return
         }
-        slot.succeed(value)
+        entry.slot.succeed(value)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -188,19 +226,117 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+    }
+
+    private func armTimer(context: ChannelHandlerContext, deadline: NIODeadline) {
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.timer = nil
+            self.timeOut(context: context)
+        }
+    }
+
+    /// Fails the first pending command past its deadline that is not completed yet, and closes the
+    /// connection; otherwise waits for the next deadline.
+    private func timeOut(context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        for entry in pending {
+            guard entry.deadline <= now else {
+                armTimer(context: context, deadline: entry.deadline)
+                return
+            }
+            if entry.slot.fail(RedisError(.timedOut, "no reply within \(timeout)")) {
+                context.close(promise: nil)
+                return
+            }
+        }
+    }
+
     private func failAll(_ error: RedisError) {
-        while let slot = pending.popFirst() { slot.fail(error) }
+        timer?.cancel()
+        timer = nil
+        while let entry = pending.popFirst() { entry.slot.fail(error) }
     }
 }
 
-/// Writes commands as RESP arrays of bulk strings.
+/// Writes commands as RESP arrays of bulk strings, each command with one write to the buffer.
 enum RESPEncoder {
     static func encode(_ arguments: [[UInt8]], into buffer: inout ByteBuffer) {
-        buffer.writeString("*\(arguments.count)\r\n")
-        for argument in arguments {
-            buffer.writeString("$\(argument.count)\r\n")
-            buffer.writeBytes(argument)
-            buffer.writeString("\r\n")
+        let size = arguments.reduce(headerSize(arguments.count)) { $0 + headerSize($1.count) + $1.count + 2 }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            var writer = Writer(raw: raw)
+            writer.header(UInt8(ascii: "*"), arguments.count)
+            for argument in arguments {
+                writer.header(UInt8(ascii: "$"), argument.count)
+                argument.withUnsafeBytes { writer.bytes($0) }
+                writer.crlf()
+            }
+            return writer.offset
+        }
+    }
+
+    /// The same for text arguments, sent as their UTF-8 bytes.
+    static func encode(_ arguments: [String], into buffer: inout ByteBuffer) {
+        let size = arguments.reduce(headerSize(arguments.count)) { $0 + headerSize($1.utf8.count) + $1.utf8.count + 2 }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            var writer = Writer(raw: raw)
+            writer.header(UInt8(ascii: "*"), arguments.count)
+            for argument in arguments {
+                writer.header(UInt8(ascii: "$"), argument.utf8.count)
+                let copied: Void? = argument.utf8.withContiguousStorageIfAvailable {
+                    writer.bytes(UnsafeRawBufferPointer($0))
+                }
+                if copied == nil { for byte in argument.utf8 { writer.byte(byte) } }
+                writer.crlf()
+            }
+            return writer.offset
+        }
+    }
+
+    /// The bytes of `*n` or `$n` and CRLF.
+    private static func headerSize(_ count: Int) -> Int {
+        var digits = 1
+        var rest = count / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        return 1 + digits + 2
+    }
+
+    /// Writes into memory sized beforehand by `headerSize` and the arguments' lengths.
+    private struct Writer {
+        let raw: UnsafeMutableRawBufferPointer
+        var offset = 0
+
+        mutating func byte(_ value: UInt8) {
+            raw[offset] = value
+            offset += 1
+        }
+
+        mutating func bytes(_ source: UnsafeRawBufferPointer) {
+            guard let base = source.baseAddress, !source.isEmpty else { return }
+            (raw.baseAddress! + offset).copyMemory(from: base, byteCount: source.count)
+            offset += source.count
+        }
+
+        mutating func crlf() {
+            byte(UInt8(ascii: "\r"))
+            byte(UInt8(ascii: "\n"))
+        }
+
+        /// `kind`, the decimal digits of `count` (≥ 0), CRLF.
+        mutating func header(_ kind: UInt8, _ count: Int) {
+            byte(kind)
+            var divisor = 1
+            while divisor <= count / 10 { divisor *= 10 }
+            while divisor > 0 {
+                byte(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: count / divisor % 10))
+                divisor /= 10
+            }
+            crlf()
         }
     }
 }
