@@ -42,8 +42,12 @@ struct Options {
             guard let value = iterator.next() else { throw UsageError("\(name) needs a value") }
             return value
         }
-        func number<T: LosslessStringConvertible & Comparable>(_ name: String, _ type: T.Type, atLeast minimum: T) throws -> T {
-            guard let parsed = T(try value(name)), parsed >= minimum else { throw UsageError("\(name) needs a number ≥ \(minimum)") }
+        func number<T: LosslessStringConvertible & Comparable>(_ name: String, _ type: T.Type, atLeast minimum: T)
+            throws -> T
+        {
+            guard let parsed = T(try value(name)), parsed >= minimum else {
+                throw UsageError("\(name) needs a number ≥ \(minimum)")
+            }
             return parsed
         }
         while let argument = iterator.next() {
@@ -63,7 +67,11 @@ struct Options {
             case "--json": json = true
             case "-h", "--help": throw UsageError(nil)
             default:
-                if url == nil, argument.hasPrefix("redis://") { url = argument } else { throw UsageError("unknown argument \(argument)") }
+                if url == nil, argument.hasPrefix("redis://") {
+                    url = argument
+                } else {
+                    throw UsageError("unknown argument \(argument)")
+                }
             }
         }
         if url == nil { throw UsageError("no Redis URL: pass --url or set SLUICE_REDIS_URL") }
@@ -126,7 +134,9 @@ struct ServerCounters {
             if parts[0] == "calls" { calls = Int(parts[1]) ?? 0 }
             if parts[0] == "usec" { microseconds = Int(parts[1]) ?? 0 }
         }
-        let cpu = ["used_cpu_user", "used_cpu_sys"].reduce(0.0) { $0 + (fields[Substring($1)].flatMap { Double($0) } ?? 0) }
+        let cpu = ["used_cpu_user", "used_cpu_sys"].reduce(0.0) {
+            $0 + (fields[Substring($1)].flatMap { Double($0) } ?? 0)
+        }
         return ServerCounters(evalshaCalls: calls, evalshaMicroseconds: microseconds, cpuSeconds: cpu)
     }
 }
@@ -177,7 +187,9 @@ func drive(
                     if record { samples.append(nanoseconds(end - start)) }
                     if reservation.queued { waited += 1 }
                     // A charge that differs from the cost (and from the previous one), as a call's usage does.
-                    if settle { store.settle(reservation, charge: RateLimitCost(requests: 1, tokens: 200 + index % 601)) }
+                    if settle {
+                        store.settle(reservation, charge: RateLimitCost(requests: 1, tokens: 200 + index % 601))
+                    }
                 }
                 return (samples, waited)
             }
@@ -262,13 +274,16 @@ func grouped(_ value: Double) -> String {
     return String(out.reversed())
 }
 
-func json(_ options: Options, redis: RedisConfiguration, prefix: String, results: [LevelResult], load: [String?]) -> String {
+func json(_ options: Options, redis: RedisConfiguration, prefix: String, results: [LevelResult], load: [String?])
+    -> String
+{
     func number(_ value: Double?) -> String { value.map { $0.isFinite ? format($0, 3) : "null" } ?? "null" }
     let levels = results.map { level in
         [
             "\"concurrency\":\(level.concurrency)", "\"reservations\":\(level.reservations)",
             "\"seconds\":\(number(level.seconds))", "\"per_second\":\(number(level.perSecond))",
-            "\"drain_seconds\":\(number(level.drainSeconds))", "\"per_second_settled\":\(number(level.perSecondSettled))",
+            "\"drain_seconds\":\(number(level.drainSeconds))",
+            "\"per_second_settled\":\(number(level.perSecondSettled))",
             "\"p50_us\":\(number(level.percentile(0.5)))", "\"p90_us\":\(number(level.percentile(0.9)))",
             "\"p99_us\":\(number(level.percentile(0.99)))", "\"max_us\":\(number(level.percentile(1)))",
             "\"waited\":\(level.waited)", "\"dropped_settlements\":\(level.droppedSettlements)",
@@ -326,7 +341,8 @@ do {
     }
     var results: [LevelResult] = []
     for concurrency in options.concurrency {
-        let level = try await runLevel(store, monitor: monitor, concurrency: concurrency, options: options, request: request)
+        let level = try await runLevel(
+            store, monitor: monitor, concurrency: concurrency, options: options, request: request)
         results.append(level)
         if !options.json {
             let perReservation = { (seconds: Double) in format(seconds * 1e6 / Double(max(1, level.reservations)), 1) }
@@ -350,7 +366,8 @@ do {
     } else {
         let verdicts = results.map { level in
             let p99 = level.percentile(0.99)
-            return "concurrency \(level.concurrency): \(grouped(level.perSecond))/s \(level.perSecond >= 20_000 ? "yes" : "no"),"
+            return
+                "concurrency \(level.concurrency): \(grouped(level.perSecond))/s \(level.perSecond >= 20_000 ? "yes" : "no"),"
                 + " p99 \(grouped(p99)) µs \(p99 <= 1_000 ? "yes" : "no")"
         }
         print(
