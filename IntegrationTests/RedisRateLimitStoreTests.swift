@@ -103,6 +103,46 @@ struct RedisRateLimitStoreTests {
         }
     }
 
+    @Test("a key's new limits replace the stored rate and capacity; a settlement keeps them")
+    func limitsReplaced() async throws {
+        try await RedisTestServer.with { server in
+            let store = Self.store(server)
+            let bucket = RateLimitBucketID(keyID: KeyID(rawValue: "limits"))
+            let connection = try await RedisConnection.connect(to: server.configuration)
+            func reserve(_ limits: RateLimits) async throws -> RateLimitReservation {
+                try await store.reserve(
+                    RateLimitReservationRequest(
+                        candidates: [RateLimitCandidate(bucket: bucket, limits: limits)],
+                        cost: RateLimitCost(requests: 1, tokens: 10), safetyMargin: .none))
+            }
+            func stored(_ pattern: String = "sluice:rl:{*}") async throws -> [String: String] {
+                let names = try await connection.send(["KEYS", pattern]).array?.compactMap(\.string) ?? []
+                guard let hash = names.first(where: { !$0.contains(":s:") }) else { return [:] }
+                let fields = try await connection.send(["HGETALL", hash]).array?.compactMap(\.string) ?? []
+                let pairs = stride(from: 0, to: fields.count - 1, by: 2).map { (fields[$0], fields[$0 + 1]) }
+                return Dictionary(uniqueKeysWithValues: pairs)
+            }
+            func limits(_ fields: [String: String]) -> [String?] { ["r1", "k1", "r2", "k2"].map { fields[$0] } }
+
+            _ = try await reserve(RateLimits(requestsPerMinute: 6_000, tokensPerMinute: 60_000))
+            #expect(limits(try await stored()) == ["100", "6000", "1000", "60000"])
+            _ = try await reserve(RateLimits(requestsPerMinute: 6_000, tokensPerMinute: 60_000))
+            #expect(limits(try await stored()) == ["100", "6000", "1000", "60000"])
+            let smaller = RateLimits(requestsPerMinute: 600, tokensPerMinute: 60_000, tokenBurst: 5_000)
+            let reservation = try await reserve(smaller)
+            let changed = try await stored()
+            #expect(limits(changed) == ["10", "600", "1000", "5000"])
+            #expect(changed["l2"].flatMap(Double.init).map { $0 <= 4_990 } == true)
+            store.settle(reservation, charge: RateLimitCost(requests: 1, tokens: 4))
+            try await RateLimitStoreConformanceTests.eventually {
+                ((try? await connection.send(["KEYS", "sluice:rl:{*}:s:*"]).array?.count) ?? 0) == 1
+            }
+            #expect(limits(try await stored()) == ["10", "600", "1000", "5000"])
+            await connection.close()
+            await store.close()
+        }
+    }
+
     @Test("Redis unreachable: fail closed fails typed; fall back limits locally to the share and reports it")
     func unreachable() async throws {
         let port = try curlUnusedPort()

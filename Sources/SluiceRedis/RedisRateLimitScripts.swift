@@ -18,14 +18,17 @@ enum RedisRateLimitScripts {
         local function num(x) return string.format('%.17g', x) end
         -- Reads a bucket set and refills it to `now`. `limits` (rate, capacity per dimension) replaces
         -- the stored ones when given; a dimension never stored starts at `fresh` of its capacity.
+        -- `stored[d]` tells that the hash already holds this rate and capacity (save skips them).
         local function load(key, now, fresh, limits)
           local h = redis.call('HMGET', key, 'u', 'c', 'a', 'l1', 'l2', 'l3', 'l4', 'r1', 'r2', 'r3', 'r4', 'k1', 'k2', 'k3', 'k4')
-          local s = {c = tonumber(h[2]) or 0, a = tonumber(h[3]) or 0, l = {}, r = {}, k = {}}
+          local s = {c = tonumber(h[2]) or 0, a = tonumber(h[3]) or 0, l = {}, r = {}, k = {}, stored = {}}
           local updated = tonumber(h[1])
           for d = 1, 4 do
             local rate, cap
-            if limits then rate, cap = limits[d][1], limits[d][2] else rate, cap = tonumber(h[7 + d]) or 0, tonumber(h[11 + d]) or 0 end
+            local stored_rate, stored_cap = tonumber(h[7 + d]), tonumber(h[11 + d])
+            if limits then rate, cap = limits[d][1], limits[d][2] else rate, cap = stored_rate or 0, stored_cap or 0 end
             s.r[d], s.k[d] = rate, cap
+            s.stored[d] = stored_rate == rate and stored_cap == cap
             if cap > 0 and rate > 0 then
               local level = tonumber(h[3 + d])
               if level == nil or updated == nil then
@@ -41,14 +44,18 @@ enum RedisRateLimitScripts {
           return s
         end
         -- Writes a bucket set back, to expire once every bucket would be full again and any cooldown over.
+        -- A rate and capacity the hash holds already are not written again (numbers read back from
+        -- '%.17g' are the same numbers, so the hash ends up as if they were).
         local function save(key, s, now)
           local fields = {'u', num(now), 'c', num(s.c), 'a', num(s.a)}
           local ttl = 60000
           for d = 1, 4 do
             if s.k[d] > 0 then
               table.insert(fields, 'l' .. d); table.insert(fields, num(s.l[d]))
-              table.insert(fields, 'r' .. d); table.insert(fields, num(s.r[d]))
-              table.insert(fields, 'k' .. d); table.insert(fields, num(s.k[d]))
+              if not s.stored[d] then
+                table.insert(fields, 'r' .. d); table.insert(fields, num(s.r[d]))
+                table.insert(fields, 'k' .. d); table.insert(fields, num(s.k[d]))
+              end
               ttl = math.max(ttl, (s.k[d] - s.l[d]) / s.r[d] * 1000 + 60000)
             end
           end
