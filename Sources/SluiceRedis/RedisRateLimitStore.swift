@@ -51,6 +51,10 @@ public final class RedisRateLimitStore: RateLimitStore {
         /// For how long after Redis is found to have lost its data (restarted empty, flushed) the
         /// bucket sets it no longer has start empty rather than full. Default 60 s.
         public var restartGrace: Duration = .seconds(60)
+        /// How long a concurrency permit (``RedisRateLimitStore/concurrencyPermits``) outlives its
+        /// holder's last renewal: a process killed while holding permits frees them this long after.
+        /// Live holders renew every third of it. Default 30 s.
+        public var leaseLifetime: Duration = .seconds(30)
         /// Called on connection changes, fallbacks and script reloads, inside a call or not; must
         /// not block. (Those that happen while a call reserves also reach the call's event
         /// handlers as `rate_limit_store` events.)
@@ -83,6 +87,9 @@ public final class RedisRateLimitStore: RateLimitStore {
     public let configuration: Configuration
     /// The clock waits are slept on; only durations measured on it reach Redis.
     public let clock: any SluiceClock
+    /// Per-key concurrency permits shared through the same Redis, for
+    /// `LLMClient.Configuration.concurrencyStore`.
+    public let concurrencyPermits: RedisConcurrencyPermits
     private let client: RedisClient
     private let local: InMemoryRateLimitStore
     private let state = Mutex(State())
@@ -115,6 +122,7 @@ public final class RedisRateLimitStore: RateLimitStore {
             }
             Self.report(reported, to: onEvent)
         }
+        self.concurrencyPermits = RedisConcurrencyPermits(client: client, configuration: configuration, clock: clock)
     }
 
     /// Closes the connections to Redis.
@@ -356,7 +364,7 @@ public final class RedisRateLimitStore: RateLimitStore {
         if left { Self.report(RateLimitStoreEvent(.fallbackLeft), to: configuration.onEvent) }
     }
 
-    private static func report(_ event: RateLimitStoreEvent, to callback: (@Sendable (RateLimitStoreEvent) -> Void)?) {
+    static func report(_ event: RateLimitStoreEvent, to callback: (@Sendable (RateLimitStoreEvent) -> Void)?) {
         callback?(event)
         callReporter?(event)
     }
