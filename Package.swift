@@ -133,6 +133,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "ExampleSharedLimits",
+            dependencies: ["Sluice", "SluiceMockServer", "SluiceRedis"],
+            path: "Examples/SharedLimits",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "ExampleKeyPool",
             dependencies: ["Sluice", "SluiceMockServer"],
             path: "Examples/KeyPool",
