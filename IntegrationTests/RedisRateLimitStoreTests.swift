@@ -308,3 +308,55 @@ private struct HeldAtResponseHead: ClientEventHandler {
         if event.kind == .responseHead { record(permits.heldCount) }
     }
 }
+
+extension RedisRateLimitStoreTests {
+    /// A "Redis" that answers every command with what its argument says: `ok` (`+OK`, which no
+    /// script load expects), `bytes` (bytes that are no RESP at all), `huge` (a bulk string
+    /// announcing 1 GiB).
+    static let impostorScript = #"""
+        import os, socket, sys, threading
+        port_file, mode = sys.argv[1], sys.argv[2]
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        with open(port_file + ".tmp", "w") as f:
+            f.write(str(listener.getsockname()[1]))
+        os.rename(port_file + ".tmp", port_file)
+        replies = {"ok": b"+OK\r\n", "bytes": b"\x00\xffnot resp\r\n", "huge": b"$1073741824\r\nabc"}
+        def serve(connection):
+            try:
+                while connection.recv(65536):
+                    connection.sendall(replies[mode])
+            except OSError:
+                pass
+        while True:
+            connection, _ = listener.accept()
+            threading.Thread(target=serve, args=(connection,), daemon=True).start()
+        """#
+
+    @Test("a server that answers garbage fails calls with a typed error (fail closed) or falls back, never crashes", arguments: ["ok", "bytes", "huge"])
+    func impostor(mode: String) async throws {
+        let server = try await LoopbackPythonProcess.start("redis-impostor", script: Self.impostorScript, arguments: [mode])
+        defer { server.stop() }
+        let request = RateLimitReservationRequest(
+            candidates: [RateLimitCandidate(bucket: RateLimitBucketID(keyID: KeyID(rawValue: "impostor")), limits: RateLimits(requestsPerMinute: 60))],
+            cost: RateLimitCost(requests: 1))
+        var redis = RedisConfiguration(host: "127.0.0.1", port: server.port)
+        redis.commandTimeout = .milliseconds(500)
+        var closed = RedisRateLimitStore.Configuration(redis: redis)
+        closed.failurePolicy = .failClosed
+        let failing = RedisRateLimitStore(configuration: closed)
+        let error = await #expect(throws: SluiceError.self) { try await failing.reserve(request) }
+        #expect(error?.code == .rateLimitStoreUnavailable)
+        #expect(error?.cause is RedisError)
+        await failing.close()
+
+        var open = RedisRateLimitStore.Configuration(redis: redis)
+        open.failurePolicy = .fallBackToLocal(share: 1)
+        let fallingBack = RedisRateLimitStore(configuration: open)
+        let reservation = try await fallingBack.reserve(request)
+        #expect(!reservation.queued)
+        await fallingBack.close()
+    }
+}
