@@ -31,13 +31,13 @@ public final class RedisConcurrencyPermits: ConcurrencyPermitStore {
             var held: [UInt64: Held] = [:]
             var renewing = false
             var local: [KeyID?: Int] = [:]
-            var inFallback = false
         }
 
         let state = Mutex(State())
     }
 
     private let client: RedisClient
+    private let fallback: RedisFallback
     private let configuration: RedisRateLimitStore.Configuration
     private let clock: any SluiceClock
     private let book = Book()
@@ -45,8 +45,9 @@ public final class RedisConcurrencyPermits: ConcurrencyPermitStore {
     private let instance = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     private static let redisLease: UInt64 = 1 << 63
 
-    init(client: RedisClient, configuration: RedisRateLimitStore.Configuration, clock: any SluiceClock) {
+    init(client: RedisClient, fallback: RedisFallback, configuration: RedisRateLimitStore.Configuration, clock: any SluiceClock) {
         self.client = client
+        self.fallback = fallback
         self.configuration = configuration
         self.clock = clock
     }
@@ -65,7 +66,7 @@ public final class RedisConcurrencyPermits: ConcurrencyPermitStore {
             var hint = Duration.milliseconds(25)
             do {
                 let reply = try await client.evaluate(Self.acquireScript, keys: [set], arguments: [member, String(max(1, limit)), lifetime])
-                leaveFallback()
+                fallback.leave()
                 let fields = reply.array ?? []
                 if fields.first?.integer == 1 {
                     hold(id: id, Held(set: set, member: member))
@@ -77,7 +78,7 @@ public final class RedisConcurrencyPermits: ConcurrencyPermitStore {
                 case .failClosed:
                     throw SluiceError(.rateLimitStoreUnavailable, "the shared concurrency permits failed: \(error)", cause: error)
                 case .fallBackToLocal(let share):
-                    enterFallback(error)
+                    fallback.enter(after: error)
                     let local = max(1, Int((Double(limit) * min(1, max(0, share.isFinite ? share : 1))).rounded(.down)))
                     let taken = book.state.withLock { state in
                         guard state.local[key, default: 0] < local else { return false }
@@ -148,24 +149,6 @@ public final class RedisConcurrencyPermits: ConcurrencyPermitStore {
                 }
             }
         }
-    }
-
-    private func enterFallback(_ error: RedisError) {
-        let entered = book.state.withLock { state in
-            defer { state.inFallback = true }
-            return !state.inFallback
-        }
-        if entered {
-            RedisRateLimitStore.report(RateLimitStoreEvent(.fallbackEntered, detail: error.description), to: configuration.onEvent)
-        }
-    }
-
-    private func leaveFallback() {
-        let left = book.state.withLock { state in
-            defer { state.inFallback = false }
-            return state.inFallback
-        }
-        if left { RedisRateLimitStore.report(RateLimitStoreEvent(.fallbackLeft), to: configuration.onEvent) }
     }
 
     // MARK: Scripts

@@ -74,7 +74,6 @@ public final class RedisRateLimitStore: RateLimitStore {
         var fingerprints: [RateLimitBucketID: String] = [:]
         var cooldowns: [RateLimitBucketID: Duration] = [:]
         var waiting: [RateLimitBucketID: Int] = [:]
-        var inFallback = false
     }
 
     /// Settlements in flight and dropped (shared with the tasks that send them).
@@ -91,6 +90,7 @@ public final class RedisRateLimitStore: RateLimitStore {
     /// `LLMClient.Configuration.concurrencyStore`.
     public let concurrencyPermits: RedisConcurrencyPermits
     private let client: RedisClient
+    private let fallback: RedisFallback
     private let local: InMemoryRateLimitStore
     private let state = Mutex(State())
     private let nextID = Atomic<UInt64>(0)
@@ -122,7 +122,9 @@ public final class RedisRateLimitStore: RateLimitStore {
             }
             Self.report(reported, to: onEvent)
         }
-        self.concurrencyPermits = RedisConcurrencyPermits(client: client, configuration: configuration, clock: clock)
+        self.fallback = RedisFallback(onEvent: onEvent)
+        self.concurrencyPermits = RedisConcurrencyPermits(
+            client: client, fallback: fallback, configuration: configuration, clock: clock)
     }
 
     /// Closes the connections to Redis.
@@ -181,7 +183,7 @@ public final class RedisRateLimitStore: RateLimitStore {
         }
         let replied = clock.now
         hasUsedRedis.store(true, ordering: .relaxed)
-        leaveFallback()
+        fallback.leave()
         guard let fields = reply.array, let code = fields.first?.integer else {
             throw SluiceError(.rateLimitStoreUnavailable, "the rate-limit script answered \(reply)")
         }
@@ -341,11 +343,7 @@ public final class RedisRateLimitStore: RateLimitStore {
         case .failClosed:
             throw SluiceError(.rateLimitStoreUnavailable, "the shared rate-limit store failed: \(error)", cause: error)
         case .fallBackToLocal(let share):
-            let entered = state.withLock { state in
-                defer { state.inFallback = true }
-                return !state.inFallback
-            }
-            if entered { Self.report(RateLimitStoreEvent(.fallbackEntered, detail: error.description), to: configuration.onEvent) }
+            fallback.enter(after: error)
             var request = request
             request.candidates = request.candidates.map { candidate in
                 var candidate = candidate
@@ -354,14 +352,6 @@ public final class RedisRateLimitStore: RateLimitStore {
             }
             return try await local.reserve(request)
         }
-    }
-
-    private func leaveFallback() {
-        let left = state.withLock { state in
-            defer { state.inFallback = false }
-            return state.inFallback
-        }
-        if left { Self.report(RateLimitStoreEvent(.fallbackLeft), to: configuration.onEvent) }
     }
 
     static func report(_ event: RateLimitStoreEvent, to callback: (@Sendable (RateLimitStoreEvent) -> Void)?) {
