@@ -23,6 +23,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -69,6 +70,7 @@ let package = Package(
                 "Sluice",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strictSettings
         ),
@@ -129,6 +131,13 @@ let package = Package(
             name: "ExampleStreaming",
             dependencies: ["Sluice", "SluiceMockServer"],
             path: "Examples/Streaming",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ExampleSharedLimits",
+            dependencies: ["Sluice", "SluiceMockServer", "SluiceRedis"],
+            path: "Examples/SharedLimits",
             exclude: ["README.md"],
             swiftSettings: strictSettings
         ),

@@ -1,3 +1,4 @@
+import Sluice
 import SluiceRedis
 import Testing
 
@@ -105,5 +106,47 @@ extension Sequence {
         var total: Int64 = 0
         for element in self { total += try await transform(element) }
         return total
+    }
+}
+
+@Suite("Redis over TLS against redis-server")
+struct RedisTLSTests {
+    @Test("rediss: a server whose certificate chains to the given CA and names the host is used; the shared store works over it")
+    func verified() async throws {
+        try await RedisTestServer.with(tls: true) { server in
+            let connection = try await RedisConnection.connect(to: server.configuration)
+            #expect(try await connection.send(["PING"]) == .simpleString("PONG"))
+            await connection.close()
+            var configuration = RedisRateLimitStore.Configuration(redis: server.configuration)
+            configuration.failurePolicy = .failClosed
+            let store = RedisRateLimitStore(configuration: configuration)
+            let reservation = try await store.reserve(
+                RateLimitReservationRequest(
+                    candidates: [RateLimitCandidate(bucket: RateLimitBucketID(keyID: KeyID(rawValue: "tls")), limits: RateLimits(requestsPerMinute: 60))],
+                    cost: RateLimitCost(requests: 1)))
+            #expect(!reservation.queued)
+            await store.close()
+        }
+    }
+
+    @Test("rediss: an untrusted certificate, plain TCP to a TLS port, or a missing CA file fail with typed errors")
+    func refused() async throws {
+        try await RedisTestServer.with(tls: true) { server in
+            var untrusted = server.configuration
+            untrusted.tls = RedisConfiguration.TLS()  // the system's authorities do not know the test CA
+            let notTrusted = await #expect(throws: RedisError.self) { try await RedisConnection.connect(to: untrusted) }
+            #expect(notTrusted?.code == .connectionFailed)
+
+            var plain = server.configuration
+            plain.tls = nil
+            plain.commandTimeout = .milliseconds(500)
+            let refused = await #expect(throws: RedisError.self) { try await RedisConnection.connect(to: plain) }
+            #expect(refused.map { [.connectionFailed, .timedOut, .protocolError].contains($0.code) } == true)
+
+            var missingFile = server.configuration
+            missingFile.tls?.caCertificateFile = "/nonexistent/ca.pem"
+            let badSettings = await #expect(throws: RedisError.self) { try await RedisConnection.connect(to: missingFile) }
+            #expect(badSettings?.code == .invalidConfiguration)
+        }
     }
 }

@@ -242,3 +242,161 @@ extension RedisRateLimitStoreTests {
         #expect(storeEvents.contains { $0.reason == RateLimitStoreEvent.Kind.connectionLost.name && $0.text?.contains("sk-") == false })
     }
 }
+
+/// Concurrency permits shared through Redis: leases across stores, expiry of a dead holder's leases,
+/// renewal of a live holder's.
+@Suite("Redis concurrency permits against redis-server", .serialized)
+struct RedisConcurrencyPermitTests {
+    static func store(_ server: RedisTestServer, lifetime: Duration = .seconds(30)) -> RedisRateLimitStore {
+        var configuration = RedisRateLimitStore.Configuration(redis: server.configuration)
+        configuration.failurePolicy = .failClosed
+        configuration.leaseLifetime = lifetime
+        return RedisRateLimitStore(configuration: configuration)
+    }
+
+    @Test("a key's permits are shared: a third holder waits until one of two is given back")
+    func shared() async throws {
+        try await RedisTestServer.with { server in
+            let first = Self.store(server)
+            let second = Self.store(server)
+            let key = KeyID(rawValue: "permits")
+            let lease = try await first.concurrencyPermits.acquire(key: key, limit: 2, deadline: nil)
+            _ = try await second.concurrencyPermits.acquire(key: key, limit: 2, deadline: nil)
+            let refused = await #expect(throws: SluiceError.self) {
+                try await second.concurrencyPermits.acquire(key: key, limit: 2, deadline: SystemClock.shared.now + .milliseconds(150))
+            }
+            #expect(refused?.code == .permitWaitExceedsDeadline)
+            let start = SystemClock.shared.now
+            let waiter = Task { try await second.concurrencyPermits.acquire(key: key, limit: 2, deadline: nil) }
+            try await Task.sleep(for: .milliseconds(200))
+            first.concurrencyPermits.release(lease)
+            _ = try await waiter.value
+            #expect(SystemClock.shared.now - start >= .milliseconds(200))
+            #expect(SystemClock.shared.now - start < .seconds(2))
+            #expect(first.concurrencyPermits.heldCount == 0)
+            #expect(second.concurrencyPermits.heldCount == 2)
+            await first.close()
+            await second.close()
+        }
+    }
+
+    @Test("a holder that stops renewing (a killed process) frees its permits after the lease lifetime; a live one keeps them")
+    func expiry() async throws {
+        try await RedisTestServer.with { server in
+            let live = Self.store(server, lifetime: .milliseconds(600))
+            let dead = Self.store(server, lifetime: .milliseconds(600))
+            let other = Self.store(server, lifetime: .milliseconds(600))
+            let liveKey = KeyID(rawValue: "live")
+            let deadKey = KeyID(rawValue: "dead")
+            _ = try await live.concurrencyPermits.acquire(key: liveKey, limit: 1, deadline: nil)
+            _ = try await dead.concurrencyPermits.acquire(key: deadKey, limit: 1, deadline: nil)
+            await dead.close()  // no release, no renewal: as if killed
+            let start = SystemClock.shared.now
+            _ = try await other.concurrencyPermits.acquire(key: deadKey, limit: 1, deadline: start + .seconds(5))
+            #expect(SystemClock.shared.now - start >= .milliseconds(300))
+            // The live holder renews every 200 ms: after three lifetimes its permit is still taken.
+            let refused = await #expect(throws: SluiceError.self) {
+                try await other.concurrencyPermits.acquire(key: liveKey, limit: 1, deadline: SystemClock.shared.now + .milliseconds(1_800))
+            }
+            #expect(refused?.code == .permitWaitExceedsDeadline)
+            await live.close()
+            await other.close()
+        }
+    }
+
+    @Test("a client with shared permits completes concurrent calls and gives every permit back")
+    func client() async throws {
+        try await RedisTestServer.with { server in
+            let store = Self.store(server)
+            let heldAtHead = Recorded<Int>()
+            try await MockLLMServer.withRunning(MockServerConfiguration()) { mock in
+                var configuration = LLMClient.Configuration.openAI(apiKey: "sk-permits", baseURL: mock.baseURL + "/v1")
+                configuration.concurrency = ConcurrencyLimits(maxConcurrentRequestsPerKey: 2)
+                configuration.concurrencyStore = store.concurrencyPermits
+                configuration.eventHandlers = [HeldAtResponseHead(permits: store.concurrencyPermits, record: heldAtHead.record)]
+                configuration.rateLimits = RateLimitMiddleware.Configuration(
+                    keys: [APIKey("sk-permits", limits: RateLimits(requestsPerMinute: 6_000))], store: store)
+                try await withLLMClient(configuration) { client in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for index in 0..<8 {
+                            group.addTask {
+                                let reply = try await client.chat(
+                                    ChatRequest(model: "gpt-4o-mini", messages: [.user("call \(index)")], maxOutputTokens: 8))
+                                #expect(!reply.text.isEmpty)
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                }
+            }
+            // Every response head arrived under a Redis lease, never more than the key's two at once.
+            let held = heldAtHead.all
+            #expect(held.count == 8)
+            #expect(held.allSatisfy { (1...2).contains($0) })
+            #expect(store.concurrencyPermits.heldCount == 0)
+            await store.close()
+        }
+    }
+}
+
+/// Records how many Redis leases the store holds as each response head arrives.
+private struct HeldAtResponseHead: ClientEventHandler {
+    let permits: RedisConcurrencyPermits
+    let record: @Sendable (Int) -> Void
+
+    func handle(_ event: ClientEvent) {
+        if event.kind == .responseHead { record(permits.heldCount) }
+    }
+}
+
+extension RedisRateLimitStoreTests {
+    /// A "Redis" that answers every command with what its argument says: `ok` (`+OK`, which no
+    /// script load expects), `bytes` (bytes that are no RESP at all), `huge` (a bulk string
+    /// announcing 1 GiB).
+    static let impostorScript = #"""
+        import os, socket, sys, threading
+        port_file, mode = sys.argv[1], sys.argv[2]
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        with open(port_file + ".tmp", "w") as f:
+            f.write(str(listener.getsockname()[1]))
+        os.rename(port_file + ".tmp", port_file)
+        replies = {"ok": b"+OK\r\n", "bytes": b"\x00\xffnot resp\r\n", "huge": b"$1073741824\r\nabc"}
+        def serve(connection):
+            try:
+                while connection.recv(65536):
+                    connection.sendall(replies[mode])
+            except OSError:
+                pass
+        while True:
+            connection, _ = listener.accept()
+            threading.Thread(target=serve, args=(connection,), daemon=True).start()
+        """#
+
+    @Test("a server that answers garbage fails calls with a typed error (fail closed) or falls back, never crashes", arguments: ["ok", "bytes", "huge"])
+    func impostor(mode: String) async throws {
+        let server = try await LoopbackPythonProcess.start("redis-impostor", script: Self.impostorScript, arguments: [mode])
+        defer { server.stop() }
+        let request = RateLimitReservationRequest(
+            candidates: [RateLimitCandidate(bucket: RateLimitBucketID(keyID: KeyID(rawValue: "impostor")), limits: RateLimits(requestsPerMinute: 60))],
+            cost: RateLimitCost(requests: 1))
+        var redis = RedisConfiguration(host: "127.0.0.1", port: server.port)
+        redis.commandTimeout = .milliseconds(500)
+        var closed = RedisRateLimitStore.Configuration(redis: redis)
+        closed.failurePolicy = .failClosed
+        let failing = RedisRateLimitStore(configuration: closed)
+        let error = await #expect(throws: SluiceError.self) { try await failing.reserve(request) }
+        #expect(error?.code == .rateLimitStoreUnavailable)
+        #expect(error?.cause is RedisError)
+        await failing.close()
+
+        var open = RedisRateLimitStore.Configuration(redis: redis)
+        open.failurePolicy = .fallBackToLocal(share: 1)
+        let fallingBack = RedisRateLimitStore(configuration: open)
+        let reservation = try await fallingBack.reserve(request)
+        #expect(!reservation.queued)
+        await fallingBack.close()
+    }
+}

@@ -10,31 +10,48 @@ final class RedisTestServer: Sendable {
     static let password = "redis-test-password-marker"
 
     let port: Int
+    /// The authority that signed the server's certificate, when it speaks TLS only.
+    let authority: CurlTestCertificateAuthority?
     private let process: Process
 
-    private init(port: Int, process: Process) {
+    private init(port: Int, process: Process, authority: CurlTestCertificateAuthority?) {
         self.port = port
         self.process = process
+        self.authority = authority
     }
 
-    /// A configuration for this server: the default user with the password, database 0.
+    /// A configuration for this server: the default user with the password, database 0, and TLS
+    /// trusting the test authority when the server speaks TLS.
     var configuration: RedisConfiguration {
-        RedisConfiguration(host: "127.0.0.1", port: port, password: Self.password)
+        var configuration = RedisConfiguration(host: "127.0.0.1", port: port, password: Self.password)
+        if let authority { configuration.tls = RedisConfiguration.TLS(caCertificateFile: authority.caPath) }
+        return configuration
     }
 
-    static func start(port requested: Int? = nil) async throws -> RedisTestServer {
+    /// Starts a server; with `tls`, one that speaks TLS only (a certificate for 127.0.0.1 and
+    /// localhost from a test authority made with openssl).
+    static func start(port requested: Int? = nil, tls: Bool = false) async throws -> RedisTestServer {
         guard let executable else { throw CurlTestSetupError("redis-server is not installed (scripts/setup installs it)") }
         let port = try requested ?? curlUnusedPort()
+        let authority = tls ? try CurlTestCertificateAuthority() : nil
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [
             "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--requirepass", password, "--daemonize", "no", "--loglevel", "warning",
         ]
+        if let authority {
+            process.arguments = [
+                "--port", "0", "--tls-port", String(port), "--tls-cert-file", authority.serverCertificatePath,
+                "--tls-key-file", authority.serverKeyPath, "--tls-ca-cert-file", authority.caPath, "--tls-auth-clients", "no",
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", password, "--daemonize", "no",
+                "--loglevel", "warning",
+            ]
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let server = RedisTestServer(port: port, process: process)
+        let server = RedisTestServer(port: port, process: process, authority: authority)
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline, process.isRunning {
             if let connection = try? await RedisConnection.connect(to: server.configuration) {
@@ -50,11 +67,12 @@ final class RedisTestServer: Sendable {
     func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+        authority?.remove()
     }
 
     /// Runs `body` with a fresh server, stopping it afterwards.
-    static func with<T>(_ body: (RedisTestServer) async throws -> T) async throws -> T {
-        let server = try await start()
+    static func with<T>(tls: Bool = false, _ body: (RedisTestServer) async throws -> T) async throws -> T {
+        let server = try await start(tls: tls)
         defer { server.stop() }
         return try await body(server)
     }

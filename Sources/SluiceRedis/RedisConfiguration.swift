@@ -6,7 +6,14 @@
 /// ```
 ///
 /// The URL form is `redis://[[user]:password@]host[:port][/database]`; the user and password may be
-/// percent-encoded; an IPv6 host goes in brackets (`redis://[::1]:6379`).
+/// percent-encoded; an IPv6 host goes in brackets (`redis://[::1]:6379`). `rediss://` is the same
+/// over TLS, trusting the system's certificate authorities; set ``tls`` for your own CA file or a
+/// client certificate:
+///
+/// ```swift
+/// var configuration = try RedisConfiguration(url: "rediss://app:secret@redis.internal:6380/0")
+/// configuration.tls?.caCertificateFile = "/etc/ssl/redis-ca.pem"
+/// ```
 ///
 /// - Important: The password never appears in the configuration's description, its mirror
 ///   (`dump`), or any error.
@@ -26,6 +33,29 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible, C
     public var commandTimeout: Duration = .seconds(2)
     /// Bounds on a reply (``RESPParser/Limits``).
     public var replyLimits = RESPParser.Limits()
+    /// TLS to the server (`rediss://`); `nil`: plain TCP.
+    public var tls: TLS?
+
+    /// How to speak TLS to the server. The server's certificate is always verified: it must chain
+    /// to a trusted authority and either name ``serverName`` (without one, the host) or carry the
+    /// IP address connected to among its subject alternative names (SwiftNIO SSL's rule).
+    public struct TLS: Sendable, Hashable {
+        /// A PEM file of the authorities to trust; `nil`: the system's.
+        public var caCertificateFile: String?
+        /// A PEM certificate (chain) to present, for servers that authenticate clients (`tls-auth-clients yes`).
+        public var certificateFile: String?
+        /// The PEM private key of ``certificateFile``.
+        public var privateKeyFile: String?
+        /// The name the server's certificate must carry and the SNI sent; `nil`: the configuration's host.
+        public var serverName: String?
+
+        public init(caCertificateFile: String? = nil, certificateFile: String? = nil, privateKeyFile: String? = nil, serverName: String? = nil) {
+            self.caCertificateFile = caCertificateFile
+            self.certificateFile = certificateFile
+            self.privateKeyFile = privateKeyFile
+            self.serverName = serverName
+        }
+    }
 
     public init(host: String = "127.0.0.1", port: Int = 6379, user: String? = nil, password: String? = nil, database: Int = 0) {
         self.host = host
@@ -35,17 +65,15 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible, C
         self.database = database
     }
 
-    /// Reads a `redis://` URL. `rediss://` (TLS) is refused for now with `invalid_configuration`.
+    /// Reads a `redis://` or `rediss://` (TLS) URL.
     public init(url: String) throws(RedisError) {
         let text = Substring(url)
         guard let schemeEnd = text.firstRange(of: "://") else {
-            throw RedisError(.invalidConfiguration, "a Redis URL starts with redis://")
+            throw RedisError(.invalidConfiguration, "a Redis URL starts with redis:// or rediss://")
         }
         let scheme = text[..<schemeEnd.lowerBound].lowercased()
-        guard scheme == "redis" else {
-            throw RedisError(
-                .invalidConfiguration,
-                scheme == "rediss" ? "rediss:// (TLS) is not supported yet" : "unknown scheme '\(scheme.prefix(16))'")
+        guard scheme == "redis" || scheme == "rediss" else {
+            throw RedisError(.invalidConfiguration, "unknown scheme '\(scheme.prefix(16))' (redis:// or rediss://)")
         }
         var rest = text[schemeEnd.upperBound...]
         var user: String?
@@ -87,6 +115,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible, C
         }
         guard !host.isEmpty else { throw RedisError(.invalidConfiguration, "a Redis URL names a host") }
         self.init(host: String(host), port: port, user: user, password: password, database: database)
+        if scheme == "rediss" { tls = TLS() }
     }
 
     private static func port(_ text: Substring) throws(RedisError) -> Int {
@@ -124,10 +153,12 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible, C
     public var description: String {
         let credentials = password == nil ? "" : "\(user ?? ""):<redacted>@"
         let hostPart = host.contains(":") ? "[\(host)]" : host
-        return "redis://\(credentials)\(hostPart):\(port)/\(database)"
+        return "\(tls == nil ? "redis" : "rediss")://\(credentials)\(hostPart):\(port)/\(database)"
     }
 
     public var customMirror: Mirror {
-        Mirror(self, children: ["url": description, "connectTimeout": connectTimeout, "commandTimeout": commandTimeout])
+        Mirror(
+            self,
+            children: ["url": description, "connectTimeout": connectTimeout, "commandTimeout": commandTimeout, "tls": tls as Any])
     }
 }

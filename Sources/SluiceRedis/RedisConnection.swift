@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// One connection to a Redis server: commands are pipelined, and each reply goes to the command
@@ -32,12 +33,17 @@ public final class RedisConnection: Sendable {
     ) async throws -> RedisConnection {
         let limits = configuration.replyLimits
         let timeout = configuration.commandTimeout
+        let tls = try configuration.tls.map { try TLSSetup($0, host: configuration.host) }
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.nanoseconds(Int64(clamping: configuration.connectTimeout.components.seconds) * 1_000_000_000))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
+                    }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPFrameDecoder(limits: limits)))
                     try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(timeout: timeout))
                 }
@@ -356,5 +362,37 @@ extension Duration {
         let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         guard !overflow else { return seconds < 0 ? .min : .max }
         return whole.addingReportingOverflow(attoseconds / 1_000_000_000).overflow ? .max : whole + attoseconds / 1_000_000_000
+    }
+}
+
+/// The TLS context of a connection and the name its server's certificate must carry (`nil` for an
+/// IP address, which is then checked against the certificate's IP subject alternative names).
+struct TLSSetup: Sendable {
+    let context: NIOSSLContext
+    let serverName: String?
+
+    init(_ tls: RedisConfiguration.TLS, host: String) throws(RedisError) {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .fullVerification
+        do {
+            if let file = tls.caCertificateFile {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(file))
+            }
+            if let file = tls.certificateFile {
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(file).map { .certificate($0) }
+            }
+            if let file = tls.privateKeyFile {
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: file, format: .pem))
+            }
+            context = try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw RedisError(.invalidConfiguration, "the TLS settings cannot be used: \(error)")
+        }
+        let name = tls.serverName ?? host
+        serverName = Self.isIPAddress(name) ? nil : name
+    }
+
+    private static func isIPAddress(_ text: String) -> Bool {
+        (try? SocketAddress(ipAddress: text, port: 0)) != nil
     }
 }

@@ -182,13 +182,14 @@ enum RedisRateLimitScripts {
         return lowered
         """
 
-    /// Cools a bucket set: KEYS the hash; ARGV the cooldown's length (µs). Extends, never shortens.
-    /// Returns the microseconds the cooldown still runs.
+    /// Cools a bucket set: KEYS the hash; ARGV the cooldown's length (µs; 0 only reads). Extends,
+    /// never shortens. Returns the microseconds the cooldown still runs.
     static let cooldown = prelude + """
         local now = now_us()
-        local target = now + math.max(0, tonumber(ARGV[1]))
+        local length = math.max(0, tonumber(ARGV[1]))
+        local target = now + length
         local current = tonumber(redis.call('HGET', KEYS[1], 'c')) or 0
-        if target > current then
+        if length > 0 and target > current then
           redis.call('HSET', KEYS[1], 'c', num(target))
           local need = math.ceil((target - now) / 1000) + 60000
           if redis.call('PTTL', KEYS[1]) < need then redis.call('PEXPIRE', KEYS[1], need) end

@@ -51,6 +51,10 @@ public final class RedisRateLimitStore: RateLimitStore {
         /// For how long after Redis is found to have lost its data (restarted empty, flushed) the
         /// bucket sets it no longer has start empty rather than full. Default 60 s.
         public var restartGrace: Duration = .seconds(60)
+        /// How long a concurrency permit (``RedisRateLimitStore/concurrencyPermits``) outlives its
+        /// holder's last renewal: a process killed while holding permits frees them this long after.
+        /// Live holders renew every third of it. Default 30 s.
+        public var leaseLifetime: Duration = .seconds(30)
         /// Called on connection changes, fallbacks and script reloads, inside a call or not; must
         /// not block. (Those that happen while a call reserves also reach the call's event
         /// handlers as `rate_limit_store` events.)
@@ -70,7 +74,6 @@ public final class RedisRateLimitStore: RateLimitStore {
         var fingerprints: [RateLimitBucketID: String] = [:]
         var cooldowns: [RateLimitBucketID: Duration] = [:]
         var waiting: [RateLimitBucketID: Int] = [:]
-        var inFallback = false
     }
 
     /// Settlements in flight and dropped (shared with the tasks that send them).
@@ -83,7 +86,11 @@ public final class RedisRateLimitStore: RateLimitStore {
     public let configuration: Configuration
     /// The clock waits are slept on; only durations measured on it reach Redis.
     public let clock: any SluiceClock
+    /// Per-key concurrency permits shared through the same Redis, for
+    /// `LLMClient.Configuration.concurrencyStore`.
+    public let concurrencyPermits: RedisConcurrencyPermits
     private let client: RedisClient
+    private let fallback: RedisFallback
     private let local: InMemoryRateLimitStore
     private let state = Mutex(State())
     private let nextID = Atomic<UInt64>(0)
@@ -115,6 +122,9 @@ public final class RedisRateLimitStore: RateLimitStore {
             }
             Self.report(reported, to: onEvent)
         }
+        self.fallback = RedisFallback(onEvent: onEvent)
+        self.concurrencyPermits = RedisConcurrencyPermits(
+            client: client, fallback: fallback, configuration: configuration, clock: clock)
     }
 
     /// Closes the connections to Redis.
@@ -173,7 +183,7 @@ public final class RedisRateLimitStore: RateLimitStore {
         }
         let replied = clock.now
         hasUsedRedis.store(true, ordering: .relaxed)
-        leaveFallback()
+        fallback.leave()
         guard let fields = reply.array, let code = fields.first?.integer else {
             throw SluiceError(.rateLimitStoreUnavailable, "the rate-limit script answered \(reply)")
         }
@@ -333,11 +343,7 @@ public final class RedisRateLimitStore: RateLimitStore {
         case .failClosed:
             throw SluiceError(.rateLimitStoreUnavailable, "the shared rate-limit store failed: \(error)", cause: error)
         case .fallBackToLocal(let share):
-            let entered = state.withLock { state in
-                defer { state.inFallback = true }
-                return !state.inFallback
-            }
-            if entered { Self.report(RateLimitStoreEvent(.fallbackEntered, detail: error.description), to: configuration.onEvent) }
+            fallback.enter(after: error)
             var request = request
             request.candidates = request.candidates.map { candidate in
                 var candidate = candidate
@@ -348,15 +354,7 @@ public final class RedisRateLimitStore: RateLimitStore {
         }
     }
 
-    private func leaveFallback() {
-        let left = state.withLock { state in
-            defer { state.inFallback = false }
-            return state.inFallback
-        }
-        if left { Self.report(RateLimitStoreEvent(.fallbackLeft), to: configuration.onEvent) }
-    }
-
-    private static func report(_ event: RateLimitStoreEvent, to callback: (@Sendable (RateLimitStoreEvent) -> Void)?) {
+    static func report(_ event: RateLimitStoreEvent, to callback: (@Sendable (RateLimitStoreEvent) -> Void)?) {
         callback?(event)
         callReporter?(event)
     }

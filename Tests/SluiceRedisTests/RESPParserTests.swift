@@ -60,7 +60,7 @@ struct RESPParserTests {
 
 @Suite("Redis configuration")
 struct RedisConfigurationTests {
-    @Test("redis:// URLs: host, port, user, password, database, IPv6, percent escapes")
+    @Test("redis:// and rediss:// URLs: host, port, user, password, database, IPv6, percent escapes, TLS")
     func urls() throws {
         let full = try RedisConfiguration(url: "redis://app:s%40cret@10.0.0.5:6380/3")
         #expect(full.host == "10.0.0.5" && full.port == 6380 && full.user == "app" && full.password == "s@cret" && full.database == 3)
@@ -68,7 +68,11 @@ struct RedisConfigurationTests {
         #expect(bare.port == 6379 && bare.password == nil && bare.database == 0)
         let passwordOnly = try RedisConfiguration(url: "redis://:pw@[::1]:7000")
         #expect(passwordOnly.host == "::1" && passwordOnly.port == 7000 && passwordOnly.user == nil && passwordOnly.password == "pw")
-        for bad in ["http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h/abc", "rediss://h", "redis://:%zz@h"] {
+        let secure = try RedisConfiguration(url: "rediss://app:pw@cache.internal:6380/1")
+        #expect(secure.tls == RedisConfiguration.TLS() && secure.host == "cache.internal" && secure.port == 6380)
+        #expect(secure.description == "rediss://app:<redacted>@cache.internal:6380/1")
+        #expect(full.tls == nil)
+        for bad in ["http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h/abc", "redisx://h", "redis://:%zz@h"] {
             #expect(throws: RedisError.self, "\(bad)") { _ = try RedisConfiguration(url: bad) }
         }
     }

@@ -2,13 +2,14 @@ import Foundation
 import Testing
 
 /// The Swift code blocks of a DocC article, for the tests that keep an article's code compiling by
-/// holding it word for word in a test file.
+/// holding it word for word in a test file. (IntegrationTests compiles this file through a symbolic
+/// link, for the articles whose code needs SluiceRedis.)
 enum ArticleCode {
-    /// The `swift` code blocks of `Sources/Sluice/Sluice.docc/<name>`, each less a leading
-    /// `import Sluice` and blank line.
+    /// The `swift` code blocks of `Sources/Sluice/Sluice.docc/<name>`, each less its leading
+    /// `import` lines and the blank line after them.
     static func blocks(ofArticle name: String, testFile: String = #filePath) throws -> [String] {
         var root = URL(fileURLWithPath: testFile)
-        while root.lastPathComponent != "Tests", root.pathComponents.count > 1 {
+        while !["Tests", "IntegrationTests"].contains(root.lastPathComponent), root.pathComponents.count > 1 {
             root = root.deletingLastPathComponent()
         }
         let article = try String(
@@ -17,7 +18,16 @@ enum ArticleCode {
         )
         return article.components(separatedBy: "```swift\n").dropFirst()
             .map { $0.components(separatedBy: "```")[0] }
-            .map { $0.hasPrefix("import Sluice\n\n") ? String($0.dropFirst("import Sluice\n\n".count)) : $0 }
+            .map(Self.droppingImports)
+    }
+
+    /// `code` less its leading `import` lines, and the blank line after them.
+    static func droppingImports(_ code: String) -> String {
+        var lines = code.split(separator: "\n", omittingEmptySubsequences: false)[...]
+        guard lines.first?.hasPrefix("import ") == true else { return code }
+        while lines.first?.hasPrefix("import ") == true { lines = lines.dropFirst() }
+        if lines.first?.isEmpty == true { lines = lines.dropFirst() }
+        return lines.joined(separator: "\n")
     }
 
     /// Expects `count` code blocks in the article, each found word for word in `testFile`.

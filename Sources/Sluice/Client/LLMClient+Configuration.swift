@@ -46,6 +46,9 @@ extension LLMClient {
         public var rateLimits: RateLimitMiddleware.Configuration?
         /// Concurrent requests allowed client-wide and per key; `nil` (the default) sets no limit.
         public var concurrency: ConcurrencyLimits?
+        /// Where per-key concurrency permits shared with other processes are taken (a Redis store's
+        /// `concurrencyPermits`, say); `nil` (the default) limits within this process only.
+        public var concurrencyStore: (any ConcurrencyPermitStore)?
         /// Handlers that see every call's events (see ``ClientEvent``).
         public var eventHandlers: [any ClientEventHandler] = []
         /// Your middleware outside the retry loop: runs once per call, outermost first.
@@ -139,6 +142,7 @@ extension LLMClient {
                     "retryBudget": retryBudget as Any,
                     "rateLimits": rateLimits as Any,
                     "concurrency": concurrency as Any,
+                    "concurrencyStore": concurrencyStore.map { String(describing: type(of: $0)) } as Any,
                     "eventHandlers": eventHandlers.map { String(describing: type(of: $0)) },
                     "outerMiddleware": outerMiddleware.map { String(describing: type(of: $0)) },
                     "attemptMiddleware": attemptMiddleware.map { String(describing: type(of: $0)) },

@@ -66,7 +66,9 @@ public final class LLMClient: Sendable {
     public var concurrencyGauges: ConcurrencyGauges? { concurrencyLimiter?.gauges }
 
     private static func makeConcurrencyLimiter(_ configuration: Configuration) -> ConcurrencyLimitMiddleware? {
-        configuration.concurrency.map { ConcurrencyLimitMiddleware(limits: $0, clock: configuration.clock) }
+        configuration.concurrency.map {
+            ConcurrencyLimitMiddleware(limits: $0, clock: configuration.clock, store: configuration.concurrencyStore)
+        }
     }
 
     /// The layers, outermost first:

@@ -41,14 +41,18 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
 
     /// The limits this middleware enforces.
     public let limits: ConcurrencyLimits
+    /// Where per-key permits shared with other processes are taken, if anywhere.
+    public let store: (any ConcurrencyPermitStore)?
     let clock: any SluiceClock
     /// The waiters' deadlines, on `clock`: one timer for every waiter, not a task each.
     let timer: DeadlineTimer
     private let state: Mutex<ConcurrencyLimiterState<Waiter>>
 
-    /// A middleware enforcing `limits`, measuring deadlines on `clock` (the client's).
-    public init(limits: ConcurrencyLimits, clock: any SluiceClock = SystemClock.shared) {
+    /// A middleware enforcing `limits`, measuring deadlines on `clock` (the client's); with a `store`,
+    /// each key's limit holds across every process sharing the store, as well as in this one.
+    public init(limits: ConcurrencyLimits, clock: any SluiceClock = SystemClock.shared, store: (any ConcurrencyPermitStore)? = nil) {
         self.limits = limits
+        self.store = store
         self.clock = clock
         timer = DeadlineTimer(clock: clock)
         state = Mutex(ConcurrencyLimiterState(limits: limits))
@@ -88,18 +92,35 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
         } else {
             key = try await acquire(key: context.keyID, deadline: context.deadline)
         }
-        let response: ClientResponse
+        let lease: ConcurrencyLease?
         do {
-            response = try await next(request, context)
+            lease = try await sharedLease(context)
         } catch {
             release(key)
             throw error
         }
-        response.body.onTermination { [self] _ in release(key) }
+        let response: ClientResponse
+        do {
+            response = try await next(request, context)
+        } catch {
+            if let lease { store?.release(lease) }
+            release(key)
+            throw error
+        }
+        response.body.onTermination { [self] _ in
+            if let lease { store?.release(lease) }
+            release(key)
+        }
         return response
     }
 
     // MARK: Permits
+
+    /// The permit shared with other processes, when a store is set and the call's key has a limit.
+    private nonisolated(nonsending) func sharedLease(_ context: ClientContext) async throws -> ConcurrencyLease? {
+        guard let store, let limit = limits.limit(for: context.keyID) else { return nil }
+        return try await store.acquire(key: context.keyID, limit: limit, deadline: context.deadline)
+    }
 
     /// Takes a permit for `key`, waiting in the queue if needed; returns the key's index for `release`.
     nonisolated(nonsending) func acquire(key: KeyID?, deadline: Duration?) async throws -> Int {
