@@ -65,7 +65,7 @@ public final class RedisConcurrencyPermits: ConcurrencyPermitStore {
             try Task.checkCancellation()
             var hint = Duration.milliseconds(25)
             do {
-                let reply = try await client.evaluate(Self.acquireScript, keys: [set], arguments: [member, String(max(1, limit)), lifetime])
+                let reply = try await client.evaluate(Self.acquireLease, keys: [set], arguments: [member, String(max(1, limit)), lifetime])
                 fallback.leave()
                 let fields = reply.array ?? []
                 if fields.first?.integer == 1 {
@@ -111,7 +111,7 @@ public final class RedisConcurrencyPermits: ConcurrencyPermitStore {
         }
         guard let held = book.state.withLock({ $0.held.removeValue(forKey: lease.id & ~Self.redisLease) }) else { return }
         let client = self.client
-        Task { _ = try? await client.evaluate(Self.releaseScript, keys: [held.set], arguments: [held.member]) }
+        Task { _ = try? await client.evaluate(Self.releaseLease, keys: [held.set], arguments: [held.member]) }
     }
 
     // MARK: Helpers
@@ -145,13 +145,17 @@ public final class RedisConcurrencyPermits: ConcurrencyPermitStore {
                 guard let bySet else { return }
                 let milliseconds = String(max(1, lifetime.microseconds / 1000))
                 for (set, members) in bySet {
-                    _ = try? await client.evaluate(Self.renewScript, keys: [set], arguments: [milliseconds] + members)
+                    _ = try? await client.evaluate(Self.renewLeases, keys: [set], arguments: [milliseconds] + members)
                 }
             }
         }
     }
 
     // MARK: Scripts
+
+    private static let acquireLease = RedisScript(acquireScript)
+    private static let releaseLease = RedisScript(releaseScript)
+    private static let renewLeases = RedisScript(renewScript)
 
     private static let clockPrelude = """
         local t = redis.call('TIME')
