@@ -62,13 +62,17 @@ struct RateLimitStoreConformanceTests {
                 #expect(!reservation.queued)
             }
             let notices = Notices()
+            let beforeFourth = Self.seconds(since: start)
             let fourth = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1), onWait: notices.record))
-            #expect(fourth.queued)
             // The bucket was full at the first request: the fourth goes one refill (0.5 s) after it.
             #expect(Self.seconds(since: start) >= 0.49)
-            let notice = try #require(notices.all.first)
-            #expect(notice.reason == .requests)
-            #expect(notice.delay > .zero && notice.delay <= .milliseconds(501))
+            // It waited, unless the machine was so slow that the refill came before it asked.
+            if beforeFourth < 0.4 {
+                #expect(fourth.queued)
+                let notice = try #require(notices.all.first)
+                #expect(notice.reason == .requests)
+                #expect(notice.delay > .zero && notice.delay <= .milliseconds(501))
+            }
         }
     }
 
@@ -85,7 +89,7 @@ struct RateLimitStoreConformanceTests {
     @Test("a wait beyond the maximum wait or the deadline fails at once and charges nothing", arguments: Kind.allCases)
     func waitLimits(kind: Kind) async throws {
         try await Self.withStore(kind) { store in
-            let limits = RateLimits(requestsPerMinute: 60, requestBurst: 1)  // one a second
+            let limits = RateLimits(requestsPerMinute: 30, requestBurst: 1)  // one every 2 s
             let start = SystemClock.shared.now
             _ = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1)))
             let waitError = await #expect(throws: SluiceError.self) {
@@ -97,11 +101,10 @@ struct RateLimitStoreConformanceTests {
                     Self.request(limits, RateLimitCost(requests: 1), deadline: SystemClock.shared.now + .milliseconds(100)))
             }
             #expect(deadlineError?.code == .rateLimitWaitExceedsDeadline)
-            // The refusals took nothing: the next request goes one refill after the first (1 s), not
-            // three (3 s).
-            let admitted = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1), maxWait: .seconds(5)))
-            #expect(admitted.queued)
-            #expect(Self.seconds(since: start) >= 0.99 && Self.seconds(since: start) < 2.5)
+            // The refusals took nothing: the next request goes one refill after the first (2 s), not
+            // three (6 s).
+            _ = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1), maxWait: .seconds(10)))
+            #expect(Self.seconds(since: start) >= 1.99 && Self.seconds(since: start) < 4.5)
         }
     }
 
@@ -125,28 +128,35 @@ struct RateLimitStoreConformanceTests {
             let limits = RateLimits(requestsPerMinute: 600)
             _ = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1)))
             let start = SystemClock.shared.now
-            await store.cooldown(Self.bucket, until: start + .milliseconds(300))
-            #expect(await store.state(of: Self.bucket)?.cooldownUntil != nil)
+            await store.cooldown(Self.bucket, until: start + .milliseconds(600))
+            let cooling = await store.state(of: Self.bucket)?.cooldownUntil != nil
             let notices = Notices()
+            let beforeReserve = Self.seconds(since: start)
             let reservation = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1), onWait: notices.record))
-            #expect(reservation.queued)
-            #expect(Self.seconds(since: start) >= 0.28)
-            #expect(notices.all.first?.reason == .cooldown)
+            #expect(Self.seconds(since: start) >= 0.58)
+            // It waited on the cooldown, unless the machine was so slow that the cooldown ended first.
+            if beforeReserve < 0.5 {
+                #expect(cooling)
+                #expect(reservation.queued)
+                #expect(notices.all.first?.reason == .cooldown)
+            }
         }
     }
 
     @Test("a reported remaining lowers the bucket to the report plus the refill, never raises it", arguments: Kind.allCases)
     func sync(kind: Kind) async throws {
         try await Self.withStore(kind) { store in
-            let limits = RateLimits(requestsPerMinute: 60, requestBurst: 10)  // one a second
+            let limits = RateLimits(requestsPerMinute: 6, requestBurst: 10)  // one in 10 s
             let reservation = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1)))
             #expect(await !store.sync(reservation, with: RateLimitObservation(remaining: .init(requests: 100))))
             #expect(try #require(await store.state(of: Self.bucket)?.available[.requests]) > 8)
             #expect(await store.sync(reservation, with: RateLimitObservation(remaining: .init(requests: 0))))
             let available = try #require(await store.state(of: Self.bucket)?.available[.requests])
             #expect(available < 1)
-            let next = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1)))
-            #expect(next.queued)
+            let refused = await #expect(throws: SluiceError.self) {
+                try await store.reserve(Self.request(limits, RateLimitCost(requests: 1), maxWait: .zero))
+            }
+            #expect(refused?.code == .rateLimitWouldWait)
         }
     }
 
@@ -193,7 +203,7 @@ struct RateLimitStoreConformanceTests {
     @Test("of several keys, the one that admits soonest is chosen", arguments: Kind.allCases)
     func candidates(kind: Kind) async throws {
         try await Self.withStore(kind) { store in
-            let limits = RateLimits(requestsPerMinute: 60, requestBurst: 1)
+            let limits = RateLimits(requestsPerMinute: 6, requestBurst: 1)  // one in 10 s
             let spare = RateLimitBucketID(keyID: KeyID(rawValue: "conformance-spare"))
             _ = try await store.reserve(Self.request(limits, RateLimitCost(requests: 1)))
             let request = RateLimitReservationRequest(

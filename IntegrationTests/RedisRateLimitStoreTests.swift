@@ -283,20 +283,20 @@ struct RedisConcurrencyPermitTests {
     @Test("a holder that stops renewing (a killed process) frees its permits after the lease lifetime; a live one keeps them")
     func expiry() async throws {
         try await RedisTestServer.with { server in
-            let live = Self.store(server, lifetime: .milliseconds(600))
-            let dead = Self.store(server, lifetime: .milliseconds(600))
-            let other = Self.store(server, lifetime: .milliseconds(600))
+            let live = Self.store(server, lifetime: .milliseconds(1_500))
+            let dead = Self.store(server, lifetime: .milliseconds(1_500))
+            let other = Self.store(server, lifetime: .milliseconds(1_500))
             let liveKey = KeyID(rawValue: "live")
             let deadKey = KeyID(rawValue: "dead")
             _ = try await live.concurrencyPermits.acquire(key: liveKey, limit: 1, deadline: nil)
             _ = try await dead.concurrencyPermits.acquire(key: deadKey, limit: 1, deadline: nil)
             await dead.close()  // no release, no renewal: as if killed
             let start = SystemClock.shared.now
-            _ = try await other.concurrencyPermits.acquire(key: deadKey, limit: 1, deadline: start + .seconds(5))
-            #expect(SystemClock.shared.now - start >= .milliseconds(300))
-            // The live holder renews every 200 ms: after three lifetimes its permit is still taken.
+            _ = try await other.concurrencyPermits.acquire(key: deadKey, limit: 1, deadline: start + .seconds(10))
+            #expect(SystemClock.shared.now - start >= .milliseconds(750))
+            // The live holder renews every 500 ms: after two lifetimes its permit is still taken.
             let refused = await #expect(throws: SluiceError.self) {
-                try await other.concurrencyPermits.acquire(key: liveKey, limit: 1, deadline: SystemClock.shared.now + .milliseconds(1_800))
+                try await other.concurrencyPermits.acquire(key: liveKey, limit: 1, deadline: SystemClock.shared.now + .seconds(3))
             }
             #expect(refused?.code == .permitWaitExceedsDeadline)
             await live.close()
