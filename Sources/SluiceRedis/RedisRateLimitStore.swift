@@ -147,9 +147,7 @@ public final class RedisRateLimitStore: RateLimitStore {
     private nonisolated(nonsending) func reserveReporting(_ request: RateLimitReservationRequest) async throws
         -> RateLimitReservation
     {
-        guard !request.candidates.isEmpty else {
-            throw SluiceError(.noUsableKeys, "no API key is available to send the request with")
-        }
+        guard !request.candidates.isEmpty else { throw SluiceError.noUsableKeyForRequest }
         let start = clock.now
         var accept = request.maxWait.map(\.microseconds) ?? -1
         if let deadline = request.deadline {
@@ -195,25 +193,17 @@ public final class RedisRateLimitStore: RateLimitStore {
         switch code {
         case -1:
             let dimension = RateLimitDimension.every[Int(clamping: max(1, min(4, value(2)))) - 1]
-            throw SluiceError(
-                .requestTooLarge,
-                "the request needs \(cost[dimension]) \(dimension.spoken) but the bucket of \(request.candidates[candidate].bucket)"
-                    + " holds at most \(value(3)); it can never be admitted")
+            throw SluiceError.requestTooLarge(
+                needs: cost[dimension], of: dimension, bucket: request.candidates[candidate].bucket, capacity: Int(clamping: value(3)))
         case -2:
-            throw SluiceError(.noUsableKeys, "no API key is available to send the request with")
+            throw SluiceError.noUsableKeyForRequest
         case 0:
             let bucket = request.candidates[candidate].bucket
             let wait = Duration.microseconds(value(2))
             if let deadline = request.deadline, start + wait > deadline {
-                throw SluiceError(
-                    .rateLimitWaitExceedsDeadline,
-                    "rate-limit budget on \(bucket) is projected in \(wait.rateLimitDescription), after the call's deadline"
-                        + " (\(max(.zero, deadline - start).rateLimitDescription) left)")
+                throw SluiceError.waitExceedsDeadline(bucket: bucket, wait: wait, left: deadline - start)
             }
-            throw SluiceError(
-                .rateLimitWouldWait,
-                "rate-limit budget on \(bucket) is projected in \(wait.rateLimitDescription); the wait policy allows "
-                    + (request.maxWait ?? .zero).rateLimitDescription)
+            throw SluiceError.wouldWait(bucket: bucket, wait: wait, maxWait: request.maxWait ?? .zero)
         default:
             break
         }
@@ -379,10 +369,6 @@ extension RateLimits {
             requestBurst: scale(requestBurst), tokenBurst: scale(tokenBurst), inputTokenBurst: scale(inputTokenBurst),
             outputTokenBurst: scale(outputTokenBurst))
     }
-}
-
-extension RateLimitDimension {
-    fileprivate var spoken: String { String(description.map { $0 == "_" ? " " : $0 }) }
 }
 
 extension Duration {

@@ -199,12 +199,10 @@ public final class InMemoryRateLimitStore: RateLimitStore {
         guard let best else {
             if let tooLarge {
                 return .failed(
-                    SluiceError(
-                        .requestTooLarge,
-                        "the request needs \(cost[tooLarge.dimension]) \(tooLarge.dimension.description.replacingUnderscores) "
-                            + "but the bucket of \(tooLarge.bucket) holds at most \(tooLarge.capacity); it can never be admitted"))
+                    .requestTooLarge(
+                        needs: cost[tooLarge.dimension], of: tooLarge.dimension, bucket: tooLarge.bucket, capacity: tooLarge.capacity))
             }
-            return .failed(SluiceError(.noUsableKeys, "no API key is available to send the request with"))
+            return .failed(.noUsableKeyForRequest)
         }
         if best.time <= now, best.queueEmpty {
             if let bestIndex {
@@ -216,18 +214,10 @@ public final class InMemoryRateLimitStore: RateLimitStore {
         }
         let wait = best.time - now
         if let deadline = request.deadline, best.time > deadline {
-            return .failed(
-                SluiceError(
-                    .rateLimitWaitExceedsDeadline,
-                    "rate-limit budget on \(best.bucket) is projected in \(wait.rateLimitDescription), after the call's deadline"
-                        + " (\(max(.zero, deadline - now).rateLimitDescription) left)"))
+            return .failed(.waitExceedsDeadline(bucket: best.bucket, wait: wait, left: deadline - now))
         }
         if let maxWait = request.maxWait, wait > maxWait {
-            return .failed(
-                SluiceError(
-                    .rateLimitWouldWait,
-                    "rate-limit budget on \(best.bucket) is projected in \(wait.rateLimitDescription); the wait policy allows "
-                        + maxWait.rateLimitDescription))
+            return .failed(.wouldWait(bucket: best.bucket, wait: wait, maxWait: maxWait))
         }
         let reason = state.sets[best.bucket]?.waitReason(for: cost, now: now) ?? .queue
         return .wait(best.bucket, RateLimitWaitNotice(bucket: best.bucket, delay: wait, reason: reason))
@@ -330,11 +320,5 @@ extension Duration {
         let seconds = rateLimitSeconds
         if seconds < 1 { return "\(Int((seconds * 1000).rounded(.up))) ms" }
         return "\((seconds * 100).rounded(.up) / 100) s"
-    }
-}
-
-extension String {
-    fileprivate var replacingUnderscores: String {
-        String(map { $0 == "_" ? " " : $0 })
     }
 }

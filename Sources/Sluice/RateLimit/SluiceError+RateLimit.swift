@@ -21,3 +21,36 @@ extension SluiceError.Code {
     /// policy says to fail rather than to limit locally. The error's `cause` tells what failed.
     public static let rateLimitStoreUnavailable = SluiceError.Code("rate_limit_store_unavailable")
 }
+
+extension SluiceError {
+    // The admission refusals every RateLimitStore gives, worded alike whichever store refuses.
+
+    /// `cost` needs more of `dimension` than `bucket` can ever hold.
+    package static func requestTooLarge(needs amount: Int, of dimension: RateLimitDimension, bucket: RateLimitBucketID, capacity: Int)
+        -> SluiceError
+    {
+        SluiceError(
+            .requestTooLarge,
+            "the request needs \(amount) \(String(dimension.description.map { $0 == "_" ? " " : $0 })) "
+                + "but the bucket of \(bucket) holds at most \(capacity); it can never be admitted")
+    }
+
+    /// No key of the pool can take the request.
+    package static let noUsableKeyForRequest = SluiceError(.noUsableKeys, "no API key is available to send the request with")
+
+    /// Budget on `bucket` is projected in `wait`, after the deadline, which is `left` away.
+    package static func waitExceedsDeadline(bucket: RateLimitBucketID, wait: Duration, left: Duration) -> SluiceError {
+        SluiceError(
+            .rateLimitWaitExceedsDeadline,
+            "rate-limit budget on \(bucket) is projected in \(wait.rateLimitDescription), after the call's deadline"
+                + " (\(max(.zero, left).rateLimitDescription) left)")
+    }
+
+    /// Budget on `bucket` is projected in `wait`, longer than the wait policy's `maxWait`.
+    package static func wouldWait(bucket: RateLimitBucketID, wait: Duration, maxWait: Duration) -> SluiceError {
+        SluiceError(
+            .rateLimitWouldWait,
+            "rate-limit budget on \(bucket) is projected in \(wait.rateLimitDescription); the wait policy allows "
+                + maxWait.rateLimitDescription)
+    }
+}
