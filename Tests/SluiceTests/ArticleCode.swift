@@ -40,8 +40,21 @@ enum ArticleCode {
         #expect(blocks.count == count, sourceLocation: sourceLocation)
         for code in blocks {
             #expect(
-                source.contains(code), "the article's block is not in the test file:\n\(code)",
+                contains(source, code), "the article's block is not in the test file:\n\(code)",
                 sourceLocation: sourceLocation)
         }
+    }
+
+    /// Whether `source` holds `code` line for line, each line compared without its indentation and
+    /// blank lines skipped (so a sample written at the top level can sit inside a function).
+    static func contains(_ source: String, _ code: String) -> Bool {
+        let needle = lines(code)
+        guard !needle.isEmpty else { return true }
+        let haystack = "\n" + lines(source).joined(separator: "\n") + "\n"
+        return haystack.contains("\n" + needle.joined(separator: "\n") + "\n")
+    }
+
+    private static func lines(_ text: String) -> [Substring] {
+        text.split(separator: "\n").map { line in line.drop(while: \.isWhitespace) }.filter { !$0.isEmpty }
     }
 }
