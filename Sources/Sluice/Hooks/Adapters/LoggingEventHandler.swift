@@ -9,25 +9,27 @@ import Logging
 /// ```swift
 /// var logger = Logger(label: "llm")
 /// logger.logLevel = .debug
-/// let client = LLMClient(configuration: .init(
-///     …,
-///     eventHandlers: [LoggingEventHandler(logger: logger)]
-/// ))
+/// var configuration = LLMClient.Configuration.openAI(apiKey: key)
+/// configuration.eventHandlers = [LoggingEventHandler(logger: logger)]
+/// let client = try LLMClient(configuration)
 /// ```
 ///
-/// Levels, by default (each configurable in ``Configuration``):
+/// Levels, by default (each configurable in ``Configuration``), as server-side Swift libraries log:
+/// the course of a call at debug and trace, which a service's usual `.info` logger leaves out, and a
+/// warning only for what an operator must act on.
 ///
 /// | Events | Level |
 /// |---|---|
-/// | `request_started`, `attempt_started`, `response_head`, `first_token`, rate-limit and permit waits, `usage_settled`, `cooldown_ended`, `request_succeeded`, `request_cancelled`, kinds added later | ``Configuration/lifecycleLevel`` (`.debug`) |
-/// | `retry_scheduled`, `retry_budget_exhausted`, `timeout`, `cooldown_started`, `key_removed` | ``Configuration/problemLevel`` (`.warning`) |
-/// | `request_failed` | ``Configuration/failureLevel`` (`.error`): the caller gets an error it must handle |
+/// | `request_started`, `attempt_started`, `response_head`, `first_token`, rate-limit and permit waits, `rate_limit_corrected`, `usage_settled`, `cooldown_ended`, `request_succeeded`, `request_cancelled`, a store's connection made or script reloaded, kinds added later | ``Configuration/lifecycleLevel`` (`.debug`) |
+/// | `retry_scheduled`, `timeout`, `cooldown_started`, a store reconnected or its fallback left | ``Configuration/problemLevel`` (`.info`) |
+/// | `request_failed` | ``Configuration/failureLevel`` (`.info`): the caller gets the error and decides what it means |
+/// | `key_removed`, `retry_budget_exhausted`, a store's connection lost or fallback entered | ``Configuration/actionLevel`` (`.warning`): a key to replace, an outage, a store to mend |
 /// | `chunk` | always `.trace`; the streamed text (`sluice.text`) only here, never at a higher level |
 ///
 /// A cancelled call is ordinary control flow (a client went away, a deadline in the caller), so it
-/// logs at the lifecycle level, not as a failure. A retry or timeout that the client recovers from is
-/// worth a warning: it costs time and budget, and many of them announce an outage or a limit set too
-/// high.
+/// logs at the lifecycle level, not as a failure. A retry or timeout that the client recovers from
+/// costs time and budget but asks nothing of an operator; many of them in a row end in a spent retry
+/// budget, which does.
 ///
 /// Metadata (only the keys whose value the event has): `sluice.event` (the kind's name),
 /// `sluice.call_id`, `sluice.provider`, `sluice.model`, `sluice.operation`, `sluice.attempt`,
@@ -49,18 +51,22 @@ public struct LoggingEventHandler: ClientEventHandler {
     ///
     /// ```swift
     /// var configuration = LoggingEventHandler.Configuration()
-    /// configuration.failureLevel = .warning   // failures are retried by the caller anyway
+    /// configuration.failureLevel = .error     // this service treats every failed call as an incident
     /// configuration.includesChunkText = false // chunks at trace without the text
     /// ```
     public struct Configuration: Sendable {
         /// The level of the ordinary course of a call: started, attempts, heads, waits, first token,
         /// settled usage, success, cancellation. Default `.debug`.
         public var lifecycleLevel: Logger.Level
-        /// The level of things that cost time or budget but may still end well: retries, a spent retry
-        /// budget, timeouts, cooldowns, a key leaving the pool. Default `.warning`.
+        /// The level of things that cost time or budget but may still end well: retries, timeouts,
+        /// cooldowns, a shared store answering again. Default `.info`.
         public var problemLevel: Logger.Level
-        /// The level of a failed call. Default `.error`.
+        /// The level of a failed call. Default `.info`: the caller has the error and decides.
         public var failureLevel: Logger.Level
+        /// The level of what an operator must act on: a key leaving the pool (revoked, out of quota), a
+        /// spent retry budget (an outage or a storm of failures), a shared store lost or fallen back
+        /// from. Default `.warning`.
+        public var actionLevel: Logger.Level
         /// Whether chunk lines (always at `.trace`) carry the streamed text in `sluice.text`. The text
         /// is what the model wrote for your user: turn this off where logs must not hold user content.
         /// Default `true`.
@@ -69,13 +75,15 @@ public struct LoggingEventHandler: ClientEventHandler {
         /// Levels with the defaults documented on each property.
         public init(
             lifecycleLevel: Logger.Level = .debug,
-            problemLevel: Logger.Level = .warning,
-            failureLevel: Logger.Level = .error,
+            problemLevel: Logger.Level = .info,
+            failureLevel: Logger.Level = .info,
+            actionLevel: Logger.Level = .warning,
             includesChunkText: Bool = true
         ) {
             self.lifecycleLevel = lifecycleLevel
             self.problemLevel = problemLevel
             self.failureLevel = failureLevel
+            self.actionLevel = actionLevel
             self.includesChunkText = includesChunkText
         }
     }
@@ -96,10 +104,21 @@ public struct LoggingEventHandler: ClientEventHandler {
         switch event.kind {
         case .chunk:
             return .trace
-        case .retryScheduled, .retryBudgetExhausted, .timeout, .cooldownStarted, .keyRemoved:
+        case .retryScheduled, .timeout, .cooldownStarted:
             return configuration.problemLevel
         case .requestFailed:
             return configuration.failureLevel
+        case .keyRemoved, .retryBudgetExhausted:
+            return configuration.actionLevel
+        case .rateLimitStore:
+            switch event.reason.map(RateLimitStoreEvent.Kind.init) {
+            case RateLimitStoreEvent.Kind.connectionLost?, RateLimitStoreEvent.Kind.fallbackEntered?:
+                return configuration.actionLevel
+            case RateLimitStoreEvent.Kind.fallbackLeft?, RateLimitStoreEvent.Kind.reconnected?:
+                return configuration.problemLevel
+            default:
+                return configuration.lifecycleLevel
+            }
         default:
             return configuration.lifecycleLevel
         }

@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// ```swift
 /// let metrics = MetricsEventHandler()   // MetricsSystem.factory, prefix "sluice_"
-/// let client = LLMClient(configuration: .init(…, eventHandlers: [metrics]))
+/// configuration.eventHandlers.append(metrics)
 ///
 /// // Many keys in a pool? Drop the key dimension:
 /// let lean = MetricsEventHandler(configuration: .init(dimensions: [.provider, .model]))

@@ -9,7 +9,8 @@ import Tracing
 /// service bootstrapped (`InstrumentationSystem.tracer`) unless you pass another.
 ///
 /// ```swift
-/// let client = LLMClient(configuration: .init(…, eventHandlers: [TracingEventHandler()]))
+/// configuration.eventHandlers.append(TracingEventHandler())
+/// let client = try LLMClient(configuration)
 /// try await tracer.withSpan("handle request") { _ in
 ///     _ = try await client.chat(request)   // "chat gpt-4o-mini" is a child of "handle request"
 /// }

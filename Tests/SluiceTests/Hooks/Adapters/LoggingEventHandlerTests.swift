@@ -48,30 +48,30 @@ struct LoggingEventHandlerTests {
         #expect(done.metadata["sluice.error_code"] == nil)
     }
 
-    @Test("a retry after a 429 logs the cooldown and the retry at warning, the rest at debug")
+    @Test("a retry after a 429 logs the cooldown and the retry at info, the rest at debug")
     func retry() throws {
         handler().handle(AdapterEvents.retryAfter429())
         let retry = try #require(recorder.lines(.retryScheduled).first)
-        #expect(retry.level == .warning)
+        #expect(retry.level == .info)
         #expect(retry.message == "retry scheduled")
         #expect(retry.metadata["sluice.reason"] == "rate_limited")
         #expect(retry.metadata["sluice.delay_ms"] == "1500")
         #expect(retry.metadata["sluice.delay_source"] == "retry-after")
-        #expect(recorder.lines(.cooldownStarted).first?.level == .warning)
+        #expect(recorder.lines(.cooldownStarted).first?.level == .info)
         #expect(recorder.lines(.cooldownEnded).first?.level == .debug)
         #expect(recorder.lines(.responseHead).map(\.metadata["sluice.status"]) == ["429", "200"])
         #expect(recorder.lines(.attemptStarted).map(\.metadata["sluice.attempt"]) == ["1", "2"])
         #expect(recorder.lines(.requestSucceeded).first?.metadata["sluice.attempt"] == "2")
     }
 
-    @Test("a timeout logs at warning with its phase and the failure at error with the error code")
+    @Test("a timeout logs at info with its phase, and the failure at info with the error code")
     func timeout() throws {
         handler().handle(AdapterEvents.timeout())
         let timeout = try #require(recorder.lines(.timeout).first)
-        #expect(timeout.level == .warning)
+        #expect(timeout.level == .info)
         #expect(timeout.metadata["sluice.phase"] == "first_token")
         let failed = try #require(recorder.lines(.requestFailed).first)
-        #expect(failed.level == .error)
+        #expect(failed.level == .info)
         #expect(failed.message == "request failed")
         #expect(failed.metadata["sluice.error_code"] == "first_token_timeout")
         #expect(failed.metadata["sluice.latency_ms"] == "5300")
@@ -118,38 +118,63 @@ struct LoggingEventHandlerTests {
         #expect(recorder.lines.allSatisfy { $0.metadata["sluice.text"] == nil })
     }
 
-    @Test("a stream that fails mid-way logs the chunk, then the failure at error")
+    @Test("a stream that fails mid-way logs the chunk, then the failure at info")
     func midStreamError() throws {
         handler().handle(AdapterEvents.streamThenError())
-        #expect(recorder.lines.map(\.level) == [.debug, .debug, .debug, .debug, .trace, .error])
+        #expect(recorder.lines.map(\.level) == [.debug, .debug, .debug, .debug, .trace, .info])
         let failed = try #require(recorder.lines(.requestFailed).first)
         #expect(failed.metadata["sluice.error_code"] == "connection_closed")
         #expect(failed.metadata["sluice.request_id"] == "req_42")
         #expect(failed.metadata["sluice.output_tokens"] == "1")
     }
 
-    @Test("at debug no chunk is logged; at info only warnings and errors are")
+    @Test("at debug no chunk is logged; at info no routine step is; at warning only what needs an operator")
     func filtered() {
         handler(level: .debug).handle(AdapterEvents.stream())
         #expect(recorder.lines(.chunk).isEmpty)
         #expect(recorder.lines.count == 5)
 
+        let info = AdapterLogRecorder()
+        let infoHandler = LoggingEventHandler(logger: info.logger(level: .info))
+        for sequence in AdapterEvents.all { infoHandler.handle(sequence) }
+        #expect(Set(info.lines.map(\.level)) == [.info, .warning])
+        #expect(info.lines.allSatisfy { $0.metadata["sluice.text"] == nil })
+        #expect(info.lines(.requestSucceeded).isEmpty && info.lines(.requestStarted).isEmpty)
+
         let warnings = AdapterLogRecorder()
-        let handler = LoggingEventHandler(logger: warnings.logger(level: .info))
-        for sequence in AdapterEvents.all { handler.handle(sequence) }
-        #expect(Set(warnings.lines.map(\.level)) == [.warning, .error])
-        #expect(warnings.lines.allSatisfy { $0.metadata["sluice.text"] == nil })
+        let warningHandler = LoggingEventHandler(logger: warnings.logger(level: .warning))
+        for sequence in AdapterEvents.all { warningHandler.handle(sequence) }
+        #expect(warnings.lines.map(\.message) == ["key removed from the pool"])
+    }
+
+    @Test("a shared store lost or fallen back from needs an operator; reconnecting does not")
+    func storeEvents() {
+        let kinds: [RateLimitStoreEvent.Kind] = [
+            .connected, .connectionLost, .fallbackEntered, .reconnected, .fallbackLeft, .scriptReloaded,
+        ]
+        handler().handle(kinds.enumerated().map { index, kind in
+            AdapterEvents.event(.rateLimitStore, at: Int64(index)) { $0.reason = kind.name }
+        })
+        #expect(recorder.lines.map(\.level) == [.debug, .warning, .warning, .info, .info, .debug])
+    }
+
+    @Test("a spent retry budget needs an operator")
+    func retryBudget() {
+        handler().handle([AdapterEvents.event(.retryBudgetExhausted, at: 0)])
+        #expect(recorder.lines.map(\.level) == [.warning])
     }
 
     @Test("levels follow the configuration")
     func configuredLevels() {
         let configuration = LoggingEventHandler.Configuration(
-            lifecycleLevel: .info, problemLevel: .notice, failureLevel: .warning)
-        handler(configuration).handle(AdapterEvents.retryAfter429() + AdapterEvents.timeout(call: 2))
-        #expect(recorder.lines(.requestStarted).map(\.level) == [.info, .info])
+            lifecycleLevel: .info, problemLevel: .notice, failureLevel: .warning, actionLevel: .critical)
+        handler(configuration).handle(
+            AdapterEvents.retryAfter429() + AdapterEvents.timeout(call: 2) + AdapterEvents.unauthorized(call: 3))
+        #expect(recorder.lines(.keyRemoved).map(\.level) == [.critical])
+        #expect(recorder.lines(.requestStarted).map(\.level) == [.info, .info, .info])
         #expect(recorder.lines(.retryScheduled).map(\.level) == [.notice])
         #expect(recorder.lines(.timeout).map(\.level) == [.notice])
-        #expect(recorder.lines(.requestFailed).map(\.level) == [.warning])
+        #expect(recorder.lines(.requestFailed).map(\.level) == [.warning, .warning])
     }
 
     @Test("the logger's own metadata is kept")
