@@ -164,7 +164,8 @@ struct MockServerExchangeTests {
         try await MockLLMServer.withRunning(MockServerConfiguration()) { server in
             server.enqueue([.fault(.stall(afterTokens: 2, duration: .seconds(30)))])
             var transportConfiguration = CurlTransport.Configuration()
-            transportConfiguration.timeouts.idle = .seconds(2)
+            // Long enough that a loaded machine sends the head within it; far below the stall.
+            transportConfiguration.timeouts.idle = .seconds(5)
             try await CurlTransport.withTransport(configuration: transportConfiguration) { transport in
                 let clock = ContinuousClock()
                 let start = clock.now

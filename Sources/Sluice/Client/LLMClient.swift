@@ -25,6 +25,8 @@ public final class LLMClient: Sendable {
     let keyID: KeyID
     /// Where requests go and with which key, built once.
     let endpoint: ProviderEndpoint
+    /// The endpoint's host and port, for telemetry.
+    let server: ServerLocation?
     private let ownedTransport: CurlTransport?
     /// The concurrency limit layer, when ``Configuration/concurrency`` is set.
     private let concurrencyLimiter: ConcurrencyLimitMiddleware?
@@ -56,6 +58,7 @@ public final class LLMClient: Sendable {
         ownedTransport = owned
         keyID = KeyID(apiKey: configuration.apiKey)
         endpoint = configuration.endpoint
+        server = ServerLocation(baseURL: configuration.endpoint.baseURL)
         concurrencyLimiter = Self.makeConcurrencyLimiter(configuration)
         chain = Self.makeChain(configuration, transport: transport, concurrencyLimiter: concurrencyLimiter)
     }
@@ -168,7 +171,7 @@ public final class LLMClient: Sendable {
             options: options
         )
         operation.prepare(&context)
-        let started = callStarted(context)
+        let started = callStarted(context, details: operation.requestDetails)
         do {
             let request = try operation.encode(for: configuration.adapter, endpoint: endpoint)
             let response = try await chain.send(request, context: context)
@@ -177,13 +180,15 @@ public final class LLMClient: Sendable {
             }
             let result: Result
             let usage: Usage?
+            let details: ClientEvent.ReplyDetails?
             do {
                 defer { response.body.discard() }
                 let reply = try await operation.decode(response, client: self, context: context, started: started)
                 usage = operation.usage(of: reply)
                 result = try await consume(reply)
+                details = context.events.isEnabled ? operation.replyDetails(of: reply) : nil
             }
-            callSucceeded(context, usage: usage, started: started)
+            callSucceeded(context, usage: usage, reply: details, started: started)
             return result
         } catch {
             callFailed(context, error, started: started)
@@ -199,22 +204,31 @@ public final class LLMClient: Sendable {
         try await run(operation, options: options) { $0 }
     }
 
-    /// Emits `request_started`; returns the start time for the latency (zero with no handler).
-    func callStarted(_ context: ClientContext) -> Duration {
+    /// Emits `request_started` with the request's details and the server it goes to; returns the
+    /// start time for the latency (zero with no handler).
+    func callStarted(
+        _ context: ClientContext, details: () -> ClientEvent.RequestDetails = { ClientEvent.RequestDetails() }
+    ) -> Duration {
         guard context.events.isEnabled else { return .zero }
         let started = configuration.clock.now
-        context.events.emit(.requestStarted, context)
+        var request = details()
+        request.serverAddress = server?.address
+        request.serverPort = server?.port
+        context.events.emit(.requestStarted, context) { $0.request = request }
         return started
     }
 
     /// Completes the call's usage report with `usage` and emits `request_succeeded`.
-    func callSucceeded(_ context: ClientContext, usage reported: Usage?, started: Duration) {
+    func callSucceeded(
+        _ context: ClientContext, usage reported: Usage?, reply: ClientEvent.ReplyDetails? = nil, started: Duration
+    ) {
         context.usage.complete(with: reported)
         guard context.events.isEnabled else { return }
         let context = Self.servedContext(context)
         context.events.emit(.requestSucceeded, context) { event in
             event.usage = reported ?? context.usage.latest
             event.latency = event.instant - started
+            event.reply = reply
         }
     }
 

@@ -102,6 +102,10 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
     public var phase: String?
     /// Rate-limit state the provider reported in the response headers.
     public var rateLimit: RateLimitSnapshot?
+    /// Where the call goes and what it asks for (on `request_started`).
+    public var request: RequestDetails?
+    /// What the server answered: id, model, finish reasons (on `request_succeeded`).
+    public var reply: ReplyDetails?
 
     public init(
         kind: Kind,

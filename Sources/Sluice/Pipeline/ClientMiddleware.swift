@@ -85,6 +85,8 @@ struct MiddlewareChain: Sendable {
         ) async throws -> ClientResponse {
             guard context.events.isEnabled else { return try await transport.send(request) }
             context.events.emit(.attemptStarted, context)
+            var request = request
+            context.events.injectTraceContext(context, into: &request.headers)
             let response = try await transport.send(request)
             context.events.emit(.responseHead, context) { event in
                 event.status = response.status

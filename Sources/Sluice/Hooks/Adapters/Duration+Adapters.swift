@@ -15,3 +15,11 @@ extension Duration {
         return total
     }
 }
+
+extension Duration {
+    /// The duration in seconds, as a `Double`: for the GenAI histograms, whose unit is the second.
+    var adapterSeconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -37,6 +37,10 @@ import Synchronization
 /// | `requests_in_flight` | meter | | +1 at `request_started`, −1 at the terminal event |
 /// | `requests_waiting` | meter | `wait`: `rate_limit`, `permit` | +1 at a wait's start, −1 at its end |
 ///
+/// Beside these, the handler records the OpenTelemetry GenAI client metrics under their
+/// conventional names and dimensions (``GenAIMetrics``: operation duration, token usage, time to
+/// first chunk), unless ``Configuration/recordsGenAIMetrics`` is off.
+///
 /// Tokens count what the provider reported, on the terminal event (a failed or cancelled call that
 /// reported usage counts too); cached and reasoning tokens are parts of those and are not counted
 /// again.
@@ -90,10 +94,18 @@ public final class MetricsEventHandler: ClientEventHandler {
         /// key pool or many models, drop ``Dimension/keyID`` (or ``Dimension/model``).
         public var dimensions: [Dimension]
 
+        /// Whether to record the OpenTelemetry GenAI client metrics too (``GenAIMetrics``). Default
+        /// `true`.
+        public var recordsGenAIMetrics: Bool
+
         /// A configuration with the defaults documented on each property.
-        public init(labelPrefix: String = "sluice_", dimensions: [Dimension] = [.provider, .model, .keyID]) {
+        public init(
+            labelPrefix: String = "sluice_", dimensions: [Dimension] = [.provider, .model, .keyID],
+            recordsGenAIMetrics: Bool = true
+        ) {
             self.labelPrefix = labelPrefix
             self.dimensions = dimensions
+            self.recordsGenAIMetrics = recordsGenAIMetrics
         }
     }
 
@@ -110,12 +122,15 @@ public final class MetricsEventHandler: ClientEventHandler {
     private struct CallState {
         var inFlight: Meter?
         var waiting: [(kind: WaitKind, meter: Meter)] = []
+        /// `server.address` and `server.port` from `request_started`, for the GenAI metrics.
+        var server: [(String, String)] = []
     }
 
     private struct State {
         var counters: [MetricKey: Counter] = [:]
         var timers: [MetricKey: CoreMetrics.Timer] = [:]
         var meters: [MetricKey: Meter] = [:]
+        var recorders: [MetricKey: Recorder] = [:]
         var calls: [UInt64: CallState] = [:]
     }
 
@@ -142,7 +157,15 @@ public final class MetricsEventHandler: ClientEventHandler {
             return
         case .requestStarted:
             let meter = meter("requests_in_flight", event)
-            state.withLock { $0.calls[event.callID, default: CallState()].inFlight = meter }
+            var server: [(String, String)] = []
+            if let address = event.request?.serverAddress {
+                server.append(("server.address", address))
+                if let port = event.request?.serverPort { server.append(("server.port", String(port))) }
+            }
+            state.withLock { state in
+                state.calls[event.callID, default: CallState()].inFlight = meter
+                state.calls[event.callID]?.server = server
+            }
             meter.increment()
         case .rateLimitWaitStarted:
             startWait(.rateLimit, event)
@@ -161,6 +184,11 @@ public final class MetricsEventHandler: ClientEventHandler {
         case .firstToken:
             if let latency = event.latency {
                 timer("time_to_first_token", event).recordNanoseconds(latency.adapterNanoseconds)
+                if configuration.recordsGenAIMetrics {
+                    let server = state.withLock { $0.calls[event.callID]?.server ?? [] }
+                    genAIRecorder(GenAIMetrics.timeToFirstChunk, event, server)
+                        .record(latency.adapterSeconds)
+                }
             }
         case .retryScheduled:
             counter("retries_total", event, ("reason", event.reason ?? "unknown")).increment()
@@ -201,10 +229,12 @@ public final class MetricsEventHandler: ClientEventHandler {
     }
 
     private func finish(_ event: ClientEvent, outcome: String) {
-        if let call = state.withLock({ $0.calls.removeValue(forKey: event.callID) }) {
+        let call = state.withLock { $0.calls.removeValue(forKey: event.callID) }
+        if let call {
             call.inFlight?.decrement()
             for wait in call.waiting { wait.meter.decrement() }
         }
+        if configuration.recordsGenAIMetrics { recordGenAI(event, outcome: outcome, server: call?.server ?? []) }
         counter("requests_total", event, ("outcome", outcome)).increment()
         if let latency = event.latency, outcome != "cancelled" {
             timer("request_duration", event, ("outcome", outcome)).recordNanoseconds(latency.adapterNanoseconds)
@@ -216,6 +246,23 @@ public final class MetricsEventHandler: ClientEventHandler {
             if usage.outputTokens > 0 {
                 counter("tokens_total", event, ("type", "output")).increment(by: usage.outputTokens)
             }
+        }
+    }
+
+    /// The GenAI client metrics of a call that ended: its duration (not for a cancelled call) and
+    /// the tokens it reported.
+    private func recordGenAI(_ event: ClientEvent, outcome: String, server: [(String, String)]) {
+        var dimensions = server
+        if let model = event.reply?.model { dimensions.append(("gen_ai.response.model", model)) }
+        if outcome == "failure" { dimensions.append(("error.type", event.error?.code.name ?? "_OTHER")) }
+        if let latency = event.latency, outcome != "cancelled" {
+            genAIRecorder(GenAIMetrics.operationDuration, event, dimensions).record(latency.adapterSeconds)
+        }
+        guard let usage = event.usage else { return }
+        dimensions.removeAll { $0.0 == "error.type" }
+        for (type, tokens) in [("input", usage.inputTokens), ("output", usage.outputTokens)] where tokens > 0 {
+            genAIRecorder(GenAIMetrics.tokenUsage, event, dimensions + [("gen_ai.token.type", type)])
+                .record(Int64(tokens))
         }
     }
 
@@ -255,6 +302,22 @@ public final class MetricsEventHandler: ClientEventHandler {
         }
     }
 
+    /// A GenAI histogram: its convention's name (no prefix) and dimensions, not the configured ones.
+    private func genAIRecorder(_ label: String, _ event: ClientEvent, _ extra: [(String, String)]) -> Recorder {
+        let dimensions =
+            [
+                ("gen_ai.operation.name", TracingEventHandler.operationName(event.operation)),
+                ("gen_ai.provider.name", event.provider.name), ("gen_ai.request.model", event.model),
+            ] + extra
+        let key = key(label, dimensions)
+        return state.withLock { state in
+            if let recorder = state.recorders[key] { return recorder }
+            let recorder = Recorder(label: label, dimensions: dimensions, aggregate: true, factory: factory)
+            state.recorders[key] = recorder
+            return recorder
+        }
+    }
+
     private func meter(_ name: String, _ event: ClientEvent, _ extra: (String, String)? = nil) -> Meter {
         let label = configuration.labelPrefix + name
         let dimensions = dimensions(event, extra)
@@ -266,4 +329,32 @@ public final class MetricsEventHandler: ClientEventHandler {
             return meter
         }
     }
+}
+
+/// The OpenTelemetry GenAI client metrics ``MetricsEventHandler`` records (as swift-metrics
+/// `Recorder`s, which OpenTelemetry backends export as histograms), with the bucket boundaries the
+/// conventions ask for: give these to your backend's histogram configuration.
+///
+/// | Metric | Unit | Recorded | Dimensions besides `gen_ai.operation.name`, `gen_ai.provider.name`, `gen_ai.request.model` |
+/// |---|---|---|---|
+/// | `gen_ai.client.operation.duration` | s | when a call succeeds or fails | `server.address`, `server.port`, `gen_ai.response.model` when known, `error.type` (a ``SluiceError/Code`` name) on failure |
+/// | `gen_ai.client.token.usage` | {token} | when a call that ended reported usage, once per type | the same less `error.type`, and `gen_ai.token.type` (`input`, `output`) |
+/// | `gen_ai.client.operation.time_to_first_chunk` | s | at a stream's first content | `server.address`, `server.port` |
+///
+/// Durations count from the call's start, waits for rate budget and permits and earlier attempts
+/// included: what the caller waited.
+public enum GenAIMetrics {
+    public static let operationDuration = "gen_ai.client.operation.duration"
+    public static let tokenUsage = "gen_ai.client.token.usage"
+    public static let timeToFirstChunk = "gen_ai.client.operation.time_to_first_chunk"
+
+    /// The bucket boundaries for ``operationDuration`` and ``timeToFirstChunk``, in seconds.
+    public static let durationBuckets: [Double] = [
+        0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+    ]
+
+    /// The bucket boundaries for ``tokenUsage``.
+    public static let tokenUsageBuckets: [Double] = [
+        1, 4, 16, 64, 256, 1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864,
+    ]
 }

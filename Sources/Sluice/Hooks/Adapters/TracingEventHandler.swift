@@ -21,15 +21,23 @@ import Tracing
 /// `request_cancelled`. Its parent is the task's `ServiceContext.current` when the call began (the
 /// span your code is in), or none. Attributes:
 ///
-/// - `gen_ai.system` (`openai`, `anthropic`), `gen_ai.operation.name` (`chat` for chat and streamed
-///   chat, `embeddings`), `gen_ai.request.model`, `sluice.call_id`, `sluice.key_id` once a key is known
-///   (the short ``KeyID``, never the key), `sluice.attempts`, `sluice.outcome` (`success`, `failure`,
-///   `cancelled`);
+/// - `gen_ai.provider.name` (`openai`, `anthropic`), `gen_ai.operation.name` (`chat` for chat and
+///   streamed chat, `embeddings`), `gen_ai.request.model`, `server.address` and `server.port` (from the
+///   base URL), the request's `gen_ai.request.max_tokens`, `.temperature`, `.top_p`,
+///   `.stop_sequences` and `.seed` when it sets them, `sluice.call_id`, `sluice.key_id` once a key is
+///   known (the short ``KeyID``, never the key), `sluice.attempts`, `sluice.outcome` (`success`,
+///   `failure`, `cancelled`);
+/// - on success: `gen_ai.response.id`, `gen_ai.response.model` and `gen_ai.response.finish_reasons`
+///   as the reply gives them (for a stream, as far as the caller read it);
 /// - `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens` when the call reported usage;
 /// - on failure: status `.error`, `error.type` (the ``SluiceError/Code`` name),
 ///   `http.response.status_code` when there was one, `sluice.error.provider_type`, and the error
-///   recorded; and from a partial streamed reply `gen_ai.response.model` and
+///   recorded; and from a partial streamed reply `gen_ai.response.id`, `gen_ai.response.model` and
 ///   `gen_ai.response.finish_reasons` when it has them.
+///
+/// **Trace context**: the handler is ``TraceContextPropagating``: every attempt's request carries the
+/// attempt span's context, injected by the tracer (with swift-otel, W3C `traceparent`), so a gateway
+/// or provider that traces joins the trace.
 ///
 /// Span events on the call span: `sluice.rate_limit_wait.started` (`sluice.reason`, `sluice.tokens`,
 /// `sluice.delay_ms`), `sluice.rate_limit_wait.ended` (`sluice.waited_ms`),
@@ -53,7 +61,7 @@ import Tracing
 ///   keeps each open call's spans in a dictionary behind a lock, keyed by the call id, and removes the
 ///   entry at the terminal event; each span is ended exactly once. Events of a call the handler did
 ///   not see start (it was attached later) are ignored.
-public final class TracingEventHandler: ClientEventHandler {
+public final class TracingEventHandler: TraceContextPropagating {
     private struct Call {
         var span: any Span
         var attempt: (any Span)?
@@ -117,11 +125,39 @@ public final class TracingEventHandler: ClientEventHandler {
         }
     }
 
+    /// Injects the context of the call's attempt span (else its call span) with the tracer's
+    /// instrument: with OpenTelemetry, the W3C `traceparent` and `tracestate` headers. A header the
+    /// instrument produces with a line break in its name or value is left out.
+    public func injectTraceContext(callID: UInt64, into headers: inout HTTPHeaders) {
+        guard let span = calls.withLock({ $0[callID].map { $0.attempt ?? $0.span } }) else { return }
+        tracer.inject(span.context, into: &headers, using: HeadersInjector())
+    }
+
+    private struct HeadersInjector: Injector {
+        func inject(_ value: String, forKey key: String, into headers: inout HTTPHeaders) {
+            // By scalar: "\r\n" is one Character, equal to neither "\r" nor "\n".
+            let unsafe: (Unicode.Scalar) -> Bool = { $0 == "\r" || $0 == "\n" || $0 == "\0" }
+            guard !key.isEmpty, !key.unicodeScalars.contains(where: unsafe), !value.unicodeScalars.contains(where: unsafe)
+            else { return }
+            headers.replaceOrAdd(name: key, value: value)
+        }
+    }
+
     // MARK: Call and attempt spans
+
+    /// `gen_ai.operation.name`: `chat` for chat and streamed chat, `embeddings`, else the
+    /// operation's own name.
+    static func operationName(_ operation: ClientContext.Operation) -> String {
+        switch operation {
+        case .chat, .streamChat: "chat"
+        case .embeddings: "embeddings"
+        default: operation.name
+        }
+    }
 
     private func start(_ event: ClientEvent) {
         let now = DefaultTracerClock.now
-        let operation = event.operation == .embeddings ? "embeddings" : "chat"
+        let operation = Self.operationName(event.operation)
         let span = tracer.startSpan(
             "\(operation) \(event.model)",
             context: ServiceContext.current ?? .topLevel,
@@ -129,11 +165,19 @@ public final class TracingEventHandler: ClientEventHandler {
             at: now
         )
         span.updateAttributes { attributes in
-            attributes["gen_ai.system"] = event.provider.name
+            attributes["gen_ai.provider.name"] = event.provider.name
             attributes["gen_ai.operation.name"] = operation
             attributes["gen_ai.request.model"] = event.model
             attributes["sluice.call_id"] = String(event.callID)
             if let keyID = event.keyID { attributes["sluice.key_id"] = keyID.rawValue }
+            guard let request = event.request else { return }
+            if let address = request.serverAddress { attributes["server.address"] = address }
+            if let port = request.serverPort { attributes["server.port"] = port }
+            if let maxTokens = request.maxOutputTokens { attributes["gen_ai.request.max_tokens"] = maxTokens }
+            if let temperature = request.temperature { attributes["gen_ai.request.temperature"] = temperature }
+            if let topP = request.topP { attributes["gen_ai.request.top_p"] = topP }
+            if !request.stopSequences.isEmpty { attributes["gen_ai.request.stop_sequences"] = request.stopSequences }
+            if let seed = request.seed { attributes["gen_ai.request.seed"] = seed }
         }
         let call = Call(
             span: span, attempt: nil, attemptNumber: 0, anchorNanoseconds: now.nanosecondsSinceEpoch,
@@ -190,7 +234,13 @@ public final class TracingEventHandler: ClientEventHandler {
         }
         switch event.kind {
         case .requestSucceeded:
-            span.attributes["sluice.outcome"] = "success"
+            span.updateAttributes { attributes in
+                attributes["sluice.outcome"] = "success"
+                guard let reply = event.reply else { return }
+                if let id = reply.id { attributes["gen_ai.response.id"] = id }
+                if let model = reply.model { attributes["gen_ai.response.model"] = model }
+                if !reply.finishReasons.isEmpty { attributes["gen_ai.response.finish_reasons"] = reply.finishReasons }
+            }
         case .requestCancelled:
             span.attributes["sluice.outcome"] = "cancelled"
         default:
@@ -204,6 +254,7 @@ public final class TracingEventHandler: ClientEventHandler {
                 if let status = error.status { attributes["http.response.status_code"] = status }
                 if let type = error.providerError?.type { attributes["sluice.error.provider_type"] = type }
                 if let partial = error.partialResponse {
+                    if !partial.id.isEmpty { attributes["gen_ai.response.id"] = partial.id }
                     if !partial.model.isEmpty { attributes["gen_ai.response.model"] = partial.model }
                     if let reason = partial.finishReason { attributes["gen_ai.response.finish_reasons"] = [reason.raw] }
                 }

@@ -43,8 +43,18 @@ protocol CallOperation {
     /// The usage `reply` reports, or `nil` when it reports none yet (a stream reports its own as it
     /// is read, and the path completes the call's report with the latest).
     func usage(of reply: Reply) -> Usage?
+
+    /// What the request asks for, for the `request_started` event (the server is filled in by the
+    /// path). By default nothing.
+    func requestDetails() -> ClientEvent.RequestDetails
+
+    /// What the reply says of itself (id, model, finish reasons) once the caller has consumed it, for
+    /// the `request_succeeded` event. By default `nil`.
+    func replyDetails(of reply: Reply) -> ClientEvent.ReplyDetails?
 }
 
 extension CallOperation {
     func prepare(_ context: inout ClientContext) {}
+    func requestDetails() -> ClientEvent.RequestDetails { ClientEvent.RequestDetails() }
+    func replyDetails(of reply: Reply) -> ClientEvent.ReplyDetails? { nil }
 }

@@ -7,6 +7,12 @@ protocol ChatCallOperation: CallOperation {
 extension ChatCallOperation {
     var model: String { request.model }
 
+    func requestDetails() -> ClientEvent.RequestDetails {
+        ClientEvent.RequestDetails(
+            maxOutputTokens: request.maxOutputTokens, temperature: request.temperature, topP: request.topP,
+            stopSequences: request.stopSequences, seed: request.seed)
+    }
+
     /// The prompt by the client's estimator, and the request's `max_tokens` or the client's
     /// assumption. Thinking tokens are output: without a `max_tokens`, a thinking budget is added
     /// to the assumption, as the Anthropic adapter adds it to the `max_tokens` it sends.

@@ -16,4 +16,6 @@ struct ChatOperation: BufferedCallOperation, ChatCallOperation {
     }
 
     func usage(of reply: ChatResponse) -> Usage? { reply.usage }
+
+    func replyDetails(of reply: ChatResponse) -> ClientEvent.ReplyDetails? { ClientEvent.ReplyDetails(reply) }
 }

@@ -23,4 +23,8 @@ struct EmbeddingsOperation: BufferedCallOperation {
     }
 
     func usage(of reply: EmbeddingsResponse) -> Usage? { reply.usage }
+
+    func replyDetails(of reply: EmbeddingsResponse) -> ClientEvent.ReplyDetails? {
+        ClientEvent.ReplyDetails(model: reply.model.isEmpty ? nil : reply.model)
+    }
 }

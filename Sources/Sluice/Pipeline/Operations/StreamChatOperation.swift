@@ -39,4 +39,7 @@ struct StreamChatOperation: ChatCallOperation {
 
     /// A stream reports its usage as it is read; the call's report takes the latest.
     func usage(of reply: ChatStream) -> Usage? { nil }
+
+    /// From what the caller read of the stream.
+    func replyDetails(of reply: ChatStream) -> ClientEvent.ReplyDetails? { ClientEvent.ReplyDetails(reply.snapshot) }
 }

@@ -35,7 +35,11 @@ enum AdapterEvents {
     /// Started, waits for rate budget, one attempt, 200, usage settled, succeeded after 900 ms.
     static func success(call: UInt64 = 1, provider: Provider = .openAI) -> [ClientEvent] {
         [
-            event(.requestStarted, call: call, at: 0, provider: provider),
+            event(.requestStarted, call: call, at: 0, provider: provider) {
+                $0.request = ClientEvent.RequestDetails(
+                    serverAddress: "api.openai.com", serverPort: 443, maxOutputTokens: 100, temperature: 0.5,
+                    stopSequences: ["END"])
+            },
             event(.rateLimitWaitStarted, call: call, at: 0, provider: provider) {
                 $0.reason = "tokens"
                 $0.tokens = 500
@@ -54,6 +58,8 @@ enum AdapterEvents {
             event(.requestSucceeded, call: call, at: 900, provider: provider) {
                 $0.usage = usage
                 $0.latency = .milliseconds(900)
+                $0.reply = ClientEvent.ReplyDetails(
+                    id: "chatcmpl-1", model: "gpt-4o-mini-2024-07-18", finishReasons: ["stop"])
             },
         ]
     }
@@ -350,10 +356,18 @@ final class AdapterTestTracer: Tracer {
 
     func forceFlush() {}
 
+    /// Extra fields `inject` writes after `traceparent` (to try the handler's header checks).
+    let extraInjected = Mutex<[(String, String)]>([])
+
+    /// Writes `traceparent: span-<id>` for a context of one of this tracer's spans, then the extras.
     func inject<Carrier, Inject: Injector>(
         _ context: ServiceContext, into carrier: inout Carrier, using injector: Inject
     )
-    where Inject.Carrier == Carrier {}
+    where Inject.Carrier == Carrier {
+        guard let id = context[SpanIDKey.self] else { return }
+        injector.inject("span-\(id)", forKey: "traceparent", into: &carrier)
+        for (key, value) in extraInjected.withLock({ $0 }) { injector.inject(value, forKey: key, into: &carrier) }
+    }
 
     func extract<Carrier, Extract: Extractor>(
         _ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract

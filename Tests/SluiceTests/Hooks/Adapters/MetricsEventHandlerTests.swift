@@ -156,7 +156,7 @@ struct MetricsEventHandlerTests {
     func configuredDimensions() {
         handler(.init(labelPrefix: "llm_", dimensions: [.provider, .operation])).handle(
             AdapterEvents.all.flatMap { $0 })
-        let handlers = factory.handlers.map(\.handler)
+        let handlers = factory.handlers.map(\.handler).filter { !$0.label.hasPrefix("gen_ai.") }
         #expect(!handlers.isEmpty)
         #expect(handlers.allSatisfy { $0.label.hasPrefix("llm_") })
         #expect(handlers.allSatisfy { !$0.dimensions.contains { $0.0 == "key_id" || $0.0 == "model" } })
@@ -164,6 +164,50 @@ struct MetricsEventHandlerTests {
             factory.find(
                 .counter, "llm_requests_total",
                 ["provider": "openai", "operation": "stream_chat", "outcome": "success"])?.value == 1)
+    }
+
+    /// The GenAI dimensions every GenAI metric carries, plus `extra`.
+    func genAI(_ extra: [String: String] = [:], operation: String = "chat") -> [String: String] {
+        ["gen_ai.operation.name": operation, "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o-mini"]
+            .merging(extra) { _, new in new }
+    }
+
+    @Test("a call records the GenAI duration in seconds and its tokens by type, with the server and the response model")
+    func genAIMetrics() throws {
+        handler().handle(AdapterEvents.success())
+        let served = genAI([
+            "server.address": "api.openai.com", "server.port": "443", "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+        ])
+        #expect(factory.find(.recorder, GenAIMetrics.operationDuration, served)?.recorded == [0.9])
+        #expect(
+            factory.find(.recorder, GenAIMetrics.tokenUsage, served.merging(["gen_ai.token.type": "input"]) { $1 })?
+                .recorded == [12])
+        #expect(
+            factory.find(.recorder, GenAIMetrics.tokenUsage, served.merging(["gen_ai.token.type": "output"]) { $1 })?
+                .recorded == [34])
+        #expect(factory.handlers.filter { $0.handler.label.hasPrefix("gen_ai.") }.allSatisfy { $0.kind == .recorder })
+        #expect(factory.handlers.allSatisfy { !$0.handler.label.hasPrefix("gen_ai.") || !$0.handler.dimensions.contains { $0.0 == "key_id" } })
+    }
+
+    @Test("a failed call's duration carries error.type; a stream records its time to first chunk; a cancelled call no duration")
+    func genAIFailureAndStream() throws {
+        let handler = handler()
+        handler.handle(AdapterEvents.timeout())
+        #expect(
+            factory.find(
+                .recorder, GenAIMetrics.operationDuration, genAI(["error.type": "first_token_timeout"]))?.recorded
+                == [5.3])
+        handler.handle(AdapterEvents.stream(call: 2))
+        #expect(factory.find(.recorder, GenAIMetrics.timeToFirstChunk, genAI())?.recorded == [0.25])
+        handler.handle(AdapterEvents.cancelWhileWaiting(call: 3))
+        #expect(factory.find(.recorder, GenAIMetrics.operationDuration, genAI())?.recorded == [0.4], "the stream's only")
+    }
+
+    @Test("the GenAI metrics can be turned off")
+    func genAIOff() {
+        handler(.init(recordsGenAIMetrics: false)).handle(AdapterEvents.all.flatMap { $0 })
+        #expect(!factory.handlers.isEmpty)
+        #expect(factory.handlers.allSatisfy { !$0.handler.label.hasPrefix("gen_ai.") })
     }
 
     @Test("chunks make no metrics")

@@ -24,9 +24,19 @@ struct TracingEventHandlerTests {
         #expect(call.operationName == "chat gpt-4o-mini")
         #expect(call.kind == .client)
         #expect(call.parentID == nil)
-        #expect(call.attributes.get("gen_ai.system") == .string("openai"))
+        #expect(call.attributes.get("gen_ai.provider.name") == .string("openai"))
+        #expect(call.attributes.get("gen_ai.system") == nil)
         #expect(call.attributes.get("gen_ai.operation.name") == .string("chat"))
         #expect(call.attributes.get("gen_ai.request.model") == .string("gpt-4o-mini"))
+        #expect(call.attributes.get("server.address") == .string("api.openai.com"))
+        #expect(call.attributes.get("server.port") == .int64(443))
+        #expect(call.attributes.get("gen_ai.request.max_tokens") == .int64(100))
+        #expect(call.attributes.get("gen_ai.request.temperature") == .double(0.5))
+        #expect(call.attributes.get("gen_ai.request.stop_sequences") == .stringArray(["END"]))
+        #expect(call.attributes.get("gen_ai.request.top_p") == nil)
+        #expect(call.attributes.get("gen_ai.response.id") == .string("chatcmpl-1"))
+        #expect(call.attributes.get("gen_ai.response.model") == .string("gpt-4o-mini-2024-07-18"))
+        #expect(call.attributes.get("gen_ai.response.finish_reasons") == .stringArray(["stop"]))
         #expect(call.attributes.get("gen_ai.usage.input_tokens") == .int64(12))
         #expect(call.attributes.get("gen_ai.usage.output_tokens") == .int64(34))
         #expect(call.attributes.get("sluice.key_id") == .string(AdapterEvents.keyID.rawValue))
@@ -172,8 +182,41 @@ struct TracingEventHandlerTests {
         ])
         let call = try callSpan()
         #expect(call.operationName == "embeddings gpt-4o-mini")
-        #expect(call.attributes.get("gen_ai.system") == .string("anthropic"))
+        #expect(call.attributes.get("gen_ai.provider.name") == .string("anthropic"))
         #expect(call.attributes.get("gen_ai.operation.name") == .string("embeddings"))
+    }
+
+    @Test("an attempt's request carries the attempt span's context; before the attempt, the call span's")
+    func injectsTraceContext() throws {
+        let handler = handler()
+        let events = AdapterEvents.success()
+        var headers = HTTPHeaders()
+        handler.injectTraceContext(callID: 1, into: &headers)
+        #expect(headers.isEmpty, "no span yet")
+        handler.handle(Array(events.prefix(3)))  // started, waiting
+        handler.injectTraceContext(callID: 1, into: &headers)
+        let call = try callSpan()
+        #expect(headers.values(for: "traceparent") == ["span-\(call.id)"])
+        handler.handle(events[3])  // attempt started
+        handler.injectTraceContext(callID: 1, into: &headers)
+        let attempt = try #require(attemptSpans().first)
+        #expect(headers.values(for: "traceparent") == ["span-\(attempt.id)"], "replaced, not added")
+        handler.handle(Array(events.dropFirst(4)))
+        var after = HTTPHeaders()
+        handler.injectTraceContext(callID: 1, into: &after)
+        #expect(after.isEmpty, "the call has ended")
+    }
+
+    @Test("a header the instrument makes with a line break is left out")
+    func injectedLineBreak() {
+        tracer.extraInjected.withLock {
+            $0 = [("tracestate", "a=1\r\nx-evil: 1"), ("x-bad\nname", "v"), ("baggage", "k=v")]
+        }
+        let handler = handler()
+        handler.handle(AdapterEvents.event(.requestStarted, at: 0))
+        var headers = HTTPHeaders()
+        handler.injectTraceContext(callID: 1, into: &headers)
+        #expect(headers.map(\.name).sorted() == ["baggage", "traceparent"])
     }
 
     @Test("interleaved calls keep their own spans; events of unknown or finished calls are ignored")
