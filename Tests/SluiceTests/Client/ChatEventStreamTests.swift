@@ -29,6 +29,13 @@ struct ChatEventStreamTests {
         return LLMClient(configuration, transport: InMemoryTransport { request in respond(request) })
     }
 
+    /// A client whose server streams what the test sends through `source`.
+    static func client(recorder: EventRecorder, streamingFrom source: ControlledSource) -> LLMClient {
+        client(recorder: recorder) { _ in
+            ClientResponse(status: 200, headers: ["content-type": "text/event-stream"], body: ResponseBody(source: source))
+        }
+    }
+
     static func streaming(_ body: String) -> ClientResponse {
         ClientResponse(status: 200, headers: ["content-type": "text/event-stream"], body: ResponseBody(bytes: Array(body.utf8)))
     }
@@ -83,9 +90,7 @@ struct ChatEventStreamTests {
     func droppedUnread() async throws {
         let recorder = EventRecorder()
         let source = ControlledSource()
-        let client = Self.client(recorder: recorder) { _ in
-            ClientResponse(status: 200, headers: ["content-type": "text/event-stream"], body: ResponseBody(source: source))
-        }
+        let client = Self.client(recorder: recorder, streamingFrom: source)
         source.send(Array(Self.chunk("Hello").utf8))
         do {
             var iterator = Self.answer("hi", client: client).makeAsyncIterator()
@@ -102,9 +107,7 @@ struct ChatEventStreamTests {
     func consumerCancelled() async throws {
         let recorder = EventRecorder()
         let source = ControlledSource()
-        let client = Self.client(recorder: recorder) { _ in
-            ClientResponse(status: 200, headers: ["content-type": "text/event-stream"], body: ResponseBody(source: source))
-        }
+        let client = Self.client(recorder: recorder, streamingFrom: source)
         let stream = Self.answer("hi", client: client)
         let consumer = Task {
             for try await _ in stream {}
@@ -130,9 +133,7 @@ struct ChatEventStreamTests {
         #expect(error?.status == 401)
 
         let source = ControlledSource()
-        let slow = Self.client(recorder: EventRecorder()) { _ in
-            ClientResponse(status: 200, headers: ["content-type": "text/event-stream"], body: ResponseBody(source: source))
-        }
+        let slow = Self.client(recorder: EventRecorder(), streamingFrom: source)
         let stream = Self.answer("hi", client: slow)
         #expect(await Self.eventually { stream.snapshot != nil }, "the head arrived")
         stream.cancel()
