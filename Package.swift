@@ -177,6 +177,34 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "ExampleHandlers",
+            dependencies: ["Sluice", "SluiceMockServer", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/Handlers",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ExampleRetryAndTimeout",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/RetryAndTimeout",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ExampleWorkerPool",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/WorkerPool",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ExampleToolCalls",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/ToolCalls",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "ExampleThinkingToolLoop",
             dependencies: ["Sluice", "SluiceMockServer"],
             path: "Examples/ThinkingToolLoop",

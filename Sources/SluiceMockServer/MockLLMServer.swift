@@ -75,7 +75,8 @@ import Synchronization
 /// `tool_choice` forces one — Anthropic `{"type":"tool","name":…}` or `{"type":"any"}`, OpenAI
 /// `{"type":"function","function":{"name":…}}` or `"required"` (the named tool, else the first) —
 /// or when there is no `tool_choice` (or it is auto) and the last user message contains `weather`
-/// in any case (the first tool). A `none` choice never calls a tool; forcing a tool that is not in
+/// in any case (the first tool) and the request does not end with a tool's result (so a tool loop
+/// ends in a text answer). A `none` choice never calls a tool; forcing a tool that is not in
 /// `tools` is a 400. The arguments are generated from the tool's schema deterministically: every
 /// property of an object, keys sorted, gets the first `enum` value (or the `const`) when there is
 /// one, else by type: a string is one word of ``MockReplyGenerator`` seeded with the property's

@@ -50,7 +50,7 @@ struct OpenAIRoutes: Sendable {
         let tools = chat.toolDefinitions
         let toolCall: MockToolCall?
         switch MockToolCall.decide(
-            tools: tools, choice: chat.toolChoice?.choice ?? .auto, lastUserMessage: chat.replySeed)
+            tools: tools, choice: chat.toolChoice?.choice ?? .auto, lastUserMessage: chat.toolRuleSeed)
         {
         case .noCall: toolCall = nil
         case .call(let call): toolCall = call

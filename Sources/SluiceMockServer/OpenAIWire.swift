@@ -101,6 +101,13 @@ enum OpenAIWire {
         var replySeed: String {
             (self.messages.last(where: { $0.role == "user" }) ?? self.messages.last)?.content ?? ""
         }
+
+        /// What the tool rule reads: the reply seed, or nothing when the last message is a tool's
+        /// result, so that a tool loop ends in a text answer as it does with a real model (the
+        /// Anthropic route gets this from its tool results arriving in a user message).
+        var toolRuleSeed: String {
+            self.messages.last?.role == "tool" ? "" : self.replySeed
+        }
     }
 
     /// The parts of a `POST /v1/embeddings` body the mock uses.
