@@ -1,6 +1,7 @@
 import Hummingbird
 
-/// The OpenAI-compatible endpoints: `POST /v1/chat/completions`, `POST /v1/embeddings`,
+/// The OpenAI-compatible endpoints: `POST /v1/chat/completions`, `POST /v1/responses` (in
+/// `OpenAIResponsesRoute.swift`), `POST /v1/embeddings`,
 /// `GET /v1/models`, with `Authorization: Bearer` auth.
 ///
 /// Only wire concerns live here (auth header, request and response shapes, error bodies); key
@@ -8,11 +9,14 @@ import Hummingbird
 struct OpenAIRoutes: Sendable {
     let engine: MockServerEngine
 
-    private var configuration: MockServerConfiguration { self.engine.configuration }
+    var configuration: MockServerConfiguration { self.engine.configuration }
 
     func register(on router: Router<MockRequestContext>) {
         router.post("v1/chat/completions") { request, context in
             try await self.chatCompletions(request, context: context)
+        }
+        router.post("v1/responses") { request, context in
+            try await self.responses(request, context: context)
         }
         router.post("v1/embeddings") { request, context in
             try await self.embeddings(request, context: context)
@@ -213,7 +217,7 @@ struct OpenAIRoutes: Sendable {
 
     /// Reads `Authorization: Bearer <key>`; answers 401 when it is missing or not accepted.
     /// The key itself never appears in the answer.
-    private func authenticate(_ request: Request) -> RouteStep<ResolvedKey> {
+    func authenticate(_ request: Request) -> RouteStep<ResolvedKey> {
         switch self.engine.resolveKey(secret: MockHTTP.bearerToken(request.headers)) {
         case .known(let key):
             self.engine.recordAuthenticated(key)
@@ -241,7 +245,7 @@ struct OpenAIRoutes: Sendable {
         }
     }
 
-    private func decodeBody<T: Decodable>(_ request: Request, as type: T.Type) async -> RouteStep<T> {
+    func decodeBody<T: Decodable>(_ request: Request, as type: T.Type) async -> RouteStep<T> {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: self.configuration.maxRequestBodySize)
@@ -268,7 +272,7 @@ struct OpenAIRoutes: Sendable {
         }
     }
 
-    private func badRequest(_ message: String, param: String?) -> Response {
+    func badRequest(_ message: String, param: String?) -> Response {
         self.engine.recordBadRequest()
         return self.problem(OpenAIWire.RequestProblem(message: message, param: param))
     }
@@ -280,7 +284,7 @@ struct OpenAIRoutes: Sendable {
                 message: problem.message, type: "invalid_request_error", code: nil, param: problem.param))
     }
 
-    private func rateLimited(_ rejection: RateLimitRejection, key: ResolvedKey, model: String) -> Response {
+    func rateLimited(_ rejection: RateLimitRejection, key: ResolvedKey, model: String) -> Response {
         self.engine.recordTooManyRequests(key: key)
         var headers = HTTPFields()
         MockHTTP.addRateLimitHeaders(rejection.status, to: &headers)
@@ -298,7 +302,7 @@ struct OpenAIRoutes: Sendable {
     }
 
     /// The error answer of an injected HTTP error fault (after the head latency), else `nil`.
-    private func injectedHTTPError(
+    func injectedHTTPError(
         _ fault: MockFault?, headers: HTTPFields, key: ResolvedKey, latency: MockLatency, pacer: MockPacer
     ) async throws -> Response? {
         guard let fault, case .httpError(let code, let retryAfter, let shouldRetry) = fault.backing else { return nil }
@@ -316,7 +320,7 @@ struct OpenAIRoutes: Sendable {
 
     /// A complete JSON answer, or the fault that replaces it (stall, dropped connection,
     /// truncated JSON, server error).
-    private func bufferedAnswer(
+    func bufferedAnswer(
         _ body: String, fault: MockFault?, headers: HTTPFields, completionTokens: Int,
         key: ResolvedKey, pacer: MockPacer, ticket: InFlightTicket
     ) -> Response {
@@ -332,7 +336,7 @@ struct OpenAIRoutes: Sendable {
     }
 
     /// Waits before sending the head; a client leaving meanwhile is counted and ends the request.
-    private func waitBeforeHead(_ duration: Duration, pacer: MockPacer) async throws {
+    func waitBeforeHead(_ duration: Duration, pacer: MockPacer) async throws {
         try await MockResponseSteps.waitBeforeHead(duration, pacer: pacer, engine: self.engine)
     }
 
