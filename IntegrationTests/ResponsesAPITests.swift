@@ -45,12 +45,20 @@ struct ResponsesAPITests {
             let reply = try await Self.turn(client, request, streamed: streamed)
             #expect(reply.status == .completed)
             #expect(reply.id.hasPrefix("resp_"))
-            #expect(reply.outputText.split(separator: " ").count == 20)
+            #expect(reply.outputText.split(separator: " ", omittingEmptySubsequences: false).count == 20)
             #expect(reply.usage?.outputTokens == 20)
             // 3 + (textTokens("Be brief.") + 4) + (textTokens("Say hello to the river.") + 4)
             #expect(reply.usage?.inputTokens == 3 + 7 + 10)
             #expect(reply.requestID != nil)
             #expect(server.stats.requests == 1)
+            if streamed {
+                // The deltas join into the final text exactly.
+                var text = ""
+                let again = try await client.streamResponse(request) { event in
+                    if case .outputTextDelta(_, _, let delta) = event { text += delta }
+                }
+                #expect(text == again.outputText)
+            }
         }
     }
 
@@ -63,6 +71,7 @@ struct ResponsesAPITests {
             let call = try #require(first.functionCalls.first)
             #expect(call.name == "get_weather")
             #expect(call.callID.hasPrefix("call_"))
+            #expect(first.status == .completed)
             #expect(try call.parsedArguments()["city"]?.stringValue?.isEmpty == false)
             #expect(first.outputText.isEmpty)
 

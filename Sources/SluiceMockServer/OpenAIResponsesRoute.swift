@@ -79,7 +79,8 @@ extension OpenAIRoutes {
             functionCall: toolCall.map {
                 (MockIdentifier.make("fc_", seed: number), MockIdentifier.make("call_", seed: number), $0)
             },
-            promptTokens: promptTokens, outputTokens: toolCall?.tokens ?? words.count, cut: replyLength < wanted)
+            promptTokens: promptTokens, outputTokens: toolCall?.tokens ?? words.count,
+            cut: toolCall == nil && replyLength < wanted)
 
         if body.stream == true {
             try await self.waitBeforeHead(latency.head, pacer: pacer)

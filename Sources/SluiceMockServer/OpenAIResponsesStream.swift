@@ -103,14 +103,10 @@ struct OpenAIResponsesStream: Sendable {
                 )
             }
         }
-        var first = true
         return MockStreamPlan.textChunks(self.words, tokensPerChunk: self.tokensPerChunk).map { chunk in
-            // The chunks join with the spaces between words, as the whole text does.
-            let delta = first ? chunk.text : " " + chunk.text
-            first = false
-            return (
+            (
                 "response.output_text.delta",
-                ",\"content_index\":0,\"delta\":\(JSONText.quoted(delta)),\"logprobs\":[]", chunk.tokens,
+                ",\"content_index\":0,\"delta\":\(JSONText.quoted(chunk.text)),\"logprobs\":[]", chunk.tokens,
                 chunk.tokens
             )
         }
