@@ -14,13 +14,9 @@ extension OpenAIRoutes {
         // In flight until this handler returns, or until a streamed body that holds the ticket ends.
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
-        switch self.authenticate(request) {
-        case .proceed(let resolved): key = resolved
-        case .answer(let response): return response
-        }
         let body: OpenAIResponsesWire.Request
-        switch await self.decodeBody(request, as: OpenAIResponsesWire.Request.self) {
-        case .proceed(let decoded): body = decoded
+        switch await self.authenticatedBody(request, as: OpenAIResponsesWire.Request.self) {
+        case .proceed(let accepted): (key, body) = accepted
         case .answer(let response): return response
         }
         if body.input.isEmpty {
@@ -49,24 +45,12 @@ extension OpenAIRoutes {
                 promptTokens: promptTokens, maxTokens: body.maxOutputTokens,
                 replyTokens: replyOverride ?? self.configuration.replyTokens)
         }
-        let status: RateLimitStatus
-        let outcome: MockOutcome
-        switch admission {
-        case .rejected(let rejection):
-            return self.rateLimited(rejection, key: key, model: model)
-        case .admitted(let admittedStatus, let admittedOutcome):
-            status = admittedStatus
-            outcome = admittedOutcome
+        let answer: AdmittedAnswer
+        switch try await self.startAnswer(admission, key: key, model: model, context: context) {
+        case .proceed(let started): answer = started
+        case .answer(let response): return response
         }
-        var headers = HTTPFields()
-        MockHTTP.addRateLimitHeaders(status, to: &headers)
-        let latency = Self.latency(for: outcome, default: self.configuration.latency)
-        let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
-        if let response = try await self.injectedHTTPError(
-            outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer)
-        {
-            return response
-        }
+        let (outcome, latency, pacer, headers) = (answer.outcome, answer.latency, answer.pacer, answer.headers)
 
         let wanted = outcome.replyTokens ?? self.configuration.replyTokens
         let replyLength = toolCall == nil ? min(wanted, body.maxOutputTokens ?? wanted) : 0
@@ -87,14 +71,7 @@ extension OpenAIRoutes {
             let stream = OpenAIResponsesStream(
                 reply: reply, words: words, latency: latency, tokensPerChunk: self.configuration.streaming.tokensPerChunk,
                 fault: outcome.fault, pacer: pacer, engine: self.engine, key: key)
-            headers[.contentType] = MockHTTP.eventStreamContentType
-            headers[.cacheControl] = "no-cache"
-            return Response(
-                status: .ok, headers: headers,
-                body: ResponseBody { writer in
-                    defer { ticket.release() }
-                    try await stream.write(to: &writer)
-                })
+            return Self.eventStream(headers: headers, ticket: ticket) { writer in try await stream.write(to: &writer) }
         }
 
         let pacedTokens = toolCall == nil ? words.count : 1

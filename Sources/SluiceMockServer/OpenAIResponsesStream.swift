@@ -80,7 +80,7 @@ struct OpenAIResponsesStream: Sendable {
             try await self.send(
                 self.reply.cut ? "response.incomplete" : "response.completed",
                 "\"response\":\(OpenAIResponsesWire.response(self.reply, final: true))", &sequence, &writer)
-            try await self.finish(&writer)
+            try await self.pacer.finish(&writer)
         } catch MockResponseEnd.clientDisconnected {
             self.engine.recordDisconnect()
             throw MockResponseEnd.clientDisconnected
@@ -91,16 +91,8 @@ struct OpenAIResponsesStream: Sendable {
     /// and the tokens their pacing is computed from (at least 1).
     private func pieces() -> [(type: String, fields: String, tokens: Int, pacedTokens: Int)] {
         if let call = self.reply.functionCall {
-            var previous = 0
-            var prefix = ""
-            return call.call.fragments().map { fragment in
-                prefix += fragment
-                let total = MockTokenEstimator.textTokens(prefix)
-                defer { previous = total }
-                return (
-                    "response.function_call_arguments.delta", ",\"delta\":\(JSONText.quoted(fragment))",
-                    total - previous, 1
-                )
+            return call.call.fragmentsWithTokens().map { piece in
+                ("response.function_call_arguments.delta", ",\"delta\":\(JSONText.quoted(piece.fragment))", piece.tokens, 1)
             }
         }
         return MockStreamPlan.textChunks(self.words, tokensPerChunk: self.tokensPerChunk).map { chunk in
@@ -112,30 +104,19 @@ struct OpenAIResponsesStream: Sendable {
         }
     }
 
-    /// Acts on a fault mid-stream; returns whether the stream ended.
+    /// Acts on a fault mid-stream (see ``MockPacer/inject(_:malformed:errorEvent:to:)``); returns
+    /// whether the stream ended.
     private func inject(_ fault: MockFault, _ sequence: inout Int, _ writer: inout any ResponseBodyWriter)
         async throws -> Bool
     {
-        switch fault.backing {
-        case .stall(_, let duration):
-            try await self.pacer.pause(duration)
-            throw MockResponseEnd.closedByFault
-        case .dropConnection:
-            try self.pacer.checkConnected()
-            throw MockResponseEnd.closedByFault
-        case .malformedSSE, .malformedJSON:
-            try await self.write("event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\n\n", to: &writer)
-            return false
-        case .errorEvent:
-            try await self.send(
-                "error",
-                "\"code\":\"server_error\",\"message\":\"The server had an error while processing your request. Sorry about that!\",\"param\":null",
-                &sequence, &writer)
-            try await self.finish(&writer)
-            return true
-        case .httpError, .headDelay, .firstTokenDelay, .tokenDelay:
-            return false
-        }
+        let error =
+            "{\"type\":\"error\",\"code\":\"server_error\",\"message\":\"The server had an error while processing your request. Sorry about that!\",\"param\":null,\"sequence_number\":\(sequence)}"
+        sequence += 1
+        return try await self.pacer.inject(
+            fault,
+            malformed:
+                "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\n\n",
+            errorEvent: "event: error\ndata: \(error)\n\n", to: &writer)
     }
 
     /// One event: `event: <type>` and its data object with `type`, `fields` and the sequence number.
@@ -144,25 +125,6 @@ struct OpenAIResponsesStream: Sendable {
     ) async throws {
         let data = "{\"type\":\"\(type)\",\(fields),\"sequence_number\":\(sequence)}"
         sequence += 1
-        try await self.write("event: \(type)\ndata: \(data)\n\n", to: &writer)
-    }
-
-    private func write(_ text: String, to writer: inout any ResponseBodyWriter) async throws {
-        try self.pacer.checkConnected()
-        do {
-            try await writer.write(ByteBuffer(string: text))
-        } catch {
-            if Task.isCancelled { throw error }
-            throw MockResponseEnd.clientDisconnected
-        }
-    }
-
-    private func finish(_ writer: inout any ResponseBodyWriter) async throws {
-        do {
-            try await writer.finish(nil)
-        } catch {
-            if Task.isCancelled { throw error }
-            throw MockResponseEnd.clientDisconnected
-        }
+        try await self.pacer.send("event: \(type)\ndata: \(data)\n\n", to: &writer)
     }
 }

@@ -33,13 +33,9 @@ struct OpenAIRoutes: Sendable {
         // In flight until this handler returns, or until a streamed body that holds the ticket ends.
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
-        switch self.authenticate(request) {
-        case .proceed(let resolved): key = resolved
-        case .answer(let response): return response
-        }
         let chat: OpenAIWire.ChatRequest
-        switch await self.decodeBody(request, as: OpenAIWire.ChatRequest.self) {
-        case .proceed(let decoded): chat = decoded
+        switch await self.authenticatedBody(request, as: OpenAIWire.ChatRequest.self) {
+        case .proceed(let accepted): (key, chat) = accepted
         case .answer(let response): return response
         }
         if chat.messages.isEmpty {
@@ -74,32 +70,12 @@ struct OpenAIRoutes: Sendable {
                 replyTokens: replyOverride ?? self.configuration.replyTokens
             )
         }
-        let status: RateLimitStatus
-        let outcome: MockOutcome
-        switch admission {
-        case .rejected(let rejection):
-            return self.rateLimited(rejection, key: key, model: model)
-        case .admitted(let admittedStatus, let admittedOutcome):
-            status = admittedStatus
-            outcome = admittedOutcome
+        let answer: AdmittedAnswer
+        switch try await self.startAnswer(admission, key: key, model: model, context: context) {
+        case .proceed(let started): answer = started
+        case .answer(let response): return response
         }
-
-        if let fault = outcome.fault {
-            context.logger.debug(
-                "injecting fault",
-                metadata: ["fault": "\(fault)", "key": "\(key.name)", "request": "\(context.requestID)"]
-            )
-        }
-        var headers = HTTPFields()
-        MockHTTP.addRateLimitHeaders(status, to: &headers)
-        let latency = Self.latency(for: outcome, default: self.configuration.latency)
-        let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
-
-        if let response = try await self.injectedHTTPError(
-            outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer)
-        {
-            return response
-        }
+        let (outcome, latency, pacer, headers) = (answer.outcome, answer.latency, answer.pacer, answer.headers)
 
         let wanted = outcome.replyTokens ?? self.configuration.replyTokens
         let replyLength = toolCall == nil ? min(wanted, chat.replyCap ?? wanted) : 0
@@ -118,14 +94,7 @@ struct OpenAIRoutes: Sendable {
                 latency: latency, tokensPerChunk: self.configuration.streaming.tokensPerChunk,
                 fault: outcome.fault, pacer: pacer, engine: self.engine, key: key, toolCall: identifiedCall
             )
-            headers[.contentType] = MockHTTP.eventStreamContentType
-            headers[.cacheControl] = "no-cache"
-            return Response(
-                status: .ok, headers: headers,
-                body: ResponseBody { writer in
-                    defer { ticket.release() }
-                    try await stream.write(to: &writer)
-                })
+            return Self.eventStream(headers: headers, ticket: ticket) { writer in try await stream.write(to: &writer) }
         }
 
         let pacedTokens = toolCall == nil ? words.count : 1
@@ -146,13 +115,9 @@ struct OpenAIRoutes: Sendable {
         // In flight until this handler returns, or until a streamed body that holds the ticket ends.
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
-        switch self.authenticate(request) {
-        case .proceed(let resolved): key = resolved
-        case .answer(let response): return response
-        }
         let embeddings: OpenAIWire.EmbeddingsRequest
-        switch await self.decodeBody(request, as: OpenAIWire.EmbeddingsRequest.self) {
-        case .proceed(let decoded): embeddings = decoded
+        switch await self.authenticatedBody(request, as: OpenAIWire.EmbeddingsRequest.self) {
+        case .proceed(let accepted): (key, embeddings) = accepted
         case .answer(let response): return response
         }
         if embeddings.count == 0 {
@@ -167,30 +132,14 @@ struct OpenAIRoutes: Sendable {
         }
         let model = embeddings.model ?? "text-embedding-3-small"
         let promptTokens = embeddings.promptTokens
-        let status: RateLimitStatus
-        let outcome: MockOutcome
-        switch self.engine.admit(key: key, cost: { _ in promptTokens }) {
-        case .rejected(let rejection):
-            return self.rateLimited(rejection, key: key, model: model)
-        case .admitted(let admittedStatus, let admittedOutcome):
-            status = admittedStatus
-            outcome = admittedOutcome
-        }
-        if let fault = outcome.fault {
-            context.logger.debug(
-                "injecting fault",
-                metadata: ["fault": "\(fault)", "key": "\(key.name)", "request": "\(context.requestID)"]
-            )
-        }
-        var headers = HTTPFields()
-        MockHTTP.addRateLimitHeaders(status, to: &headers)
-        let latency = Self.latency(for: outcome, default: self.configuration.latency)
-        let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
-        if let response = try await self.injectedHTTPError(
-            outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer)
+        let answer: AdmittedAnswer
+        switch try await self.startAnswer(
+            self.engine.admit(key: key, cost: { _ in promptTokens }), key: key, model: model, context: context)
         {
-            return response
+        case .proceed(let started): answer = started
+        case .answer(let response): return response
         }
+        let (outcome, latency, pacer, headers) = (answer.outcome, answer.latency, answer.pacer, answer.headers)
         try await self.waitBeforeHead(latency.head, pacer: pacer)
         let vectors: [[Float]]
         switch embeddings.input {
@@ -214,6 +163,78 @@ struct OpenAIRoutes: Sendable {
     }
 
     // MARK: Shared steps
+
+    /// The key of an authenticated request and its decoded body, or the 401 or 400 answer.
+    func authenticatedBody<Body: Decodable>(_ request: Request, as type: Body.Type) async
+        -> RouteStep<(ResolvedKey, Body)>
+    {
+        switch self.authenticate(request) {
+        case .proceed(let key):
+            switch await self.decodeBody(request, as: type) {
+            case .proceed(let body): return .proceed((key, body))
+            case .answer(let response): return .answer(response)
+            }
+        case .answer(let response):
+            return .answer(response)
+        }
+    }
+
+    /// What answering an admitted request starts from.
+    struct AdmittedAnswer {
+        var outcome: MockOutcome
+        /// The rate-limit headers.
+        var headers: HTTPFields
+        var latency: MockLatency
+        var pacer: MockPacer
+    }
+
+    /// The start of the answer to an admitted request (its fault logged), or the answer now: the 429
+    /// of a rejected one, or the injected HTTP error.
+    func startAnswer(
+        _ admission: Admission, key: ResolvedKey, model: String, context: MockRequestContext
+    ) async throws -> RouteStep<AdmittedAnswer> {
+        let status: RateLimitStatus
+        let outcome: MockOutcome
+        switch admission {
+        case .rejected(let rejection):
+            return .answer(self.rateLimited(rejection, key: key, model: model))
+        case .admitted(let admittedStatus, let admittedOutcome):
+            status = admittedStatus
+            outcome = admittedOutcome
+        }
+        if let fault = outcome.fault {
+            context.logger.debug(
+                "injecting fault",
+                metadata: ["fault": "\(fault)", "key": "\(key.name)", "request": "\(context.requestID)"]
+            )
+        }
+        var headers = HTTPFields()
+        MockHTTP.addRateLimitHeaders(status, to: &headers)
+        let latency = Self.latency(for: outcome, default: self.configuration.latency)
+        let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
+        if let response = try await self.injectedHTTPError(
+            outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer)
+        {
+            return .answer(response)
+        }
+        return .proceed(AdmittedAnswer(outcome: outcome, headers: headers, latency: latency, pacer: pacer))
+    }
+
+    /// A `text/event-stream` answer whose body `write` writes; the ticket is released when it ends.
+    static func eventStream(
+        headers: HTTPFields, ticket: InFlightTicket,
+        _ write: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
+    ) -> Response {
+        var headers = headers
+        headers[.contentType] = MockHTTP.eventStreamContentType
+        headers[.cacheControl] = "no-cache"
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                defer { ticket.release() }
+                try await write(&writer)
+            })
+    }
 
     /// Reads `Authorization: Bearer <key>`; answers 401 when it is missing or not accepted.
     /// The key itself never appears in the answer.
