@@ -112,8 +112,19 @@ struct ResponsesRequestTests {
                 ResponsesRequest(model: "claude", input: "hi"), stream: false, endpoint: anthropic)
         }
         #expect(error.code == .unsupported)
-        #expect(error.message.contains("Responses API"))
+        #expect(error.message.contains("AnthropicAdapter has no Responses API"))
         #expect(!error.message.contains("sk-ant-KEY"))
+    }
+
+    @Test("Azure's deployment adapter refuses with a typed unsupported error that points to the v1 API")
+    func azureRefuses() throws {
+        let azure = ProviderEndpoint(baseURL: "https://r.openai.azure.com", apiKey: "azure-KEY")
+        let error = try #require(throws: SluiceError.self) {
+            _ = try AzureOpenAIAdapter().responsesRequest(
+                ResponsesRequest(model: "gpt", input: "hi"), stream: true, endpoint: azure)
+        }
+        #expect(error.code == .unsupported)
+        #expect(error.message.contains("/openai/v1"))
     }
 
     @Test("the estimate counts instructions, every item kind and tools, and saturates")

@@ -126,6 +126,15 @@ struct ResponsesStreamTests {
         #expect(error.code == .streamError)
         #expect(error.providerError?.code == "server_error")
         #expect(error.partialResponse?.text == "Hello")
+        #expect(!"\(error)".contains("KEY-MARKER"))
+        #expect(error.providerError?.message?.contains("KEY-MARKER") == false)
+
+        let nested = try await #require(throws: SluiceError.self) {
+            _ = try await Self.client([Self.created, Self.event("error", #""error":{"code":"overloaded","message":"busy"}"#)])
+                .streamResponse(ResponsesRequest(model: "gpt", input: "hi"))
+        }
+        #expect(nested.code == .streamError)
+        #expect(nested.providerError?.code == "overloaded")
     }
 
     @Test("response.failed and response.incomplete end the stream with their response")

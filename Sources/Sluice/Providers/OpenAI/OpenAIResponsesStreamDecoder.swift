@@ -9,7 +9,8 @@
 /// after them are ignored). Other types (`response.content_part.added`, annotations, types added
 /// later) are skipped.
 ///
-/// An `error` event throws ``SluiceError/Code/streamError`` with ``SluiceError/providerError``; data
+/// An `error` event (`code`, `message`, `param` at the top, or in an `error` object as some compatible
+/// servers send them) throws ``SluiceError/Code/streamError`` with ``SluiceError/providerError``; data
 /// that is not JSON, or a known field of the wrong type, throws ``SluiceError/Code/decodingFailed``
 /// naming the event's number (1-based). Indices saturate like token counts.
 struct OpenAIResponsesStreamDecoder: ResponsesStreamDecoder {
@@ -103,6 +104,10 @@ struct OpenAIResponsesStreamDecoder: ResponsesStreamDecoder {
             case "delta": payload.delta = try reader.readStringOrNull() ?? ""
             case "text": payload.text = try reader.readStringOrNull()
             case "arguments": payload.arguments = try reader.readStringOrNull()
+            case "error":
+                // Compatible servers that nest the error (`{"type":"error","error":{…}}`).
+                if try reader.readNullIfPresent() { return }
+                payload.error = try OpenAIChatChunk.APIError.decode(from: &reader)
             case "message": payload.error.message = try reader.readStringOrNull()
             case "code":
                 if try reader.readNullIfPresent() { return }
