@@ -30,14 +30,16 @@ struct ResponsesAPITests {
     }
 
     /// One turn, plain or streamed.
-    static func turn(_ client: LLMClient, _ request: ResponsesRequest, streamed: Bool) async throws -> ResponsesResponse {
+    static func turn(_ client: LLMClient, _ request: ResponsesRequest, streamed: Bool) async throws -> ResponsesResponse
+    {
         if streamed {
             return try await client.streamResponse(request) { stream in try await stream.finalResponse() }
         }
         return try await client.createResponse(request)
     }
 
-    @Test("a plain and a streamed reply have text, a completed status, usage and a request id", arguments: [false, true])
+    @Test(
+        "a plain and a streamed reply have text, a completed status, usage and a request id", arguments: [false, true])
     func text(streamed: Bool) async throws {
         try await Self.withClient { client, server in
             var request = ResponsesRequest(model: "gpt-test", input: "Say hello to the river.")
@@ -62,7 +64,8 @@ struct ResponsesAPITests {
         }
     }
 
-    @Test("a two-turn function loop: the call, then its output sent back, answered with text", arguments: [false, true])
+    @Test(
+        "a two-turn function loop: the call, then its output sent back, answered with text", arguments: [false, true])
     func functionLoop(streamed: Bool) async throws {
         try await Self.withClient { client, _ in
             var request = ResponsesRequest(

@@ -20,7 +20,8 @@ extension OpenAIRoutes {
         case .answer(let response): return response
         }
         if body.input.isEmpty {
-            return self.badRequest("Invalid 'input': empty array. Expected an array with minimum length 1.", param: "input")
+            return self.badRequest(
+                "Invalid 'input': empty array. Expected an array with minimum length 1.", param: "input")
         }
         if let cap = body.maxOutputTokens, cap < 16 {
             return self.badRequest(
@@ -69,7 +70,8 @@ extension OpenAIRoutes {
         if body.stream == true {
             try await self.waitBeforeHead(latency.head, pacer: pacer)
             let stream = OpenAIResponsesStream(
-                reply: reply, words: words, latency: latency, tokensPerChunk: self.configuration.streaming.tokensPerChunk,
+                reply: reply, words: words, latency: latency,
+                tokensPerChunk: self.configuration.streaming.tokensPerChunk,
                 fault: outcome.fault, pacer: pacer, engine: self.engine, key: key)
             return Self.eventStream(headers: headers, ticket: ticket) { writer in try await stream.write(to: &writer) }
         }

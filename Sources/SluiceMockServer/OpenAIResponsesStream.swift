@@ -92,7 +92,10 @@ struct OpenAIResponsesStream: Sendable {
     private func pieces() -> [(type: String, fields: String, tokens: Int, pacedTokens: Int)] {
         if let call = self.reply.functionCall {
             return call.call.fragmentsWithTokens().map { piece in
-                ("response.function_call_arguments.delta", ",\"delta\":\(JSONText.quoted(piece.fragment))", piece.tokens, 1)
+                (
+                    "response.function_call_arguments.delta", ",\"delta\":\(JSONText.quoted(piece.fragment))",
+                    piece.tokens, 1
+                )
             }
         }
         return MockStreamPlan.textChunks(self.words, tokensPerChunk: self.tokensPerChunk).map { chunk in

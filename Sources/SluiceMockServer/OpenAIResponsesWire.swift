@@ -121,7 +121,9 @@ enum OpenAIResponsesWire {
 
         var toolDefinitions: [MockToolDefinition] {
             (self.tools ?? []).filter { $0.type == "function" }.compactMap { tool in
-                tool.name.map { MockToolDefinition(name: $0, description: tool.description ?? "", schema: tool.parameters) }
+                tool.name.map {
+                    MockToolDefinition(name: $0, description: tool.description ?? "", schema: tool.parameters)
+                }
             }
         }
 

@@ -4,7 +4,9 @@ extension LLMClient {
     /// It goes through the same layers as ``chat(_:options:)``: the rate limiter reserves the input
     /// estimate plus ``ResponsesRequest/maxOutputTokens`` (or
     /// ``Configuration/assumedMaxOutputTokens``), and retries, timeouts, hooks, usage and cost apply.
-    /// An empty model takes ``Configuration/defaults``' model.
+    /// An empty model takes ``Configuration/defaults``' model, and a request without
+    /// `max_output_tokens` takes its ``LLMClient/Configuration/ChatDefaults/maxOutputTokens``; its
+    /// temperature is not applied (reasoning models reject one).
     ///
     /// Throws what ``chat(_:options:)`` throws, and ``SluiceError/Code/unsupported`` for a provider
     /// without the Responses API (Anthropic).
@@ -44,13 +46,12 @@ extension LLMClient {
         }
     }
 
-    /// `request` with the defaults' model, output limit and temperature where it sets none.
+    /// `request` with the defaults' model and output limit where it sets none.
     private func withDefaults(_ request: ResponsesRequest) -> ResponsesRequest {
         let defaults = configuration.defaults
         var request = request
         if request.model.isEmpty, let model = defaults.model { request.model = model }
         if request.maxOutputTokens == nil { request.maxOutputTokens = defaults.maxOutputTokens }
-        if request.temperature == nil { request.temperature = defaults.temperature }
         return request
     }
 }

@@ -7,7 +7,9 @@ extension DefaultTokenEstimator {
     /// its name, description and schema; a named tool choice its name. Sums saturate.
     public func estimateInputTokens(_ request: ResponsesRequest) -> Int {
         var tokens = 3
-        if let instructions = request.instructions { tokens = tokens.saturatingAdding(4 + Self.textTokens(instructions)) }
+        if let instructions = request.instructions {
+            tokens = tokens.saturatingAdding(4 + Self.textTokens(instructions))
+        }
         for item in request.input.items {
             tokens = tokens.saturatingAdding(itemTokens(item))
         }

@@ -66,7 +66,9 @@ struct ResponsesAPIArticleTests {
          "usage":{"input_tokens":30,"output_tokens":10}}
         """#
 
-    @Test("the loop sends outputs after previous_response_id when stored, the whole conversation when not", arguments: [true, false])
+    @Test(
+        "the loop sends outputs after previous_response_id when stored, the whole conversation when not",
+        arguments: [true, false])
     func loop(stored: Bool) async throws {
         let bodies = Mutex<[JSONValue]>([])
         let transport = InMemoryTransport { request in

@@ -97,7 +97,10 @@ struct ResponsesReplyTests {
         arguments: [
             (#"{"id":5}"#, "id"),
             (#"{"output":{"type":"message"}}"#, "output"),
-            (#"{"output":[{"type":"message","content":[{"type":"output_text","text":7}]}]}"#, "output[0].content[0].text"),
+            (
+                #"{"output":[{"type":"message","content":[{"type":"output_text","text":7}]}]}"#,
+                "output[0].content[0].text"
+            ),
             (#"{"output":[{"type":"function_call","name":["x"]}]}"#, "output[0].name"),
             (#"{"status":"completed","#, "invalid JSON"),
             (#"[]"#, "expected an object"),

@@ -23,7 +23,8 @@ struct ResponsesRequestTests {
 
     @Test("every field is written in the Responses format, in order, with items, flat tools and extra fields last")
     func everyField() throws {
-        let call = ResponsesFunctionCall(id: "fc_1", callID: "call_1", name: "get_weather", arguments: #"{"city":"Oslo"}"#)
+        let call = ResponsesFunctionCall(
+            id: "fc_1", callID: "call_1", name: "get_weather", arguments: #"{"city":"Oslo"}"#)
         let request = ResponsesRequest(
             model: "o4-mini",
             input: [

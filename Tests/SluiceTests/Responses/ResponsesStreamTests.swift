@@ -11,10 +11,13 @@ struct ResponsesStreamTests {
     }
 
     static let created = event(
-        "response.created", #""response":{"id":"resp_1","model":"gpt","status":"in_progress","output":[],"usage":null}"#)
+        "response.created", #""response":{"id":"resp_1","model":"gpt","status":"in_progress","output":[],"usage":null}"#
+    )
     static let textItem = [
         event("response.output_item.added", #""output_index":0,"item":{"type":"message","id":"msg_1","content":[]}"#),
-        event("response.content_part.added", #""output_index":0,"content_index":0,"part":{"type":"output_text","text":""}"#),
+        event(
+            "response.content_part.added",
+            #""output_index":0,"content_index":0,"part":{"type":"output_text","text":""}"#),
         event("response.output_text.delta", #""item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hel""#),
         event("response.future_event", #""anything":[1,{"x":2}]"#),
         event("response.output_text.delta", #""item_id":"msg_1","output_index":0,"content_index":0,"delta":"lo""#),
@@ -23,7 +26,8 @@ struct ResponsesStreamTests {
     static let callItem = [
         event(
             "response.output_item.added",
-            #""output_index":1,"item":{"type":"function_call","id":"fc_1","call_id":"call_1","name":"f","arguments":""}"#),
+            #""output_index":1,"item":{"type":"function_call","id":"fc_1","call_id":"call_1","name":"f","arguments":""}"#
+        ),
         event("response.function_call_arguments.delta", #""output_index":1,"delta":"{\"a\":""#),
         event("response.function_call_arguments.delta", #""output_index":1,"delta":"1}""#),
         event("response.function_call_arguments.done", #""output_index":1,"arguments":"{\"a\":1}""#),
@@ -83,7 +87,10 @@ struct ResponsesStreamTests {
         }
         #expect(deltas == ["Hel", "lo"])
         #expect(reply.outputText == "Hello")
-        #expect(reply.functionCalls == [ResponsesFunctionCall(id: "fc_1", callID: "call_1", name: "f", arguments: #"{"a":1}"#)])
+        #expect(
+            reply.functionCalls == [
+                ResponsesFunctionCall(id: "fc_1", callID: "call_1", name: "f", arguments: #"{"a":1}"#)
+            ])
         #expect(reply.usage == Usage(inputTokens: 5, outputTokens: 7))
         let succeeded = recorder.events.filter { $0.kind == .requestSucceeded }
         #expect(succeeded.count == 1)
@@ -111,7 +118,9 @@ struct ResponsesStreamTests {
         #expect(error.partialResponse?.toolCalls.first?.arguments == #"{"a":"#)
         #expect(snapshot?.outputText == "Hello")
         #expect(
-            snapshot?.functionCalls == [ResponsesFunctionCall(id: "fc_1", callID: "call_1", name: "f", arguments: #"{"a":"#)])
+            snapshot?.functionCalls == [
+                ResponsesFunctionCall(id: "fc_1", callID: "call_1", name: "f", arguments: #"{"a":"#)
+            ])
         #expect(snapshot?.status == .inProgress)
     }
 
@@ -130,8 +139,10 @@ struct ResponsesStreamTests {
         #expect(error.providerError?.message?.contains("KEY-MARKER") == false)
 
         let nested = try await #require(throws: SluiceError.self) {
-            _ = try await Self.client([Self.created, Self.event("error", #""error":{"code":"overloaded","message":"busy"}"#)])
-                .streamResponse(ResponsesRequest(model: "gpt", input: "hi"))
+            _ = try await Self.client([
+                Self.created, Self.event("error", #""error":{"code":"overloaded","message":"busy"}"#),
+            ])
+            .streamResponse(ResponsesRequest(model: "gpt", input: "hi"))
         }
         #expect(nested.code == .streamError)
         #expect(nested.providerError?.code == "overloaded")
@@ -141,7 +152,8 @@ struct ResponsesStreamTests {
     func failedAndIncomplete() async throws {
         let failed = Self.event(
             "response.failed",
-            #""response":{"id":"resp_1","status":"failed","error":{"code":"server_error","message":"model failed"},"output":[]}"#)
+            #""response":{"id":"resp_1","status":"failed","error":{"code":"server_error","message":"model failed"},"output":[]}"#
+        )
         let reply = try await Self.client([Self.created, failed, Self.completed])
             .streamResponse(ResponsesRequest(model: "gpt", input: "hi"))
         #expect(reply.status == .failed)
@@ -150,7 +162,8 @@ struct ResponsesStreamTests {
 
         let incomplete = Self.event(
             "response.incomplete",
-            #""response":{"id":"resp_1","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},"output":[],"usage":{"input_tokens":1,"output_tokens":2}}"#)
+            #""response":{"id":"resp_1","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},"output":[],"usage":{"input_tokens":1,"output_tokens":2}}"#
+        )
         let cut = try await Self.client([Self.created] + Self.textItem + [incomplete])
             .streamResponse(ResponsesRequest(model: "gpt", input: "hi"))
         #expect(cut.status == .incomplete)
@@ -166,7 +179,10 @@ struct ResponsesStreamTests {
             (#"{"type":"response.created","response":"x"}"#, true),
             (#"{"type":"response.completed"}"#, true),
             (#"{"type":"response.output_text.delta","output_index":1e999,"content_index":-9,"delta":"x"}"#, false),
-            (#"{"type":"response.output_item.added","output_index":99999999999999999999,"item":{"type":"mcp_call"}}"#, false),
+            (
+                #"{"type":"response.output_item.added","output_index":99999999999999999999,"item":{"type":"mcp_call"}}"#,
+                false
+            ),
             (#"{"type":"response.output_text.delta","#, true),
         ])
     func hostile(data: String, fails: Bool) throws {

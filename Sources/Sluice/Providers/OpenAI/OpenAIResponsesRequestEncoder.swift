@@ -84,7 +84,9 @@ enum OpenAIResponsesRequestEncoder {
             object["arguments"] = .string(call.arguments)
             return .object(object)
         case .functionCallOutput(let result):
-            return ["type": "function_call_output", "call_id": .string(result.callID), "output": .string(result.output)]
+            return [
+                "type": "function_call_output", "call_id": .string(result.callID), "output": .string(result.output),
+            ]
         case .reasoning(let reasoning):
             var object: JSONObject = ["type": "reasoning", "id": .string(reasoning.id)]
             object["summary"] = .array(reasoning.summary.map { ["type": "summary_text", "text": .string($0)] })

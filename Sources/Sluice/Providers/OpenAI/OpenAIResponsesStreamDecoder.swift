@@ -69,7 +69,8 @@ struct OpenAIResponsesStreamDecoder: ResponsesStreamDecoder {
                     : .outputItemDone(outputIndex: payload.outputIndex, item: item))
         case "response.output_text.delta":
             try emit(
-                .outputTextDelta(outputIndex: payload.outputIndex, contentIndex: payload.contentIndex, delta: payload.delta))
+                .outputTextDelta(
+                    outputIndex: payload.outputIndex, contentIndex: payload.contentIndex, delta: payload.delta))
         case "response.output_text.done":
             try emit(
                 .outputTextDone(
