@@ -1,5 +1,6 @@
 import Sluice
 import SluiceMockServer
+import SluiceTesting
 import Testing
 
 /// The Responses API end to end: LLMClient over CurlTransport against the mock server's
@@ -121,6 +122,29 @@ struct ResponsesAPITests {
             let reply = try await client.createResponse(fits)
             #expect(reply.status == .completed)
             #expect(server.stats.requests == 1)
+        }
+    }
+
+    @Test("a 503 is retried like a chat call, and usage reaches the hooks once for the call")
+    func retried() async throws {
+        try await MockLLMServer.withRunning { server in
+            server.enqueue([.fault(.serverError(503)), .success])
+            let recorder = EventRecorder()
+            var configuration = LLMClient.Configuration.openAI(apiKey: Self.key, baseURL: server.baseURL + "/v1")
+            configuration.retryPolicy = try RetryPolicy(
+                maxAttempts: 2, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20))
+            configuration.eventHandlers = [recorder]
+            let reply = try await withLLMClient(configuration) { client in
+                try await client.createResponse(ResponsesRequest(model: "gpt-test", input: "Hello"))
+            }
+            #expect(reply.status == .completed)
+            #expect(server.stats.requests == 2)
+            let kinds = recorder.events.map(\.kind)
+            #expect(kinds.filter { $0 == .retryScheduled }.count == 1)
+            let succeeded = recorder.events.filter { $0.kind == .requestSucceeded }
+            #expect(succeeded.count == 1)
+            #expect(succeeded.first?.operation == .responses)
+            #expect(succeeded.first?.usage == reply.usage)
         }
     }
 
