@@ -8,6 +8,7 @@ given, one started with `--rpm 60 --request-burst 1` (a second call within a sec
 
 Each check prints one line; any failure exits 1 after all checks ran. Loopback only.
 """
+import json
 import sys
 import time
 import traceback
@@ -224,6 +225,96 @@ def _():
     except anthropic.BadRequestError:
         return
     raise AssertionError("no error")
+
+
+# --- The Responses API (issue 19): responses.create plain and streamed, a function call and its
+# result sent back in a second turn. The SDK builds typed models from the mock's JSON.
+
+response_tool = {"type": "function", "name": "get_weather", "description": "The weather in a city",
+                 "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+                 "strict": False}
+
+
+@check("openai: responses.create")
+def _():
+    reply = oa.responses.create(model="gpt-test", input="Hello", instructions="Be brief.", max_output_tokens=64)
+    assert reply.object == "response" and reply.status == "completed", reply
+    assert reply.output_text and reply.output[0].type == "message", reply.output
+    assert reply.output[0].content[0].type == "output_text", reply.output[0]
+    assert reply.usage.input_tokens > 0 and reply.usage.output_tokens > 0, reply.usage
+    assert reply.usage.input_tokens_details.cached_tokens == 0, reply.usage
+    assert reply.usage.output_tokens_details.reasoning_tokens == 0, reply.usage
+    assert reply.usage.total_tokens == reply.usage.input_tokens + reply.usage.output_tokens, reply.usage
+
+
+@check("openai: responses.create streamed (semantic events, response.completed with usage)")
+def _():
+    types, text, final = [], "", None
+    for event in oa.responses.create(model="gpt-test", input="Hello", stream=True):
+        types.append(event.type)
+        if event.type == "response.output_text.delta":
+            text += event.delta
+        if event.type == "response.completed":
+            final = event.response
+    assert types[:3] == ["response.created", "response.in_progress", "response.output_item.added"], types
+    assert types[-1] == "response.completed" and "response.output_text.done" in types, types
+    assert final and final.output_text == text and final.usage.output_tokens > 0, (text, final)
+    with oa.responses.stream(model="gpt-test", input="Hello") as stream:
+        streamed = "".join(event.delta for event in stream if event.type == "response.output_text.delta")
+        response = stream.get_final_response()
+    assert streamed and response.output_text == streamed, (streamed, response)
+
+
+def responses_function_loop(streamed):
+    first_input = [{"role": "user", "content": "What is the weather in Paris?"}]
+
+    def turn(items):
+        if not streamed:
+            return oa.responses.create(model="gpt-test", input=items, tools=[response_tool])
+        arguments = ""
+        with oa.responses.stream(model="gpt-test", input=items, tools=[response_tool]) as stream:
+            for event in stream:
+                if event.type == "response.function_call_arguments.delta":
+                    arguments += event.delta
+            reply = stream.get_final_response()
+        calls = [item for item in reply.output if item.type == "function_call"]
+        assert not calls or calls[0].arguments == arguments, (calls, arguments)
+        return reply
+
+    first = turn(first_input)
+    calls = [item for item in first.output if item.type == "function_call"]
+    assert len(calls) == 1 and calls[0].name == "get_weather" and calls[0].call_id, first.output
+    assert json.loads(calls[0].arguments).get("city"), calls[0].arguments
+    second_input = first_input + [item.model_dump(exclude_none=True) for item in first.output] + [
+        {"type": "function_call_output", "call_id": calls[0].call_id, "output": "18 C and sunny"}]
+    second = turn(second_input)
+    assert second.status == "completed" and second.output_text, second
+    assert not [item for item in second.output if item.type == "function_call"], second.output
+    chained = oa.responses.create(
+        model="gpt-test", previous_response_id=first.id, tools=[response_tool],
+        input=[{"type": "function_call_output", "call_id": calls[0].call_id, "output": "18 C"}])
+    assert chained.output_text and chained.previous_response_id == first.id, chained
+
+
+@check("openai: responses function call, its output sent back in a second turn")
+def _():
+    responses_function_loop(streamed=False)
+
+
+@check("openai: streamed responses function call (function_call_arguments.delta), then its output")
+def _():
+    responses_function_loop(streamed=True)
+
+
+@check("openai: responses with an empty input is BadRequestError")
+def _():
+    try:
+        oa.responses.create(model="gpt-test", input=[])
+    except openai.BadRequestError:
+        return
+    raise AssertionError("no error")
+
+# --- end of the Responses API checks
 
 
 if len(sys.argv) > 2:

@@ -30,6 +30,10 @@ import Synchronization
 ///   ``MockServerConfiguration/replyTokens`` long, capped by `max_completion_tokens` /
 ///   `max_tokens` (then `finish_reason` is `"length"`), or a tool call (see Tool calls).
 ///   Usage follows ``MockTokenEstimator``.
+/// - `POST /v1/responses`: a `response` object, or with `"stream": true` its semantic events
+///   (`response.created` … `response.completed`); text, or a `function_call` item by the tool-call
+///   rule, or text when the input ends with a `function_call_output`; cut at `max_output_tokens`
+///   (at least 16) with status `incomplete`. See `OpenAIRoutes.responses(_:context:)`.
 /// - `POST /v1/embeddings`: `input` as a string, strings, a token array or token arrays; unit
 ///   vectors of `dimensions` (or ``MockServerConfiguration/embeddingDimensions``) floats,
 ///   `encoding_format: "base64"` supported.

@@ -104,6 +104,19 @@ struct MockToolCall: Sendable, Equatable {
         }
     }
 
+    /// ``fragments(count:)`` with the output tokens each adds: the growth of
+    /// ``MockTokenEstimator/textTokens(_:)`` of the text sent so far, so they sum to ``tokens``.
+    func fragmentsWithTokens(count: Int = 4) -> [(fragment: String, tokens: Int)] {
+        var previous = 0
+        var prefix = ""
+        return self.fragments(count: count).map { fragment in
+            prefix += fragment
+            let total = MockTokenEstimator.textTokens(prefix)
+            defer { previous = total }
+            return (fragment, total - previous)
+        }
+    }
+
     /// The arguments text cut into at most `count` pieces of nearly equal length (whole
     /// characters), for streaming; joined, they give back ``arguments``.
     func fragments(count: Int = 4) -> [String] {

@@ -111,15 +111,10 @@ struct OpenAIChatStream: Sendable {
     /// and the tokens their pacing is computed from (at least 1).
     private func pieces() -> [(delta: String, tokens: Int, pacedTokens: Int)] {
         if let toolCall {
-            var previous = 0
-            var prefix = ""
-            return toolCall.call.fragments().map { fragment in
-                prefix += fragment
-                let total = MockTokenEstimator.textTokens(prefix)
-                defer { previous = total }
-                return (
-                    "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\(JSONText.quoted(fragment))}}]}",
-                    total - previous, 1
+            return toolCall.call.fragmentsWithTokens().map { piece in
+                (
+                    "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\(JSONText.quoted(piece.fragment))}}]}",
+                    piece.tokens, 1
                 )
             }
         }
@@ -129,44 +124,19 @@ struct OpenAIChatStream: Sendable {
     }
 
     private func inject(_ fault: MockFault, to writer: inout any ResponseBodyWriter) async throws -> FaultResult {
-        switch fault.backing {
-        case .stall(_, let duration):
-            try await self.pacer.pause(duration)
-            throw MockResponseEnd.closedByFault
-        case .dropConnection:
-            try self.pacer.checkConnected()
-            throw MockResponseEnd.closedByFault
-        case .malformedSSE, .malformedJSON:
-            try await self.send(
+        let ended = try await self.pacer.inject(
+            fault,
+            malformed:
                 "data: {\"id\":\(JSONText.quoted(self.id)),\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\n\n",
-                to: &writer
-            )
-            return .continueStream
-        case .errorEvent:
-            try await self.send(OpenAIWire.streamErrorEvent, to: &writer)
-            try await self.finish(&writer)
-            return .streamEnded
-        case .httpError, .headDelay, .firstTokenDelay, .tokenDelay:
-            return .continueStream
-        }
+            errorEvent: OpenAIWire.streamErrorEvent, to: &writer)
+        return ended ? .streamEnded : .continueStream
     }
 
     private func send(_ text: String, to writer: inout any ResponseBodyWriter) async throws {
-        try self.pacer.checkConnected()
-        do {
-            try await writer.write(ByteBuffer(string: text))
-        } catch {
-            if Task.isCancelled { throw error }
-            throw MockResponseEnd.clientDisconnected
-        }
+        try await self.pacer.send(text, to: &writer)
     }
 
     private func finish(_ writer: inout any ResponseBodyWriter) async throws {
-        do {
-            try await writer.finish(nil)
-        } catch {
-            if Task.isCancelled { throw error }
-            throw MockResponseEnd.clientDisconnected
-        }
+        try await self.pacer.finish(&writer)
     }
 }

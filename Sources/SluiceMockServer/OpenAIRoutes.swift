@@ -1,6 +1,7 @@
 import Hummingbird
 
-/// The OpenAI-compatible endpoints: `POST /v1/chat/completions`, `POST /v1/embeddings`,
+/// The OpenAI-compatible endpoints: `POST /v1/chat/completions`, `POST /v1/responses` (in
+/// `OpenAIResponsesRoute.swift`), `POST /v1/embeddings`,
 /// `GET /v1/models`, with `Authorization: Bearer` auth.
 ///
 /// Only wire concerns live here (auth header, request and response shapes, error bodies); key
@@ -8,11 +9,14 @@ import Hummingbird
 struct OpenAIRoutes: Sendable {
     let engine: MockServerEngine
 
-    private var configuration: MockServerConfiguration { self.engine.configuration }
+    var configuration: MockServerConfiguration { self.engine.configuration }
 
     func register(on router: Router<MockRequestContext>) {
         router.post("v1/chat/completions") { request, context in
             try await self.chatCompletions(request, context: context)
+        }
+        router.post("v1/responses") { request, context in
+            try await self.responses(request, context: context)
         }
         router.post("v1/embeddings") { request, context in
             try await self.embeddings(request, context: context)
@@ -29,13 +33,9 @@ struct OpenAIRoutes: Sendable {
         // In flight until this handler returns, or until a streamed body that holds the ticket ends.
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
-        switch self.authenticate(request) {
-        case .proceed(let resolved): key = resolved
-        case .answer(let response): return response
-        }
         let chat: OpenAIWire.ChatRequest
-        switch await self.decodeBody(request, as: OpenAIWire.ChatRequest.self) {
-        case .proceed(let decoded): chat = decoded
+        switch await self.authenticatedBody(request, as: OpenAIWire.ChatRequest.self) {
+        case .proceed(let accepted): (key, chat) = accepted
         case .answer(let response): return response
         }
         if chat.messages.isEmpty {
@@ -70,32 +70,12 @@ struct OpenAIRoutes: Sendable {
                 replyTokens: replyOverride ?? self.configuration.replyTokens
             )
         }
-        let status: RateLimitStatus
-        let outcome: MockOutcome
-        switch admission {
-        case .rejected(let rejection):
-            return self.rateLimited(rejection, key: key, model: model)
-        case .admitted(let admittedStatus, let admittedOutcome):
-            status = admittedStatus
-            outcome = admittedOutcome
+        let answer: AdmittedAnswer
+        switch try await self.startAnswer(admission, key: key, model: model, context: context) {
+        case .proceed(let started): answer = started
+        case .answer(let response): return response
         }
-
-        if let fault = outcome.fault {
-            context.logger.debug(
-                "injecting fault",
-                metadata: ["fault": "\(fault)", "key": "\(key.name)", "request": "\(context.requestID)"]
-            )
-        }
-        var headers = HTTPFields()
-        MockHTTP.addRateLimitHeaders(status, to: &headers)
-        let latency = Self.latency(for: outcome, default: self.configuration.latency)
-        let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
-
-        if let response = try await self.injectedHTTPError(
-            outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer)
-        {
-            return response
-        }
+        let (outcome, latency, pacer, headers) = (answer.outcome, answer.latency, answer.pacer, answer.headers)
 
         let wanted = outcome.replyTokens ?? self.configuration.replyTokens
         let replyLength = toolCall == nil ? min(wanted, chat.replyCap ?? wanted) : 0
@@ -114,14 +94,7 @@ struct OpenAIRoutes: Sendable {
                 latency: latency, tokensPerChunk: self.configuration.streaming.tokensPerChunk,
                 fault: outcome.fault, pacer: pacer, engine: self.engine, key: key, toolCall: identifiedCall
             )
-            headers[.contentType] = MockHTTP.eventStreamContentType
-            headers[.cacheControl] = "no-cache"
-            return Response(
-                status: .ok, headers: headers,
-                body: ResponseBody { writer in
-                    defer { ticket.release() }
-                    try await stream.write(to: &writer)
-                })
+            return Self.eventStream(headers: headers, ticket: ticket) { writer in try await stream.write(to: &writer) }
         }
 
         let pacedTokens = toolCall == nil ? words.count : 1
@@ -142,13 +115,9 @@ struct OpenAIRoutes: Sendable {
         // In flight until this handler returns, or until a streamed body that holds the ticket ends.
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
-        switch self.authenticate(request) {
-        case .proceed(let resolved): key = resolved
-        case .answer(let response): return response
-        }
         let embeddings: OpenAIWire.EmbeddingsRequest
-        switch await self.decodeBody(request, as: OpenAIWire.EmbeddingsRequest.self) {
-        case .proceed(let decoded): embeddings = decoded
+        switch await self.authenticatedBody(request, as: OpenAIWire.EmbeddingsRequest.self) {
+        case .proceed(let accepted): (key, embeddings) = accepted
         case .answer(let response): return response
         }
         if embeddings.count == 0 {
@@ -163,30 +132,14 @@ struct OpenAIRoutes: Sendable {
         }
         let model = embeddings.model ?? "text-embedding-3-small"
         let promptTokens = embeddings.promptTokens
-        let status: RateLimitStatus
-        let outcome: MockOutcome
-        switch self.engine.admit(key: key, cost: { _ in promptTokens }) {
-        case .rejected(let rejection):
-            return self.rateLimited(rejection, key: key, model: model)
-        case .admitted(let admittedStatus, let admittedOutcome):
-            status = admittedStatus
-            outcome = admittedOutcome
-        }
-        if let fault = outcome.fault {
-            context.logger.debug(
-                "injecting fault",
-                metadata: ["fault": "\(fault)", "key": "\(key.name)", "request": "\(context.requestID)"]
-            )
-        }
-        var headers = HTTPFields()
-        MockHTTP.addRateLimitHeaders(status, to: &headers)
-        let latency = Self.latency(for: outcome, default: self.configuration.latency)
-        let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
-        if let response = try await self.injectedHTTPError(
-            outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer)
+        let answer: AdmittedAnswer
+        switch try await self.startAnswer(
+            self.engine.admit(key: key, cost: { _ in promptTokens }), key: key, model: model, context: context)
         {
-            return response
+        case .proceed(let started): answer = started
+        case .answer(let response): return response
         }
+        let (outcome, latency, pacer, headers) = (answer.outcome, answer.latency, answer.pacer, answer.headers)
         try await self.waitBeforeHead(latency.head, pacer: pacer)
         let vectors: [[Float]]
         switch embeddings.input {
@@ -211,9 +164,81 @@ struct OpenAIRoutes: Sendable {
 
     // MARK: Shared steps
 
+    /// The key of an authenticated request and its decoded body, or the 401 or 400 answer.
+    func authenticatedBody<Body: Decodable>(_ request: Request, as type: Body.Type) async
+        -> RouteStep<(ResolvedKey, Body)>
+    {
+        switch self.authenticate(request) {
+        case .proceed(let key):
+            switch await self.decodeBody(request, as: type) {
+            case .proceed(let body): return .proceed((key, body))
+            case .answer(let response): return .answer(response)
+            }
+        case .answer(let response):
+            return .answer(response)
+        }
+    }
+
+    /// What answering an admitted request starts from.
+    struct AdmittedAnswer {
+        var outcome: MockOutcome
+        /// The rate-limit headers.
+        var headers: HTTPFields
+        var latency: MockLatency
+        var pacer: MockPacer
+    }
+
+    /// The start of the answer to an admitted request (its fault logged), or the answer now: the 429
+    /// of a rejected one, or the injected HTTP error.
+    func startAnswer(
+        _ admission: Admission, key: ResolvedKey, model: String, context: MockRequestContext
+    ) async throws -> RouteStep<AdmittedAnswer> {
+        let status: RateLimitStatus
+        let outcome: MockOutcome
+        switch admission {
+        case .rejected(let rejection):
+            return .answer(self.rateLimited(rejection, key: key, model: model))
+        case .admitted(let admittedStatus, let admittedOutcome):
+            status = admittedStatus
+            outcome = admittedOutcome
+        }
+        if let fault = outcome.fault {
+            context.logger.debug(
+                "injecting fault",
+                metadata: ["fault": "\(fault)", "key": "\(key.name)", "request": "\(context.requestID)"]
+            )
+        }
+        var headers = HTTPFields()
+        MockHTTP.addRateLimitHeaders(status, to: &headers)
+        let latency = Self.latency(for: outcome, default: self.configuration.latency)
+        let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
+        if let response = try await self.injectedHTTPError(
+            outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer)
+        {
+            return .answer(response)
+        }
+        return .proceed(AdmittedAnswer(outcome: outcome, headers: headers, latency: latency, pacer: pacer))
+    }
+
+    /// A `text/event-stream` answer whose body `write` writes; the ticket is released when it ends.
+    static func eventStream(
+        headers: HTTPFields, ticket: InFlightTicket,
+        _ write: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
+    ) -> Response {
+        var headers = headers
+        headers[.contentType] = MockHTTP.eventStreamContentType
+        headers[.cacheControl] = "no-cache"
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                defer { ticket.release() }
+                try await write(&writer)
+            })
+    }
+
     /// Reads `Authorization: Bearer <key>`; answers 401 when it is missing or not accepted.
     /// The key itself never appears in the answer.
-    private func authenticate(_ request: Request) -> RouteStep<ResolvedKey> {
+    func authenticate(_ request: Request) -> RouteStep<ResolvedKey> {
         switch self.engine.resolveKey(secret: MockHTTP.bearerToken(request.headers)) {
         case .known(let key):
             self.engine.recordAuthenticated(key)
@@ -241,7 +266,7 @@ struct OpenAIRoutes: Sendable {
         }
     }
 
-    private func decodeBody<T: Decodable>(_ request: Request, as type: T.Type) async -> RouteStep<T> {
+    func decodeBody<T: Decodable>(_ request: Request, as type: T.Type) async -> RouteStep<T> {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: self.configuration.maxRequestBodySize)
@@ -268,7 +293,7 @@ struct OpenAIRoutes: Sendable {
         }
     }
 
-    private func badRequest(_ message: String, param: String?) -> Response {
+    func badRequest(_ message: String, param: String?) -> Response {
         self.engine.recordBadRequest()
         return self.problem(OpenAIWire.RequestProblem(message: message, param: param))
     }
@@ -280,7 +305,7 @@ struct OpenAIRoutes: Sendable {
                 message: problem.message, type: "invalid_request_error", code: nil, param: problem.param))
     }
 
-    private func rateLimited(_ rejection: RateLimitRejection, key: ResolvedKey, model: String) -> Response {
+    func rateLimited(_ rejection: RateLimitRejection, key: ResolvedKey, model: String) -> Response {
         self.engine.recordTooManyRequests(key: key)
         var headers = HTTPFields()
         MockHTTP.addRateLimitHeaders(rejection.status, to: &headers)
@@ -298,7 +323,7 @@ struct OpenAIRoutes: Sendable {
     }
 
     /// The error answer of an injected HTTP error fault (after the head latency), else `nil`.
-    private func injectedHTTPError(
+    func injectedHTTPError(
         _ fault: MockFault?, headers: HTTPFields, key: ResolvedKey, latency: MockLatency, pacer: MockPacer
     ) async throws -> Response? {
         guard let fault, case .httpError(let code, let retryAfter, let shouldRetry) = fault.backing else { return nil }
@@ -316,7 +341,7 @@ struct OpenAIRoutes: Sendable {
 
     /// A complete JSON answer, or the fault that replaces it (stall, dropped connection,
     /// truncated JSON, server error).
-    private func bufferedAnswer(
+    func bufferedAnswer(
         _ body: String, fault: MockFault?, headers: HTTPFields, completionTokens: Int,
         key: ResolvedKey, pacer: MockPacer, ticket: InFlightTicket
     ) -> Response {
@@ -332,7 +357,7 @@ struct OpenAIRoutes: Sendable {
     }
 
     /// Waits before sending the head; a client leaving meanwhile is counted and ends the request.
-    private func waitBeforeHead(_ duration: Duration, pacer: MockPacer) async throws {
+    func waitBeforeHead(_ duration: Duration, pacer: MockPacer) async throws {
         try await MockResponseSteps.waitBeforeHead(duration, pacer: pacer, engine: self.engine)
     }
 

@@ -19,9 +19,9 @@ struct MockServerCommand: AsyncParsableCommand {
         discussion: """
             Prints the URL it listens on and the base URLs to give OpenAI and Anthropic clients, then
             serves until SIGINT or SIGTERM and prints its stats.
-            Endpoints: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models (OpenAI,
-            Authorization: Bearer), POST /v1/messages (Anthropic, x-api-key and anthropic-version),
-            GET /_mock/stats, POST /_mock/reset.
+            Endpoints: POST /v1/chat/completions, POST /v1/responses, POST /v1/embeddings,
+            GET /v1/models (OpenAI, Authorization: Bearer), POST /v1/messages (Anthropic, x-api-key
+            and anthropic-version), GET /_mock/stats, POST /_mock/reset.
 
             Limits are per key: --rpm applies to both providers, --tpm to the OpenAI routes,
             --itpm and --otpm to the Anthropic route (max_tokens is reserved from --otpm at

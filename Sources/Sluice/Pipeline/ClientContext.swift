@@ -14,6 +14,10 @@ public struct ClientContext: Sendable {
         public static let chat = Operation("chat")
         public static let streamChat = Operation("stream_chat")
         public static let embeddings = Operation("embeddings")
+        /// A Responses API call answered in one reply.
+        public static let responses = Operation("responses")
+        /// A streamed Responses API call.
+        public static let streamResponses = Operation("stream_responses")
     }
 
     /// What stays the same for the whole call, shared by every copy of the context (copy on write):
@@ -96,7 +100,7 @@ public struct ClientContext: Sendable {
         set { call = call.with(events: newValue) }
     }
 
-    public var isStreaming: Bool { call.operation == .streamChat }
+    public var isStreaming: Bool { call.operation == .streamChat || call.operation == .streamResponses }
 
     /// For a streamed chat call: where the stream reports content, so the attempt's first-token and
     /// idle limits count from content rather than bytes. `nil` for other calls.

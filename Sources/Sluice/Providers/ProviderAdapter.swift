@@ -28,6 +28,18 @@ public protocol ProviderAdapter: Sendable {
     /// Decodes a successful embeddings reply.
     func decodeEmbeddingsResponse(_ body: [UInt8], headers: HTTPHeaders) throws -> EmbeddingsResponse
 
+    /// The HTTP request for a Responses API call (`POST …/responses`). The default throws
+    /// ``SluiceError/Code/unsupported``: only ``OpenAIAdapter`` implements it.
+    func responsesRequest(_ request: ResponsesRequest, stream: Bool, endpoint: ProviderEndpoint) throws -> ClientRequest
+
+    /// Decodes a successful (2xx) non-streaming Responses API reply. The default throws
+    /// ``SluiceError/Code/unsupported``.
+    func decodeResponsesResponse(_ body: [UInt8], headers: HTTPHeaders) throws -> ResponsesResponse
+
+    /// A fresh decoder for one streamed Responses API reply. The default's decoder throws
+    /// ``SluiceError/Code/unsupported`` on its first event.
+    func makeResponsesStreamDecoder() -> any ResponsesStreamDecoder
+
     /// Puts `apiKey` on `request` the way the provider expects (replacing any key already there). The
     /// rate limiter's key pool calls it when it sends a request with another key than the one it was
     /// built with.

@@ -7,4 +7,13 @@
 public protocol TokenEstimator: Sendable {
     func estimateInputTokens(_ request: ChatRequest) -> Int
     func estimateInputTokens(_ request: EmbeddingsRequest) -> Int
+    /// The input of a Responses API request. The default applies ``DefaultTokenEstimator``'s rules.
+    func estimateInputTokens(_ request: ResponsesRequest) -> Int
+}
+
+extension TokenEstimator {
+    /// ``DefaultTokenEstimator``'s rules for a Responses API request.
+    public func estimateInputTokens(_ request: ResponsesRequest) -> Int {
+        DefaultTokenEstimator().estimateInputTokens(request)
+    }
 }
