@@ -59,6 +59,16 @@ extension ClientEvent.ReplyDetails {
     }
 }
 
+extension ClientEvent.ReplyDetails {
+    /// A Responses reply's id, model and status (`completed`, `incomplete`, `failed`) as its finish
+    /// reason; empty ones left out.
+    init(_ reply: ResponsesResponse) {
+        self.init(
+            id: reply.id.isEmpty ? nil : reply.id, model: reply.model.isEmpty ? nil : reply.model,
+            finishReasons: reply.status.rawValue.isEmpty ? [] : [reply.incompleteReason ?? reply.status.rawValue])
+    }
+}
+
 /// The host and port of a base URL, for telemetry (`server.address`, `server.port`).
 struct ServerLocation: Sendable, Hashable {
     var address: String

@@ -25,12 +25,25 @@ struct CallDetailsTests {
 
         """
 
+    static let responsesReply = #"""
+        {"id":"resp_9","object":"response","model":"gpt-4o-mini-2024-07-18","status":"incomplete",
+         "incomplete_details":{"reason":"max_output_tokens"},
+         "output":[{"type":"message","id":"msg_1","role":"assistant","status":"incomplete",
+                    "content":[{"type":"output_text","text":"Hi","annotations":[]}]}],
+         "usage":{"input_tokens":5,"output_tokens":16,"total_tokens":21}}
+        """#
+
     func client(
         baseURL: String = "http://127.0.0.1:8089/v1", handlers: [any ClientEventHandler],
         onRequest: @escaping @Sendable (ClientRequest) -> Void = { _ in }
     ) -> LLMClient {
         let transport = InMemoryTransport { request in
             onRequest(request)
+            if request.url.hasSuffix("/responses") {
+                return ClientResponse(
+                    status: 200, headers: ["content-type": "application/json"],
+                    body: ResponseBody(bytes: Array(Self.responsesReply.utf8)))
+            }
             let streaming = request.headers["accept"] == "text/event-stream"
             return ClientResponse(
                 status: 200, headers: ["content-type": streaming ? "text/event-stream" : "application/json"],
@@ -60,6 +73,22 @@ struct CallDetailsTests {
         #expect(started.seed == 7)
         let reply = try #require(recorder.events(ofKind: .requestSucceeded).first?.reply)
         #expect(reply == ClientEvent.ReplyDetails(id: "chatcmpl-42", model: "gpt-4o-mini-2024-07-18", finishReasons: ["length"]))
+    }
+
+    @Test("a Responses call is traced as chat with its id, model and the reason it stopped")
+    func responses() async throws {
+        let recorder = EventRecorder()
+        let tracer = AdapterTestTracer()
+        let client = client(handlers: [recorder, TracingEventHandler(tracer: tracer)])
+        var request = ResponsesRequest(model: "gpt-4o-mini", input: "hi")
+        request.maxOutputTokens = 16
+        _ = try await client.createResponse(request)
+        #expect(recorder.events(ofKind: .requestStarted).first?.request?.maxOutputTokens == 16)
+        let reply = try #require(recorder.events(ofKind: .requestSucceeded).first?.reply)
+        #expect(reply == ClientEvent.ReplyDetails(id: "resp_9", model: "gpt-4o-mini-2024-07-18", finishReasons: ["max_output_tokens"]))
+        let span = try #require(tracer.started.first { $0.operationName != "sluice.attempt" })
+        #expect(span.operationName == "chat gpt-4o-mini")
+        #expect(span.attributes.get("gen_ai.operation.name") == .string("chat"))
     }
 
     @Test("a streamed call's reply details are what the caller read of the stream")

@@ -145,11 +145,11 @@ public final class TracingEventHandler: TraceContextPropagating {
 
     // MARK: Call and attempt spans
 
-    /// `gen_ai.operation.name`: `chat` for chat and streamed chat, `embeddings`, else the
-    /// operation's own name.
+    /// `gen_ai.operation.name`: `chat` for chat and the Responses API, plain or streamed,
+    /// `embeddings`, else the operation's own name.
     static func operationName(_ operation: ClientContext.Operation) -> String {
         switch operation {
-        case .chat, .streamChat: "chat"
+        case .chat, .streamChat, .responses, .streamResponses: "chat"
         case .embeddings: "embeddings"
         default: operation.name
         }

@@ -7,6 +7,11 @@ protocol ResponsesCallOperation: CallOperation {
 extension ResponsesCallOperation {
     var model: String { request.model }
 
+    func requestDetails() -> ClientEvent.RequestDetails {
+        ClientEvent.RequestDetails(
+            maxOutputTokens: request.maxOutputTokens, temperature: request.temperature, topP: request.topP)
+    }
+
     /// The input by the client's estimator (instructions, items and tools), and the request's
     /// `max_output_tokens` or the client's assumption.
     func tokenEstimate(_ configuration: LLMClient.Configuration) -> TokenEstimate {
@@ -35,6 +40,8 @@ struct ResponsesOperation: BufferedCallOperation, ResponsesCallOperation {
     }
 
     func usage(of reply: ResponsesResponse) -> Usage? { reply.usage }
+
+    func replyDetails(of reply: ResponsesResponse) -> ClientEvent.ReplyDetails? { ClientEvent.ReplyDetails(reply) }
 }
 
 /// A Responses API call whose reply is streamed: a ``ResponsesStream`` over the body, read by the
@@ -78,4 +85,9 @@ struct StreamResponsesOperation: ResponsesCallOperation {
 
     /// A stream reports its usage as it is read; the call's report takes the latest.
     func usage(of reply: ResponsesStream) -> Usage? { nil }
+
+    /// From what the caller read of the stream.
+    func replyDetails(of reply: ResponsesStream) -> ClientEvent.ReplyDetails? {
+        ClientEvent.ReplyDetails(reply.snapshot)
+    }
 }
