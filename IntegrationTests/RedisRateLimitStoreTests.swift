@@ -272,7 +272,9 @@ struct RedisConcurrencyPermitTests {
             first.concurrencyPermits.release(lease)
             _ = try await waiter.value
             #expect(SystemClock.shared.now - start >= .milliseconds(200))
-            #expect(SystemClock.shared.now - start < .seconds(2))
+            // The first holder renews its lease, so the waiter can only have the permit from the
+            // release; the bound just keeps a broken release from passing slowly.
+            #expect(SystemClock.shared.now - start < .seconds(10))
             #expect(first.concurrencyPermits.heldCount == 0)
             #expect(second.concurrencyPermits.heldCount == 2)
             await first.close()

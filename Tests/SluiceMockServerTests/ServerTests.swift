@@ -431,7 +431,9 @@ struct ServerTests {
     @Test("1,000 concurrent streams are all answered completely and in-flight returns to 0")
     func thousandStreams() async throws {
         var configuration = MockServerConfiguration(replyTokens: 5)
-        configuration.latency = MockLatency(firstToken: .milliseconds(50), perToken: .milliseconds(10))
+        // Each stream stays open at least 350 ms, so that many overlap even when a loaded machine
+        // opens the connections slowly.
+        configuration.latency = MockLatency(firstToken: .milliseconds(300), perToken: .milliseconds(10))
         try await MockLLMServer.withRunning(configuration) { server in
             let port = server.port
             let body = streamBody()
