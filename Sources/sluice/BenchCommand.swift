@@ -140,6 +140,9 @@ struct BenchCommand: AsyncParsableCommand {
             valueName: "tokens"))
     var cachedPrefixTokens: Int?
 
+    @Flag(help: "Settle Anthropic calls as if the input limit counted cache reads (the rule before issue 19), for comparison.")
+    var countCacheReads = false
+
     @Flag(help: "Stream the replies (and report the time to first token).")
     var stream = false
 
@@ -303,6 +306,7 @@ struct BenchCommand: AsyncParsableCommand {
             ? .openAI(apiKey: keys[0].secret, baseURL: settings.baseURL)
             : .anthropic(apiKey: keys[0].secret, baseURL: settings.baseURL)
         configuration.rateLimits = RateLimitMiddleware.Configuration(keys: keys)
+        if countCacheReads { configuration.rateLimits?.settlement = .refundUnusedOutput }
         if let safetyMarginMs {
             configuration.rateLimits?.safetyMargin = RateLimitSafetyMargin(
                 fractionOfCapacity: 0, refillTime: .milliseconds(safetyMarginMs))
