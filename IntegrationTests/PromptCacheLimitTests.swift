@@ -17,7 +17,9 @@ struct PromptCacheLimitTests {
     /// Makes `calls` calls one after another (every other one streamed) with `settlement`, the
     /// client failing fast instead of waiting for budget. Returns the calls that succeeded, the
     /// first error, and the server's stats for the key.
-    static func run(settlement: RateLimitSettlementPolicy?) async throws -> (Int, SluiceError?, MockServerStats.KeyStats) {
+    static func run(settlement: RateLimitSettlementPolicy?) async throws -> (
+        Int, SluiceError?, MockServerStats.KeyStats
+    ) {
         var mock = MockServerConfiguration()
         mock.keys = [
             MockAPIKey(

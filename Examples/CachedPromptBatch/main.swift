@@ -32,7 +32,9 @@ func run(_ server: MockLLMServer) async throws {
     let requests = (1...calls).map { index in
         ChatRequest(
             model: "claude-test",
-            messages: [ChatMessage.system(manual).cached(), .user("Question \(index): what does clause \(index) say?")],
+            messages: [
+                ChatMessage.system(manual).cached(), .user("Question \(index): what does clause \(index) say?"),
+            ],
             maxOutputTokens: 16)
     }
 

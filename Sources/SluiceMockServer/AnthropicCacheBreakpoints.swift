@@ -58,7 +58,9 @@ extension AnthropicWire.MessagesRequest {
         if marks > Self.maxBreakpoints {
             return .failure(
                 AnthropicWire.RequestProblem(
-                    message: "A maximum of \(Self.maxBreakpoints) blocks with cache_control may be provided. Found \(marks)."))
+                    message:
+                        "A maximum of \(Self.maxBreakpoints) blocks with cache_control may be provided. Found \(marks)."
+                ))
         }
         if let refused { return .failure(AnthropicWire.RequestProblem(message: refused)) }
         return .success(breakpoints)

@@ -85,7 +85,8 @@ struct AnthropicPromptCacheTests {
                 Self.body(system: "Short rules."), Self.body(system: "Short rules."), Self.body(cacheControl: nil),
                 Self.body(cacheControl: nil),
             ] {
-                let usage = try Self.usage(try await RawHTTPClient.messages(port: server.port, apiKey: "sk-ant-a", body))
+                let usage = try Self.usage(
+                    try await RawHTTPClient.messages(port: server.port, apiKey: "sk-ant-a", body))
                 #expect(usage["cache_creation_input_tokens"] as? Int == 0)
                 #expect(usage["cache_read_input_tokens"] as? Int == 0)
             }
@@ -101,7 +102,8 @@ struct AnthropicPromptCacheTests {
             let oneHour = Self.body(system: Self.manual + "h", cacheControl: hour)
             var reads: [Int?] = []
             for (advance, body) in [
-                (0, fiveMinutes), (0, oneHour), (299, fiveMinutes), (299, fiveMinutes), (301, fiveMinutes), (0, oneHour),
+                (0, fiveMinutes), (0, oneHour), (299, fiveMinutes), (299, fiveMinutes), (301, fiveMinutes),
+                (0, oneHour),
             ] {
                 clock.advance(by: .seconds(advance))
                 let response = try await RawHTTPClient.messages(port: server.port, apiKey: "sk-ant-a", body)
@@ -117,7 +119,8 @@ struct AnthropicPromptCacheTests {
     func streamed() async throws {
         try await MockLLMServer.withRunning(Self.configuration()) { server in
             _ = try await RawHTTPClient.messages(port: server.port, apiKey: "sk-ant-a", Self.body())
-            let response = try await RawHTTPClient.messages(port: server.port, apiKey: "sk-ant-a", Self.body(stream: true))
+            let response = try await RawHTTPClient.messages(
+                port: server.port, apiKey: "sk-ant-a", Self.body(stream: true))
             let start = try #require(response.namedEvents.first { $0.name == "message_start" })
             let message = try #require(try start.json()["message"] as? [String: Any])
             let usage = try #require(message["usage"] as? [String: Any])
@@ -133,7 +136,8 @@ struct AnthropicPromptCacheTests {
             let block = #"{"type":"text","text":"x","cache_control":{"type":"ephemeral"}}"#
             let five =
                 #"{"model":"claude-test","max_tokens":16,"system":["#
-                + Array(repeating: block, count: 5).joined(separator: ",") + #"],"messages":[{"role":"user","content":"Q"}]}"#
+                + Array(repeating: block, count: 5).joined(separator: ",")
+                + #"],"messages":[{"role":"user","content":"Q"}]}"#
             let tooMany = try await RawHTTPClient.messages(port: server.port, apiKey: "sk-ant-a", five)
             #expect(tooMany.status == 400)
             #expect(tooMany.body.contains("A maximum of 4 blocks with cache_control may be provided. Found 5."))
@@ -176,7 +180,8 @@ struct AnthropicPromptCacheTests {
             #expect(server.engine.promptCache.count <= 8)
             // The most recent prefix is still there.
             let usage = try Self.usage(
-                try await RawHTTPClient.messages(port: server.port, apiKey: "sk-ant-a", Self.body(system: "Rules number 39.")))
+                try await RawHTTPClient.messages(
+                    port: server.port, apiKey: "sk-ant-a", Self.body(system: "Rules number 39.")))
             #expect(usage["cache_read_input_tokens"] as? Int ?? 0 > 0)
         }
     }

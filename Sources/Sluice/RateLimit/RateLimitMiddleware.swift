@@ -165,8 +165,8 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
 
         // One object for both callbacks: a closure capturing a single reference needs no context of its own.
         let settler = Settler(
-            store: store, reservation: reservation, estimate: context.tokenEstimate, policy: settlement, context: context,
-            corrected: corrected)
+            store: store, reservation: reservation, estimate: context.tokenEstimate, policy: settlement,
+            context: context, corrected: corrected)
         context.usage.onComplete { usage in settler.settleReporting(usage) }
         response.body.onTermination { termination in
             if case .finished = termination { return }
@@ -292,7 +292,8 @@ final class Settler: Sendable {
     @discardableResult
     func settle(_ usage: Usage?) -> Bool {
         guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return false }
-        store.settle(reservation, charge: reservation.cost.charging(Self.charge(policy, estimate, usage, corrected: corrected)))
+        let charge = Self.charge(policy, estimate, usage, corrected: corrected)
+        store.settle(reservation, charge: reservation.cost.charging(charge))
         return true
     }
 

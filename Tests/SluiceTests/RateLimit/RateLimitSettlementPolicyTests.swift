@@ -35,7 +35,10 @@ struct RateLimitSettlementPolicyTests {
         arguments: [
             (Usage(inputTokens: 100, outputTokens: 1, cachedInputTokens: Int.max), TokenCharge(input: 0, output: 1)),
             (Usage(inputTokens: 100, outputTokens: 1, cachedInputTokens: -50), TokenCharge(input: 100, output: 1)),
-            (Usage(inputTokens: Int.max, outputTokens: 1, cachedInputTokens: 1), TokenCharge(input: Int.max - 1, output: 1)),
+            (
+                Usage(inputTokens: Int.max, outputTokens: 1, cachedInputTokens: 1),
+                TokenCharge(input: Int.max - 1, output: 1)
+            ),
             (Usage(inputTokens: -5, outputTokens: -5, cachedInputTokens: 3), TokenCharge(input: 10_000, output: 0)),
         ]
     )
@@ -54,7 +57,8 @@ struct RateLimitSettlementPolicyTests {
     @Test("the rule is configurable: counting reads keeps the old charge, exact usage can leave them out")
     func configurable() {
         #expect(
-            RateLimitSettlementPolicy.refundUnusedOutput(countingCacheReads: true).charge(Self.reserved, Self.cachedUsage)
+            RateLimitSettlementPolicy.refundUnusedOutput(countingCacheReads: true).charge(
+                Self.reserved, Self.cachedUsage)
                 == TokenCharge(input: 10_000, output: 120))
         #expect(
             RateLimitSettlementPolicy.refundUnusedOutput.charge(Self.reserved, Self.cachedUsage)

@@ -141,7 +141,8 @@ struct AnthropicMessageList {
         let breakpoints = message.cacheBreakpoints
         for (index, _) in breakpoints where index >= 0 && index < message.content.count {
             if case .image = message.content[index] {
-                throw cannotCarry("message \(position), part \(index) is an image in a system message, which is not sent")
+                throw cannotCarry(
+                    "message \(position), part \(index) is an image in a system message, which is not sent")
             }
         }
         let texts = message.content.map { part -> ContentPart in

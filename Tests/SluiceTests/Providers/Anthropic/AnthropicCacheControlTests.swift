@@ -149,7 +149,10 @@ struct AnthropicCacheControlTests {
     @Test(
         "a breakpoint on something that sends no block is refused",
         arguments: [
-            ("empty text part", ChatMessage(role: .user, content: [.text(""), .text("Q")], cacheBreakpoints: [0: .ephemeral])),
+            (
+                "empty text part",
+                ChatMessage(role: .user, content: [.text(""), .text("Q")], cacheBreakpoints: [0: .ephemeral])
+            ),
             ("index out of range", ChatMessage(role: .user, content: [.text("Q")], cacheBreakpoints: [1: .ephemeral])),
             ("negative index", ChatMessage(role: .user, content: [.text("Q")], cacheBreakpoints: [-1: .ephemeral])),
             (
@@ -161,7 +164,8 @@ struct AnthropicCacheControlTests {
             ("empty message", ChatMessage(role: .user, content: [.text("")], cacheControl: .ephemeral)),
             (
                 "image in a system message",
-                ChatMessage(role: .system, content: [.image(.url("https://x/y.png"))], cacheBreakpoints: [0: .ephemeral])
+                ChatMessage(
+                    role: .system, content: [.image(.url("https://x/y.png"))], cacheBreakpoints: [0: .ephemeral])
             ),
         ]
     )
@@ -175,7 +179,8 @@ struct AnthropicCacheControlTests {
     @Test("a one-hour breakpoint after a five-minute one is refused (longer lifetimes first)")
     func lifetimeOrder() throws {
         var request = ChatRequest(
-            model: "m", messages: [ChatMessage.system("S").cached(.ephemeral(ttl: .oneHour)), ChatMessage.user("Q").cached()])
+            model: "m",
+            messages: [ChatMessage.system("S").cached(.ephemeral(ttl: .oneHour)), ChatMessage.user("Q").cached()])
         request.tools = [ToolDefinition(name: "t", cacheControl: .ephemeral(ttl: .oneHour))]
         #expect(throws: Never.self) { try Fixture.body(request) }
         request.tools[0].cacheControl = .ephemeral
