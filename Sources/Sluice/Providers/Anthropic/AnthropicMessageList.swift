@@ -34,7 +34,8 @@ struct AnthropicMessageList {
         var systemTexts: [String] = []
         var systemBlocks: [JSONValue] = []
         var systemBreakpoints: [CacheControl] = []
-        var messageBreakpoints: [CacheControl] = []
+        // Without breakpoints (the common case) nothing below does extra work.
+        let marked = chatMessages.contains { $0.cacheControl != nil || !$0.cacheBreakpoints.isEmpty }
         var turns: [Turn] = []
         for (position, message) in chatMessages.enumerated() {
             var turn: Turn
@@ -42,9 +43,11 @@ struct AnthropicMessageList {
             case .system, Self.developerRole:
                 let text = message.text
                 if !text.isEmpty { systemTexts.append(text) }
-                let blocks = try Self.systemBlocks(message, position: position)
-                systemBlocks += blocks
-                systemBreakpoints += blocks.compactMap(Self.breakpoint)
+                if marked {
+                    let blocks = try Self.systemBlocks(message, position: position)
+                    systemBlocks += blocks
+                    systemBreakpoints += blocks.compactMap(Self.breakpoint)
+                }
                 continue
             case .user:
                 turn = Turn(role: "user")
@@ -88,10 +91,11 @@ struct AnthropicMessageList {
         messages = turns.map { turn in
             ["role": .string(turn.role), "content": .array(turn.leading + turn.blocks)]
         }
+        guard marked else { return }
+        breakpoints = systemBreakpoints
         for turn in turns {
-            for block in turn.leading + turn.blocks { messageBreakpoints += Self.breakpoints(in: block) }
+            for block in turn.leading + turn.blocks { breakpoints += Self.breakpoints(in: block) }
         }
-        breakpoints = systemBreakpoints + messageBreakpoints
     }
 
     /// One message being built.
