@@ -211,6 +211,13 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "ExampleCachedPromptBatch",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/CachedPromptBatch",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ExampleMockServerTests",
             dependencies: ["Sluice", "SluiceMockServer"],

@@ -218,6 +218,22 @@ def _():
     assert second.stop_reason == "end_turn", second
 
 
+# Prompt caching (issue 19): a repeated long prefix with cache_control is written, then read.
+@check("anthropic: a repeated prefix with cache_control reports cache creation, then a cache read")
+def _():
+    manual = f"Run {time.time_ns()}. " + "Answer from the manual and cite its section. " * 120
+    system = [{"type": "text", "text": manual, "cache_control": {"type": "ephemeral"}}]
+    replies = [
+        an.messages.create(model="claude-test", max_tokens=16, system=system,
+                           messages=[{"role": "user", "content": question}])
+        for question in ("First question?", "Second question?")]
+    first, second = (reply.usage for reply in replies)
+    assert first.cache_creation_input_tokens > 1024 and first.cache_read_input_tokens == 0, first
+    assert second.cache_read_input_tokens == first.cache_creation_input_tokens, second
+    assert second.cache_creation_input_tokens == 0, second
+    assert 0 < second.input_tokens < 20, second
+
+
 @check("anthropic: missing max_tokens is BadRequestError")
 def _():
     try:

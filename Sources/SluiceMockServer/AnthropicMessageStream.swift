@@ -3,8 +3,8 @@ import Hummingbird
 /// Writes one Anthropic messages stream (`text/event-stream`, named events), pacing it and
 /// injecting its fault, and accounts for what it sent.
 ///
-/// Event order: `message_start` (the message with empty `content`, `usage.input_tokens` and
-/// `output_tokens: 1`); with thinking on, the thinking block at index 0 (`content_block_start` of a
+/// Event order: `message_start` (the message with empty `content`, `usage.input_tokens`,
+/// `cache_creation_input_tokens`, `cache_read_input_tokens` and `output_tokens: 1`); with thinking on, the thinking block at index 0 (`content_block_start` of a
 /// `thinking` block with empty `thinking` and `signature`, one `thinking_delta` per word, one
 /// `signature_delta`, `content_block_stop`) and the reply's block at index 1;
 /// `content_block_start` (index 0: a text block with `text: ""`, or a
@@ -40,7 +40,8 @@ struct AnthropicMessageStream: Sendable {
     var thinking: Thinking?
     var reply: Reply
     var stopReason: String
-    var inputTokens: Int
+    /// The input tokens as the cache split them.
+    var input: MockPromptCache.Outcome
     var latency: MockLatency
     var tokensPerChunk: Int
     var fault: MockFault?
@@ -66,7 +67,7 @@ struct AnthropicMessageStream: Sendable {
                     "message_start",
                     "{\"type\":\"message_start\",\"message\":{\"id\":\(JSONText.quoted(self.id)),\"type\":\"message\",\"role\":\"assistant\","
                         + "\"model\":\(JSONText.quoted(self.model)),\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
-                        + AnthropicWire.usage(inputTokens: self.inputTokens, outputTokens: 1) + "}}"),
+                        + AnthropicWire.usage(self.input, outputTokens: 1) + "}}"),
                 to: &writer)
             if let thinking = self.thinking {
                 try await self.sendThinking(thinking, to: &writer)

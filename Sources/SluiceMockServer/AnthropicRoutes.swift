@@ -62,12 +62,20 @@ struct AnthropicRoutes: Sendable {
         let inputTokens = MockTokenEstimator.messagesPromptTokens(
             system: body.system, messageContents: messages.map(\.content),
             toolTokens: tools.reduce(0) { $0 + $1.promptTokens })
+        let breakpoints: [MockPromptCache.Breakpoint]
+        switch body.cacheBreakpoints(toolTokens: tools.map(\.promptTokens)) {
+        case .success(let found): breakpoints = found
+        case .failure(let problem): return self.badRequest(problem.message)
+        }
+        // The cache outcome comes first: the input bucket counts input plus cache writes, not reads.
+        let input = self.engine.promptCache.lookUp(
+            breakpoints, key: key.name, model: model, promptTokens: inputTokens, now: self.configuration.clock.now())
         let status: RateLimitStatus
         let outcome: MockOutcome
         switch self.engine.admit(
             key: key,
             charging: { _ in
-                RateLimitCost(inputTokens: inputTokens, outputTokens: maxTokens)
+                RateLimitCost(inputTokens: input.limitedInputTokens, outputTokens: maxTokens)
             })
         {
         case .rejected(let rejection):
@@ -76,6 +84,7 @@ struct AnthropicRoutes: Sendable {
             status = admittedStatus
             outcome = admittedOutcome
         }
+        self.engine.recordPromptCache(input, key: key, now: self.configuration.clock.now())
         let reservation = OutputTokenReservation(engine: self.engine, key: key, reserved: maxTokens)
 
         if let fault = outcome.fault {
@@ -119,7 +128,7 @@ struct AnthropicRoutes: Sendable {
             stopReason = length < wanted ? "max_tokens" : "end_turn"
         }
         let stream = AnthropicMessageStream(
-            id: id, model: model, thinking: thinking, reply: reply, stopReason: stopReason, inputTokens: inputTokens,
+            id: id, model: model, thinking: thinking, reply: reply, stopReason: stopReason, input: input,
             latency: latency,
             tokensPerChunk: self.configuration.streaming.tokensPerChunk, fault: outcome.fault, pacer: pacer,
             engine: self.engine, key: key, reservation: reservation
@@ -154,8 +163,7 @@ struct AnthropicRoutes: Sendable {
         try await MockResponseSteps.waitBeforeHead(latency.head + generation, pacer: pacer, engine: self.engine)
         let outputTokens = stream.outputTokens
         let message = AnthropicWire.message(
-            id: id, model: model, content: content, stopReason: stopReason, inputTokens: inputTokens,
-            outputTokens: outputTokens)
+            id: id, model: model, content: content, stopReason: stopReason, input: input, outputTokens: outputTokens)
         return MockResponseSteps.bufferedAnswer(
             message, fault: outcome.fault, headers: headers, completionTokens: outputTokens, key: key,
             engine: self.engine, pacer: pacer, ticket: ticket, reservation: reservation

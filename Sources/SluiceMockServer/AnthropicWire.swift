@@ -57,6 +57,8 @@ enum AnthropicWire {
         var maxTokens: Int?
         var messages: [Message]?
         var system: String
+        /// The system text blocks, when `system` is an array (they may carry `cache_control`).
+        var systemBlocks: [Block] = []
         var stream: Bool?
         var tools: [Tool]
         var toolChoice: ToolChoice?
@@ -82,7 +84,8 @@ enum AnthropicWire {
             } else if let text = try? container.decode(String.self, forKey: .system) {
                 self.system = text
             } else {
-                self.system = try container.decode([Block].self, forKey: .system).map(\.countedText).joined()
+                self.systemBlocks = try container.decode([Block].self, forKey: .system)
+                self.system = self.systemBlocks.map(\.countedText).joined()
             }
         }
 
@@ -149,17 +152,26 @@ enum AnthropicWire {
     /// blocks are not counted, as Anthropic strips them from earlier turns).
     struct Block: Decodable, Sendable {
         var countedText: String
+        /// The block as compact JSON without `cache_control`: what its part of a cached prefix is.
+        var identity: String
+        /// The block's `cache_control` breakpoint.
+        var cacheControl: CacheMark?
         var type: String?
         /// A `thinking` block's text and signature, a `redacted_thinking` block's data.
         var thinking: String?
         var signature: String?
         var data: String?
 
-        enum CodingKeys: String, CodingKey { case type, text, input, content, thinking, signature, data }
+        enum CodingKeys: String, CodingKey {
+            case type, text, input, content, thinking, signature, data
+            case cacheControl = "cache_control"
+        }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.type = try container.decodeIfPresent(String.self, forKey: .type)
+            self.cacheControl = try container.decodeIfPresent(CacheMark.self, forKey: .cacheControl)
+            self.identity = try MockJSON(from: decoder).removingCacheControl.compactText
             switch self.type {
             case "thinking":
                 self.thinking = try container.decodeIfPresent(String.self, forKey: .thinking)
@@ -192,10 +204,40 @@ enum AnthropicWire {
         var name: String
         var description: String?
         var inputSchema: MockJSON?
+        /// The tool's `cache_control` breakpoint.
+        var cacheControl: CacheMark?
+        /// The definition as compact JSON without `cache_control`.
+        var identity: String
 
         enum CodingKeys: String, CodingKey {
             case name, description
             case inputSchema = "input_schema"
+            case cacheControl = "cache_control"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.name = try container.decode(String.self, forKey: .name)
+            self.description = try container.decodeIfPresent(String.self, forKey: .description)
+            self.inputSchema = try container.decodeIfPresent(MockJSON.self, forKey: .inputSchema)
+            self.cacheControl = try container.decodeIfPresent(CacheMark.self, forKey: .cacheControl)
+            self.identity = try MockJSON(from: decoder).removingCacheControl.compactText
+        }
+    }
+
+    /// `cache_control`: `{"type": "ephemeral"}` with an optional `"ttl"` of `"5m"` or `"1h"`.
+    struct CacheMark: Decodable, Sendable {
+        var type: String?
+        var ttl: String?
+
+        /// How long the entry lives, or `nil` for a type or lifetime Anthropic refuses.
+        var lifetime: Duration? {
+            guard type == "ephemeral" else { return nil }
+            switch ttl {
+            case nil, "5m": return .seconds(300)
+            case "1h": return .seconds(3600)
+            default: return nil
+            }
         }
     }
 
@@ -271,18 +313,22 @@ enum AnthropicWire {
             + "Please reduce the prompt length or the maximum tokens requested, or try again later."
     }
 
-    /// `"usage":{...}` of a message.
-    static func usage(inputTokens: Int, outputTokens: Int) -> String {
-        "\"usage\":{\"input_tokens\":\(inputTokens),\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":\(outputTokens)}"
+    /// `"usage":{...}` of a message: the input split as Anthropic splits it (`input_tokens` excludes
+    /// cache reads and writes).
+    static func usage(_ input: MockPromptCache.Outcome, outputTokens: Int) -> String {
+        "\"usage\":{\"input_tokens\":\(input.inputTokens),"
+            + "\"cache_creation_input_tokens\":\(input.cacheCreationInputTokens),"
+            + "\"cache_read_input_tokens\":\(input.cacheReadInputTokens),\"output_tokens\":\(outputTokens)}"
     }
 
     /// A `message` object with `content` (JSON array text).
     static func message(
-        id: String, model: String, content: String, stopReason: String?, inputTokens: Int, outputTokens: Int
+        id: String, model: String, content: String, stopReason: String?, input: MockPromptCache.Outcome,
+        outputTokens: Int
     ) -> String {
         "{\"id\":\(JSONText.quoted(id)),\"type\":\"message\",\"role\":\"assistant\",\"model\":\(JSONText.quoted(model)),"
             + "\"content\":\(content),\"stop_reason\":\(JSONText.quoted(stopReason)),\"stop_sequence\":null,"
-            + usage(inputTokens: inputTokens, outputTokens: outputTokens) + "}"
+            + usage(input, outputTokens: outputTokens) + "}"
     }
 
     static func textBlock(_ text: String) -> String {

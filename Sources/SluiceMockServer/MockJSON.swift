@@ -30,6 +30,17 @@ indirect enum MockJSON: Sendable, Hashable, Decodable {
         return nil
     }
 
+    /// The value with every object's `cache_control` member removed, at any depth.
+    var removingCacheControl: MockJSON {
+        switch self {
+        case .array(let values): return .array(values.map(\.removingCacheControl))
+        case .object(var members):
+            members["cache_control"] = nil
+            return .object(members.mapValues(\.removingCacheControl))
+        default: return self
+        }
+    }
+
     var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil

@@ -263,7 +263,7 @@ public final class MockLLMServer: Sendable {
         self.engine.resetStats()
     }
 
-    /// Refills every key's buckets, as if no request had been made.
+    /// Refills every key's buckets, as if no request had been made, and forgets the prompt cache.
     public func resetRateLimits() {
         self.engine.resetLimits()
     }

@@ -40,6 +40,9 @@ public struct MockServerConfiguration: Sendable {
     public var rateLimitReporting: MockRateLimitReporting = MockRateLimitReporting()
     /// How streams are cut into chunks.
     public var streaming: Streaming = Streaming()
+    /// The Anthropic route's prompt cache (`cache_control`). Default: prefixes of 1024 tokens or
+    /// more, at most 4096 of them.
+    public var promptCaching: PromptCaching = PromptCaching()
     /// Faults injected at random rates. Default: none.
     public var faults: MockFaultPlan = .none
     /// The clock the rate limiter reads. Default ``MockServerClock/continuous``.
@@ -62,6 +65,26 @@ public struct MockServerConfiguration: Sendable {
         public init(tokensPerChunk: Int = 1) {
             precondition(tokensPerChunk >= 1, "tokensPerChunk must be at least 1")
             self.tokensPerChunk = tokensPerChunk
+        }
+    }
+
+    /// The Anthropic route's prompt cache: a repeated prefix up to a `cache_control` breakpoint (same
+    /// key, same model, within its lifetime) is reported as `cache_read_input_tokens`, a new one as
+    /// `cache_creation_input_tokens`, and the input-token bucket counts input plus creation, not reads,
+    /// as Anthropic's input limit does. Token counts follow ``MockTokenEstimator``.
+    public struct PromptCaching: Sendable, Hashable {
+        /// The shortest prefix cached, in tokens (Anthropic: 1024 for most models). Default 1024.
+        public var minimumTokens: Int
+        /// The most prefixes kept over all keys; past it, expired then least recently used ones are
+        /// dropped. Default 4096.
+        public var maxEntries: Int
+
+        /// Creates cache settings.
+        public init(minimumTokens: Int = 1024, maxEntries: Int = 4096) {
+            precondition(minimumTokens >= 1, "minimumTokens must be at least 1")
+            precondition(maxEntries >= 1, "maxEntries must be at least 1")
+            self.minimumTokens = minimumTokens
+            self.maxEntries = maxEntries
         }
     }
 

@@ -6,6 +6,8 @@ import Synchronization
 final class MockServerEngine: Sendable {
     let configuration: MockServerConfiguration
     let connections = ConnectionRegistry()
+    /// The Anthropic route's prompt cache (see ``MockServerConfiguration/PromptCaching``).
+    let promptCache: MockPromptCache
     private let keysBySecret: [String: MockAPIKey]
     private let requestCounter = Atomic<Int>(0)
     private let state: Mutex<State>
@@ -28,6 +30,7 @@ final class MockServerEngine: Sendable {
 
     init(configuration: MockServerConfiguration) {
         self.configuration = configuration
+        self.promptCache = MockPromptCache(settings: configuration.promptCaching)
         var keys: [String: MockAPIKey] = [:]
         for key in configuration.keys where keys[key.secret] == nil {
             keys[key.secret] = key
@@ -158,6 +161,16 @@ final class MockServerEngine: Sendable {
         }
     }
 
+    /// Stores what an admitted request wrote to the prompt cache and counts its cache tokens.
+    func recordPromptCache(_ input: MockPromptCache.Outcome, key: ResolvedKey, now: Duration) {
+        self.promptCache.commit(input, now: now)
+        guard input.cacheReadInputTokens > 0 || input.cacheCreationInputTokens > 0 else { return }
+        self.state.withLock { state in
+            state.stats.keys[key.name, default: .init()].cacheReadInputTokens += input.cacheReadInputTokens
+            state.stats.keys[key.name, default: .init()].cacheCreationInputTokens += input.cacheCreationInputTokens
+        }
+    }
+
     /// Reconciles an output-token reservation of `reserved` tokens of which `used` were sent:
     /// the difference goes back to the key's output bucket (see ``MockRateLimits``).
     func settleOutputTokens(key: ResolvedKey, reserved: Int, used: Int) {
@@ -201,8 +214,10 @@ final class MockServerEngine: Sendable {
         }
     }
 
+    /// Refills every bucket and forgets the prompt cache.
     func resetLimits() {
         self.state.withLock { $0.limiter.reset() }
+        self.promptCache.removeAll()
     }
 }
 

@@ -26,8 +26,13 @@ public struct MockServerStats: Sendable, Hashable, Codable {
         /// Tokens debited from the key's token buckets at admission: the OpenAI cost, or on the
         /// Anthropic route the input estimate plus `max_tokens`.
         public var tokensCharged: Int = 0
-        /// Input tokens charged on the Anthropic route (the estimate of ``MockTokenEstimator``).
+        /// Input tokens charged on the Anthropic route (the estimate of ``MockTokenEstimator``), as
+        /// Anthropic's input limit counts them: input and cache writes, not cache reads.
         public var inputTokensCharged: Int = 0
+        /// Input tokens the Anthropic route reported read from its prompt cache.
+        public var cacheReadInputTokens: Int = 0
+        /// Input tokens the Anthropic route reported written to its prompt cache.
+        public var cacheCreationInputTokens: Int = 0
         /// Output tokens charged on the Anthropic route, net of reconciliation: `max_tokens` at
         /// admission, minus what was not sent once the response ended. When no request is in
         /// flight it equals the output tokens sent with this key on that route.

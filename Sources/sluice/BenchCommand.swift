@@ -28,6 +28,13 @@ struct BenchCommand: AsyncParsableCommand {
             burst to the server (sluice mock-server --request-burst, --token-burst) and use a small \
             value (2) to measure the steady rate.
 
+            Prompt caching: --cached-prefix-tokens N puts a system prompt of about N tokens, the same \
+            for every call and marked with cache_control, before each call's prompt. Anthropic (and \
+            sluice mock-server) then reads it from the cache, and its input limit does not count \
+            cache reads: the limiter reserves the whole prompt and gives the reads back when the call \
+            settles, so itpm_ratio (counted input, cache reads left out, over the limit) can reach the \
+            limit. OpenAI caches by itself and counts cached tokens; the breakpoint is not sent there.
+
             Token limits: for --provider openai, --tpm counts prompt and output tokens together (each \
             request reserves its prompt estimate plus --max-tokens). For --provider anthropic, --tpm \
             sets both the input and the output tokens per minute; --itpm and --otpm set them apart \
@@ -53,13 +60,14 @@ struct BenchCommand: AsyncParsableCommand {
 
             provider, model, base_url, keys (labels), stream, requests (null with --duration and no \
             --requests), duration_seconds (null without --duration), concurrency, max_tokens, \
-            prompt_chars, timeout_seconds, max_duration_seconds; limits {rpm, tpm, itpm, otpm, \
+            prompt_chars, cached_prefix_tokens, timeout_seconds, max_duration_seconds; limits {rpm, tpm, itpm, otpm, \
             burst_seconds, request_burst, token_burst, input_token_burst, output_token_burst} (per \
             key, null when unset); succeeded, failed, failed_by_code {code: count}, cancelled, \
             not_started; attempts, retries, http_429 (response heads with status 429), statuses \
             {status: count}; wall_seconds, hit_max_duration, rate_limit_wait_seconds (summed over \
             calls); achieved_rpm (calls completed / wall time), steady_rpm (after the first burst), \
             rpm_limit (pool), rpm_ratio; achieved_tpm (input + output used), achieved_input_tpm, \
+            achieved_counted_input_tpm (input less cache reads, what Anthropic's input limit counts), \
             achieved_output_tpm, reserved_tpm (prompt estimate + max tokens, settled), tpm_limit, \
             tpm_ratio (reserved / limit), itpm_limit, itpm_ratio, otpm_limit, otpm_ratio (used / \
             limit); latency_ms, service_latency_ms, ttft_ms, ttft_service_ms, each {p50, p90, p99, \
@@ -126,6 +134,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Prompt length in characters.")
     var promptChars: Int = 200
 
+    @Option(
+        help: ArgumentHelp(
+            "Send a system prompt of about this many tokens, the same for every call and marked for the prompt cache (Anthropic cache_control), before the --prompt-chars prompt.",
+            valueName: "tokens"))
+    var cachedPrefixTokens: Int?
+
+    @Flag(help: "Settle Anthropic calls as if the input limit counted cache reads (the rule before issue 19), for comparison.")
+    var countCacheReads = false
+
     @Flag(help: "Stream the replies (and report the time to first token).")
     var stream = false
 
@@ -168,6 +185,9 @@ struct BenchCommand: AsyncParsableCommand {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
         guard promptChars >= 1 else { throw ValidationError("--prompt-chars must be at least 1") }
+        if let cachedPrefixTokens, !(1...10_000_000).contains(cachedPrefixTokens) {
+            throw ValidationError("--cached-prefix-tokens must be between 1 and 10000000")
+        }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
         if let safetyMarginMs, safetyMarginMs < 0 { throw ValidationError("--safety-margin-ms must not be negative") }
         guard redisFallbackShare.isFinite, (0...1).contains(redisFallbackShare) else {
@@ -252,6 +272,7 @@ struct BenchCommand: AsyncParsableCommand {
             maxDuration: .milliseconds(Int64((maxDuration * 1_000).rounded())), maxAttempts: maxAttempts,
             requestsPerMinute: rpm, tokensPerMinute: tpm, inputTokensPerMinute: itpm, outputTokensPerMinute: otpm,
             burstSeconds: burstSeconds, limits: .unlimited)
+        settings.cachedPrefixTokens = cachedPrefixTokens
 
         // A bucket smaller than one request's reservation would refuse every request, so each token
         // bucket holds at least the largest request (the last prompt is the longest; with no count
@@ -285,6 +306,7 @@ struct BenchCommand: AsyncParsableCommand {
             ? .openAI(apiKey: keys[0].secret, baseURL: settings.baseURL)
             : .anthropic(apiKey: keys[0].secret, baseURL: settings.baseURL)
         configuration.rateLimits = RateLimitMiddleware.Configuration(keys: keys)
+        if countCacheReads { configuration.rateLimits?.settlement = .refundUnusedOutput }
         if let safetyMarginMs {
             configuration.rateLimits?.safetyMargin = RateLimitSafetyMargin(
                 fractionOfCapacity: 0, refillTime: .milliseconds(safetyMarginMs))

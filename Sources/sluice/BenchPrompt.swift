@@ -12,4 +12,14 @@ enum BenchPrompt {
         while text.utf8.count < characters { text += filler }
         return String(text.prefix(characters))
     }
+
+    /// The system prompt every call shares with `--cached-prefix-tokens`: `4 × tokens` ASCII
+    /// characters (about `tokens` tokens by the estimators' four bytes a token), the same for every call.
+    static func sharedPrefix(tokens: Int) -> String {
+        let characters = max(1, tokens).multipliedReportingOverflow(by: 4)
+        guard !characters.overflow else { return "" }
+        var text = "Shared instructions. "
+        while text.utf8.count < characters.partialValue { text += filler }
+        return String(text.prefix(characters.partialValue))
+    }
 }

@@ -21,6 +21,8 @@ struct BenchReport {
     var achievedRPM: Double { perMinute(state.completed) }
     var achievedTPM: Double { perMinute(usage.totalTokens) }
     var achievedInputTPM: Double { perMinute(usage.inputTokens) }
+    /// Input less cache reads: what Anthropic's input limit counts.
+    var achievedCountedInputTPM: Double { perMinute(max(0, usage.inputTokens - usage.cachedInputTokens)) }
     var achievedOutputTPM: Double { perMinute(usage.outputTokens) }
     var reservedTPM: Double { perMinute(state.reservedTokens) }
 
@@ -37,10 +39,16 @@ struct BenchReport {
     }
 
     var rpmRatio: Double? { ratio(achievedRPM, rpmLimit) }
+    /// ` (R cache reads, W cache writes)` when the provider reported either, else empty.
+    var cacheText: String {
+        guard usage.cachedInputTokens > 0 || usage.cacheCreationInputTokens > 0 else { return "" }
+        return " (\(usage.cachedInputTokens) cache reads, \(usage.cacheCreationInputTokens) cache writes)"
+    }
     /// OpenAI counts a request's prompt estimate plus `max_tokens` at admission, so the reservation
     /// is what the TPM limit is measured against.
     var tpmRatio: Double? { ratio(reservedTPM, tpmLimit) }
-    var itpmRatio: Double? { ratio(achievedInputTPM, itpmLimit) }
+    /// Anthropic's input limit does not count cache reads, so the counted input is what it is measured against.
+    var itpmRatio: Double? { ratio(achievedCountedInputTPM, itpmLimit) }
     /// Anthropic refunds unused output tokens, so the actual output is what counts.
     var otpmRatio: Double? { ratio(achievedOutputTPM, otpmLimit) }
 
@@ -143,6 +151,7 @@ struct BenchReport {
             "concurrency": BenchFormat.json(settings.concurrency),
             "max_tokens": BenchFormat.json(settings.maxTokens),
             "prompt_chars": BenchFormat.json(settings.promptCharacters),
+            "cached_prefix_tokens": BenchFormat.json(settings.cachedPrefixTokens),
             "duration_seconds": BenchFormat.json(settings.duration.map(BenchFormat.seconds)),
             "timeout_seconds": BenchFormat.json(BenchFormat.seconds(settings.timeout)),
             "max_duration_seconds": BenchFormat.json(BenchFormat.seconds(settings.maxDuration)),
@@ -178,6 +187,7 @@ struct BenchReport {
         object["rpm_ratio"] = BenchFormat.json(rpmRatio, 4)
         object["achieved_tpm"] = BenchFormat.json(achievedTPM, 1)
         object["achieved_input_tpm"] = BenchFormat.json(achievedInputTPM, 1)
+        object["achieved_counted_input_tpm"] = BenchFormat.json(achievedCountedInputTPM, 1)
         object["achieved_output_tpm"] = BenchFormat.json(achievedOutputTPM, 1)
         object["reserved_tpm"] = BenchFormat.json(reservedTPM, 1)
         object["tpm_limit"] = BenchFormat.json(tpmLimit)
@@ -257,6 +267,9 @@ struct BenchReport {
         var tokens = "Tokens/min   \(BenchFormat.fixed(achievedTPM, 0)) used"
         if settings.provider == .anthropic {
             tokens += " (\(BenchFormat.fixed(achievedInputTPM, 0)) input"
+            if usage.cachedInputTokens > 0 {
+                tokens += ", \(BenchFormat.fixed(achievedCountedInputTPM, 0)) counted without cache reads"
+            }
             if let itpmLimit, let itpmRatio { tokens += ", \(BenchFormat.fixed(itpmRatio * 100, 1)) % of \(itpmLimit)" }
             tokens += "; \(BenchFormat.fixed(achievedOutputTPM, 0)) output"
             if let otpmLimit, let otpmRatio { tokens += ", \(BenchFormat.fixed(otpmRatio * 100, 1)) % of \(otpmLimit)" }
@@ -273,7 +286,8 @@ struct BenchReport {
             lines.append("  service    \(firstTokenService.text) (since the last attempt began)")
         }
         lines.append(
-            "Tokens       \(usage.inputTokens) input, \(usage.outputTokens) output, \(usage.totalTokens) total; cost \(costText)"
+            "Tokens       \(usage.inputTokens) input\(cacheText), \(usage.outputTokens) output, "
+                + "\(usage.totalTokens) total; cost \(costText)"
         )
         lines.append(memoryText)
         return lines.joined(separator: "\n")

@@ -17,6 +17,9 @@ struct BenchSettings: Sendable {
     var stream: Bool
     var maxTokens: Int
     var promptCharacters: Int
+    /// With `--cached-prefix-tokens`: the tokens of a system prompt shared by every call and marked
+    /// as a prompt-cache breakpoint, sent before the varying prompt.
+    var cachedPrefixTokens: Int? = nil
     var timeout: Duration
     /// When the whole run stops, cancelling what is in flight.
     var maxDuration: Duration
@@ -34,10 +37,11 @@ struct BenchSettings: Sendable {
 
     /// The chat request the `index`th call sends.
     func request(_ index: Int) -> ChatRequest {
-        ChatRequest(
-            model: model,
-            messages: [.user(BenchPrompt.text(index: index, characters: promptCharacters))],
-            maxOutputTokens: maxTokens)
+        var messages: [ChatMessage] = [.user(BenchPrompt.text(index: index, characters: promptCharacters))]
+        if let cachedPrefixTokens {
+            messages.insert(ChatMessage.system(BenchPrompt.sharedPrefix(tokens: cachedPrefixTokens)).cached(), at: 0)
+        }
+        return ChatRequest(model: model, messages: messages, maxOutputTokens: maxTokens)
     }
 
     var providerName: String { provider == .anthropic ? "anthropic" : "openai" }

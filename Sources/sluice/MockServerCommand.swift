@@ -72,6 +72,12 @@ struct MockServerCommand: AsyncParsableCommand {
     @Option(help: "Reply length in tokens (words), capped by the request's max_tokens.")
     var replyTokens: Int = 20
 
+    @Option(help: "Anthropic prompt cache: the shortest prefix cached at a cache_control breakpoint, in tokens.")
+    var cacheMinTokens: Int = 1024
+
+    @Option(help: "Anthropic prompt cache: the most prefixes kept (expired, then least recently used, go first).")
+    var cacheMaxEntries: Int = 4096
+
     @Option(help: "Embedding vector length when the request has no 'dimensions'.")
     var embeddingDimensions: Int = 8
 
@@ -124,6 +130,8 @@ struct MockServerCommand: AsyncParsableCommand {
         guard (0...65535).contains(self.port) else { throw ValidationError("--port must be 0...65535") }
         guard self.replyTokens >= 0 else { throw ValidationError("--reply-tokens must not be negative") }
         guard self.tokensPerChunk >= 1 else { throw ValidationError("--tokens-per-chunk must be at least 1") }
+        guard self.cacheMinTokens >= 1 else { throw ValidationError("--cache-min-tokens must be at least 1") }
+        guard self.cacheMaxEntries >= 1 else { throw ValidationError("--cache-max-entries must be at least 1") }
         guard self.embeddingDimensions >= 1 else { throw ValidationError("--embedding-dimensions must be at least 1") }
         for value in [
             self.rpm, self.tpm, self.itpm, self.otpm, self.requestBurst, self.tokenBurst, self.inputTokenBurst,
@@ -162,6 +170,8 @@ struct MockServerCommand: AsyncParsableCommand {
                 "  \(name): \(key.requests) requests, \(key.rateLimited) rate-limited, \(key.faults) faults, \(key.tokensCharged) tokens charged"
                     + (key.inputTokensCharged + key.outputTokensCharged > 0
                         ? " (Anthropic: \(key.inputTokensCharged) input, \(key.outputTokensCharged) output)" : "")
+                    + (key.cacheReadInputTokens + key.cacheCreationInputTokens > 0
+                        ? "; cache: \(key.cacheReadInputTokens) read, \(key.cacheCreationInputTokens) written" : "")
             )
         }
         for (kind, count) in stats.faultsInjected.sorted(by: { $0.key < $1.key }) {
@@ -183,6 +193,7 @@ struct MockServerCommand: AsyncParsableCommand {
         configuration.replyTokens = self.replyTokens
         configuration.embeddingDimensions = self.embeddingDimensions
         configuration.streaming = .init(tokensPerChunk: self.tokensPerChunk)
+        configuration.promptCaching = .init(minimumTokens: self.cacheMinTokens, maxEntries: self.cacheMaxEntries)
         configuration.latency = MockLatency(
             head: .milliseconds(self.headLatencyMs), firstToken: .milliseconds(self.firstTokenMs),
             perToken: .milliseconds(self.tokenMs)

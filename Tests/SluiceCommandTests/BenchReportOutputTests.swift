@@ -34,6 +34,7 @@ struct BenchReportOutputTests {
     /// The top-level keys README.md and `sluice bench --help` document for `--json`.
     static let documentedKeys: Set<String> = [
         "provider", "model", "base_url", "keys", "stream", "requests", "concurrency", "max_tokens", "prompt_chars",
+        "cached_prefix_tokens", "achieved_counted_input_tpm",
         "timeout_seconds", "max_duration_seconds", "limits", "succeeded", "failed", "failed_by_code", "cancelled",
         "not_started", "attempts", "retries", "http_429", "statuses", "wall_seconds", "hit_max_duration",
         "rate_limit_wait_seconds", "achieved_rpm", "steady_rpm", "rpm_limit", "rpm_ratio", "achieved_tpm",
@@ -173,7 +174,7 @@ struct BenchReportOutputTests {
             text.contains(
                 "Tokens/min   9000 used, 8000 reserved (prompt estimate + max tokens), 80.0 % of 10000"))
         #expect(text.contains("Latency      p50 400 ms, p90 800 ms, p99 800 ms, max 800 ms"))
-        #expect(text.contains("Tokens       3000 input, 1500 output, 4500 total; cost $0.001235"))
+        #expect(text.contains("Tokens       3000 input (500 cache reads, 0 cache writes), 1500 output, 4500 total; cost $0.001235"))
         #expect(!text.contains("First token"))
     }
 
@@ -189,5 +190,21 @@ struct BenchReportOutputTests {
             settings: settings, state: state, usage: BenchFixture.usage(input: 6_000, output: 1_500))
         #expect(
             report.text.contains("Tokens/min   7500 used (6000 input, 50.0 % of 12000; 1500 output, 50.0 % of 3000)"))
+    }
+
+    @Test("with cache reads, the input limit's share counts the input without them")
+    func anthropicCachedText() {
+        let settings = BenchFixture.settings(
+            provider: .anthropic, keys: ["KEY_A"], limits: RateLimits(inputTokensPerMinute: 1_000))
+        var state = BenchRecorder.State()
+        state.succeeded = 10
+        var usage = BenchFixture.usage(input: 5_000, output: 100)
+        usage.cachedInputTokens = 4_500
+        usage.cacheCreationInputTokens = 450
+        let report = BenchFixture.report(settings: settings, state: state, usage: usage)
+        // 5000 input in the fixture's minute, 500 of it counted: half the 1000 limit.
+        #expect(report.text.contains("5000 input, 500 counted without cache reads, 50.0 % of 1000"))
+        #expect(report.json["achieved_counted_input_tpm"]?.doubleValue == 500)
+        #expect(report.json["itpm_ratio"]?.doubleValue == 0.5)
     }
 }

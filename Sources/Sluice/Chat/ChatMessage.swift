@@ -45,6 +45,12 @@ public struct ChatMessage: Sendable, Hashable {
     /// (Anthropic `thinking` and `redacted_thinking` blocks). OpenAI-compatible adapters do not send
     /// them, and no adapter sends them for other roles.
     public var thinking: [ThinkingBlock]
+    /// A prompt-cache breakpoint after this message: on the last block it sends (the last text or
+    /// image part, the last tool call, or a tool result). Anthropic only; see ``CacheControl``.
+    public var cacheControl: CacheControl?
+    /// Prompt-cache breakpoints on single content parts, keyed by their index in ``content``.
+    /// Anthropic only; an index out of range or an empty text part is refused. See ``CacheControl``.
+    public var cacheBreakpoints: [Int: CacheControl]
 
     public init(
         role: Role,
@@ -53,7 +59,9 @@ public struct ChatMessage: Sendable, Hashable {
         toolCallID: String? = nil,
         isError: Bool = false,
         name: String? = nil,
-        thinking: [ThinkingBlock] = []
+        thinking: [ThinkingBlock] = [],
+        cacheControl: CacheControl? = nil,
+        cacheBreakpoints: [Int: CacheControl] = [:]
     ) {
         self.role = role
         self.content = content
@@ -62,6 +70,16 @@ public struct ChatMessage: Sendable, Hashable {
         self.isError = isError
         self.name = name
         self.thinking = thinking
+        self.cacheControl = cacheControl
+        self.cacheBreakpoints = cacheBreakpoints
+    }
+
+    /// This message with a prompt-cache breakpoint after it (``cacheControl``):
+    /// `.system(longInstructions).cached()`.
+    public func cached(_ control: CacheControl = .ephemeral) -> ChatMessage {
+        var copy = self
+        copy.cacheControl = control
+        return copy
     }
 
     /// The text parts joined, without images.

@@ -14,12 +14,19 @@ public struct ToolDefinition: Sendable, Hashable {
     public var parameters: JSONValue
     /// OpenAI's strict schema adherence; other providers ignore it.
     public var strict: Bool?
+    /// A prompt-cache breakpoint after this tool (Anthropic's `cache_control`; OpenAI-compatible
+    /// adapters do not send it). Tools come first in the cached prefix; see ``CacheControl``.
+    public var cacheControl: CacheControl?
 
-    public init(name: String, description: String? = nil, parameters: JSONValue = ["type": "object"], strict: Bool? = nil) {
+    public init(
+        name: String, description: String? = nil, parameters: JSONValue = ["type": "object"], strict: Bool? = nil,
+        cacheControl: CacheControl? = nil
+    ) {
         self.name = name
         self.description = description
         self.parameters = parameters
         self.strict = strict
+        self.cacheControl = cacheControl
     }
 }
 

@@ -160,11 +160,13 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
             let keyLeft = (response.status == 401 || response.status == 429) && pool.activeKey(key.id) == nil
             return (response, keyLeft)
         }
-        if let observation { await sync(reservation, observation, context: context) }
+        var corrected = false
+        if let observation { corrected = await sync(reservation, observation, context: context) }
 
         // One object for both callbacks: a closure capturing a single reference needs no context of its own.
         let settler = Settler(
-            store: store, reservation: reservation, estimate: context.tokenEstimate, policy: settlement, context: context)
+            store: store, reservation: reservation, estimate: context.tokenEstimate, policy: settlement,
+            context: context, corrected: corrected)
         context.usage.onComplete { usage in settler.settleReporting(usage) }
         response.body.onTermination { termination in
             if case .finished = termination { return }
@@ -214,13 +216,14 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
         }
     }
 
+    @discardableResult
     private nonisolated(nonsending) func sync(
         _ reservation: RateLimitReservation, _ observation: RateLimitObservation, context: ClientContext
-    ) async {
-        guard !observation.remaining.isEmpty else { return }
-        if await store.sync(reservation, with: observation) {
-            context.events.emit(.rateLimitCorrected, context)
-        }
+    ) async -> Bool {
+        guard !observation.remaining.isEmpty else { return false }
+        guard await store.sync(reservation, with: observation) else { return false }
+        context.events.emit(.rateLimitCorrected, context)
+        return true
     }
 
     /// Reads a 429's body (error bodies are small) for `insufficient_quota`, removing the key if so,
@@ -269,25 +272,43 @@ final class Settler: Sendable {
     private let policy: RateLimitSettlementPolicy
     /// The call's context (with the key chosen), for the usage and the `usage_settled` event.
     private let context: ClientContext?
+    /// Whether the call's own reply lowered the buckets to the provider's remaining budget.
+    private let corrected: Bool
     private let done = Atomic<Bool>(false)
 
     init(
         store: any RateLimitStore, reservation: RateLimitReservation, estimate: TokenEstimate,
-        policy: RateLimitSettlementPolicy, context: ClientContext? = nil
+        policy: RateLimitSettlementPolicy, context: ClientContext? = nil, corrected: Bool = false
     ) {
         self.store = store
         self.reservation = reservation
         self.estimate = estimate
         self.policy = policy
         self.context = context
+        self.corrected = corrected
     }
 
     /// Settles on the first call and returns `true`; later calls do nothing and return `false`.
     @discardableResult
     func settle(_ usage: Usage?) -> Bool {
         guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return false }
-        store.settle(reservation, charge: reservation.cost.charging(policy.charge(estimate, usage)))
+        let charge = Self.charge(policy, estimate, usage, corrected: corrected)
+        store.settle(reservation, charge: reservation.cost.charging(charge))
         return true
+    }
+
+    /// The policy's charge; when the call's own reply corrected the buckets, without giving back its
+    /// cache reads. The provider's remaining budget counted the call as it counts it (reads left
+    /// out), and the corrected bucket took that figure: giving the reads back too would credit them
+    /// twice. Such a call keeps its input charge up to the reservation.
+    static func charge(
+        _ policy: RateLimitSettlementPolicy, _ estimate: TokenEstimate, _ usage: Usage?, corrected: Bool
+    ) -> TokenCharge {
+        var charge = policy.charge(estimate, usage)
+        if corrected, let reads = usage?.cachedInputTokens, reads > 0, charge.input < estimate.input {
+            charge.input = min(estimate.input, charge.input.saturatingAdding(reads))
+        }
+        return charge
     }
 
     /// Settles with the usage seen so far: the body ended without finishing.

@@ -8,8 +8,26 @@
 /// the usage seen so far.
 ///
 /// Mirror the provider: ``keepAdmissionCharge`` for OpenAI (which never refunds its admission
-/// estimate), ``refundUnusedOutput`` for Anthropic (which credits back unused output tokens when a
-/// response ends). ``default(for:)`` picks one by provider.
+/// estimate), ``refundUnusedOutputAndCacheReads`` for Anthropic (which credits back unused output
+/// tokens when a response ends, and does not count prompt-cache reads toward its input limit).
+/// ``default(for:)`` picks one by provider.
+///
+/// ## Prompt-cache reads
+///
+/// Admission always reserves the whole prompt estimate: whether the cache will hit is not known
+/// before the reply. Settlement then gives back what the provider does not count:
+///
+/// - **Anthropic** counts `input_tokens + cache_creation_input_tokens` toward its input-tokens-per-
+///   minute limit, and not `cache_read_input_tokens`, on current models ("Cache-aware ITPM",
+///   <https://docs.claude.com/en/api/rate-limits>; a few older models, marked there, count reads too:
+///   use ``refundUnusedOutput`` for those). ``refundUnusedOutputAndCacheReads`` charges the input
+///   ``Usage/inputTokens`` − ``Usage/cachedInputTokens`` (never below 0).
+/// - **OpenAI** counts cached tokens toward its tokens-per-minute limit ("Do cached prompts
+///   contribute to TPM rate limits? Yes, as caching does not affect rate limits", FAQ of
+///   <https://platform.openai.com/docs/guides/prompt-caching>): ``keepAdmissionCharge`` counts them.
+/// - Providers that say nothing (OpenAI-compatible servers) are counted like OpenAI, reads included.
+///   ``refundUnusedOutput(countingCacheReads:)`` and ``exactUsage(countingCacheReads:)`` set the rule
+///   for a server that documents otherwise.
 ///
 /// ```swift
 /// var configuration = RateLimitMiddleware.Configuration(keys: keys)
@@ -37,10 +55,32 @@ public struct RateLimitSettlementPolicy: Sendable {
         return TokenCharge(input: usage.inputTokens, output: usage.outputTokens)
     }
 
-    /// Anthropic's rule: the input charge stands, output is settled to the real count (refunded down,
-    /// or charged up). Without usage, the whole reservation stands.
+    /// Anthropic's rule for models whose input limit counts cache reads: the input charge stands,
+    /// output is settled to the real count (refunded down, or charged up). Without usage, the whole
+    /// reservation stands. Current models do not count cache reads: see
+    /// ``refundUnusedOutputAndCacheReads``.
     public static let refundUnusedOutput = RateLimitSettlementPolicy { reserved, usage in
         TokenCharge(input: reserved.input, output: usage?.outputTokens ?? reserved.maxOutput)
+    }
+
+    /// Anthropic's rule on current models, the default for Anthropic: input is settled to what the
+    /// input limit counts, the prompt less its cache reads (``Usage/inputTokens`` −
+    /// ``Usage/cachedInputTokens``, never below 0), output to the real count. Without usage, or with
+    /// a usage that reports no input, the reservation's input stands.
+    ///
+    /// A call that reserved 10 000 input tokens and read 9 000 of them from the cache costs 1 000
+    /// input tokens once it settles; the 9 000 go back to the bucket.
+    public static let refundUnusedOutputAndCacheReads = refundUnusedOutput(countingCacheReads: false)
+
+    /// Output settled to the real count; input settled to the reported prompt less its cache reads
+    /// (`countingCacheReads: false`), or the reservation's input kept (`true`, ``refundUnusedOutput``).
+    public static func refundUnusedOutput(countingCacheReads: Bool) -> RateLimitSettlementPolicy {
+        if countingCacheReads { return .refundUnusedOutput }
+        return RateLimitSettlementPolicy { reserved, usage in
+            TokenCharge(
+                input: usage.flatMap(uncachedInput) ?? reserved.input,
+                output: usage?.outputTokens ?? reserved.maxOutput)
+        }
     }
 
     /// Charge exactly the reported usage, input and output; without usage, the reservation stands.
@@ -49,9 +89,25 @@ public struct RateLimitSettlementPolicy: Sendable {
         return TokenCharge(input: usage.inputTokens, output: usage.outputTokens)
     }
 
-    /// ``refundUnusedOutput`` for Anthropic, ``keepAdmissionCharge`` for every other provider.
+    /// ``exactUsage``, with cache reads counted (`true`) or left out of the input (`false`).
+    public static func exactUsage(countingCacheReads: Bool) -> RateLimitSettlementPolicy {
+        if countingCacheReads { return .exactUsage }
+        return RateLimitSettlementPolicy { reserved, usage in
+            guard let usage else { return TokenCharge(input: reserved.input, output: reserved.maxOutput) }
+            return TokenCharge(input: uncachedInput(usage) ?? 0, output: usage.outputTokens)
+        }
+    }
+
+    /// ``refundUnusedOutputAndCacheReads`` for Anthropic, ``keepAdmissionCharge`` for every other
+    /// provider (OpenAI counts cached tokens; see the type's discussion for the sources).
     public static func `default`(for provider: Provider) -> RateLimitSettlementPolicy {
-        provider == .anthropic ? .refundUnusedOutput : .keepAdmissionCharge
+        provider == .anthropic ? .refundUnusedOutputAndCacheReads : .keepAdmissionCharge
+    }
+
+    /// The prompt less its cache reads, never below 0; `nil` when the usage reports no input.
+    static func uncachedInput(_ usage: Usage) -> Int? {
+        guard usage.inputTokens > 0 else { return nil }
+        return max(0, usage.inputTokens.saturatingSubtracting(max(0, usage.cachedInputTokens ?? 0)))
     }
 }
 

@@ -124,18 +124,52 @@ struct RateLimitMiddlewareTests {
         #expect(await RL.available(middleware.store, RL.bucket("k"), .tokens) == 5_700 - 400)
     }
 
-    @Test("Anthropic settlement refunds output tokens down to the real count and keeps the input charge")
-    func anthropicSettlement() async throws {
-        let clock = TestClock()
-        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.anthropicLimits)], provider: .anthropic, clock: clock)
-        let transport = InMemoryTransport { _ in RL.response(200) }
-        let context = RL.context(provider: .anthropic, input: 100, maxOutput: 200)
+    /// An Anthropic limiter for key "k" with ``anthropicLimits`` and no margin.
+    func anthropicLimiter() -> RateLimitMiddleware {
+        limiter([APIKey("sk-1", label: "k", limits: Self.anthropicLimits)], provider: .anthropic, clock: TestClock())
+    }
+
+    /// One Anthropic call reserving `input` and 200 output tokens: sent, its body read, its usage completed.
+    func anthropicCall(
+        _ middleware: RateLimitMiddleware, headers: HTTPHeaders = [:], input: Int, usage: Usage, callID: UInt64 = 1
+    ) async throws {
+        let transport = InMemoryTransport { _ in RL.response(200, headers) }
+        let context = RL.context(provider: .anthropic, input: input, maxOutput: 200, callID: callID)
         let response = try await RL.send(middleware, transport, context: context)
         _ = try await response.body.collect(upTo: 1 << 10)
-        context.usage.complete(with: Usage(inputTokens: 90, outputTokens: 30))
+        context.usage.complete(with: usage)
+    }
+
+    @Test("Anthropic settlement refunds output tokens down to the real count and settles input to the real prompt")
+    func anthropicSettlement() async throws {
+        let middleware = anthropicLimiter()
+        try await anthropicCall(middleware, input: 100, usage: Usage(inputTokens: 90, outputTokens: 30))
         let state = await middleware.store.state(of: RL.bucket("k"))
         #expect(state?.available[.outputTokens] == 1_170)  // 1200 - 30
-        #expect(state?.available[.inputTokens] == 5_900)  // 6000 - 100
+        #expect(state?.available[.inputTokens] == 5_910)  // 6000 - 90
+    }
+
+    @Test("Anthropic settlement gives back the cache reads the input limit does not count; cache writes stay charged")
+    func anthropicCacheReadsGivenBack() async throws {
+        let middleware = anthropicLimiter()
+        let usage = Usage(inputTokens: 1_000, outputTokens: 30, cachedInputTokens: 900, cacheCreationInputTokens: 50)
+        try await anthropicCall(middleware, input: 1_000, usage: usage)
+        #expect(await RL.available(middleware.store, RL.bucket("k"), .inputTokens) == 5_900)  // 6000 - (1000 - 900)
+    }
+
+    @Test("a reply whose input-tokens-remaining header lowered the bucket keeps its input charge: the reads are not credited twice")
+    func anthropicCorrectionThenSettlement() async throws {
+        let middleware = anthropicLimiter()
+        let usage = Usage(inputTokens: 1_000, outputTokens: 30, cachedInputTokens: 900)
+        // Someone else spent on the key: the provider has 2 000 left after counting this call's 100.
+        try await anthropicCall(
+            middleware, headers: ["anthropic-ratelimit-input-tokens-remaining": "2000"], input: 1_000, usage: usage)
+        #expect(await RL.available(middleware.store, RL.bucket("k"), .inputTokens) == 2_000)
+        // A header above the local level lowers nothing, and the next call's reads come back.
+        try await anthropicCall(
+            middleware, headers: ["anthropic-ratelimit-input-tokens-remaining": "5000"], input: 1_000, usage: usage,
+            callID: 2)
+        #expect(await RL.available(middleware.store, RL.bucket("k"), .inputTokens) == 1_900)
     }
 
     @Test("a stream cut short settles once: with the usage seen so far, or by the no-usage rule")

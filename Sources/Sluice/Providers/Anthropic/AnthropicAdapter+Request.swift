@@ -8,7 +8,9 @@ extension AnthropicAdapter {
     /// - Throws: ``SluiceError/Code/invalidRequest`` for a message the wire format cannot carry: a
     ///   tool call whose arguments are not a JSON object, a `.tool` message without
     ///   ``ChatMessage/toolCallID``, a role Anthropic does not know, a malformed `data:` image URL, or a
-    ///   temperature or top-p that is not a finite number, or a thinking budget below 1.
+    ///   temperature or top-p that is not a finite number, a thinking budget below 1, or prompt-cache
+    ///   breakpoints Anthropic refuses (more than ``CacheControl/maxBreakpoints``, a one-hour one after
+    ///   a shorter one, or one on something that sends no block; see ``CacheControl``).
     public func chatRequest(_ request: ChatRequest, stream: Bool, endpoint: ProviderEndpoint) throws -> ClientRequest {
         let body = try requestBody(request, stream: stream)
         return ClientRequest(
@@ -33,7 +35,8 @@ extension AnthropicAdapter {
             JSONNumber(request.maxOutputTokens ?? defaultMaxTokens.saturatingAdding(thinkingBudget)))
 
         let conversation = try AnthropicMessageList(request.messages)
-        if let system = conversation.system { body["system"] = .string(system) }
+        try Self.checkBreakpoints(request.tools.compactMap(\.cacheControl) + conversation.breakpoints)
+        if let system = conversation.system { body["system"] = system }
         body["messages"] = .array(conversation.messages)
 
         if !request.tools.isEmpty {
@@ -67,7 +70,35 @@ extension AnthropicAdapter {
         object["name"] = .string(tool.name)
         if let description = tool.description { object["description"] = .string(description) }
         object["input_schema"] = tool.parameters
+        if let control = tool.cacheControl { object["cache_control"] = control.json }
         return .object(object)
+    }
+
+    /// Refuses more than ``CacheControl/maxBreakpoints`` breakpoints, and a one-hour entry after a
+    /// shorter one (Anthropic requires longer lifetimes first when they are mixed). `breakpoints`
+    /// are in prompt order: tools, system, messages.
+    static func checkBreakpoints(_ breakpoints: [CacheControl]) throws {
+        guard breakpoints.count <= CacheControl.maxBreakpoints else {
+            throw SluiceError(
+                .invalidRequest,
+                "the request has \(breakpoints.count) prompt-cache breakpoints (cacheControl); Anthropic allows at "
+                    + "most \(CacheControl.maxBreakpoints) across tools, system and messages"
+            )
+        }
+        var shorterSeen = false
+        for control in breakpoints {
+            if control.ttl == .oneHour {
+                if shorterSeen {
+                    throw SluiceError(
+                        .invalidRequest,
+                        "a one-hour prompt-cache breakpoint comes after a shorter one; Anthropic requires the "
+                            + "longer lifetimes first (tools, then system, then messages)"
+                    )
+                }
+            } else {
+                shorterSeen = true
+            }
+        }
     }
 
     /// `{"type": "enabled", "budget_tokens": N}`, `{"type": "adaptive"}` or `{"type": "disabled"}`

@@ -14,17 +14,28 @@
 ///   an assistant turn its thinking blocks.
 /// - Empty text parts are left out (Anthropic rejects empty text blocks), and so is a message that is
 ///   left with nothing to send.
+/// - Prompt-cache breakpoints (``ChatMessage/cacheControl``, ``ChatMessage/cacheBreakpoints``) become
+///   `cache_control` on the marked block. When a system message carries one, ``system`` is an array
+///   of text blocks (one per non-empty text part) instead of one string. A breakpoint on something
+///   that sends no block throws ``SluiceError/Code/invalidRequest``.
 struct AnthropicMessageList {
-    /// The system prompt, or `nil` when there was no system text.
-    var system: String?
+    /// The system prompt (a string, or text blocks when one carries a breakpoint), or `nil` when
+    /// there was no system text.
+    var system: JSONValue?
     /// The `messages` array.
     var messages: [JSONValue]
+    /// The breakpoints written, in prompt order (system, then messages).
+    var breakpoints: [CacheControl] = []
 
     /// The OpenAI role that means what `system` means for newer models.
     static let developerRole = ChatMessage.Role("developer")
 
     init(_ chatMessages: [ChatMessage]) throws {
         var systemTexts: [String] = []
+        var systemBlocks: [JSONValue] = []
+        var systemBreakpoints: [CacheControl] = []
+        // Without breakpoints (the common case) nothing below does extra work.
+        let marked = chatMessages.contains { $0.cacheControl != nil || !$0.cacheBreakpoints.isEmpty }
         var turns: [Turn] = []
         for (position, message) in chatMessages.enumerated() {
             var turn: Turn
@@ -32,20 +43,31 @@ struct AnthropicMessageList {
             case .system, Self.developerRole:
                 let text = message.text
                 if !text.isEmpty { systemTexts.append(text) }
+                if marked {
+                    let blocks = try Self.systemBlocks(message, position: position)
+                    systemBlocks += blocks
+                    systemBreakpoints += blocks.compactMap(Self.breakpoint)
+                }
                 continue
             case .user:
                 turn = Turn(role: "user")
-                turn.blocks = try Self.contentBlocks(message.content, position: position)
+                turn.blocks = try Self.contentBlocks(
+                    message.content, position: position, breakpoints: message.cacheBreakpoints)
+                try Self.markLast(&turn.blocks, message, position: position)
             case .assistant:
                 turn = Turn(role: "assistant")
                 turn.leading = message.thinking.map(Self.thinkingBlock)
-                turn.blocks = try Self.contentBlocks(message.content, position: position)
+                turn.blocks = try Self.contentBlocks(
+                    message.content, position: position, breakpoints: message.cacheBreakpoints)
                 for call in message.toolCalls {
                     turn.blocks.append(try Self.toolUseBlock(call, position: position))
                 }
+                // Thinking blocks cannot carry cache_control: the mark goes on the last text or tool use.
+                try Self.markLast(&turn.blocks, message, position: position)
             case .tool:
                 turn = Turn(role: "user")
                 turn.leading = [try Self.toolResultBlock(message, position: position)]
+                try Self.markLast(&turn.leading, message, position: position)
             default:
                 throw SluiceError(
                     .invalidRequest,
@@ -61,9 +83,18 @@ struct AnthropicMessageList {
                 turns.append(turn)
             }
         }
-        system = systemTexts.isEmpty ? nil : systemTexts.joined(separator: "\n\n")
+        if !systemBreakpoints.isEmpty {
+            system = .array(systemBlocks)
+        } else {
+            system = systemTexts.isEmpty ? nil : .string(systemTexts.joined(separator: "\n\n"))
+        }
         messages = turns.map { turn in
             ["role": .string(turn.role), "content": .array(turn.leading + turn.blocks)]
+        }
+        guard marked else { return }
+        breakpoints = systemBreakpoints
+        for turn in turns {
+            for block in turn.leading + turn.blocks { breakpoints += Self.breakpoints(in: block) }
         }
     }
 
@@ -80,18 +111,100 @@ struct AnthropicMessageList {
 
     // MARK: Blocks
 
-    static func contentBlocks(_ parts: [ContentPart], position: Int) throws -> [JSONValue] {
+    static func contentBlocks(
+        _ parts: [ContentPart], position: Int, breakpoints: [Int: CacheControl] = [:]
+    ) throws -> [JSONValue] {
+        try checkPartIndices(breakpoints, count: parts.count, position: position)
         var blocks: [JSONValue] = []
         blocks.reserveCapacity(parts.count)
-        for part in parts {
+        for (index, part) in parts.enumerated() {
+            var block: JSONValue
             switch part {
             case .text(let text):
-                if !text.isEmpty { blocks.append(["type": "text", "text": .string(text)]) }
+                guard !text.isEmpty else {
+                    if breakpoints[index] != nil {
+                        throw cannotCarry("message \(position), part \(index) is an empty text part, which is not sent")
+                    }
+                    continue
+                }
+                block = ["type": "text", "text": .string(text)]
             case .image(let source):
-                blocks.append(try imageBlock(source, position: position))
+                block = try imageBlock(source, position: position)
             }
+            if let control = breakpoints[index] { block = marked(block, control) }
+            blocks.append(block)
         }
         return blocks
+    }
+
+    // MARK: Cache breakpoints
+
+    /// A system message's non-empty text parts as text blocks, with its breakpoints; images are
+    /// dropped, so a breakpoint on one is refused.
+    static func systemBlocks(_ message: ChatMessage, position: Int) throws -> [JSONValue] {
+        let breakpoints = message.cacheBreakpoints
+        for (index, _) in breakpoints where index >= 0 && index < message.content.count {
+            if case .image = message.content[index] {
+                throw cannotCarry(
+                    "message \(position), part \(index) is an image in a system message, which is not sent")
+            }
+        }
+        let texts = message.content.map { part -> ContentPart in
+            if case .image = part { .text("") } else { part }
+        }
+        var blocks = try contentBlocks(texts, position: position, breakpoints: breakpoints)
+        try markLast(&blocks, message, position: position)
+        return blocks
+    }
+
+    /// Puts the message's ``ChatMessage/cacheControl`` on the last of `blocks` (the message's own).
+    static func markLast(_ blocks: inout [JSONValue], _ message: ChatMessage, position: Int) throws {
+        guard let control = message.cacheControl else { return }
+        guard let last = blocks.indices.last else {
+            let reason =
+                message.thinking.isEmpty
+                ? "sends no block (its text is empty)"
+                : "sends only thinking blocks, which cannot carry one"
+            throw cannotCarry("message \(position) \(reason)")
+        }
+        blocks[last] = marked(blocks[last], control)
+    }
+
+    static func checkPartIndices(_ breakpoints: [Int: CacheControl], count: Int, position: Int) throws {
+        for index in breakpoints.keys.sorted() where index < 0 || index >= count {
+            throw cannotCarry("message \(position) has no part \(index) (it has \(count))")
+        }
+    }
+
+    /// `block` with `"cache_control"` set.
+    static func marked(_ block: JSONValue, _ control: CacheControl) -> JSONValue {
+        guard case .object(var object) = block else { return block }
+        object["cache_control"] = control.json
+        return .object(object)
+    }
+
+    /// The breakpoint a written block carries, if any.
+    static func breakpoint(_ block: JSONValue) -> CacheControl? {
+        guard case .object(let object) = block, case .object(let control)? = object["cache_control"] else {
+            return nil
+        }
+        var result = CacheControl()
+        if case .string(let type)? = control["type"] { result.type = type }
+        if case .string(let ttl)? = control["ttl"] { result.ttl = CacheControl.TTL(ttl) }
+        return result
+    }
+
+    /// The breakpoints of a block and of the blocks in its `content` (a tool result's), in order.
+    static func breakpoints(in block: JSONValue) -> [CacheControl] {
+        var found = breakpoint(block).map { [$0] } ?? []
+        if case .object(let object) = block, case .array(let inner)? = object["content"] {
+            for child in inner { found += breakpoints(in: child) }
+        }
+        return found
+    }
+
+    static func cannotCarry(_ detail: String) -> SluiceError {
+        SluiceError(.invalidRequest, "a prompt-cache breakpoint (cacheControl) has nothing to mark: \(detail)")
     }
 
     static func imageBlock(_ source: ImageSource, position: Int) throws -> JSONValue {
@@ -182,8 +295,9 @@ struct AnthropicMessageList {
         }
         var block: JSONObject = ["type": "tool_result", "tool_use_id": .string(callID)]
         let hasImages = message.content.contains { if case .image = $0 { true } else { false } }
-        if hasImages {
-            block["content"] = .array(try contentBlocks(message.content, position: position))
+        if hasImages || !message.cacheBreakpoints.isEmpty {
+            block["content"] = .array(
+                try contentBlocks(message.content, position: position, breakpoints: message.cacheBreakpoints))
         } else {
             block["content"] = .string(message.text)
         }
