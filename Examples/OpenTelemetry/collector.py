@@ -117,12 +117,7 @@ class Store:
                         "events": [event.get("name", "") for event in span.get("events", [])][:50],
                         "status": span.get("status", {}),
                     })
-        with self.lock:
-            self.data["requests"]["traces"] += 1
-            room = max(0, self.max_spans - len(self.data["spans"]))
-            self.data["spans"].extend(spans[:room])
-            self.data["dropped"]["spans"] += max(0, len(spans) - room)
-            self.write()
+        self.keep("traces", "spans", spans, self.max_spans)
 
     def add_metrics(self, body):
         points = []
@@ -154,11 +149,15 @@ class Store:
                             raw = point.get("asInt", point.get("asDouble"))
                             record["value"] = float(raw) if raw is not None else None
                         points.append(record)
+        self.keep("metrics", "metricPoints", points, self.max_points)
+
+    def keep(self, request_kind, list_name, items, limit):
+        """Counts a request and keeps its items up to `limit` in all, counting the ones dropped."""
         with self.lock:
-            self.data["requests"]["metrics"] += 1
-            room = max(0, self.max_points - len(self.data["metricPoints"]))
-            self.data["metricPoints"].extend(points[:room])
-            self.data["dropped"]["metricPoints"] += max(0, len(points) - room)
+            self.data["requests"][request_kind] += 1
+            room = max(0, limit - len(self.data[list_name]))
+            self.data[list_name].extend(items[:room])
+            self.data["dropped"][list_name] += max(0, len(items) - room)
             self.write()
 
     def count(self, kind):
