@@ -43,7 +43,10 @@ def latest_points(points, name):
 
 
 def bounds_text(bounds):
-    return f"{bounds[0]:g}…{bounds[-1]:g}" if bounds else "none"
+    """The first and last bounds, as `0.01…81.92` or `1…67108864`."""
+    def number(value):
+        return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    return f"{number(bounds[0])}…{number(bounds[-1])}" if bounds else "none"
 
 
 def main():
