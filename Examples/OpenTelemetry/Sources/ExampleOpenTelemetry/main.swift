@@ -174,27 +174,39 @@ struct ExampleCalls: Service {
     }
 }
 
-let endpoint = try collectorEndpoint()
-let observability = try OTel.bootstrap(configuration: observabilityConfiguration(endpoint: endpoint), environment: [:])
-print("exporting traces and metrics as OTLP/HTTP JSON to \(endpoint)")
+/// Bootstraps swift-otel, then runs its service and the calls in one group until the calls end.
+func runExample() async throws {
+    let endpoint = try collectorEndpoint()
+    let observability = try OTel.bootstrap(
+        configuration: observabilityConfiguration(endpoint: endpoint), environment: [:])
+    print("exporting traces and metrics as OTLP/HTTP JSON to \(endpoint)")
 
-var logger = Logger(label: "sluice.example.opentelemetry")
-logger.logLevel = .warning
-// When the calls end (or fail), the group shuts down gracefully: swift-otel's span processor and
-// metric reader then export what they hold before `run()` returns. Cancelling instead would drop it.
-let group = ServiceGroup(
-    configuration: ServiceGroupConfiguration(
-        services: [
-            .init(service: observability),
-            .init(
-                service: ExampleCalls(),
-                successTerminationBehavior: .gracefullyShutdownGroup,
-                failureTerminationBehavior: .gracefullyShutdownGroup
-            ),
-        ],
-        gracefulShutdownSignals: [.sigterm, .sigint],
-        logger: logger
+    var logger = Logger(label: "sluice.example.opentelemetry")
+    logger.logLevel = .warning
+    // When the calls end (or fail), the group shuts down gracefully: swift-otel's span processor and
+    // metric reader then export what they hold before `run()` returns. Cancelling instead would drop it.
+    let group = ServiceGroup(
+        configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: observability),
+                .init(
+                    service: ExampleCalls(),
+                    successTerminationBehavior: .gracefullyShutdownGroup,
+                    failureTerminationBehavior: .gracefullyShutdownGroup
+                ),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
     )
-)
-try await group.run()
-print("exporters shut down")
+    try await group.run()
+    print("exporters shut down")
+}
+
+do {
+    try await runExample()
+} catch {
+    var message = "error: \(error)\n"
+    message.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }  // to stderr
+    exit(1)
+}
