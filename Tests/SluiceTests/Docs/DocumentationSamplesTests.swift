@@ -29,11 +29,12 @@ struct DocumentationSamplesTests {
         return [root.appendingPathComponent("README.md")] + articles.sorted { $0.path < $1.path }
     }
 
-    /// The text of every Swift file under Tests, IntegrationTests and Examples.
+    /// The text of every Swift file under Tests, IntegrationTests and Examples, less hidden folders
+    /// (a nested package's `.build`, such as Examples/OpenTelemetry's, holds its dependencies' sources).
     static func compiledSources() -> [String] {
         ["Tests", "IntegrationTests", "Examples"].flatMap { folder -> [String] in
             let enumerator = FileManager.default.enumerator(
-                at: root.appendingPathComponent(folder), includingPropertiesForKeys: nil)
+                at: root.appendingPathComponent(folder), includingPropertiesForKeys: nil, options: [.skipsHiddenFiles])
             return (enumerator?.allObjects as? [URL] ?? [])
                 .filter { $0.pathExtension == "swift" && $0.lastPathComponent != "ArticleCode.swift" }
                 .compactMap { try? String(contentsOf: $0, encoding: .utf8) }
