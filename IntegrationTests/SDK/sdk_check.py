@@ -1,10 +1,11 @@
 """The official openai and anthropic Python SDKs, unchanged, against `sluice mock-server`.
 
-Usage: python sdk_check.py BASE_URL [LIMITED_URL]
+Usage: python sdk_check.py BASE_URL [LIMITED_URL [FAULTY_URL]]
 
 BASE_URL is a mock server's root (e.g. http://127.0.0.1:8080) without limits; LIMITED_URL, when
 given, one started with `--rpm 60 --request-burst 1` (a second call within a second gets a 429 with
-`retry-after: 1`).
+`retry-after: 1`); FAULTY_URL one started with `--key sdk=sdk-check-key --reject-unknown-keys
+--fault-rate 500=1` (every call with that key fails with a 500, any other key gets a 401).
 
 Each check prints one line; any failure exits 1 after all checks ran. Loopback only.
 """
@@ -332,6 +333,90 @@ def _():
 
 # --- end of the Responses API checks
 
+# --- Shapes (issue 15): every body and stream event the mock sends, validated strictly (no
+# coercion, every required field present, every literal known) against the SDKs' own types, not
+# only read through the SDKs' lenient parsing as the checks above do.
+import httpx2 as http  # noqa: E402 - the SDKs' own HTTP client
+import pydantic  # noqa: E402
+from anthropic.types import ErrorResponse as AnthropicErrorBody, Message, RawMessageStreamEvent  # noqa: E402
+from openai.types import CreateEmbeddingResponse, Model  # noqa: E402
+from openai.types.chat import ChatCompletion, ChatCompletionChunk  # noqa: E402
+from openai.types.responses import Response as ResponsesResponse, ResponseStreamEvent  # noqa: E402
+from openai.types.shared import ErrorObject as OpenAIErrorObject  # noqa: E402
+
+openai_headers = {"authorization": f"Bearer {key}"}
+anthropic_headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
+chat_body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Weather in Paris?"}]}
+anthropic_tool = {"name": "get_weather", "input_schema": weather["function"]["parameters"]}
+message_body = {"model": "claude-test", "max_tokens": 64, "messages": [{"role": "user", "content": "Weather in Paris?"}]}
+
+
+def strict(shape, value):
+    pydantic.TypeAdapter(shape).validate_python(value, strict=True)
+
+
+def post_json(path, body, headers):
+    return http.post(f"{base}{path}", json=body, headers=headers, timeout=10)
+
+
+def sse_data(path, body, headers):
+    """The JSON of every `data:` line of a streamed answer, except OpenAI's `[DONE]`."""
+    with http.stream("POST", f"{base}{path}", json=body, headers=headers, timeout=10) as reply:
+        assert reply.status_code == 200, reply.status_code
+        lines = [line for line in reply.iter_lines() if line.startswith("data:")]
+    payloads = [line[5:].strip() for line in lines]
+    assert payloads, "no events"
+    return [json.loads(payload) for payload in payloads if payload != "[DONE]"]
+
+
+@check("shapes: OpenAI chat, tool call, stream chunks, embeddings, models and errors match the SDK's types strictly")
+def _():
+    strict(ChatCompletion, post_json("/v1/chat/completions", chat_body, openai_headers).json())
+    with_tool = dict(chat_body, tools=[weather], tool_choice="required")
+    strict(ChatCompletion, post_json("/v1/chat/completions", with_tool, openai_headers).json())
+    for streamed in (dict(chat_body, stream=True, stream_options={"include_usage": True}),
+                     dict(with_tool, stream=True, stream_options={"include_usage": True})):
+        for chunk in sse_data("/v1/chat/completions", streamed, openai_headers):
+            strict(ChatCompletionChunk, chunk)
+    strict(CreateEmbeddingResponse,
+           post_json("/v1/embeddings", {"model": "text-embedding-3-small", "input": ["a", "b"]}, openai_headers).json())
+    models = http.get(f"{base}/v1/models", headers=openai_headers, timeout=10).json()
+    assert models["object"] == "list" and models["data"], models
+    for model in models["data"]:
+        strict(Model, model)
+    for status, reply in ((400, post_json("/v1/chat/completions", dict(chat_body, messages=[]), openai_headers)),
+                          (401, post_json("/v1/chat/completions", chat_body, {}))):
+        assert reply.status_code == status, reply.status_code
+        strict(OpenAIErrorObject, reply.json()["error"])
+
+
+@check("shapes: Responses API objects and stream events match the SDK's types strictly")
+def _():
+    body = {"model": "gpt-test", "input": "Hello", "max_output_tokens": 64}
+    strict(ResponsesResponse, post_json("/v1/responses", body, openai_headers).json())
+    tool_body = dict(body, input="Weather in Paris?", tools=[response_tool], tool_choice="required")
+    strict(ResponsesResponse, post_json("/v1/responses", tool_body, openai_headers).json())
+    for streamed in (dict(body, stream=True), dict(tool_body, stream=True)):
+        for event in sse_data("/v1/responses", streamed, openai_headers):
+            strict(ResponseStreamEvent, event)
+
+
+@check("shapes: Anthropic messages, tool use, thinking, stream events and errors match the SDK's types strictly")
+def _():
+    thinking = {"type": "enabled", "budget_tokens": 1024}
+    bodies = [message_body,
+              dict(message_body, tools=[anthropic_tool], tool_choice={"type": "any"}),
+              dict(message_body, max_tokens=2048, tools=[anthropic_tool], thinking=thinking)]
+    for body in bodies:
+        strict(Message, post_json("/v1/messages", body, anthropic_headers).json())
+        for event in sse_data("/v1/messages", dict(body, stream=True), anthropic_headers):
+            if event["type"] != "ping":  # a keep-alive, which the SDK skips
+                strict(RawMessageStreamEvent, event)
+    for status, reply in ((400, post_json("/v1/messages", {"model": "claude-test"}, anthropic_headers)),
+                          (401, post_json("/v1/messages", message_body, {"anthropic-version": "2023-06-01"}))):
+        assert reply.status_code == status, reply.status_code
+        strict(AnthropicErrorBody, reply.json())
+
 
 if len(sys.argv) > 2:
     limited = sys.argv[2].rstrip("/")
@@ -363,6 +448,39 @@ if len(sys.argv) > 2:
         start = time.monotonic()
         client.with_options(max_retries=2).messages.create(model="claude-test", max_tokens=16, messages=message)
         assert time.monotonic() - start >= 0.5, "the SDK retried before the retry-after passed"
+
+if len(sys.argv) > 3:
+    faulty = sys.argv[3].rstrip("/")
+
+    @check("openai: a 500 is InternalServerError")
+    def _():
+        client = openai.OpenAI(api_key=key, base_url=f"{faulty}/v1", max_retries=0, timeout=10)
+        try:
+            client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+        except openai.InternalServerError as error:
+            assert error.status_code == 500, error
+            return
+        raise AssertionError("no error")
+
+    @check("anthropic: a 500 is InternalServerError")
+    def _():
+        client = anthropic.Anthropic(api_key=key, base_url=faulty, max_retries=0, timeout=10)
+        try:
+            client.messages.create(model="claude-test", max_tokens=16, messages=[{"role": "user", "content": "x"}])
+        except anthropic.InternalServerError as error:
+            assert error.status_code == 500, error
+            return
+        raise AssertionError("no error")
+
+    @check("anthropic: an unknown key is AuthenticationError")
+    def _():
+        client = anthropic.Anthropic(api_key="not-a-known-key", base_url=faulty, max_retries=0, timeout=10)
+        try:
+            client.messages.create(model="claude-test", max_tokens=16, messages=[{"role": "user", "content": "x"}])
+        except anthropic.AuthenticationError as error:
+            assert "not-a-known-key" not in str(error), "the key is echoed back"
+            return
+        raise AssertionError("no error")
 
 if failures:
     print(f"sdk check: {len(failures)} failed: {', '.join(failures)}")

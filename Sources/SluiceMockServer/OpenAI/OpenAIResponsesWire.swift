@@ -190,7 +190,7 @@ enum OpenAIResponsesWire {
         let output = final ? "[" + self.outputItem(reply, done: true) + "]" : "[]"
         let usage =
             final
-            ? "{\"input_tokens\":\(reply.promptTokens),\"input_tokens_details\":{\"cached_tokens\":0},"
+            ? "{\"input_tokens\":\(reply.promptTokens),\"input_tokens_details\":{\"cache_write_tokens\":0,\"cached_tokens\":0},"
                 + "\"output_tokens\":\(reply.outputTokens),\"output_tokens_details\":{\"reasoning_tokens\":0},"
                 + "\"total_tokens\":\(reply.promptTokens + reply.outputTokens)}"
             : "null"
