@@ -110,7 +110,7 @@ enum RawHTTPClient {
         return text
     }
 
-    private static func exchange(port: Int, text: String, stop: @escaping @Sendable ([UInt8]) -> Bool) async throws
+    static func exchange(port: Int, text: String, stop: @escaping @Sendable ([UInt8]) -> Bool) async throws
         -> [UInt8]
     {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

@@ -200,16 +200,9 @@ struct AnthropicRoutes: Sendable {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: self.configuration.maxRequestBodySize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch where MockHTTP.isBodyTooLarge(error) {
             self.engine.recordBadRequest()
-            return .answer(
-                MockHTTP.json(
-                    .contentTooLarge,
-                    AnthropicWire.errorBody(
-                        type: "request_too_large",
-                        message:
-                            "Request exceeds the maximum allowed number of bytes (\(self.configuration.maxRequestBodySize))."
-                    )))
+            return .answer(MockHTTP.bodyTooLarge(path: request.uri.path, cap: self.configuration.maxRequestBodySize))
         } catch {
             return .answer(self.badRequest("Could not read the request body."))
         }

@@ -270,15 +270,9 @@ struct OpenAIRoutes: Sendable {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: self.configuration.maxRequestBodySize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch where MockHTTP.isBodyTooLarge(error) {
             self.engine.recordBadRequest()
-            return .answer(
-                MockHTTP.json(
-                    .contentTooLarge,
-                    OpenAIWire.errorBody(
-                        message: "Request body is larger than \(self.configuration.maxRequestBodySize) bytes.",
-                        type: "invalid_request_error", code: nil
-                    )))
+            return .answer(MockHTTP.bodyTooLarge(path: request.uri.path, cap: self.configuration.maxRequestBodySize))
         } catch {
             self.engine.recordBadRequest()
             return .answer(

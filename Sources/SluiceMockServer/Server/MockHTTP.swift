@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 
 #if canImport(Glibc)
     import Glibc
@@ -32,6 +33,26 @@ enum MockHTTP {
         var headers = headers
         headers[.contentType] = jsonContentType
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// Whether reading a body failed because it is larger than the cap given to `collect(upTo:)`.
+    static func isBodyTooLarge(_ error: any Error) -> Bool {
+        error is NIOTooManyBytesError || (error as? HTTPError)?.status == .contentTooLarge
+    }
+
+    /// The 413 for a body beyond `cap` bytes, in the shape of the provider that owns `path`
+    /// (Anthropic for `/v1/messages`, else OpenAI).
+    static func bodyTooLarge(path: String, cap: Int) -> Response {
+        if path.hasPrefix("/v1/messages") {
+            return json(
+                .contentTooLarge,
+                AnthropicWire.errorBody(
+                    type: "request_too_large", message: "Request exceeds the maximum allowed number of bytes (\(cap))."))
+        }
+        return json(
+            .contentTooLarge,
+            OpenAIWire.errorBody(
+                message: "Request body is larger than \(cap) bytes.", type: "invalid_request_error", code: nil))
     }
 
     /// Adds the `x-ratelimit-*` headers for each limited dimension.

@@ -1,1 +1,1 @@
-../Sluice/Concurrency/ThreadSanitizerMutex.swift
+../../Sluice/Concurrency/ThreadSanitizerMutex.swift
