@@ -49,17 +49,14 @@ struct AnthropicMessageStream: Sendable {
     var engine: MockServerEngine
     var key: ResolvedKey
     var reservation: OutputTokenReservation
-
-    private enum FaultResult {
-        case continueStream
-        case streamEnded
-    }
+    /// The output tokens to report and settle instead of the count of what is sent (a script's usage).
+    var outputTokensOverride: Int? = nil
 
     func write(to writer: inout any ResponseBodyWriter) async throws {
         var sent = 0
         defer {
             self.engine.recordCompletionTokens(sent, key: self.key)
-            self.reservation.settle(used: sent)
+            self.reservation.settle(used: self.outputTokensOverride ?? sent)
         }
         do {
             try await self.send(
@@ -91,7 +88,7 @@ struct AnthropicMessageStream: Sendable {
             for (index, piece) in self.pieces().enumerated() {
                 if let (after, fault) = pendingFault, (self.isToolUse ? piecesSent : sent) >= after {
                     pendingFault = nil
-                    if try await self.inject(fault, to: &writer) == .streamEnded { return }
+                    if try await self.inject(fault, to: &writer) { return }
                 }
                 let delay =
                     index == 0
@@ -108,7 +105,7 @@ struct AnthropicMessageStream: Sendable {
                 piecesSent += 1
             }
             if let (_, fault) = pendingFault {
-                if try await self.inject(fault, to: &writer) == .streamEnded { return }
+                if try await self.inject(fault, to: &writer) { return }
             }
             try await self.send(
                 AnthropicWire.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":\(blockIndex)}"),
@@ -134,6 +131,7 @@ struct AnthropicMessageStream: Sendable {
 
     /// The output tokens of the whole reply, thinking included.
     var outputTokens: Int {
+        if let outputTokensOverride { return outputTokensOverride }
         let thinking = self.thinking?.tokens ?? 0
         switch self.reply {
         case .text(let words): return thinking + words.count
@@ -185,15 +183,8 @@ struct AnthropicMessageStream: Sendable {
     private func pieces() -> [(delta: String, tokens: Int, pacedTokens: Int)] {
         switch self.reply {
         case .toolUse(_, let call):
-            var previous = 0
-            var prefix = ""
-            return call.fragments().map { fragment in
-                prefix += fragment
-                let total = MockTokenEstimator.textTokens(prefix)
-                defer { previous = total }
-                return (
-                    "{\"type\":\"input_json_delta\",\"partial_json\":\(JSONText.quoted(fragment))}", total - previous, 1
-                )
+            return call.fragmentsWithTokens().map { piece in
+                ("{\"type\":\"input_json_delta\",\"partial_json\":\(JSONText.quoted(piece.fragment))}", piece.tokens, 1)
             }
         case .text(let words):
             return MockStreamPlan.textChunks(words, tokensPerChunk: self.tokensPerChunk).map { chunk in
@@ -202,44 +193,21 @@ struct AnthropicMessageStream: Sendable {
         }
     }
 
-    private func inject(_ fault: MockFault, to writer: inout any ResponseBodyWriter) async throws -> FaultResult {
-        switch fault.backing {
-        case .stall(_, let duration):
-            try await self.pacer.pause(duration)
-            throw MockResponseEnd.closedByFault
-        case .dropConnection:
-            try self.pacer.checkConnected()
-            throw MockResponseEnd.closedByFault
-        case .malformedSSE, .malformedJSON:
-            try await self.send(
+    /// Acts on `fault` mid-stream (see ``MockPacer/inject(_:malformed:errorEvent:to:)``); returns
+    /// whether the stream ended.
+    private func inject(_ fault: MockFault, to writer: inout any ResponseBodyWriter) async throws -> Bool {
+        try await self.pacer.inject(
+            fault,
+            malformed:
                 "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\n\n",
-                to: &writer)
-            return .continueStream
-        case .errorEvent:
-            try await self.send(AnthropicWire.streamErrorEvent, to: &writer)
-            try await self.finish(&writer)
-            return .streamEnded
-        case .httpError, .headDelay, .firstTokenDelay, .tokenDelay:
-            return .continueStream
-        }
+            errorEvent: AnthropicWire.streamErrorEvent, to: &writer)
     }
 
     private func send(_ text: String, to writer: inout any ResponseBodyWriter) async throws {
-        try self.pacer.checkConnected()
-        do {
-            try await writer.write(ByteBuffer(string: text))
-        } catch {
-            if Task.isCancelled { throw error }
-            throw MockResponseEnd.clientDisconnected
-        }
+        try await self.pacer.send(text, to: &writer)
     }
 
     private func finish(_ writer: inout any ResponseBodyWriter) async throws {
-        do {
-            try await writer.finish(nil)
-        } catch {
-            if Task.isCancelled { throw error }
-            throw MockResponseEnd.clientDisconnected
-        }
+        try await self.pacer.finish(&writer)
     }
 }

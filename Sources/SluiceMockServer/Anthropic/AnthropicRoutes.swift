@@ -38,6 +38,11 @@ struct AnthropicRoutes: Sendable {
         case .answer(let response): return response
         }
         guard let model = body.model else { return self.badRequest("model: Field required") }
+        if let unknown = self.engine.unknownModel(model) {
+            self.engine.recordBadRequest()
+            return MockHTTP.json(
+                .notFound, AnthropicWire.errorBody(type: "not_found_error", message: "model: \(unknown)"))
+        }
         guard let maxTokens = body.maxTokens else { return self.badRequest("max_tokens: Field required") }
         if maxTokens < 1 { return self.badRequest("max_tokens: Input should be greater than or equal to 1") }
         guard let messages = body.messages else { return self.badRequest("messages: Field required") }
@@ -68,36 +73,50 @@ struct AnthropicRoutes: Sendable {
         case .failure(let problem): return self.badRequest(problem.message)
         }
         // The cache outcome comes first: the input bucket counts input plus cache writes, not reads.
-        let input = self.engine.promptCache.lookUp(
+        var input = self.engine.promptCache.lookUp(
             breakpoints, key: key.name, model: model, promptTokens: inputTokens, now: self.configuration.clock.now())
+        let ruleRequest = MockRuleRequest(
+            request, keyName: key.name, model: model, lastUserMessage: body.replySeed,
+            endsWithToolResult: messages.last.map { $0.role == "user" && $0.blocks.contains { $0.type == "tool_result" } }
+                ?? false)
         let status: RateLimitStatus
         let outcome: MockOutcome
+        let scripted: MockScriptedAnswer?
         switch self.engine.admit(
-            key: key,
-            charging: { _ in
-                RateLimitCost(inputTokens: input.limitedInputTokens, outputTokens: maxTokens)
+            key: key, request: ruleRequest,
+            charging: { hints in
+                RateLimitCost(
+                    inputTokens: hints.promptTokens.map { $0 + input.cacheCreationInputTokens } ?? input.limitedInputTokens,
+                    outputTokens: maxTokens)
             })
         {
         case .rejected(let rejection):
             return self.rateLimited(rejection, key: key)
-        case .admitted(let admittedStatus, let admittedOutcome):
-            status = admittedStatus
-            outcome = admittedOutcome
+        case .admitted(let admittedStatus, let admittedOutcome, let rule):
+            (status, outcome, scripted) = (admittedStatus, admittedOutcome, rule)
         }
         self.engine.recordPromptCache(input, key: key, now: self.configuration.clock.now())
         let reservation = OutputTokenReservation(engine: self.engine, key: key, reserved: maxTokens)
+        let script = scripted?.reply
+        if let inputTokens = script?.inputTokens { input.inputTokens = inputTokens }
 
-        if let fault = outcome.fault {
-            context.logger.debug(
-                "injecting fault",
-                metadata: ["fault": "\(fault)", "key": "\(key.name)", "request": "\(context.requestID)"]
-            )
-        }
+        MockResponseSteps.log(outcome, scripted: scripted, key: key, context: context)
         var headers = HTTPFields()
         AnthropicWire.addRateLimitHeaders(status, unixNow: self.configuration.clock.unixTime(), to: &headers)
         let latency = MockResponseSteps.latency(for: outcome, default: self.configuration.latency)
         let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
 
+        if let code = script?.status {
+            try await MockResponseSteps.waitBeforeHead(latency.head, pacer: pacer, engine: self.engine)
+            reservation.settle(used: 0)
+            if code == 429 { self.engine.recordTooManyRequests(key: key) }
+            MockHTTP.addScriptedHeaders(script?.headers ?? [:], to: &headers)
+            let error = AnthropicWire.injectedError(status: code)
+            return MockHTTP.json(
+                HTTPResponse.Status(code: code),
+                AnthropicWire.errorBody(type: error.type, message: script?.errorMessage ?? error.message),
+                headers: headers)
+        }
         if let fault = outcome.fault, case .httpError(let code, let retryAfter, let shouldRetry) = fault.backing {
             try await MockResponseSteps.waitBeforeHead(latency.head, pacer: pacer, engine: self.engine)
             reservation.settle(used: 0)
@@ -116,10 +135,16 @@ struct AnthropicRoutes: Sendable {
                 isRedacted: body.replySeed.contains(MockThinking.redactedTrigger))
         }
         let reply: AnthropicMessageStream.Reply
-        let stopReason: String
-        if let toolCall {
-            reply = .toolUse(
-                id: MockIdentifier.make("toolu_01", seed: context.requestNumber, length: 22), call: toolCall)
+        var stopReason: String
+        let toolID = MockIdentifier.make("toolu_01", seed: context.requestNumber, length: 22)
+        if let call = script?.toolCall {
+            reply = .toolUse(id: toolID, call: call)
+            stopReason = "tool_use"
+        } else if let words = script?.words {
+            reply = .text(words: words)
+            stopReason = "end_turn"
+        } else if let toolCall {
+            reply = .toolUse(id: toolID, call: toolCall)
             stopReason = "tool_use"
         } else {
             let wanted = outcome.replyTokens ?? self.configuration.replyTokens
@@ -127,23 +152,20 @@ struct AnthropicRoutes: Sendable {
             reply = .text(words: MockReplyGenerator.words(for: body.replySeed, tokens: length))
             stopReason = length < wanted ? "max_tokens" : "end_turn"
         }
+        if let reason = script?.finishReason { stopReason = reason }
         let stream = AnthropicMessageStream(
             id: id, model: model, thinking: thinking, reply: reply, stopReason: stopReason, input: input,
             latency: latency,
-            tokensPerChunk: self.configuration.streaming.tokensPerChunk, fault: outcome.fault, pacer: pacer,
-            engine: self.engine, key: key, reservation: reservation
+            tokensPerChunk: script?.chunkTokens ?? self.configuration.streaming.tokensPerChunk, fault: outcome.fault,
+            pacer: pacer, engine: self.engine, key: key, reservation: reservation,
+            outputTokensOverride: script?.outputTokens
         )
 
         if body.stream == true {
             try await MockResponseSteps.waitBeforeHead(latency.head, pacer: pacer, engine: self.engine)
-            headers[.contentType] = MockHTTP.eventStreamContentType
-            headers[.cacheControl] = "no-cache"
-            return Response(
-                status: .ok, headers: headers,
-                body: ResponseBody { writer in
-                    defer { ticket.release() }
-                    try await stream.write(to: &writer)
-                })
+            return MockResponseSteps.eventStream(headers: headers, ticket: ticket) { writer in
+                try await stream.write(to: &writer)
+            }
         }
 
         var content: String

@@ -27,6 +27,8 @@ struct OpenAIChatStream: Sendable {
     var key: ResolvedKey
     /// The tool call to stream instead of text, with its id.
     var toolCall: (id: String, call: MockToolCall)? = nil
+    /// The completion tokens to report instead of the count of what is sent (a script's usage).
+    var completionTokensOverride: Int? = nil
 
     private enum FaultResult {
         case continueStream
@@ -104,7 +106,7 @@ struct OpenAIChatStream: Sendable {
     }
 
     private var completionTokens: Int {
-        self.toolCall?.call.tokens ?? self.words.count
+        self.completionTokensOverride ?? self.toolCall?.call.tokens ?? self.words.count
     }
 
     /// What the content chunks carry: their `delta` object, the tokens they count for usage,

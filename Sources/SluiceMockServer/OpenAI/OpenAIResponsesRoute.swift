@@ -40,11 +40,16 @@ extension OpenAIRoutes {
         }
 
         let model = body.model ?? self.configuration.models.first ?? "mock"
-        let promptTokens = body.promptTokens
-        let admission = self.engine.admit(key: key) { replyOverride in
-            MockTokenEstimator.admissionCost(
-                promptTokens: promptTokens, maxTokens: body.maxOutputTokens,
-                replyTokens: replyOverride ?? self.configuration.replyTokens)
+        let admission = self.engine.admit(
+            key: key,
+            request: MockRuleRequest(
+                request, keyName: key.name, model: body.model, lastUserMessage: body.replySeed,
+                endsWithToolResult: body.answersFunctionCall)
+        ) { hints in
+            RateLimitCost(
+                tokens: hints.tokens(
+                    promptTokens: body.promptTokens, maxTokens: body.maxOutputTokens,
+                    defaultReplyTokens: self.configuration.replyTokens))
         }
         let answer: AdmittedAnswer
         switch try await self.startAnswer(admission, key: key, model: model, context: context) {
@@ -52,11 +57,32 @@ extension OpenAIRoutes {
         case .answer(let response): return response
         }
         let (outcome, latency, pacer, headers) = (answer.outcome, answer.latency, answer.pacer, answer.headers)
+        let scripted = answer.scripted?.reply
+        let promptTokens = scripted?.inputTokens ?? body.promptTokens
 
         let wanted = outcome.replyTokens ?? self.configuration.replyTokens
-        let replyLength = toolCall == nil ? min(wanted, body.maxOutputTokens ?? wanted) : 0
-        let seed = body.answersFunctionCall ? "result " + (body.input.last?.text ?? "") : body.replySeed
-        let words = MockReplyGenerator.words(for: seed, tokens: replyLength)
+        var toolCall = toolCall
+        var replyLength = 0
+        var words: [String]
+        if let call = scripted?.toolCall {
+            toolCall = call
+            words = []
+        } else if let scriptedWords = scripted?.words {
+            toolCall = nil
+            words = scriptedWords
+            replyLength = words.count
+        } else {
+            replyLength = toolCall == nil ? min(wanted, body.maxOutputTokens ?? wanted) : 0
+            let seed = body.answersFunctionCall ? "result " + (body.input.last?.text ?? "") : body.replySeed
+            words = MockReplyGenerator.words(for: seed, tokens: replyLength)
+        }
+        var structuredTokens: Int?
+        if toolCall == nil, scripted?.words == nil, let format = body.text?["format"],
+            let json = MockStructuredOutput.content(for: format, words: words)
+        {
+            words = [json]
+            structuredTokens = MockTokenEstimator.textTokens(json)
+        }
         let number = context.requestNumber
         let reply = OpenAIResponsesWire.Reply(
             id: MockIdentifier.make("resp_", seed: number), createdAt: MockHTTP.unixTime(), model: model,
@@ -64,14 +90,15 @@ extension OpenAIRoutes {
             functionCall: toolCall.map {
                 (MockIdentifier.make("fc_", seed: number), MockIdentifier.make("call_", seed: number), $0)
             },
-            promptTokens: promptTokens, outputTokens: toolCall?.tokens ?? words.count,
-            cut: toolCall == nil && replyLength < wanted)
+            promptTokens: promptTokens,
+            outputTokens: scripted?.outputTokens ?? structuredTokens ?? toolCall?.tokens ?? words.count,
+            cut: toolCall == nil && scripted?.words == nil && replyLength < wanted)
 
         if body.stream == true {
             try await self.waitBeforeHead(latency.head, pacer: pacer)
             let stream = OpenAIResponsesStream(
                 reply: reply, words: words, latency: latency,
-                tokensPerChunk: self.configuration.streaming.tokensPerChunk,
+                tokensPerChunk: scripted?.chunkTokens ?? self.configuration.streaming.tokensPerChunk,
                 fault: outcome.fault, pacer: pacer, engine: self.engine, key: key)
             return Self.eventStream(headers: headers, ticket: ticket) { writer in try await stream.write(to: &writer) }
         }

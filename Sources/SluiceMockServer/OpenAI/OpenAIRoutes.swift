@@ -61,14 +61,19 @@ struct OpenAIRoutes: Sendable {
         }
 
         let model = chat.model ?? self.configuration.models.first ?? "mock"
-        let promptTokens =
+        let estimatedPromptTokens =
             MockTokenEstimator.chatPromptTokens(messageContents: chat.messages.map(\.content))
             + tools.reduce(0) { $0 + $1.promptTokens }
-        let admission = self.engine.admit(key: key) { replyOverride in
-            MockTokenEstimator.admissionCost(
-                promptTokens: promptTokens, maxTokens: chat.replyCap,
-                replyTokens: replyOverride ?? self.configuration.replyTokens
-            )
+        let admission = self.engine.admit(
+            key: key,
+            request: MockRuleRequest(
+                request, keyName: key.name, model: chat.model, lastUserMessage: chat.replySeed,
+                endsWithToolResult: chat.messages.last?.role == "tool")
+        ) { hints in
+            RateLimitCost(
+                tokens: hints.tokens(
+                    promptTokens: estimatedPromptTokens, maxTokens: chat.replyCap,
+                    defaultReplyTokens: self.configuration.replyTokens))
         }
         let answer: AdmittedAnswer
         switch try await self.startAnswer(admission, key: key, model: model, context: context) {
@@ -76,23 +81,47 @@ struct OpenAIRoutes: Sendable {
         case .answer(let response): return response
         }
         let (outcome, latency, pacer, headers) = (answer.outcome, answer.latency, answer.pacer, answer.headers)
+        let scripted = answer.scripted?.reply
+        let promptTokens = scripted?.inputTokens ?? estimatedPromptTokens
 
         let wanted = outcome.replyTokens ?? self.configuration.replyTokens
-        let replyLength = toolCall == nil ? min(wanted, chat.replyCap ?? wanted) : 0
-        let finishReason = toolCall != nil ? "tool_calls" : replyLength < wanted ? "length" : "stop"
-        let words = MockReplyGenerator.words(for: chat.replySeed, tokens: replyLength)
+        var toolCall = toolCall
+        var words: [String]
+        var replyLength = 0
+        if let call = scripted?.toolCall {
+            toolCall = call
+            words = []
+        } else if let scriptedWords = scripted?.words {
+            toolCall = nil
+            words = scriptedWords
+            replyLength = words.count
+        } else {
+            replyLength = toolCall == nil ? min(wanted, chat.replyCap ?? wanted) : 0
+            words = MockReplyGenerator.words(for: chat.replySeed, tokens: replyLength)
+        }
+        let finishReason =
+            scripted?.finishReason
+            ?? (toolCall != nil ? "tool_calls" : replyLength < wanted && scripted?.words == nil ? "length" : "stop")
+        var structuredTokens: Int?
+        if toolCall == nil, scripted?.words == nil, let format = chat.responseFormat,
+            let json = MockStructuredOutput.content(for: format, words: words)
+        {
+            words = [json]
+            structuredTokens = MockTokenEstimator.textTokens(json)
+        }
         let id = "chatcmpl-mock-\(context.requestNumber)"
         let created = MockHTTP.unixTime()
         let identifiedCall = toolCall.map { (id: MockIdentifier.make("call_", seed: context.requestNumber), call: $0) }
-        let completionTokens = toolCall?.tokens ?? words.count
+        let completionTokens = scripted?.outputTokens ?? structuredTokens ?? toolCall?.tokens ?? words.count
 
         if chat.stream == true {
             try await self.waitBeforeHead(latency.head, pacer: pacer)
             let stream = OpenAIChatStream(
                 id: id, created: created, model: model, words: words, promptTokens: promptTokens,
                 finishReason: finishReason, includeUsage: chat.streamOptions?.includeUsage == true,
-                latency: latency, tokensPerChunk: self.configuration.streaming.tokensPerChunk,
-                fault: outcome.fault, pacer: pacer, engine: self.engine, key: key, toolCall: identifiedCall
+                latency: latency, tokensPerChunk: scripted?.chunkTokens ?? self.configuration.streaming.tokensPerChunk,
+                fault: outcome.fault, pacer: pacer, engine: self.engine, key: key, toolCall: identifiedCall,
+                completionTokensOverride: scripted?.outputTokens ?? structuredTokens
             )
             return Self.eventStream(headers: headers, ticket: ticket) { writer in try await stream.write(to: &writer) }
         }
@@ -133,9 +162,13 @@ struct OpenAIRoutes: Sendable {
         let model = embeddings.model ?? "text-embedding-3-small"
         let promptTokens = embeddings.promptTokens
         let answer: AdmittedAnswer
-        switch try await self.startAnswer(
-            self.engine.admit(key: key, cost: { _ in promptTokens }), key: key, model: model, context: context)
-        {
+        let admission = self.engine.admit(
+            key: key,
+            request: MockRuleRequest(
+                request, keyName: key.name, model: embeddings.model, lastUserMessage: embeddings.firstText,
+                endsWithToolResult: false),
+            charging: { RateLimitCost(tokens: $0.promptTokens ?? promptTokens) })
+        switch try await self.startAnswer(admission, key: key, model: model, context: context) {
         case .proceed(let started): answer = started
         case .answer(let response): return response
         }
@@ -165,13 +198,27 @@ struct OpenAIRoutes: Sendable {
     // MARK: Shared steps
 
     /// The key of an authenticated request and its decoded body, or the 401 or 400 answer.
-    func authenticatedBody<Body: Decodable>(_ request: Request, as type: Body.Type) async
+    ///
+    /// This is the opening every OpenAI route shares: auth, body, and with
+    /// ``MockServerConfiguration/acceptsUnknownModels`` off, the 404 of a model not in
+    /// ``MockServerConfiguration/models``.
+    func authenticatedBody<Body: Decodable & MockModelNaming>(_ request: Request, as type: Body.Type) async
         -> RouteStep<(ResolvedKey, Body)>
     {
         switch self.authenticate(request) {
         case .proceed(let key):
             switch await self.decodeBody(request, as: type) {
-            case .proceed(let body): return .proceed((key, body))
+            case .proceed(let body):
+                if let model = self.engine.unknownModel(body.model) {
+                    self.engine.recordBadRequest()
+                    return .answer(
+                        MockHTTP.json(
+                            .notFound,
+                            OpenAIWire.errorBody(
+                                message: "The model `\(model)` does not exist or you do not have access to it.",
+                                type: "invalid_request_error", code: "model_not_found")))
+                }
+                return .proceed((key, body))
             case .answer(let response): return .answer(response)
             }
         case .answer(let response):
@@ -186,6 +233,8 @@ struct OpenAIRoutes: Sendable {
         var headers: HTTPFields
         var latency: MockLatency
         var pacer: MockPacer
+        /// The rule's answer, when a rule (or the default reply) answers.
+        var scripted: MockScriptedAnswer?
     }
 
     /// The start of the answer to an admitted request (its fault logged), or the answer now: the 429
@@ -195,29 +244,36 @@ struct OpenAIRoutes: Sendable {
     ) async throws -> RouteStep<AdmittedAnswer> {
         let status: RateLimitStatus
         let outcome: MockOutcome
+        let scripted: MockScriptedAnswer?
         switch admission {
         case .rejected(let rejection):
             return .answer(self.rateLimited(rejection, key: key, model: model))
-        case .admitted(let admittedStatus, let admittedOutcome):
-            status = admittedStatus
-            outcome = admittedOutcome
+        case .admitted(let admittedStatus, let admittedOutcome, let rule):
+            (status, outcome, scripted) = (admittedStatus, admittedOutcome, rule)
         }
-        if let fault = outcome.fault {
-            context.logger.debug(
-                "injecting fault",
-                metadata: ["fault": "\(fault)", "key": "\(key.name)", "request": "\(context.requestID)"]
-            )
-        }
+        MockResponseSteps.log(outcome, scripted: scripted, key: key, context: context)
         var headers = HTTPFields()
         MockHTTP.addRateLimitHeaders(status, to: &headers)
         let latency = Self.latency(for: outcome, default: self.configuration.latency)
         let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
+        if let reply = scripted?.reply, let code = reply.status {
+            try await self.waitBeforeHead(latency.head, pacer: pacer)
+            if code == 429 { self.engine.recordTooManyRequests(key: key) }
+            MockHTTP.addScriptedHeaders(reply.headers, to: &headers)
+            let error = OpenAIWire.injectedError(status: code)
+            return .answer(
+                MockHTTP.json(
+                    HTTPResponse.Status(code: code),
+                    OpenAIWire.errorBody(message: reply.errorMessage ?? error.message, type: error.type, code: error.code),
+                    headers: headers))
+        }
         if let response = try await self.injectedHTTPError(
             outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer)
         {
             return .answer(response)
         }
-        return .proceed(AdmittedAnswer(outcome: outcome, headers: headers, latency: latency, pacer: pacer))
+        return .proceed(
+            AdmittedAnswer(outcome: outcome, headers: headers, latency: latency, pacer: pacer, scripted: scripted))
     }
 
     /// A `text/event-stream` answer whose body `write` writes; the ticket is released when it ends.
@@ -225,15 +281,7 @@ struct OpenAIRoutes: Sendable {
         headers: HTTPFields, ticket: InFlightTicket,
         _ write: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
     ) -> Response {
-        var headers = headers
-        headers[.contentType] = MockHTTP.eventStreamContentType
-        headers[.cacheControl] = "no-cache"
-        return Response(
-            status: .ok, headers: headers,
-            body: ResponseBody { writer in
-                defer { ticket.release() }
-                try await write(&writer)
-            })
+        MockResponseSteps.eventStream(headers: headers, ticket: ticket, write)
     }
 
     /// Reads `Authorization: Bearer <key>`; answers 401 when it is missing or not accepted.

@@ -18,9 +18,12 @@ enum OpenAIWire {
         var streamOptions: StreamOptions?
         var tools: [Tool]?
         var toolChoice: ToolChoice?
+        /// `response_format`, kept as JSON (see ``MockStructuredOutput``).
+        var responseFormat: MockJSON?
 
         enum CodingKeys: String, CodingKey {
             case model, messages, stream, tools
+            case responseFormat = "response_format"
             case maxTokens = "max_tokens"
             case maxCompletionTokens = "max_completion_tokens"
             case streamOptions = "stream_options"
@@ -120,6 +123,12 @@ enum OpenAIWire {
         var model: String?
         var input: Input
         var dimensions: Int?
+
+        /// The first input text, what a rule's `message` pattern reads ("" for token arrays).
+        var firstText: String {
+            if case .texts(let texts) = self.input { return texts.first ?? "" }
+            return ""
+        }
         var encodingFormat: String?
 
         enum CodingKeys: String, CodingKey {

@@ -75,6 +75,11 @@ struct MockToolCall: Sendable, Equatable {
         return .object([:])
     }
 
+    /// A value made from `schema` by the rule above, seeded with `path`.
+    static func value(for schema: MockJSON, path: String) -> MockJSON {
+        Self.value(for: schema, path: path, depth: 0)
+    }
+
     private static func value(for schema: MockJSON, path: String, depth: Int) -> MockJSON {
         guard depth < 8 else { return .null }
         if case .array(let options) = schema["enum"] ?? .null, let option = options.first { return option }

@@ -15,6 +15,22 @@ enum MockResponseSteps {
         return latency
     }
 
+    /// A `text/event-stream` answer whose body `write` writes; the ticket is released when it ends.
+    static func eventStream(
+        headers: HTTPFields, ticket: InFlightTicket,
+        _ write: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
+    ) -> Response {
+        var headers = headers
+        headers[.contentType] = MockHTTP.eventStreamContentType
+        headers[.cacheControl] = "no-cache"
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                defer { ticket.release() }
+                try await write(&writer)
+            })
+    }
+
     /// Waits before sending the head; a client leaving meanwhile is counted and ends the request.
     static func waitBeforeHead(_ duration: Duration, pacer: MockPacer, engine: MockServerEngine) async throws {
         do {
