@@ -5,7 +5,7 @@ import Hummingbird
 ///
 /// Only wire concerns live here (headers, request and response shapes, error bodies, named SSE
 /// events); key lookup, limits, outcome selection and stats come from ``MockServerEngine``.
-struct AnthropicRoutes: Sendable {
+struct AnthropicRoutes: MockRouteDialect {
     let engine: MockServerEngine
 
     private var configuration: MockServerConfiguration { self.engine.configuration }
@@ -25,24 +25,12 @@ struct AnthropicRoutes: Sendable {
         // In flight until this handler returns, or until a streamed body that holds the ticket ends.
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
-        switch self.authenticate(request) {
-        case .proceed(let resolved): key = resolved
-        case .answer(let response): return response
-        }
-        if request.headers[AnthropicWire.version]?.isEmpty ?? true {
-            return self.badRequest("anthropic-version: header is required")
-        }
         let body: AnthropicWire.MessagesRequest
-        switch await self.decodeBody(request) {
-        case .proceed(let decoded): body = decoded
+        switch await self.open(request, as: AnthropicWire.MessagesRequest.self) {
+        case .proceed(let opened): (key, body) = opened
         case .answer(let response): return response
         }
         guard let model = body.model else { return self.badRequest("model: Field required") }
-        if let unknown = self.engine.unknownModel(model) {
-            self.engine.recordBadRequest()
-            return MockHTTP.json(
-                .notFound, AnthropicWire.errorBody(type: "not_found_error", message: "model: \(unknown)"))
-        }
         guard let maxTokens = body.maxTokens else { return self.badRequest("max_tokens: Field required") }
         if maxTokens < 1 { return self.badRequest("max_tokens: Input should be greater than or equal to 1") }
         guard let messages = body.messages else { return self.badRequest("messages: Field required") }
@@ -56,10 +44,10 @@ struct AnthropicRoutes: Sendable {
         }
 
         let tools = body.toolDefinitions
-        let toolCall: MockToolCall?
+        let decidedCall: MockToolCall?
         switch MockToolCall.decide(tools: tools, choice: body.choice, lastUserMessage: body.replySeed) {
-        case .noCall: toolCall = nil
-        case .call(let call): toolCall = call
+        case .noCall: decidedCall = nil
+        case .call(let call): decidedCall = call
         case .unknownTool(let name):
             return self.badRequest("tool_choice.name: Tool '\(name)' not found in tools")
         }
@@ -134,25 +122,19 @@ struct AnthropicRoutes: Sendable {
                 words: MockThinking.words(seed: body.replySeed, tokens: tokens),
                 isRedacted: body.replySeed.contains(MockThinking.redactedTrigger))
         }
-        let reply: AnthropicMessageStream.Reply
-        var stopReason: String
-        let toolID = MockIdentifier.make("toolu_01", seed: context.requestNumber, length: 22)
-        if let call = script?.toolCall {
-            reply = .toolUse(id: toolID, call: call)
-            stopReason = "tool_use"
-        } else if let words = script?.words {
-            reply = .text(words: words)
-            stopReason = "end_turn"
-        } else if let toolCall {
-            reply = .toolUse(id: toolID, call: toolCall)
-            stopReason = "tool_use"
-        } else {
-            let wanted = outcome.replyTokens ?? self.configuration.replyTokens
-            let length = min(wanted, maxTokens - (thinking?.tokens ?? 0))
-            reply = .text(words: MockReplyGenerator.words(for: body.replySeed, tokens: length))
-            stopReason = length < wanted ? "max_tokens" : "end_turn"
+        let wanted = outcome.replyTokens ?? self.configuration.replyTokens
+        let replyContent = MockReplyContent(scripted: script, decided: decidedCall) {
+            MockReplyGenerator.words(for: body.replySeed, tokens: min(wanted, maxTokens - (thinking?.tokens ?? 0)))
         }
-        if let reason = script?.finishReason { stopReason = reason }
+        let reply: AnthropicMessageStream.Reply =
+            replyContent.toolCall.map {
+                .toolUse(id: MockIdentifier.make("toolu_01", seed: context.requestNumber, length: 22), call: $0)
+            } ?? .text(words: replyContent.words)
+        let stopReason =
+            script?.finishReason
+            ?? (replyContent.toolCall != nil
+                ? "tool_use"
+                : replyContent.isGenerated && replyContent.words.count < wanted ? "max_tokens" : "end_turn")
         let stream = AnthropicMessageStream(
             id: id, model: model, thinking: thinking, reply: reply, stopReason: stopReason, input: input,
             latency: latency,
@@ -202,7 +184,7 @@ struct AnthropicRoutes: Sendable {
     /// Reads `x-api-key`, else `Authorization: Bearer` (what the current anthropic SDKs send);
     /// answers 401 `authentication_error` when neither holds an accepted key. The key itself never
     /// appears in the answer.
-    private func authenticate(_ request: Request) -> RouteStep<ResolvedKey> {
+    func authenticate(_ request: Request) -> RouteStep<ResolvedKey> {
         let secret =
             request.headers[AnthropicWire.apiKey].map { String(Substring($0).trimmingSpaces()) }
             ?? MockHTTP.bearerToken(request.headers)
@@ -218,30 +200,33 @@ struct AnthropicRoutes: Sendable {
         }
     }
 
-    private func decodeBody(_ request: Request) async -> RouteStep<AnthropicWire.MessagesRequest> {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: self.configuration.maxRequestBodySize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            self.engine.recordBadRequest()
-            return .answer(
-                MockHTTP.json(
-                    .contentTooLarge,
-                    AnthropicWire.errorBody(
-                        type: "request_too_large",
-                        message:
-                            "Request exceeds the maximum allowed number of bytes (\(self.configuration.maxRequestBodySize))."
-                    )))
-        } catch {
-            return .answer(self.badRequest("Could not read the request body."))
-        }
-        switch AnthropicWire.decode(AnthropicWire.MessagesRequest.self, from: Array(buffer.readableBytesView)) {
+    /// `anthropic-version` is required.
+    func headerProblem(in request: Request) -> Response? {
+        guard request.headers[AnthropicWire.version]?.isEmpty ?? true else { return nil }
+        return self.badRequest("anthropic-version: header is required")
+    }
+
+    func tooLargeAnswer() -> Response {
+        MockHTTP.json(
+            .contentTooLarge,
+            AnthropicWire.errorBody(
+                type: "request_too_large",
+                message: "Request exceeds the maximum allowed number of bytes (\(self.configuration.maxRequestBodySize))."
+            ))
+    }
+
+    func decodedBody<Body: Decodable>(_ type: Body.Type, from bytes: [UInt8]) -> RouteStep<Body> {
+        switch AnthropicWire.decode(type, from: bytes) {
         case .success(let value): return .proceed(value)
         case .failure(let problem): return .answer(self.badRequest(problem.message))
         }
     }
 
-    private func badRequest(_ message: String) -> Response {
+    func unknownModelAnswer(_ model: String) -> Response {
+        MockHTTP.json(.notFound, AnthropicWire.errorBody(type: "not_found_error", message: "model: \(model)"))
+    }
+
+    func badRequest(_ message: String) -> Response {
         self.engine.recordBadRequest()
         return MockHTTP.json(.badRequest, AnthropicWire.errorBody(type: "invalid_request_error", message: message))
     }

@@ -15,7 +15,7 @@ extension OpenAIRoutes {
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
         let body: OpenAIResponsesWire.Request
-        switch await self.authenticatedBody(request, as: OpenAIResponsesWire.Request.self) {
+        switch await self.open(request, as: OpenAIResponsesWire.Request.self) {
         case .proceed(let accepted): (key, body) = accepted
         case .answer(let response): return response
         }
@@ -28,13 +28,13 @@ extension OpenAIRoutes {
                 "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got \(cap) instead.",
                 param: "max_output_tokens")
         }
-        let toolCall: MockToolCall?
+        let decidedCall: MockToolCall?
         switch MockToolCall.decide(
             tools: body.toolDefinitions, choice: body.answersFunctionCall ? .none : body.toolChoice?.choice ?? .auto,
             lastUserMessage: body.replySeed)
         {
-        case .noCall: toolCall = nil
-        case .call(let call): toolCall = call
+        case .noCall: decidedCall = nil
+        case .call(let call): decidedCall = call
         case .unknownTool(let name):
             return self.badRequest("Tool choice '\(name)' not found in 'tools' parameter.", param: "tool_choice")
         }
@@ -61,28 +61,13 @@ extension OpenAIRoutes {
         let promptTokens = scripted?.inputTokens ?? body.promptTokens
 
         let wanted = outcome.replyTokens ?? self.configuration.replyTokens
-        var toolCall = toolCall
-        var replyLength = 0
-        var words: [String]
-        if let call = scripted?.toolCall {
-            toolCall = call
-            words = []
-        } else if let scriptedWords = scripted?.words {
-            toolCall = nil
-            words = scriptedWords
-            replyLength = words.count
-        } else {
-            replyLength = toolCall == nil ? min(wanted, body.maxOutputTokens ?? wanted) : 0
+        var content = MockReplyContent(scripted: scripted, decided: decidedCall) {
             let seed = body.answersFunctionCall ? "result " + (body.input.last?.text ?? "") : body.replySeed
-            words = MockReplyGenerator.words(for: seed, tokens: replyLength)
+            return MockReplyGenerator.words(for: seed, tokens: min(wanted, body.maxOutputTokens ?? wanted))
         }
-        var structuredTokens: Int?
-        if toolCall == nil, scripted?.words == nil, let format = body.text?["format"],
-            let json = MockStructuredOutput.content(for: format, words: words)
-        {
-            words = [json]
-            structuredTokens = MockTokenEstimator.textTokens(json)
-        }
+        let isCut = content.isGenerated && content.toolCall == nil && content.words.count < wanted
+        let structuredTokens = content.applyStructuredOutput(body.text?["format"])
+        let (toolCall, words) = (content.toolCall, content.words)
         let number = context.requestNumber
         let reply = OpenAIResponsesWire.Reply(
             id: MockIdentifier.make("resp_", seed: number), createdAt: MockHTTP.unixTime(), model: model,
@@ -92,7 +77,7 @@ extension OpenAIRoutes {
             },
             promptTokens: promptTokens,
             outputTokens: scripted?.outputTokens ?? structuredTokens ?? toolCall?.tokens ?? words.count,
-            cut: toolCall == nil && scripted?.words == nil && replyLength < wanted)
+            cut: isCut)
 
         if body.stream == true {
             try await self.waitBeforeHead(latency.head, pacer: pacer)

@@ -6,7 +6,7 @@ import Hummingbird
 ///
 /// Only wire concerns live here (auth header, request and response shapes, error bodies); key
 /// lookup, limits, outcome selection and stats come from ``MockServerEngine``.
-struct OpenAIRoutes: Sendable {
+struct OpenAIRoutes: MockRouteDialect {
     let engine: MockServerEngine
 
     var configuration: MockServerConfiguration { self.engine.configuration }
@@ -34,7 +34,7 @@ struct OpenAIRoutes: Sendable {
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
         let chat: OpenAIWire.ChatRequest
-        switch await self.authenticatedBody(request, as: OpenAIWire.ChatRequest.self) {
+        switch await self.open(request, as: OpenAIWire.ChatRequest.self) {
         case .proceed(let accepted): (key, chat) = accepted
         case .answer(let response): return response
         }
@@ -48,12 +48,12 @@ struct OpenAIRoutes: Sendable {
         }
 
         let tools = chat.toolDefinitions
-        let toolCall: MockToolCall?
+        let decidedCall: MockToolCall?
         switch MockToolCall.decide(
             tools: tools, choice: chat.toolChoice?.choice ?? .auto, lastUserMessage: chat.toolRuleSeed)
         {
-        case .noCall: toolCall = nil
-        case .call(let call): toolCall = call
+        case .noCall: decidedCall = nil
+        case .call(let call): decidedCall = call
         case .unknownTool(let name):
             return self.badRequest(
                 "Invalid value for 'tool_choice': no function named '\(name)' was specified in the 'tools' parameter.",
@@ -85,30 +85,13 @@ struct OpenAIRoutes: Sendable {
         let promptTokens = scripted?.inputTokens ?? estimatedPromptTokens
 
         let wanted = outcome.replyTokens ?? self.configuration.replyTokens
-        var toolCall = toolCall
-        var words: [String]
-        var replyLength = 0
-        if let call = scripted?.toolCall {
-            toolCall = call
-            words = []
-        } else if let scriptedWords = scripted?.words {
-            toolCall = nil
-            words = scriptedWords
-            replyLength = words.count
-        } else {
-            replyLength = toolCall == nil ? min(wanted, chat.replyCap ?? wanted) : 0
-            words = MockReplyGenerator.words(for: chat.replySeed, tokens: replyLength)
+        var reply = MockReplyContent(scripted: scripted, decided: decidedCall) {
+            MockReplyGenerator.words(for: chat.replySeed, tokens: min(wanted, chat.replyCap ?? wanted))
         }
-        let finishReason =
-            scripted?.finishReason
-            ?? (toolCall != nil ? "tool_calls" : replyLength < wanted && scripted?.words == nil ? "length" : "stop")
-        var structuredTokens: Int?
-        if toolCall == nil, scripted?.words == nil, let format = chat.responseFormat,
-            let json = MockStructuredOutput.content(for: format, words: words)
-        {
-            words = [json]
-            structuredTokens = MockTokenEstimator.textTokens(json)
-        }
+        let isCut = reply.isGenerated && reply.toolCall == nil && reply.words.count < wanted
+        let structuredTokens = reply.applyStructuredOutput(chat.responseFormat)
+        let (toolCall, words) = (reply.toolCall, reply.words)
+        let finishReason = scripted?.finishReason ?? (toolCall != nil ? "tool_calls" : isCut ? "length" : "stop")
         let id = "chatcmpl-mock-\(context.requestNumber)"
         let created = MockHTTP.unixTime()
         let identifiedCall = toolCall.map { (id: MockIdentifier.make("call_", seed: context.requestNumber), call: $0) }
@@ -145,7 +128,7 @@ struct OpenAIRoutes: Sendable {
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
         let embeddings: OpenAIWire.EmbeddingsRequest
-        switch await self.authenticatedBody(request, as: OpenAIWire.EmbeddingsRequest.self) {
+        switch await self.open(request, as: OpenAIWire.EmbeddingsRequest.self) {
         case .proceed(let accepted): (key, embeddings) = accepted
         case .answer(let response): return response
         }
@@ -196,35 +179,6 @@ struct OpenAIRoutes: Sendable {
     }
 
     // MARK: Shared steps
-
-    /// The key of an authenticated request and its decoded body, or the 401 or 400 answer.
-    ///
-    /// This is the opening every OpenAI route shares: auth, body, and with
-    /// ``MockServerConfiguration/acceptsUnknownModels`` off, the 404 of a model not in
-    /// ``MockServerConfiguration/models``.
-    func authenticatedBody<Body: Decodable & MockModelNaming>(_ request: Request, as type: Body.Type) async
-        -> RouteStep<(ResolvedKey, Body)>
-    {
-        switch self.authenticate(request) {
-        case .proceed(let key):
-            switch await self.decodeBody(request, as: type) {
-            case .proceed(let body):
-                if let model = self.engine.unknownModel(body.model) {
-                    self.engine.recordBadRequest()
-                    return .answer(
-                        MockHTTP.json(
-                            .notFound,
-                            OpenAIWire.errorBody(
-                                message: "The model `\(model)` does not exist or you do not have access to it.",
-                                type: "invalid_request_error", code: "model_not_found")))
-                }
-                return .proceed((key, body))
-            case .answer(let response): return .answer(response)
-            }
-        case .answer(let response):
-            return .answer(response)
-        }
-    }
 
     /// What answering an admitted request starts from.
     struct AdmittedAnswer {
@@ -314,31 +268,36 @@ struct OpenAIRoutes: Sendable {
         }
     }
 
-    func decodeBody<T: Decodable>(_ request: Request, as type: T.Type) async -> RouteStep<T> {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: self.configuration.maxRequestBodySize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            self.engine.recordBadRequest()
-            return .answer(
-                MockHTTP.json(
-                    .contentTooLarge,
-                    OpenAIWire.errorBody(
-                        message: "Request body is larger than \(self.configuration.maxRequestBodySize) bytes.",
-                        type: "invalid_request_error", code: nil
-                    )))
-        } catch {
-            self.engine.recordBadRequest()
-            return .answer(
-                self.problem(OpenAIWire.RequestProblem(message: "Could not read the request body.", param: nil)))
-        }
-        switch OpenAIWire.decode(type, from: Array(buffer.readableBytesView)) {
+    func headerProblem(in request: Request) -> Response? { nil }
+
+    func tooLargeAnswer() -> Response {
+        MockHTTP.json(
+            .contentTooLarge,
+            OpenAIWire.errorBody(
+                message: "Request body is larger than \(self.configuration.maxRequestBodySize) bytes.",
+                type: "invalid_request_error", code: nil))
+    }
+
+    func decodedBody<Body: Decodable>(_ type: Body.Type, from bytes: [UInt8]) -> RouteStep<Body> {
+        switch OpenAIWire.decode(type, from: bytes) {
         case .success(let value):
             return .proceed(value)
         case .failure(let problem):
             self.engine.recordBadRequest()
             return .answer(self.problem(problem))
         }
+    }
+
+    func unknownModelAnswer(_ model: String) -> Response {
+        MockHTTP.json(
+            .notFound,
+            OpenAIWire.errorBody(
+                message: "The model `\(model)` does not exist or you do not have access to it.",
+                type: "invalid_request_error", code: "model_not_found"))
+    }
+
+    func badRequest(_ message: String) -> Response {
+        self.badRequest(message, param: nil)
     }
 
     func badRequest(_ message: String, param: String?) -> Response {

@@ -19,3 +19,15 @@ enum MockStructuredOutput {
         }
     }
 }
+
+extension MockReplyContent {
+    /// Replaces generated text with structured output when `format` asks for it; returns the
+    /// output tokens of the JSON text then (it is sent as one chunk), else `nil`.
+    mutating func applyStructuredOutput(_ format: MockJSON?) -> Int? {
+        guard self.toolCall == nil, self.isGenerated, let format,
+            let json = MockStructuredOutput.content(for: format, words: self.words)
+        else { return nil }
+        self.words = [json]
+        return MockTokenEstimator.textTokens(json)
+    }
+}

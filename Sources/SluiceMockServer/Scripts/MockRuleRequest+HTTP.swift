@@ -19,6 +19,7 @@ protocol MockModelNaming {
 extension OpenAIWire.ChatRequest: MockModelNaming {}
 extension OpenAIWire.EmbeddingsRequest: MockModelNaming {}
 extension OpenAIResponsesWire.Request: MockModelNaming {}
+extension AnthropicWire.MessagesRequest: MockModelNaming {}
 
 extension MockServerEngine {
     /// `model` when the configuration refuses unknown models and does not list it, else `nil`.

@@ -274,3 +274,22 @@ struct MockScriptedAnswer: Sendable {
     var ruleName: String
     var reply: MockReply
 }
+
+/// What a reply carries once a rule has had its say: the rule's tool call or text, else the tool
+/// call the usual rule decided, else generated words.
+struct MockReplyContent {
+    var toolCall: MockToolCall?
+    var words: [String]
+    /// Whether the words are generated (so capped by the request, and open to structured output).
+    var isGenerated: Bool
+
+    init(scripted: MockReply?, decided: MockToolCall?, generate: () -> [String]) {
+        if let call = scripted?.toolCall {
+            (self.toolCall, self.words, self.isGenerated) = (call, [], false)
+        } else if let words = scripted?.words {
+            (self.toolCall, self.words, self.isGenerated) = (nil, words, false)
+        } else {
+            (self.toolCall, self.words, self.isGenerated) = (decided, decided == nil ? generate() : [], true)
+        }
+    }
+}

@@ -50,20 +50,20 @@ enum MockHTTP {
 
     /// Whether `name` is a valid HTTP field name.
     static func isHeaderName(_ name: String) -> Bool {
-        HTTPField.Name(name) != nil
+        HeaderName(name) != nil
     }
 
     /// Sets a scripted reply's headers (invalid names are skipped; values are made legal by
     /// `HTTPField`).
     static func addScriptedHeaders(_ scripted: [String: String], to headers: inout HTTPFields) {
         for (name, value) in scripted.sorted(by: { $0.key < $1.key }) {
-            if let name = HTTPField.Name(name) { headers[name] = value }
+            if let name = HeaderName(name) { headers[name] = value }
         }
     }
 
     /// The value of the request header `name` (any case), or `nil`.
     static func header(_ name: String, in headers: HTTPFields) -> String? {
-        HTTPField.Name(name).flatMap { headers[$0] }
+        HeaderName(name).flatMap { headers[$0] }
     }
 
     /// The token of an `Authorization: Bearer <token>` header, or `nil` when there is none.
