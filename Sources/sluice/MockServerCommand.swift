@@ -175,7 +175,8 @@ struct MockServerCommand: AsyncParsableCommand {
         do {
             configuration = try self.makeConfiguration()
         } catch let error as MockScriptFileError {
-            fputs("\(error)\n", stderr)
+            var standardError = StandardError()
+            print(error, to: &standardError)
             throw ExitCode.failure
         }
         let server = MockLLMServer(configuration: configuration)

@@ -47,7 +47,7 @@ struct ScriptedReplyTests {
 
     @Test("text: plain and streamed on chat, plain on responses and messages")
     func text() async throws {
-        try await run(always(MockReply(text: "It is  sunny in Paris."))) { server in
+        try await run(always(MockReply(text: "It is  sunny in Paris."))) { server async throws in
             #expect(try content(try await RawHTTPClient.chat(port: server.port, chatBody())) == "It is  sunny in Paris.")
             let streamed = try await RawHTTPClient.chat(port: server.port, chatBody(stream: true))
             #expect(try streamedContent(streamed).joined() == "It is  sunny in Paris.")
@@ -64,7 +64,7 @@ struct ScriptedReplyTests {
     @Test("tool calls: OpenAI tool_calls, plain and with the arguments split across chunks")
     func openAIToolCall() async throws {
         let call = MockReply.ToolCall(name: "lookup", arguments: #"{"id":42,"name":"Ada Lovelace"}"#)
-        try await run(always(MockReply(toolCalls: [call]))) { server in
+        try await run(always(MockReply(toolCalls: [call]))) { server async throws in
             let plain = try await RawHTTPClient.chat(port: server.port, chatBody())
             let choice = try #require((try plain.json()["choices"] as? [[String: Any]])?.first)
             #expect(choice["finish_reason"] as? String == "tool_calls")
@@ -97,7 +97,7 @@ struct ScriptedReplyTests {
     @Test("tool calls: Anthropic tool_use block, plain and streamed as input_json_delta")
     func anthropicToolCall() async throws {
         let call = MockReply.ToolCall(name: "lookup", arguments: #"{"id":42,"name":"Ada Lovelace"}"#)
-        try await run(always(MockReply(toolCalls: [call]))) { server in
+        try await run(always(MockReply(toolCalls: [call]))) { server async throws in
             let plain = try await RawHTTPClient.messages(port: server.port, messagesBody())
             let json = try plain.json()
             #expect(json["stop_reason"] as? String == "tool_use")
@@ -120,7 +120,7 @@ struct ScriptedReplyTests {
     func usage() async throws {
         let reply = MockReply(text: "short", inputTokens: 1000, outputTokens: 77)
         try await run(always(reply), configure: { $0.defaultLimits = MockRateLimits(tokensPerMinute: 1_000_000) }) {
-            server in
+            server async throws in
             let usage = try #require(
                 try await RawHTTPClient.chat(port: server.port, chatBody()).json()["usage"] as? [String: Any])
             #expect(usage["prompt_tokens"] as? Int == 1000)
@@ -137,7 +137,7 @@ struct ScriptedReplyTests {
 
     @Test("finish reason override")
     func finishReason() async throws {
-        try await run(always(MockReply(text: "no", finishReason: "content_filter"))) { server in
+        try await run(always(MockReply(text: "no", finishReason: "content_filter"))) { server async throws in
             let response = try await RawHTTPClient.chat(port: server.port, chatBody())
             let choice = try #require((try response.json()["choices"] as? [[String: Any]])?.first)
             #expect(choice["finish_reason"] as? String == "content_filter")
@@ -149,7 +149,7 @@ struct ScriptedReplyTests {
     @Test("status with headers and message, in each provider's error shape")
     func status() async throws {
         let reply = MockReply(status: 503, headers: ["retry-after": "7", "x-scripted": "yes"], errorMessage: "down for tea")
-        try await run(always(reply)) { server in
+        try await run(always(reply)) { server async throws in
             let openAI = try await RawHTTPClient.chat(port: server.port, chatBody())
             #expect(openAI.status == 503)
             #expect(openAI[header: "retry-after"] == "7")
@@ -169,7 +169,7 @@ struct ScriptedReplyTests {
 
     @Test("delay before the head")
     func delay() async throws {
-        try await run(always(MockReply(text: "late", delay: .milliseconds(300)))) { server in
+        try await run(always(MockReply(text: "late", delay: .milliseconds(300)))) { server async throws in
             let clock = ContinuousClock()
             let start = clock.now
             let response = try await RawHTTPClient.chat(port: server.port, chatBody())
@@ -181,7 +181,7 @@ struct ScriptedReplyTests {
     @Test("stream chunking: tokens per chunk and the gap between chunks")
     func chunking() async throws {
         let reply = MockReply(text: "a b c d e", chunkTokens: 2, chunkGap: .milliseconds(120))
-        try await run(always(reply)) { server in
+        try await run(always(reply)) { server async throws in
             let clock = ContinuousClock()
             let start = clock.now
             let streamed = try await RawHTTPClient.chat(port: server.port, chatBody(stream: true))
@@ -197,7 +197,7 @@ struct ScriptedReplyTests {
 
     @Test("a fault: an error event mid-stream, counted in the stats")
     func fault() async throws {
-        try await run(always(MockReply(text: "a b c d", fault: .errorEvent(afterTokens: 2)))) { server in
+        try await run(always(MockReply(text: "a b c d", fault: .errorEvent(afterTokens: 2)))) { server async throws in
             let streamed = try await RawHTTPClient.chat(port: server.port, chatBody(stream: true))
             #expect(try streamedContent(streamed.self.eventsBefore(error: true)) == ["a", " b"])
             #expect(streamed.body.contains("server_error"))
@@ -211,7 +211,7 @@ struct ScriptedReplyTests {
     @Test("a sequence: 503 twice, then text for ever")
     func sequences() async throws {
         let script = MockScript(rules: [MockRule(replies: [MockReply(status: 503, times: 2), MockReply(text: "ok")])])
-        try await run(script) { server in
+        try await run(script) { server async throws in
             var statuses: [Int] = []
             for _ in 0..<4 { statuses.append(try await RawHTTPClient.chat(port: server.port, chatBody()).status) }
             #expect(statuses == [503, 503, 200, 200])
@@ -223,11 +223,11 @@ struct ScriptedReplyTests {
         let script = MockScript(
             rules: [MockRule(match: MockMatch(message: try MockPattern("ping")), reply: MockReply(text: "pong"))],
             defaultReply: MockReply(text: "fallback"))
-        try await run(script) { server in
+        try await run(script) { server async throws in
             #expect(try content(try await RawHTTPClient.chat(port: server.port, chatBody("ping?"))) == "pong")
             #expect(try content(try await RawHTTPClient.chat(port: server.port, chatBody("other"))) == "fallback")
         }
-        try await run(nil) { server in
+        try await run(nil) { server async throws in
             let usual = try content(try await RawHTTPClient.chat(port: server.port, chatBody("other")))
             #expect(usual == MockReplyGenerator.words(for: "other", tokens: 20).joined(separator: " "))
         }
@@ -243,7 +243,7 @@ struct ScriptedReplyTests {
             MockRule(match: MockMatch(toolResult: true), reply: MockReply(text: "by tool result")),
             MockRule(match: MockMatch(message: try MockPattern(#"(?i)order\s+#\d+"#)), reply: MockReply(text: "by pattern")),
         ])
-        try await run(script, configure: { $0.keys = [MockAPIKey(name: "tenant-b", secret: "sk-b")] }) { server in
+        try await run(script, configure: { $0.keys = [MockAPIKey(name: "tenant-b", secret: "sk-b")] }) { server async throws in
             let port = server.port
             let byPath = try await RawHTTPClient.messages(port: port, messagesBody())
             #expect(byPath.body.contains("by path"))
@@ -267,7 +267,7 @@ struct ScriptedReplyTests {
 
     @Test("queued outcomes come before rules")
     func enqueueFirst() async throws {
-        try await run(always(MockReply(text: "scripted"))) { server in
+        try await run(always(MockReply(text: "scripted"))) { server async throws in
             server.enqueue(.serverError(500))
             #expect(try await RawHTTPClient.chat(port: server.port, chatBody()).status == 500)
             #expect(try content(try await RawHTTPClient.chat(port: server.port, chatBody())) == "scripted")
@@ -279,7 +279,7 @@ struct ScriptedReplyTests {
         let script = MockScript(rules: [
             MockRule(replies: [MockReply(text: "first"), MockReply(text: "second"), MockReply(text: "third")])
         ])
-        try await run(script, configure: { $0.defaultLimits = MockRateLimits(requestsPerMinute: 1) }) { server in
+        try await run(script, configure: { $0.defaultLimits = MockRateLimits(requestsPerMinute: 1) }) { server async throws in
             #expect(try content(try await RawHTTPClient.chat(port: server.port, chatBody())) == "first")
             #expect(try await RawHTTPClient.chat(port: server.port, chatBody()).status == 429)
             server.resetRateLimits()
@@ -291,7 +291,7 @@ struct ScriptedReplyTests {
 
     @Test("rules added and cleared at run time; admission names the rule")
     func runtimeRules() async throws {
-        try await run(nil) { server in
+        try await run(nil) { server async throws in
             server.addRules([MockRule(name: "added", reply: MockReply(text: "added"))])
             #expect(server.rules.map(\.name) == ["added"])
             #expect(try content(try await RawHTTPClient.chat(port: server.port, chatBody())) == "added")
@@ -323,7 +323,7 @@ struct ScriptedReplyTests {
     func structuredOutput() async throws {
         let schema =
             #"{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"kind":{"enum":["a","b"]}}}"#
-        try await run(nil) { server in
+        try await run(nil) { server async throws in
             let body = chatBody(
                 extra: #""response_format":{"type":"json_schema","json_schema":{"name":"person","schema":\#(schema)}}"#)
             let text = try #require(try content(try await RawHTTPClient.chat(port: server.port, body)))
@@ -345,7 +345,7 @@ struct ScriptedReplyTests {
                 body: #"{"model":"gpt-4o","input":"hi","text":{"format":{"type":"json_schema","name":"p","schema":\#(schema)}}}"#)
             #expect(responses.body.contains(#"\"kind\":\"a\""#))
         }
-        try await run(always(MockReply(text: "scripted wins"))) { server in
+        try await run(always(MockReply(text: "scripted wins"))) { server async throws in
             let body = chatBody(extra: #""response_format":{"type":"json_object"}"#)
             #expect(try content(try await RawHTTPClient.chat(port: server.port, body)) == "scripted wins")
         }
@@ -354,7 +354,7 @@ struct ScriptedReplyTests {
     @Test("unknown models get each provider's 404 when refused, and pass by default")
     func unknownModels() async throws {
         try await run(nil, configure: { $0.acceptsUnknownModels = false; $0.models = ["gpt-4o", "claude-known"] }) {
-            server in
+            server async throws in
             let openAI = try await RawHTTPClient.chat(port: server.port, chatBody(model: "gpt-9"))
             #expect(openAI.status == 404)
             #expect(
@@ -366,7 +366,7 @@ struct ScriptedReplyTests {
             #expect(anthropic.status == 404)
             #expect(anthropic.body == #"{"type":"error","error":{"type":"not_found_error","message":"model: claude-test"}}"#)
         }
-        try await run(nil) { server in
+        try await run(nil) { server async throws in
             #expect(try await RawHTTPClient.chat(port: server.port, chatBody(model: "gpt-9")).status == 200)
         }
     }
