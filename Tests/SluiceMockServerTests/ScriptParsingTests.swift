@@ -69,16 +69,17 @@ struct ScriptParsingTests {
     @Test(
         "malformed scripts are refused with the line and column of the offending value",
         arguments: [
-            ("{\n  \"rules\": [\n    {\"reply\": {\"txt\": \"x\"}}\n  ]\n}", 3, 24, "unknown field 'txt'"),
-            ("{\n  \"rules\": [\n    {\"reply\": {\"text\": 5}}\n  ]\n}", 3, 25, "expected a string"),
+            ("{\n  \"rules\": [\n    {\"reply\": {\"txt\": \"x\"}}\n  ]\n}", 3, 23, "unknown field 'txt'"),
+            ("{\n  \"rules\": [\n    {\"reply\": {\"text\": 5}}\n  ]\n}", 3, 24, "expected a string"),
             ("{\"rules\": [\n {\"match\": {\"message\": \"(unclosed\"},\n  \"reply\": {}}]}", 2, 24, "invalid regular expression"),
             ("{\"rules\": [{\"reply\":\n  {\"fault\": {\"kind\": \"explode\"}}}]}", 2, 22, "unknown fault kind 'explode'"),
             ("{\"rules\": [{\"replies\": [\n\n  {\"text\": \"a\", \"times\": -1}]}]}", 3, 26, "negative"),
             ("{\"rules\": [{\"reply\": {\"status\": 200}}]}", 1, 33, "'status' must be 400...599"),
             ("{\"rules\": [{\"match\": {}}]}", 1, 12, "a rule needs 'reply' or 'replies'"),
-            ("{\n\"rules\": [\n  {\"reply\": {\"text\": \"a\"}},\n  }\n]}", 4, 3, "expected a member name"),
+            ("{\n\"rules\": [\n  {\"reply\": {\"text\": \"a\"}},\n  }\n]}", 4, 3, "unexpected character"),
             ("{\"rules\": {}}", 1, 11, "'rules' must be an array"),
-            ("{\"rules\": [], \"default\": {\"text\": \"a\" \"b\"}}", 1, 40, "expected ',' or '}'"),
+            ("{\"rules\": [],\n \"default\": {,}}", 2, 14, "expected a member name"),
+            ("{\"rules\": [], \"default\": {\"text\": \"a\" \"b\"}}", 1, 39, "expected ',' or '}'"),
             ("{\"rules\": [{\"reply\": {\"chunkTokens\": 1.5}}]}", 1, 38, "whole number"),
         ])
     func refusals(json: String, line: Int, column: Int, reason: String) throws {
