@@ -116,6 +116,51 @@ struct ScriptedReplyTests {
         }
     }
 
+    @Test("several tool calls: OpenAI tool_calls with indexes, Anthropic one tool_use block each, plain and streamed")
+    func severalToolCalls() async throws {
+        let calls = [
+            MockReply.ToolCall(name: "get_weather", arguments: #"{"city":"Paris"}"#),
+            MockReply.ToolCall(name: "get_time", arguments: #"{"zone":"Europe/Paris"}"#),
+        ]
+        try await run(always(MockReply(toolCalls: calls))) { server async throws in
+            let plain = try await RawHTTPClient.chat(port: server.port, chatBody())
+            let message = try #require(
+                (try plain.json()["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])
+            let sent = try #require(message["tool_calls"] as? [[String: Any]])
+            #expect(sent.compactMap { ($0["function"] as? [String: Any])?["name"] as? String } == ["get_weather", "get_time"])
+            #expect(Set(sent.compactMap { $0["id"] as? String }).count == 2)
+
+            let streamed = try await RawHTTPClient.chat(port: server.port, chatBody(stream: true))
+            var arguments: [Int: String] = [:]
+            var names: [Int: String] = [:]
+            for event in streamed.events where event != "[DONE]" {
+                let choices = try RawHTTPResponse.object(event)["choices"] as? [[String: Any]]
+                let deltas = (choices?.first?["delta"] as? [String: Any])?["tool_calls"] as? [[String: Any]] ?? []
+                for delta in deltas {
+                    let index = try #require(delta["index"] as? Int)
+                    let function = delta["function"] as? [String: Any]
+                    if let name = function?["name"] as? String { names[index] = name }
+                    arguments[index, default: ""] += function?["arguments"] as? String ?? ""
+                }
+            }
+            #expect(names == [0: "get_weather", 1: "get_time"])
+            #expect(arguments == [0: calls[0].arguments, 1: calls[1].arguments])
+
+            let anthropic = try await RawHTTPClient.messages(port: server.port, messagesBody())
+            let blocks = try #require(try anthropic.json()["content"] as? [[String: Any]])
+            #expect(blocks.compactMap { $0["name"] as? String } == ["get_weather", "get_time"])
+            let anthropicStream = try await RawHTTPClient.messages(port: server.port, messagesBody(stream: true))
+            var partials: [Int: String] = [:]
+            for event in anthropicStream.namedEvents where event.name == "content_block_delta" {
+                let json = try event.json()
+                let index = try #require(json["index"] as? Int)
+                partials[index, default: ""] += (json["delta"] as? [String: Any])?["partial_json"] as? String ?? ""
+            }
+            #expect(partials == [0: calls[0].arguments, 1: calls[1].arguments])
+            #expect(anthropicStream.namedEvents.filter { $0.name == "content_block_stop" }.count == 2)
+        }
+    }
+
     @Test("usage override: reported on both providers and charged by the limiter")
     func usage() async throws {
         let reply = MockReply(text: "short", inputTokens: 1000, outputTokens: 77)

@@ -15,7 +15,14 @@ import Hummingbird
 struct AnthropicMessageStream: Sendable {
     enum Reply: Sendable {
         case text(words: [String])
-        case toolUse(id: String, call: MockToolCall)
+        /// One `tool_use` block a call, in order.
+        case toolUse([ToolUse])
+    }
+
+    /// A `tool_use` block: its id and the call.
+    struct ToolUse: Sendable {
+        var id: String
+        var call: MockToolCall
     }
 
     /// The reasoning sent before the reply when the request turns thinking on.
@@ -70,46 +77,47 @@ struct AnthropicMessageStream: Sendable {
                 try await self.sendThinking(thinking, to: &writer)
                 sent += thinking.tokens
             }
-            let blockIndex = self.thinking == nil ? 0 : 1
-            let block =
-                switch self.reply {
-                case .text: AnthropicWire.textBlock("")
-                case .toolUse(let id, let call): AnthropicWire.toolUseBlock(id: id, name: call.name, input: "{}")
-                }
-            try await self.send(
-                AnthropicWire.event(
-                    "content_block_start",
-                    "{\"type\":\"content_block_start\",\"index\":\(blockIndex),\"content_block\":\(block)}"),
-                to: &writer)
-            try await self.send(AnthropicWire.event("ping", "{\"type\": \"ping\"}"), to: &writer)
-
+            let firstIndex = self.thinking == nil ? 0 : 1
             var pendingFault = self.fault.flatMap { MockStreamPlan.trigger(of: $0) }
             var piecesSent = 0
-            for (index, piece) in self.pieces().enumerated() {
-                if let (after, fault) = pendingFault, (self.isToolUse ? piecesSent : sent) >= after {
-                    pendingFault = nil
-                    if try await self.inject(fault, to: &writer) { return }
-                }
-                let delay =
-                    index == 0
-                    ? self.latency.firstToken + self.latency.perToken * (piece.pacedTokens - 1)
-                    : self.latency.perToken * piece.pacedTokens
-                try await self.pacer.pause(delay)
+            let blocks = self.blocks()
+            for (offset, block) in blocks.enumerated() {
+                let blockIndex = firstIndex + offset
                 try await self.send(
                     AnthropicWire.event(
-                        "content_block_delta",
-                        "{\"type\":\"content_block_delta\",\"index\":\(blockIndex),\"delta\":\(piece.delta)}"
-                    ),
+                        "content_block_start",
+                        "{\"type\":\"content_block_start\",\"index\":\(blockIndex),\"content_block\":\(block.start)}"),
                     to: &writer)
-                sent += piece.tokens
-                piecesSent += 1
+                if offset == 0 {
+                    try await self.send(AnthropicWire.event("ping", "{\"type\": \"ping\"}"), to: &writer)
+                }
+                for piece in block.pieces {
+                    if let (after, fault) = pendingFault, (self.isToolUse ? piecesSent : sent) >= after {
+                        pendingFault = nil
+                        if try await self.inject(fault, to: &writer) { return }
+                    }
+                    let delay =
+                        piecesSent == 0
+                        ? self.latency.firstToken + self.latency.perToken * (piece.pacedTokens - 1)
+                        : self.latency.perToken * piece.pacedTokens
+                    try await self.pacer.pause(delay)
+                    try await self.send(
+                        AnthropicWire.event(
+                            "content_block_delta",
+                            "{\"type\":\"content_block_delta\",\"index\":\(blockIndex),\"delta\":\(piece.delta)}"
+                        ),
+                        to: &writer)
+                    sent += piece.tokens
+                    piecesSent += 1
+                }
+                if offset == blocks.count - 1, let (_, fault) = pendingFault {
+                    if try await self.inject(fault, to: &writer) { return }
+                }
+                try await self.send(
+                    AnthropicWire.event(
+                        "content_block_stop", "{\"type\":\"content_block_stop\",\"index\":\(blockIndex)}"),
+                    to: &writer)
             }
-            if let (_, fault) = pendingFault {
-                if try await self.inject(fault, to: &writer) { return }
-            }
-            try await self.send(
-                AnthropicWire.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":\(blockIndex)}"),
-                to: &writer)
             try await self.send(
                 AnthropicWire.event(
                     "message_delta",
@@ -135,7 +143,7 @@ struct AnthropicMessageStream: Sendable {
         let thinking = self.thinking?.tokens ?? 0
         switch self.reply {
         case .text(let words): return thinking + words.count
-        case .toolUse(_, let call): return thinking + call.tokens
+        case .toolUse(let uses): return thinking + uses.reduce(0) { $0 + $1.call.tokens }
         }
     }
 
@@ -178,18 +186,27 @@ struct AnthropicMessageStream: Sendable {
             AnthropicWire.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"), to: &writer)
     }
 
-    /// The `delta` objects of the content events, the tokens each counts, and the tokens its
-    /// pacing is computed from.
-    private func pieces() -> [(delta: String, tokens: Int, pacedTokens: Int)] {
+    /// The content blocks after thinking: each block's start object, and its pieces: the `delta`
+    /// objects of its events, the tokens each counts, and the tokens its pacing is computed from.
+    private func blocks() -> [(start: String, pieces: [(delta: String, tokens: Int, pacedTokens: Int)])] {
         switch self.reply {
-        case .toolUse(_, let call):
-            return call.fragmentsWithTokens().map { piece in
-                ("{\"type\":\"input_json_delta\",\"partial_json\":\(JSONText.quoted(piece.fragment))}", piece.tokens, 1)
+        case .toolUse(let uses):
+            return uses.map { use in
+                (
+                    AnthropicWire.toolUseBlock(id: use.id, name: use.call.name, input: "{}"),
+                    use.call.fragmentsWithTokens().map { piece in
+                        (
+                            "{\"type\":\"input_json_delta\",\"partial_json\":\(JSONText.quoted(piece.fragment))}",
+                            piece.tokens, 1
+                        )
+                    }
+                )
             }
         case .text(let words):
-            return MockStreamPlan.textChunks(words, tokensPerChunk: self.tokensPerChunk).map { chunk in
+            let pieces = MockStreamPlan.textChunks(words, tokensPerChunk: self.tokensPerChunk).map { chunk in
                 ("{\"type\":\"text_delta\",\"text\":\(JSONText.quoted(chunk.text))}", chunk.tokens, chunk.tokens)
             }
+            return [(AnthropicWire.textBlock(""), pieces)]
         }
     }
 

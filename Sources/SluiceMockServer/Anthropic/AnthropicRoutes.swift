@@ -127,9 +127,14 @@ struct AnthropicRoutes: MockRouteDialect {
             MockReplyGenerator.words(for: body.replySeed, tokens: min(wanted, maxTokens - (thinking?.tokens ?? 0)))
         }
         let reply: AnthropicMessageStream.Reply =
-            replyContent.toolCall.map {
-                .toolUse(id: MockIdentifier.make("toolu_01", seed: context.requestNumber, length: 22), call: $0)
-            } ?? .text(words: replyContent.words)
+            replyContent.toolCalls.isEmpty
+            ? .text(words: replyContent.words)
+            : .toolUse(
+                replyContent.toolCalls.enumerated().map { index, call in
+                    AnthropicMessageStream.ToolUse(
+                        id: MockIdentifier.make("toolu_01", seed: MockIdentifier.seed(context.requestNumber, index), length: 22),
+                        call: call)
+                })
         let stopReason =
             script?.finishReason
             ?? (replyContent.toolCall != nil
@@ -156,8 +161,11 @@ struct AnthropicRoutes: MockRouteDialect {
         case .text(let words):
             content = "[" + AnthropicWire.textBlock(words.joined(separator: " ")) + "]"
             pacedTokens = words.count
-        case .toolUse(let toolID, let call):
-            content = "[" + AnthropicWire.toolUseBlock(id: toolID, name: call.name, input: call.arguments) + "]"
+        case .toolUse(let uses):
+            content =
+                "["
+                + uses.map { AnthropicWire.toolUseBlock(id: $0.id, name: $0.call.name, input: $0.call.arguments) }
+                .joined(separator: ",") + "]"
             pacedTokens = 1
         }
         if let thinking {

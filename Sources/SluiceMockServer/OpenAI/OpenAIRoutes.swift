@@ -88,14 +88,18 @@ struct OpenAIRoutes: MockRouteDialect {
         var reply = MockReplyContent(scripted: scripted, decided: decidedCall) {
             MockReplyGenerator.words(for: chat.replySeed, tokens: min(wanted, chat.replyCap ?? wanted))
         }
-        let isCut = reply.isGenerated && reply.toolCall == nil && reply.words.count < wanted
+        let isCut = reply.isGenerated && reply.toolCalls.isEmpty && reply.words.count < wanted
         let structuredTokens = reply.applyStructuredOutput(chat.responseFormat)
-        let (toolCall, words) = (reply.toolCall, reply.words)
-        let finishReason = scripted?.finishReason ?? (toolCall != nil ? "tool_calls" : isCut ? "length" : "stop")
+        let words = reply.words
+        let finishReason = scripted?.finishReason ?? (!reply.toolCalls.isEmpty ? "tool_calls" : isCut ? "length" : "stop")
         let id = "chatcmpl-mock-\(context.requestNumber)"
         let created = MockHTTP.unixTime()
-        let identifiedCall = toolCall.map { (id: MockIdentifier.make("call_", seed: context.requestNumber), call: $0) }
-        let completionTokens = scripted?.outputTokens ?? structuredTokens ?? toolCall?.tokens ?? words.count
+        let identifiedCalls = reply.toolCalls.enumerated().map { index, call in
+            (id: MockIdentifier.make("call_", seed: MockIdentifier.seed(context.requestNumber, index)), call: call)
+        }
+        let completionTokens =
+            scripted?.outputTokens ?? structuredTokens
+            ?? (reply.toolCalls.isEmpty ? words.count : reply.toolCalls.reduce(0) { $0 + $1.tokens })
 
         if chat.stream == true {
             try await self.waitBeforeHead(latency.head, pacer: pacer)
@@ -103,19 +107,19 @@ struct OpenAIRoutes: MockRouteDialect {
                 id: id, created: created, model: model, words: words, promptTokens: promptTokens,
                 finishReason: finishReason, includeUsage: chat.streamOptions?.includeUsage == true,
                 latency: latency, tokensPerChunk: scripted?.chunkTokens ?? self.configuration.streaming.tokensPerChunk,
-                fault: outcome.fault, pacer: pacer, engine: self.engine, key: key, toolCall: identifiedCall,
+                fault: outcome.fault, pacer: pacer, engine: self.engine, key: key, toolCalls: identifiedCalls,
                 completionTokensOverride: scripted?.outputTokens ?? structuredTokens
             )
             return Self.eventStream(headers: headers, ticket: ticket) { writer in try await stream.write(to: &writer) }
         }
 
-        let pacedTokens = toolCall == nil ? words.count : 1
+        let pacedTokens = reply.toolCalls.isEmpty ? words.count : 1
         let generation = pacedTokens == 0 ? Duration.zero : latency.firstToken + latency.perToken * (pacedTokens - 1)
         try await self.waitBeforeHead(latency.head + generation, pacer: pacer)
         let body = OpenAIWire.chatCompletion(
             id: id, created: created, model: model, content: words.joined(separator: " "),
             finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens,
-            toolCall: identifiedCall
+            toolCalls: identifiedCalls
         )
         return self.bufferedAnswer(
             body, fault: outcome.fault, headers: headers, completionTokens: completionTokens, key: key, pacer: pacer,

@@ -201,15 +201,18 @@ enum OpenAIWire {
         "{\"error\":{\"message\":\(JSONText.quoted(message)),\"type\":\(JSONText.quoted(type)),\"param\":\(JSONText.quoted(param)),\"code\":\(JSONText.quoted(code))}}"
     }
 
-    /// A `chat.completion` object; with `toolCall`, the message has `tool_calls` and a null content.
+    /// A `chat.completion` object; with `toolCalls`, the message has `tool_calls` and a null content.
     static func chatCompletion(
         id: String, created: Int, model: String, content: String, finishReason: String,
-        promptTokens: Int, completionTokens: Int, toolCall: (id: String, call: MockToolCall)? = nil
+        promptTokens: Int, completionTokens: Int, toolCalls: [(id: String, call: MockToolCall)] = []
     ) -> String {
         let message =
-            if let toolCall {
-                "\"content\":null,\"tool_calls\":[{\"id\":\(JSONText.quoted(toolCall.id)),\"type\":\"function\","
-                    + "\"function\":{\"name\":\(JSONText.quoted(toolCall.call.name)),\"arguments\":\(JSONText.quoted(toolCall.call.arguments))}}]"
+            if !toolCalls.isEmpty {
+                "\"content\":null,\"tool_calls\":["
+                    + toolCalls.map { toolCall in
+                        "{\"id\":\(JSONText.quoted(toolCall.id)),\"type\":\"function\","
+                            + "\"function\":{\"name\":\(JSONText.quoted(toolCall.call.name)),\"arguments\":\(JSONText.quoted(toolCall.call.arguments))}}"
+                    }.joined(separator: ",") + "]"
             } else {
                 "\"content\":\(JSONText.quoted(content))"
             }

@@ -138,6 +138,12 @@ struct MockToolCall: Sendable, Equatable {
 enum MockIdentifier {
     private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
+    /// The seed of the `index`-th id of one request: the request number itself for the first, so
+    /// that a single call keeps its id.
+    static func seed(_ requestNumber: Int, _ index: Int) -> Int {
+        requestNumber &+ (index &<< 40)
+    }
+
     /// `prefix` followed by `length` base-62 characters drawn from `seed`.
     static func make(_ prefix: String, seed: Int, length: Int = 24) -> String {
         var random = SplitMix64(seed: FNV1a.hash(prefix.utf8) ^ UInt64(bitPattern: Int64(seed)))

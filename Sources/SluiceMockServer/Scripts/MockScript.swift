@@ -168,7 +168,7 @@ public struct MockReply: Sendable, Hashable {
 
     /// The reply text, sent whole (words split at spaces; each word counts as one token).
     public var text: String?
-    /// Tool calls to answer with instead of text (only the first one is sent today).
+    /// Tool calls to answer with instead of text (the Responses route sends only the first).
     public var toolCalls: [ToolCall]
     /// Input tokens to report (and charge) instead of the estimate.
     public var inputTokens: Int?
@@ -224,15 +224,15 @@ public struct MockReply: Sendable, Hashable {
         return text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
     }
 
-    /// The first tool call, as the routes send it.
-    var toolCall: MockToolCall? {
-        self.toolCalls.first.map { MockToolCall(name: $0.name, arguments: $0.arguments) }
+    /// The tool calls, as the routes send them.
+    var mockToolCalls: [MockToolCall] {
+        self.toolCalls.map { MockToolCall(name: $0.name, arguments: $0.arguments) }
     }
 
     /// The output tokens this reply is charged at admission (`nil`: the route's estimate).
     var chargedOutputTokens: Int? {
         if let outputTokens { return outputTokens }
-        if let toolCall { return toolCall.tokens }
+        if !self.toolCalls.isEmpty { return self.mockToolCalls.reduce(0) { $0 + $1.tokens } }
         return self.words?.count
     }
 }
@@ -278,18 +278,22 @@ struct MockScriptedAnswer: Sendable {
 /// What a reply carries once a rule has had its say: the rule's tool call or text, else the tool
 /// call the usual rule decided, else generated words.
 struct MockReplyContent {
-    var toolCall: MockToolCall?
+    /// The tool calls to answer with (none: text).
+    var toolCalls: [MockToolCall]
     var words: [String]
     /// Whether the words are generated (so capped by the request, and open to structured output).
     var isGenerated: Bool
 
     init(scripted: MockReply?, decided: MockToolCall?, generate: () -> [String]) {
-        if let call = scripted?.toolCall {
-            (self.toolCall, self.words, self.isGenerated) = (call, [], false)
+        if let calls = scripted?.mockToolCalls, !calls.isEmpty {
+            (self.toolCalls, self.words, self.isGenerated) = (calls, [], false)
         } else if let words = scripted?.words {
-            (self.toolCall, self.words, self.isGenerated) = (nil, words, false)
+            (self.toolCalls, self.words, self.isGenerated) = ([], words, false)
         } else {
-            (self.toolCall, self.words, self.isGenerated) = (decided, decided == nil ? generate() : [], true)
+            (self.toolCalls, self.words, self.isGenerated) = (decided.map { [$0] } ?? [], decided == nil ? generate() : [], true)
         }
     }
+
+    /// The first tool call (the Responses route sends only that one).
+    var toolCall: MockToolCall? { self.toolCalls.first }
 }

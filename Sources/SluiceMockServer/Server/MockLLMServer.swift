@@ -126,7 +126,8 @@ import Synchronization
 /// each chat, responses, embeddings and messages request: path, model, key name, headers, a
 /// pattern over the last user message, a tool result at the end (see ``MockMatch``). The first
 /// rule that matches answers (else the script's default reply) with its ``MockReply``: text sent
-/// whole, a tool call in the shapes above, usage, finish/stop reason, an HTTP error status in the
+/// whole, tool calls in the shapes above (several: OpenAI `tool_calls` indexes 0, 1, … and one
+/// Anthropic `tool_use` block each), usage, finish/stop reason, an HTTP error status in the
 /// provider's error shape with its headers and message, a delay, stream chunking, or a fault; a
 /// rule's `replies` answer in turn, the last one repeating. The order that decides an answer: the
 /// key's limits (a 429 consumes nothing), then queued outcomes, then rules, then the default
