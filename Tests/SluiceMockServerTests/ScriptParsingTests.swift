@@ -107,6 +107,16 @@ struct ScriptParsingTests {
         #expect(throws: MockScriptError.self) { try MockScript.parse(big) }
     }
 
+    @Test("a long one-line script with many members parses in linear time, and a repeated member is refused")
+    func manyMembers() throws {
+        let members = (0..<20_000).map { #""h\#($0)":"v""# }.joined(separator: ",")
+        let script = try MockScript(json: #"{"rules":[{"match":{"headers":{\#(members)}},"reply":{}}]}"#)
+        #expect(script.rules.first?.match.headers.count == 20_000)
+        let error = try #require(self.error(#"{"rules": [], "rules": []}"#))
+        #expect(error.column == 15)
+        #expect(error.reason.contains("duplicate member 'rules'"))
+    }
+
     @Test("an invalid pattern built from Swift throws")
     func swiftPattern() {
         #expect(throws: MockScriptError.self) { try MockPattern("[a-") }

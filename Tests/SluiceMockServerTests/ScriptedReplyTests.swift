@@ -251,6 +251,25 @@ struct ScriptedReplyTests {
         }
     }
 
+    @Test("values assigned out of range are brought in range, not trapped on")
+    func outOfRange() async throws {
+        var broken = MockReply(text: "a b c")
+        broken.chunkTokens = 0
+        broken.chunkGap = .milliseconds(-5)
+        broken.outputTokens = -3
+        var badStatus = MockReply()
+        badStatus.status = 42
+        let script = MockScript(rules: [
+            MockRule(match: MockMatch(model: "bad-status"), reply: badStatus), MockRule(reply: broken),
+        ])
+        try await run(script) { server async throws in
+            #expect(try await RawHTTPClient.chat(port: server.port, chatBody(model: "bad-status")).status == 500)
+            let streamed = try await RawHTTPClient.chat(port: server.port, chatBody(stream: true))
+            #expect(try streamedContent(streamed) == ["a", " b", " c"])
+            #expect(streamed.body.contains(#""completion_tokens":0"#))
+        }
+    }
+
     // MARK: Sequences, default, conditions
 
     @Test("a sequence: 503 twice, then text for ever")

@@ -50,25 +50,25 @@ struct MockPositionedJSON {
         let bytes: [UInt8]
         var index = 0
         var line = 1
-        var lineStart = 0
+        /// The column counted up to `countedUpTo` (the index only grows, so counting is linear).
+        var countedColumn = 1
+        var countedUpTo = 0
 
         init(bytes: [UInt8]) {
             self.bytes = bytes
         }
 
         /// The column of `index`, counting Unicode scalars (UTF-8 continuation bytes do not count).
-        var column: Int {
-            var column = 1
-            var position = self.lineStart
-            while position < self.index && position < self.bytes.count {
-                if self.bytes[position] & 0xC0 != 0x80 { column += 1 }
-                position += 1
+        mutating func column() -> Int {
+            while self.countedUpTo < self.index && self.countedUpTo < self.bytes.count {
+                if self.bytes[self.countedUpTo] & 0xC0 != 0x80 { self.countedColumn += 1 }
+                self.countedUpTo += 1
             }
-            return column
+            return self.countedColumn
         }
 
-        func error(_ reason: String) -> MockScriptError {
-            MockScriptError(line: self.line, column: self.column, reason: reason)
+        mutating func error(_ reason: String) -> MockScriptError {
+            MockScriptError(line: self.line, column: self.column(), reason: reason)
         }
 
         var current: UInt8? { self.index < self.bytes.count ? self.bytes[self.index] : nil }
@@ -79,7 +79,7 @@ struct MockPositionedJSON {
                 case 0x0A:
                     self.index += 1
                     self.line += 1
-                    self.lineStart = self.index
+                    (self.countedColumn, self.countedUpTo) = (1, self.index)
                 case 0x20, 0x09, 0x0D:
                     self.index += 1
                 default:
@@ -89,7 +89,7 @@ struct MockPositionedJSON {
         }
 
         mutating func value(depth: Int) throws(MockScriptError) -> MockPositionedJSON {
-            let (line, column) = (self.line, self.column)
+            let (line, column) = (self.line, self.column())
             func at(_ value: Value) -> MockPositionedJSON { MockPositionedJSON(value: value, line: line, column: column) }
             guard let byte = self.current else { throw self.error("unexpected end of the JSON text") }
             switch byte {
@@ -97,6 +97,7 @@ struct MockPositionedJSON {
                 guard depth < MockPositionedJSON.maxDepth else { throw self.error("nesting deeper than 64") }
                 self.index += 1
                 var members: [(name: String, value: MockPositionedJSON)] = []
+                var names: Set<String> = []
                 self.skipSpace()
                 if self.current == UInt8(ascii: "}") {
                     self.index += 1
@@ -107,7 +108,7 @@ struct MockPositionedJSON {
                     guard self.current == UInt8(ascii: "\"") else { throw self.error("expected a member name in quotes") }
                     let nameError = self.error("")
                     let name = try self.string()
-                    if members.contains(where: { $0.name == name }) {
+                    if !names.insert(name).inserted {
                         throw MockScriptError(
                             line: nameError.line, column: nameError.column, reason: "duplicate member '\(name)'")
                     }

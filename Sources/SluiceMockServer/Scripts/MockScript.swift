@@ -217,6 +217,21 @@ public struct MockReply: Sendable, Hashable {
         self.times = times.map { max(1, $0) }
     }
 
+    /// The reply with every field in range, whatever was assigned to its properties: counts at
+    /// least 0 (``times`` and ``chunkTokens`` at least 1), durations at least zero, a status
+    /// outside 400...599 as 500.
+    var sanitized: MockReply {
+        var reply = self
+        reply.inputTokens = self.inputTokens.map { max(0, $0) }
+        reply.outputTokens = self.outputTokens.map { max(0, $0) }
+        reply.status = self.status.map { (400...599).contains($0) ? $0 : 500 }
+        reply.delay = self.delay.map { max(.zero, $0) }
+        reply.chunkTokens = self.chunkTokens.map { max(1, $0) }
+        reply.chunkGap = self.chunkGap.map { max(.zero, $0) }
+        reply.times = self.times.map { max(1, $0) }
+        return reply
+    }
+
     /// The words of ``text`` (split at single spaces, so that joined with spaces they give it back).
     var words: [String]? {
         guard let text else { return nil }

@@ -196,10 +196,10 @@ final class MockServerEngine: Sendable {
     private static func matchRule(_ request: MockRuleRequest, in state: State) -> (Int?, MockScriptedAnswer)? {
         if let index = state.rules.firstIndex(where: { $0.match.matches(request) }) {
             let rule = state.rules[index]
-            let reply = rule.reply(forMatch: state.ruleMatches[index]) ?? MockReply()
+            let reply = rule.reply(forMatch: state.ruleMatches[index])?.sanitized ?? MockReply()
             return (index, MockScriptedAnswer(ruleName: rule.name ?? "#\(index)", reply: reply))
         }
-        return state.defaultReply.map { (nil, MockScriptedAnswer(ruleName: "default", reply: $0)) }
+        return state.defaultReply.map { (nil, MockScriptedAnswer(ruleName: "default", reply: $0.sanitized)) }
     }
 
     /// The outcome a scripted reply stands for: its fault, and its delay and chunk gap as timing.
