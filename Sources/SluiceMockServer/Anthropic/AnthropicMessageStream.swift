@@ -96,11 +96,8 @@ struct AnthropicMessageStream: Sendable {
                         pendingFault = nil
                         if try await self.inject(fault, to: &writer) { return }
                     }
-                    let delay =
-                        piecesSent == 0
-                        ? self.latency.firstToken + self.latency.perToken * (piece.pacedTokens - 1)
-                        : self.latency.perToken * piece.pacedTokens
-                    try await self.pacer.pause(delay)
+                    try await self.pacer.pause(
+                        self.latency.wait(beforePiece: piecesSent, pacedTokens: piece.pacedTokens))
                     try await self.send(
                         AnthropicWire.event(
                             "content_block_delta",

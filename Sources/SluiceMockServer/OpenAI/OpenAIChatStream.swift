@@ -68,11 +68,7 @@ struct OpenAIChatStream: Sendable {
                     pendingFault = nil
                     if try await self.inject(fault, to: &writer) == .streamEnded { return }
                 }
-                let delay =
-                    index == 0
-                    ? self.latency.firstToken + self.latency.perToken * (piece.pacedTokens - 1)
-                    : self.latency.perToken * piece.pacedTokens
-                try await self.pacer.pause(delay)
+                try await self.pacer.pause(self.latency.wait(beforePiece: index, pacedTokens: piece.pacedTokens))
                 try await self.send(
                     prefix + "{\"index\":0,\"delta\":\(piece.delta),\"logprobs\":null,\"finish_reason\":null}" + suffix,
                     to: &writer)

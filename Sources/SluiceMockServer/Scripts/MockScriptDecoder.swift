@@ -103,17 +103,13 @@ enum MockScriptDecoder {
         }
         reply.errorMessage = try self.member("message", of: members).map(self.text)
         reply.delay = try self.member("delayMs", of: members).map(self.milliseconds)
-        if let chunk = self.member("chunkTokens", of: members) {
-            let tokens = try self.count(chunk)
-            guard tokens >= 1 else { throw self.error(at: chunk, "'chunkTokens' must be at least 1") }
-            reply.chunkTokens = tokens
+        reply.chunkTokens = try self.member("chunkTokens", of: members).map { node throws(MockScriptError) in
+            try self.positiveCount(node, name: "chunkTokens")
         }
         reply.chunkGap = try self.member("chunkGapMs", of: members).map(self.milliseconds)
         reply.fault = try self.member("fault", of: members).map(self.fault)
-        if let times = self.member("times", of: members) {
-            let count = try self.count(times)
-            guard count >= 1 else { throw self.error(at: times, "'times' must be at least 1") }
-            reply.times = count
+        reply.times = try self.member("times", of: members).map { node throws(MockScriptError) in
+            try self.positiveCount(node, name: "times")
         }
         return reply
     }
@@ -194,6 +190,13 @@ enum MockScriptDecoder {
             throw self.error(at: node, "expected a whole number up to \(self.maxCount)")
         }
         return whole
+    }
+
+    /// A count of at least 1.
+    private static func positiveCount(_ node: Node, name: String) throws(MockScriptError) -> Int {
+        let count = try self.count(node)
+        guard count >= 1 else { throw self.error(at: node, "'\(name)' must be at least 1") }
+        return count
     }
 
     private static func milliseconds(_ node: Node) throws(MockScriptError) -> Duration {
