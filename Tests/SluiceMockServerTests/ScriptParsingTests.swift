@@ -46,7 +46,10 @@ struct ScriptParsingTests {
         #expect(ok.delay == .milliseconds(5))
         #expect(ok.chunkTokens == 2 && ok.chunkGap == .milliseconds(10))
         #expect(ok.fault == .stall(afterTokens: 1, duration: .milliseconds(20)))
-        #expect(rule.replies[2].toolCalls == [MockReply.ToolCall(name: "get_weather", arguments: #"{"city":"Paris","days":2}"#)])
+        #expect(
+            rule.replies[2].toolCalls == [
+                MockReply.ToolCall(name: "get_weather", arguments: #"{"city":"Paris","days":2}"#)
+            ])
         #expect(script.defaultReply?.text == "fallback")
     }
 
@@ -71,8 +74,14 @@ struct ScriptParsingTests {
         arguments: [
             ("{\n  \"rules\": [\n    {\"reply\": {\"txt\": \"x\"}}\n  ]\n}", 3, 23, "unknown field 'txt'"),
             ("{\n  \"rules\": [\n    {\"reply\": {\"text\": 5}}\n  ]\n}", 3, 24, "expected a string"),
-            ("{\"rules\": [\n {\"match\": {\"message\": \"(unclosed\"},\n  \"reply\": {}}]}", 2, 24, "invalid regular expression"),
-            ("{\"rules\": [{\"reply\":\n  {\"fault\": {\"kind\": \"explode\"}}}]}", 2, 22, "unknown fault kind 'explode'"),
+            (
+                "{\"rules\": [\n {\"match\": {\"message\": \"(unclosed\"},\n  \"reply\": {}}]}", 2, 24,
+                "invalid regular expression"
+            ),
+            (
+                "{\"rules\": [{\"reply\":\n  {\"fault\": {\"kind\": \"explode\"}}}]}", 2, 22,
+                "unknown fault kind 'explode'"
+            ),
             ("{\"rules\": [{\"replies\": [\n\n  {\"text\": \"a\", \"times\": -1}]}]}", 3, 26, "negative"),
             ("{\"rules\": [{\"reply\": {\"status\": 200}}]}", 1, 33, "'status' must be 400...599"),
             ("{\"rules\": [{\"match\": {}}]}", 1, 12, "a rule needs 'reply' or 'replies'"),

@@ -48,7 +48,8 @@ struct ScriptedReplyTests {
     @Test("text: plain and streamed on chat, plain on responses and messages")
     func text() async throws {
         try await run(always(MockReply(text: "It is  sunny in Paris."))) { server async throws in
-            #expect(try content(try await RawHTTPClient.chat(port: server.port, chatBody())) == "It is  sunny in Paris.")
+            #expect(
+                try content(try await RawHTTPClient.chat(port: server.port, chatBody())) == "It is  sunny in Paris.")
             let streamed = try await RawHTTPClient.chat(port: server.port, chatBody(stream: true))
             #expect(try streamedContent(streamed).joined() == "It is  sunny in Paris.")
             let responses = try await RawHTTPClient.request(
@@ -127,7 +128,10 @@ struct ScriptedReplyTests {
             let message = try #require(
                 (try plain.json()["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])
             let sent = try #require(message["tool_calls"] as? [[String: Any]])
-            #expect(sent.compactMap { ($0["function"] as? [String: Any])?["name"] as? String } == ["get_weather", "get_time"])
+            #expect(
+                sent.compactMap { ($0["function"] as? [String: Any])?["name"] as? String } == [
+                    "get_weather", "get_time",
+                ])
             #expect(Set(sent.compactMap { $0["id"] as? String }).count == 2)
 
             let streamed = try await RawHTTPClient.chat(port: server.port, chatBody(stream: true))
@@ -193,7 +197,8 @@ struct ScriptedReplyTests {
 
     @Test("status with headers and message, in each provider's error shape")
     func status() async throws {
-        let reply = MockReply(status: 503, headers: ["retry-after": "7", "x-scripted": "yes"], errorMessage: "down for tea")
+        let reply = MockReply(
+            status: 503, headers: ["retry-after": "7", "x-scripted": "yes"], errorMessage: "down for tea")
         try await run(always(reply)) { server async throws in
             let openAI = try await RawHTTPClient.chat(port: server.port, chatBody())
             #expect(openAI.status == 503)
@@ -305,9 +310,11 @@ struct ScriptedReplyTests {
             MockRule(match: MockMatch(key: "tenant-b"), reply: MockReply(text: "by key")),
             MockRule(match: MockMatch(headers: ["X-Scenario": "cold"]), reply: MockReply(text: "by header")),
             MockRule(match: MockMatch(toolResult: true), reply: MockReply(text: "by tool result")),
-            MockRule(match: MockMatch(message: try MockPattern(#"(?i)order\s+#\d+"#)), reply: MockReply(text: "by pattern")),
+            MockRule(
+                match: MockMatch(message: try MockPattern(#"(?i)order\s+#\d+"#)), reply: MockReply(text: "by pattern")),
         ])
-        try await run(script, configure: { $0.keys = [MockAPIKey(name: "tenant-b", secret: "sk-b")] }) { server async throws in
+        try await run(script, configure: { $0.keys = [MockAPIKey(name: "tenant-b", secret: "sk-b")] }) {
+            server async throws in
             let port = server.port
             let byPath = try await RawHTTPClient.messages(port: port, messagesBody())
             #expect(byPath.body.contains("by path"))
@@ -322,7 +329,9 @@ struct ScriptedReplyTests {
             let toolResult =
                 #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"},{"role":"tool","tool_call_id":"c","content":"18C"}]}"#
             #expect(try content(try await RawHTTPClient.chat(port: port, toolResult)) == "by tool result")
-            #expect(try content(try await RawHTTPClient.chat(port: port, chatBody("Where is ORDER  #123?"))) == "by pattern")
+            #expect(
+                try content(try await RawHTTPClient.chat(port: port, chatBody("Where is ORDER  #123?"))) == "by pattern"
+            )
             #expect(try content(try await RawHTTPClient.chat(port: port, chatBody("order 123"))) != "by pattern")
         }
     }
@@ -343,7 +352,8 @@ struct ScriptedReplyTests {
         let script = MockScript(rules: [
             MockRule(replies: [MockReply(text: "first"), MockReply(text: "second"), MockReply(text: "third")])
         ])
-        try await run(script, configure: { $0.defaultLimits = MockRateLimits(requestsPerMinute: 1) }) { server async throws in
+        try await run(script, configure: { $0.defaultLimits = MockRateLimits(requestsPerMinute: 1) }) {
+            server async throws in
             #expect(try content(try await RawHTTPClient.chat(port: server.port, chatBody())) == "first")
             #expect(try await RawHTTPClient.chat(port: server.port, chatBody()).status == 429)
             server.resetRateLimits()
@@ -371,9 +381,11 @@ struct ScriptedReplyTests {
         let key = ResolvedKey(name: "k", limits: .unlimited)
         func ruleName(model: String) -> String? {
             let request = MockRuleRequest(
-                path: "/v1/chat/completions", model: model, keyName: "k", lastUserMessage: "", endsWithToolResult: false,
+                path: "/v1/chat/completions", model: model, keyName: "k", lastUserMessage: "",
+                endsWithToolResult: false,
                 header: { _ in nil })
-            guard case .admitted(_, _, let answer) = engine.admit(key: key, request: request, charging: { _ in .init() })
+            guard
+                case .admitted(_, _, let answer) = engine.admit(key: key, request: request, charging: { _ in .init() })
             else { return nil }
             return answer?.ruleName
         }
@@ -406,7 +418,9 @@ struct ScriptedReplyTests {
 
             let responses = try await RawHTTPClient.request(
                 port: server.port, path: "/v1/responses",
-                body: #"{"model":"gpt-4o","input":"hi","text":{"format":{"type":"json_schema","name":"p","schema":\#(schema)}}}"#)
+                body:
+                    #"{"model":"gpt-4o","input":"hi","text":{"format":{"type":"json_schema","name":"p","schema":\#(schema)}}}"#
+            )
             #expect(responses.body.contains(#"\"kind\":\"a\""#))
         }
         try await run(always(MockReply(text: "scripted wins"))) { server async throws in
@@ -417,7 +431,12 @@ struct ScriptedReplyTests {
 
     @Test("unknown models get each provider's 404 when refused, and pass by default")
     func unknownModels() async throws {
-        try await run(nil, configure: { $0.acceptsUnknownModels = false; $0.models = ["gpt-4o", "claude-known"] }) {
+        try await run(
+            nil,
+            configure: {
+                $0.acceptsUnknownModels = false; $0.models = ["gpt-4o", "claude-known"]
+            }
+        ) {
             server async throws in
             let openAI = try await RawHTTPClient.chat(port: server.port, chatBody(model: "gpt-9"))
             #expect(openAI.status == 404)
@@ -428,7 +447,9 @@ struct ScriptedReplyTests {
             #expect(try await RawHTTPClient.chat(port: server.port, chatBody(model: "gpt-4o")).status == 200)
             let anthropic = try await RawHTTPClient.messages(port: server.port, messagesBody())
             #expect(anthropic.status == 404)
-            #expect(anthropic.body == #"{"type":"error","error":{"type":"not_found_error","message":"model: claude-test"}}"#)
+            #expect(
+                anthropic.body == #"{"type":"error","error":{"type":"not_found_error","message":"model: claude-test"}}"#
+            )
         }
         try await run(nil) { server async throws in
             #expect(try await RawHTTPClient.chat(port: server.port, chatBody(model: "gpt-9")).status == 200)

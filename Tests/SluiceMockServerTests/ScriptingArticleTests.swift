@@ -18,7 +18,9 @@ struct ScriptingArticleTests {
                 MockRule(
                     name: "weather-call",
                     match: MockMatch(message: try MockPattern("(?i)weather")),
-                    reply: MockReply(toolCalls: [MockReply.ToolCall(name: "get_weather", arguments: #"{"city":"Paris"}"#)])),
+                    reply: MockReply(toolCalls: [
+                        MockReply.ToolCall(name: "get_weather", arguments: #"{"city":"Paris"}"#)
+                    ])),
                 MockRule(
                     name: "flaky",
                     match: MockMatch(message: try MockPattern("flaky")),
@@ -28,7 +30,9 @@ struct ScriptingArticleTests {
         var configuration = MockServerConfiguration()
         configuration.script = script
         try await MockLLMServer.withRunning(configuration) { server in
-            server.addRules([MockRule(name: "tenant-b-down", match: MockMatch(key: "tenant-b"), reply: MockReply(status: 503))])
+            server.addRules([
+                MockRule(name: "tenant-b-down", match: MockMatch(key: "tenant-b"), reply: MockReply(status: 503))
+            ])
             try await runIntegrationTests(baseURL: server.baseURL)
         }
     }
@@ -41,8 +45,9 @@ struct ScriptingArticleTests {
             contentsOf: root.deletingLastPathComponent().appendingPathComponent(
                 "Sources/Sluice/Sluice.docc/ScriptingTheMockServer.md"),
             encoding: .utf8)
-        let json = try #require(article.components(separatedBy: "```json\n").dropFirst().first?
-            .components(separatedBy: "```").first)
+        let json = try #require(
+            article.components(separatedBy: "```json\n").dropFirst().first?
+                .components(separatedBy: "```").first)
         var configuration = MockServerConfiguration()
         configuration.script = try MockScript(json: json)
         try await MockLLMServer.withRunning(configuration) { server in

@@ -90,7 +90,9 @@ struct MockPositionedJSON {
 
         mutating func value(depth: Int) throws(MockScriptError) -> MockPositionedJSON {
             let (line, column) = (self.line, self.column())
-            func at(_ value: Value) -> MockPositionedJSON { MockPositionedJSON(value: value, line: line, column: column) }
+            func at(_ value: Value) -> MockPositionedJSON {
+                MockPositionedJSON(value: value, line: line, column: column)
+            }
             guard let byte = self.current else { throw self.error("unexpected end of the JSON text") }
             switch byte {
             case UInt8(ascii: "{"):
@@ -105,7 +107,9 @@ struct MockPositionedJSON {
                 }
                 while true {
                     self.skipSpace()
-                    guard self.current == UInt8(ascii: "\"") else { throw self.error("expected a member name in quotes") }
+                    guard self.current == UInt8(ascii: "\"") else {
+                        throw self.error("expected a member name in quotes")
+                    }
                     let nameError = self.error("")
                     let name = try self.string()
                     if !names.insert(name).inserted {
@@ -113,7 +117,9 @@ struct MockPositionedJSON {
                             line: nameError.line, column: nameError.column, reason: "duplicate member '\(name)'")
                     }
                     self.skipSpace()
-                    guard self.current == UInt8(ascii: ":") else { throw self.error("expected ':' after a member name") }
+                    guard self.current == UInt8(ascii: ":") else {
+                        throw self.error("expected ':' after a member name")
+                    }
                     self.index += 1
                     self.skipSpace()
                     members.append((name, try self.value(depth: depth + 1)))
@@ -122,7 +128,9 @@ struct MockPositionedJSON {
                         self.index += 1
                         continue
                     }
-                    guard self.current == UInt8(ascii: "}") else { throw self.error("expected ',' or '}' in an object") }
+                    guard self.current == UInt8(ascii: "}") else {
+                        throw self.error("expected ',' or '}' in an object")
+                    }
                     self.index += 1
                     return at(.object(members))
                 }

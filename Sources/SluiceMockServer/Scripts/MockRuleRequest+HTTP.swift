@@ -33,7 +33,9 @@ extension MockServerEngine {
 
 extension MockResponseSteps {
     /// Logs (at debug) the rule that answers a request and the fault it injects.
-    static func log(_ outcome: MockOutcome, scripted: MockScriptedAnswer?, key: ResolvedKey, context: MockRequestContext) {
+    static func log(
+        _ outcome: MockOutcome, scripted: MockScriptedAnswer?, key: ResolvedKey, context: MockRequestContext
+    ) {
         if let scripted {
             context.logger.debug(
                 "scripted reply",

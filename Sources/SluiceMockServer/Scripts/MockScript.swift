@@ -305,7 +305,9 @@ struct MockReplyContent {
         } else if let words = scripted?.words {
             (self.toolCalls, self.words, self.isGenerated) = ([], words, false)
         } else {
-            (self.toolCalls, self.words, self.isGenerated) = (decided.map { [$0] } ?? [], decided == nil ? generate() : [], true)
+            (self.toolCalls, self.words, self.isGenerated) = (
+                decided.map { [$0] } ?? [], decided == nil ? generate() : [], true
+            )
         }
     }
 

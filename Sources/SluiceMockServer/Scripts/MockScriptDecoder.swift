@@ -116,7 +116,9 @@ enum MockScriptDecoder {
 
     private static func toolCall(_ node: Node) throws(MockScriptError) -> MockReply.ToolCall {
         let members = try self.object(node, known: ["name", "arguments"], what: "a tool call")
-        guard let name = self.member("name", of: members) else { throw self.error(at: node, "a tool call needs 'name'") }
+        guard let name = self.member("name", of: members) else {
+            throw self.error(at: node, "a tool call needs 'name'")
+        }
         var call = MockReply.ToolCall(name: try self.text(name))
         if let arguments = self.member("arguments", of: members) {
             guard case .object = arguments.value else {
@@ -131,11 +133,15 @@ enum MockScriptDecoder {
     private static func fault(_ node: Node) throws(MockScriptError) -> MockFault {
         let members = try self.object(
             node, known: ["kind", "afterTokens", "ms", "retryAfterMs"], what: "'fault'")
-        guard let kindNode = self.member("kind", of: members) else { throw self.error(at: node, "a fault needs 'kind'") }
+        guard let kindNode = self.member("kind", of: members) else {
+            throw self.error(at: node, "a fault needs 'kind'")
+        }
         let kind = try self.text(kindNode)
         let after = try self.member("afterTokens", of: members).map(self.count) ?? 0
         let duration = try self.member("ms", of: members).map(self.milliseconds)
-        let retryAfter = try self.member("retryAfterMs", of: members).map(self.milliseconds).map { MockRetryAfter.both($0) }
+        let retryAfter = try self.member("retryAfterMs", of: members).map(self.milliseconds).map {
+            MockRetryAfter.both($0)
+        }
         switch kind {
         case "429": return .rateLimited(retryAfter: retryAfter ?? .both(.seconds(1)))
         case "500", "502", "503": return .serverError(Int(kind) ?? 500, retryAfter: retryAfter)
@@ -167,7 +173,9 @@ enum MockScriptDecoder {
 
     private static func array(_ node: Node, what: String) throws(MockScriptError) -> [Node] {
         guard case .array(let values) = node.value else { throw self.error(at: node, "\(what) must be an array") }
-        guard values.count <= self.maxItems else { throw self.error(at: node, "\(what) has more than \(self.maxItems) items") }
+        guard values.count <= self.maxItems else {
+            throw self.error(at: node, "\(what) has more than \(self.maxItems) items")
+        }
         return values
     }
 
