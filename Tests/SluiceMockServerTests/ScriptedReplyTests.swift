@@ -177,6 +177,9 @@ struct ScriptedReplyTests {
             #expect(server.stats[key: MockAPIKey.anonymousName(forSecret: "sk-test")].tokensCharged == 1077)
             let streamed = try await RawHTTPClient.chat(port: server.port, chatBody(stream: true))
             #expect(streamed.body.contains(#""prompt_tokens":1000,"completion_tokens":77"#))
+            let embeddings = try await RawHTTPClient.request(
+                port: server.port, path: "/v1/embeddings", body: #"{"model":"text-embedding-3-small","input":"hi"}"#)
+            #expect(embeddings.body.contains(#""prompt_tokens":1000"#))
             let message = try await RawHTTPClient.messages(port: server.port, messagesBody())
             let anthropicUsage = try #require(try message.json()["usage"] as? [String: Any])
             #expect(anthropicUsage["input_tokens"] as? Int == 1000)

@@ -168,7 +168,8 @@ struct OpenAIRoutes: MockRouteDialect {
             vectors = arrays.map { MockReplyGenerator.embedding(ofTokens: $0, dimensions: dimensions) }
         }
         let body = OpenAIWire.embeddings(
-            model: model, vectors: vectors, base64: embeddings.encodingFormat == "base64", promptTokens: promptTokens)
+            model: model, vectors: vectors, base64: embeddings.encodingFormat == "base64",
+            promptTokens: answer.scripted?.reply.inputTokens ?? promptTokens)
         return self.bufferedAnswer(
             body, fault: outcome.fault, headers: headers, completionTokens: 0, key: key, pacer: pacer, ticket: ticket)
     }

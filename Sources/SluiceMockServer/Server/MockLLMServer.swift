@@ -296,8 +296,10 @@ public final class MockLLMServer: Sendable {
     ///
     /// With `keyName`, only requests made with that key consume them (the configured
     /// ``MockAPIKey/name``, or ``MockAPIKey/anonymousName(forSecret:)`` for an unknown key);
-    /// a request takes the first queued outcome meant for its key or for any key. Scripted
-    /// outcomes take precedence over ``MockServerConfiguration/faults``.
+    /// a request takes the first queued outcome meant for its key or for any key. Queued
+    /// outcomes take precedence over the script's rules (``MockServerConfiguration/script``,
+    /// ``addRules(_:)``) and over ``MockServerConfiguration/faults``; the key's rate limits come
+    /// before all of them.
     ///
     /// ```swift
     /// server.enqueue([.fault(.serverError(503)), .success])
