@@ -94,26 +94,16 @@ struct AnthropicRoutes: MockRouteDialect {
         let latency = MockResponseSteps.latency(for: outcome, default: self.configuration.latency)
         let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
 
-        if let code = script?.status {
-            try await MockResponseSteps.waitBeforeHead(latency.head, pacer: pacer, engine: self.engine)
+        if let response = try await MockResponseSteps.errorAnswer(
+            scripted: script, fault: outcome.fault, headers: headers, latency: latency, pacer: pacer, key: key,
+            engine: self.engine,
+            body: { status, message in
+                let error = AnthropicWire.injectedError(status: status)
+                return AnthropicWire.errorBody(type: error.type, message: message ?? error.message)
+            })
+        {
             reservation.settle(used: 0)
-            if code == 429 { self.engine.recordTooManyRequests(key: key) }
-            MockHTTP.addScriptedHeaders(script?.headers ?? [:], to: &headers)
-            let error = AnthropicWire.injectedError(status: code)
-            return MockHTTP.json(
-                HTTPResponse.Status(code: code),
-                AnthropicWire.errorBody(type: error.type, message: script?.errorMessage ?? error.message),
-                headers: headers)
-        }
-        if let fault = outcome.fault, case .httpError(let code, let retryAfter, let shouldRetry) = fault.backing {
-            try await MockResponseSteps.waitBeforeHead(latency.head, pacer: pacer, engine: self.engine)
-            reservation.settle(used: 0)
-            if code == 429 { self.engine.recordTooManyRequests(key: key) }
-            MockHTTP.addRetryHeaders(retryAfter, shouldRetry: shouldRetry, to: &headers)
-            let error = AnthropicWire.injectedError(status: code)
-            return MockHTTP.json(
-                HTTPResponse.Status(code: code), AnthropicWire.errorBody(type: error.type, message: error.message),
-                headers: headers)
+            return response
         }
 
         let id = MockIdentifier.make("msg_01", seed: context.requestNumber, length: 22)

@@ -215,19 +215,13 @@ struct OpenAIRoutes: MockRouteDialect {
         MockHTTP.addRateLimitHeaders(status, to: &headers)
         let latency = Self.latency(for: outcome, default: self.configuration.latency)
         let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
-        if let reply = scripted?.reply, let code = reply.status {
-            try await self.waitBeforeHead(latency.head, pacer: pacer)
-            if code == 429 { self.engine.recordTooManyRequests(key: key) }
-            MockHTTP.addScriptedHeaders(reply.headers, to: &headers)
-            let error = OpenAIWire.injectedError(status: code)
-            return .answer(
-                MockHTTP.json(
-                    HTTPResponse.Status(code: code),
-                    OpenAIWire.errorBody(message: reply.errorMessage ?? error.message, type: error.type, code: error.code),
-                    headers: headers))
-        }
-        if let response = try await self.injectedHTTPError(
-            outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer)
+        if let response = try await MockResponseSteps.errorAnswer(
+            scripted: scripted?.reply, fault: outcome.fault, headers: headers, latency: latency, pacer: pacer, key: key,
+            engine: self.engine,
+            body: { status, message in
+                let error = OpenAIWire.injectedError(status: status)
+                return OpenAIWire.errorBody(message: message ?? error.message, type: error.type, code: error.code)
+            })
         {
             return .answer(response)
         }
@@ -332,23 +326,6 @@ struct OpenAIRoutes: MockRouteDialect {
                 message: OpenAIWire.rateLimitMessage(rejection, model: model), type: rejection.dimension.rawValue,
                 code: "rate_limit_exceeded"
             ), headers: headers)
-    }
-
-    /// The error answer of an injected HTTP error fault (after the head latency), else `nil`.
-    func injectedHTTPError(
-        _ fault: MockFault?, headers: HTTPFields, key: ResolvedKey, latency: MockLatency, pacer: MockPacer
-    ) async throws -> Response? {
-        guard let fault, case .httpError(let code, let retryAfter, let shouldRetry) = fault.backing else { return nil }
-        try await self.waitBeforeHead(latency.head, pacer: pacer)
-        if code == 429 { self.engine.recordTooManyRequests(key: key) }
-        var headers = headers
-        MockHTTP.addRetryHeaders(retryAfter, shouldRetry: shouldRetry, to: &headers)
-        let error = OpenAIWire.injectedError(status: code)
-        return MockHTTP.json(
-            HTTPResponse.Status(code: code),
-            OpenAIWire.errorBody(message: error.message, type: error.type, code: error.code),
-            headers: headers
-        )
     }
 
     /// A complete JSON answer, or the fault that replaces it (stall, dropped connection,
