@@ -30,6 +30,17 @@ struct MockServerCommand: AsyncParsableCommand {
             Fault kinds for --fault-rate KIND=PROBABILITY: 429, 500, 502, 503, 529 (HTTP errors),
             stall, drop, malformed-json, malformed-sse, error-event, slow-first-token, slow-tokens.
             Example: sluice mock-server --port 8080 --rpm 60 --fault-rate 503=0.05 --fault-rate drop=0.01 --seed 7
+
+            --script FILE loads scripted replies: JSON rules matched in order on path, model, key
+            name, headers, a regular expression over the last user message and whether the request
+            ends with a tool result, each answering with text, tool calls, usage, a finish reason,
+            an HTTP error, a delay, stream chunking or a fault, in sequences ("replies" with
+            "times"; the last repeats), plus a "default" reply. Queued outcomes come before rules,
+            and the rate limits before both. A malformed script stops the command with
+            FILE:LINE:COLUMN: reason on stderr and exit status 1. The format is in the DocC article
+            "Scripting the mock server".
+            --reject-unknown-models answers 404 to a model not listed with --model (repeatable;
+            default gpt-4o-mini, gpt-4o, text-embedding-3-small), as OpenAI and Anthropic do.
             """
     )
 
@@ -123,6 +134,15 @@ struct MockServerCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds of a slow-first-token or slow-tokens fault.")
     var slowMs: Int = 2000
 
+    @Option(help: "A JSON file of scripted replies (see the discussion); a malformed one exits with FILE:LINE:COLUMN.")
+    var script: String?
+
+    @Option(name: .customLong("model"), help: "A model id the server lists and knows (repeatable; replaces the defaults).")
+    var models: [String] = []
+
+    @Flag(help: "Answer 404 to a model not given with --model (or not among the defaults), like the real APIs.")
+    var rejectUnknownModels = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -151,7 +171,15 @@ struct MockServerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let server = MockLLMServer(configuration: try self.makeConfiguration())
+        let configuration: MockServerConfiguration
+        do {
+            configuration = try self.makeConfiguration()
+        } catch let error as MockScriptFileError {
+            var standardError = StandardError()
+            print(error, to: &standardError)
+            throw ExitCode.failure
+        }
+        let server = MockLLMServer(configuration: configuration)
         try await server.start()
         print("Mock LLM server listening on \(server.baseURL)")
         print("  OpenAI base URL:    \(server.baseURL)/v1")
@@ -202,10 +230,44 @@ struct MockServerCommand: AsyncParsableCommand {
             handling: self.inOrder ? .inOrder : .concurrent, replyJitter: .milliseconds(max(0, self.replyJitterMs)),
             remainingUnit: self.remainingUnit, sendsHeaders: !self.noRateLimitHeaders)
         configuration.faults = try self.makeFaultPlan()
+        if !self.models.isEmpty { configuration.models = self.models }
+        configuration.acceptsUnknownModels = !self.rejectUnknownModels
+        if let path = self.script {
+            configuration.script = try Self.loadScript(path: path)
+        }
         var logger = Logger(label: "sluice.mock-server")
         logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
         configuration.logger = logger
         return configuration
+    }
+
+    /// Reads and parses the script file at `path`; a missing, unreadable or malformed one throws
+    /// ``MockScriptFileError`` (`FILE:LINE:COLUMN: reason`).
+    static func loadScript(path: String) throws(MockScriptFileError) -> MockScript {
+        guard let bytes = Self.readFile(path, limit: MockScriptFileError.maxBytes) else {
+            throw MockScriptFileError(path: path, line: 0, column: 0, reason: "cannot read the file")
+        }
+        do {
+            return try MockScript.parse(bytes)
+        } catch {
+            throw MockScriptFileError(path: path, line: error.line, column: error.column, reason: error.reason)
+        }
+    }
+
+    /// The file's bytes, or `nil` when it cannot be read or is longer than `limit` (then the
+    /// bytes are cut at `limit + 1` so that the parser refuses the size).
+    private static func readFile(_ path: String, limit: Int) -> [UInt8]? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while bytes.count <= limit {
+            let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        if ferror(file) != 0 { return nil }
+        return Array(bytes.prefix(limit + 1))
     }
 
     private func makeKeys(limits: MockRateLimits) throws -> [MockAPIKey] {
@@ -269,4 +331,17 @@ struct MockServerCommand: AsyncParsableCommand {
         for source in sources { source.cancel() }
         return received
     }
+}
+
+/// A script file `sluice mock-server --script` could not load: `FILE:LINE:COLUMN: reason`.
+struct MockScriptFileError: Error, CustomStringConvertible {
+    /// The largest script file read.
+    static let maxBytes = 4 * 1024 * 1024
+
+    var path: String
+    var line: Int
+    var column: Int
+    var reason: String
+
+    var description: String { "\(self.path):\(self.line):\(self.column): \(self.reason)" }
 }

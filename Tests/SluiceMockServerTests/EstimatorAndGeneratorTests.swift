@@ -69,7 +69,7 @@ struct EngineTests {
     }
 
     private func outcome(_ admission: Admission) -> MockOutcome? {
-        if case .admitted(_, let outcome) = admission { return outcome }
+        if case .admitted(_, let outcome, _) = admission { return outcome }
         return nil
     }
 
@@ -181,7 +181,7 @@ struct EngineTests {
     func noHeaders() {
         let engine = self.engine { $0.rateLimitReporting = MockRateLimitReporting(sendsHeaders: false) }
         let key = ResolvedKey(name: "a", limits: MockRateLimits(requestsPerMinute: 60, requestBurst: 1))
-        guard case .admitted(let status, _) = engine.admit(key: key, cost: { _ in 0 }) else {
+        guard case .admitted(let status, _, _) = engine.admit(key: key, cost: { _ in 0 }) else {
             Issue.record("the first request fits the burst")
             return
         }

@@ -15,7 +15,14 @@ import Hummingbird
 struct AnthropicMessageStream: Sendable {
     enum Reply: Sendable {
         case text(words: [String])
-        case toolUse(id: String, call: MockToolCall)
+        /// One `tool_use` block a call, in order.
+        case toolUse([ToolUse])
+    }
+
+    /// A `tool_use` block: its id and the call.
+    struct ToolUse: Sendable {
+        var id: String
+        var call: MockToolCall
     }
 
     /// The reasoning sent before the reply when the request turns thinking on.
@@ -49,17 +56,14 @@ struct AnthropicMessageStream: Sendable {
     var engine: MockServerEngine
     var key: ResolvedKey
     var reservation: OutputTokenReservation
-
-    private enum FaultResult {
-        case continueStream
-        case streamEnded
-    }
+    /// The output tokens to report and settle instead of the count of what is sent (a script's usage).
+    var outputTokensOverride: Int? = nil
 
     func write(to writer: inout any ResponseBodyWriter) async throws {
         var sent = 0
         defer {
             self.engine.recordCompletionTokens(sent, key: self.key)
-            self.reservation.settle(used: sent)
+            self.reservation.settle(used: self.outputTokensOverride ?? sent)
         }
         do {
             try await self.send(
@@ -73,46 +77,44 @@ struct AnthropicMessageStream: Sendable {
                 try await self.sendThinking(thinking, to: &writer)
                 sent += thinking.tokens
             }
-            let blockIndex = self.thinking == nil ? 0 : 1
-            let block =
-                switch self.reply {
-                case .text: AnthropicWire.textBlock("")
-                case .toolUse(let id, let call): AnthropicWire.toolUseBlock(id: id, name: call.name, input: "{}")
-                }
-            try await self.send(
-                AnthropicWire.event(
-                    "content_block_start",
-                    "{\"type\":\"content_block_start\",\"index\":\(blockIndex),\"content_block\":\(block)}"),
-                to: &writer)
-            try await self.send(AnthropicWire.event("ping", "{\"type\": \"ping\"}"), to: &writer)
-
+            let firstIndex = self.thinking == nil ? 0 : 1
             var pendingFault = self.fault.flatMap { MockStreamPlan.trigger(of: $0) }
             var piecesSent = 0
-            for (index, piece) in self.pieces().enumerated() {
-                if let (after, fault) = pendingFault, (self.isToolUse ? piecesSent : sent) >= after {
-                    pendingFault = nil
-                    if try await self.inject(fault, to: &writer) == .streamEnded { return }
-                }
-                let delay =
-                    index == 0
-                    ? self.latency.firstToken + self.latency.perToken * (piece.pacedTokens - 1)
-                    : self.latency.perToken * piece.pacedTokens
-                try await self.pacer.pause(delay)
+            let blocks = self.blocks()
+            for (offset, block) in blocks.enumerated() {
+                let blockIndex = firstIndex + offset
                 try await self.send(
                     AnthropicWire.event(
-                        "content_block_delta",
-                        "{\"type\":\"content_block_delta\",\"index\":\(blockIndex),\"delta\":\(piece.delta)}"
-                    ),
+                        "content_block_start",
+                        "{\"type\":\"content_block_start\",\"index\":\(blockIndex),\"content_block\":\(block.start)}"),
                     to: &writer)
-                sent += piece.tokens
-                piecesSent += 1
+                if offset == 0 {
+                    try await self.send(AnthropicWire.event("ping", "{\"type\": \"ping\"}"), to: &writer)
+                }
+                for piece in block.pieces {
+                    if let (after, fault) = pendingFault, (self.isToolUse ? piecesSent : sent) >= after {
+                        pendingFault = nil
+                        if try await self.inject(fault, to: &writer) { return }
+                    }
+                    try await self.pacer.pause(
+                        self.latency.wait(beforePiece: piecesSent, pacedTokens: piece.pacedTokens))
+                    try await self.send(
+                        AnthropicWire.event(
+                            "content_block_delta",
+                            "{\"type\":\"content_block_delta\",\"index\":\(blockIndex),\"delta\":\(piece.delta)}"
+                        ),
+                        to: &writer)
+                    sent += piece.tokens
+                    piecesSent += 1
+                }
+                if offset == blocks.count - 1, let (_, fault) = pendingFault {
+                    if try await self.inject(fault, to: &writer) { return }
+                }
+                try await self.send(
+                    AnthropicWire.event(
+                        "content_block_stop", "{\"type\":\"content_block_stop\",\"index\":\(blockIndex)}"),
+                    to: &writer)
             }
-            if let (_, fault) = pendingFault {
-                if try await self.inject(fault, to: &writer) == .streamEnded { return }
-            }
-            try await self.send(
-                AnthropicWire.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":\(blockIndex)}"),
-                to: &writer)
             try await self.send(
                 AnthropicWire.event(
                     "message_delta",
@@ -134,10 +136,11 @@ struct AnthropicMessageStream: Sendable {
 
     /// The output tokens of the whole reply, thinking included.
     var outputTokens: Int {
+        if let outputTokensOverride { return outputTokensOverride }
         let thinking = self.thinking?.tokens ?? 0
         switch self.reply {
         case .text(let words): return thinking + words.count
-        case .toolUse(_, let call): return thinking + call.tokens
+        case .toolUse(let uses): return thinking + uses.reduce(0) { $0 + $1.call.tokens }
         }
     }
 
@@ -180,66 +183,45 @@ struct AnthropicMessageStream: Sendable {
             AnthropicWire.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"), to: &writer)
     }
 
-    /// The `delta` objects of the content events, the tokens each counts, and the tokens its
-    /// pacing is computed from.
-    private func pieces() -> [(delta: String, tokens: Int, pacedTokens: Int)] {
+    /// The content blocks after thinking: each block's start object, and its pieces: the `delta`
+    /// objects of its events, the tokens each counts, and the tokens its pacing is computed from.
+    private func blocks() -> [(start: String, pieces: [(delta: String, tokens: Int, pacedTokens: Int)])] {
         switch self.reply {
-        case .toolUse(_, let call):
-            var previous = 0
-            var prefix = ""
-            return call.fragments().map { fragment in
-                prefix += fragment
-                let total = MockTokenEstimator.textTokens(prefix)
-                defer { previous = total }
-                return (
-                    "{\"type\":\"input_json_delta\",\"partial_json\":\(JSONText.quoted(fragment))}", total - previous, 1
+        case .toolUse(let uses):
+            return uses.map { use in
+                (
+                    AnthropicWire.toolUseBlock(id: use.id, name: use.call.name, input: "{}"),
+                    use.call.fragmentsWithTokens().map { piece in
+                        (
+                            "{\"type\":\"input_json_delta\",\"partial_json\":\(JSONText.quoted(piece.fragment))}",
+                            piece.tokens, 1
+                        )
+                    }
                 )
             }
         case .text(let words):
-            return MockStreamPlan.textChunks(words, tokensPerChunk: self.tokensPerChunk).map { chunk in
+            let pieces = MockStreamPlan.textChunks(words, tokensPerChunk: self.tokensPerChunk).map { chunk in
                 ("{\"type\":\"text_delta\",\"text\":\(JSONText.quoted(chunk.text))}", chunk.tokens, chunk.tokens)
             }
+            return [(AnthropicWire.textBlock(""), pieces)]
         }
     }
 
-    private func inject(_ fault: MockFault, to writer: inout any ResponseBodyWriter) async throws -> FaultResult {
-        switch fault.backing {
-        case .stall(_, let duration):
-            try await self.pacer.pause(duration)
-            throw MockResponseEnd.closedByFault
-        case .dropConnection:
-            try self.pacer.checkConnected()
-            throw MockResponseEnd.closedByFault
-        case .malformedSSE, .malformedJSON:
-            try await self.send(
+    /// Acts on `fault` mid-stream (see ``MockPacer/inject(_:malformed:errorEvent:to:)``); returns
+    /// whether the stream ended.
+    private func inject(_ fault: MockFault, to writer: inout any ResponseBodyWriter) async throws -> Bool {
+        try await self.pacer.inject(
+            fault,
+            malformed:
                 "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\n\n",
-                to: &writer)
-            return .continueStream
-        case .errorEvent:
-            try await self.send(AnthropicWire.streamErrorEvent, to: &writer)
-            try await self.finish(&writer)
-            return .streamEnded
-        case .httpError, .headDelay, .firstTokenDelay, .tokenDelay:
-            return .continueStream
-        }
+            errorEvent: AnthropicWire.streamErrorEvent, to: &writer)
     }
 
     private func send(_ text: String, to writer: inout any ResponseBodyWriter) async throws {
-        try self.pacer.checkConnected()
-        do {
-            try await writer.write(ByteBuffer(string: text))
-        } catch {
-            if Task.isCancelled { throw error }
-            throw MockResponseEnd.clientDisconnected
-        }
+        try await self.pacer.send(text, to: &writer)
     }
 
     private func finish(_ writer: inout any ResponseBodyWriter) async throws {
-        do {
-            try await writer.finish(nil)
-        } catch {
-            if Task.isCancelled { throw error }
-            throw MockResponseEnd.clientDisconnected
-        }
+        try await self.pacer.finish(&writer)
     }
 }

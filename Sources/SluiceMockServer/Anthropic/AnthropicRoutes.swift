@@ -5,7 +5,7 @@ import Hummingbird
 ///
 /// Only wire concerns live here (headers, request and response shapes, error bodies, named SSE
 /// events); key lookup, limits, outcome selection and stats come from ``MockServerEngine``.
-struct AnthropicRoutes: Sendable {
+struct AnthropicRoutes: MockRouteDialect {
     let engine: MockServerEngine
 
     private var configuration: MockServerConfiguration { self.engine.configuration }
@@ -25,16 +25,9 @@ struct AnthropicRoutes: Sendable {
         // In flight until this handler returns, or until a streamed body that holds the ticket ends.
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
-        switch self.authenticate(request) {
-        case .proceed(let resolved): key = resolved
-        case .answer(let response): return response
-        }
-        if request.headers[AnthropicWire.version]?.isEmpty ?? true {
-            return self.badRequest("anthropic-version: header is required")
-        }
         let body: AnthropicWire.MessagesRequest
-        switch await self.decodeBody(request) {
-        case .proceed(let decoded): body = decoded
+        switch await self.open(request, as: AnthropicWire.MessagesRequest.self) {
+        case .proceed(let opened): (key, body) = opened
         case .answer(let response): return response
         }
         guard let model = body.model else { return self.badRequest("model: Field required") }
@@ -51,10 +44,10 @@ struct AnthropicRoutes: Sendable {
         }
 
         let tools = body.toolDefinitions
-        let toolCall: MockToolCall?
+        let decidedCall: MockToolCall?
         switch MockToolCall.decide(tools: tools, choice: body.choice, lastUserMessage: body.replySeed) {
-        case .noCall: toolCall = nil
-        case .call(let call): toolCall = call
+        case .noCall: decidedCall = nil
+        case .call(let call): decidedCall = call
         case .unknownTool(let name):
             return self.badRequest("tool_choice.name: Tool '\(name)' not found in tools")
         }
@@ -68,45 +61,49 @@ struct AnthropicRoutes: Sendable {
         case .failure(let problem): return self.badRequest(problem.message)
         }
         // The cache outcome comes first: the input bucket counts input plus cache writes, not reads.
-        let input = self.engine.promptCache.lookUp(
+        var input = self.engine.promptCache.lookUp(
             breakpoints, key: key.name, model: model, promptTokens: inputTokens, now: self.configuration.clock.now())
+        let ruleRequest = MockRuleRequest(
+            request, keyName: key.name, model: model, lastUserMessage: body.replySeed,
+            endsWithToolResult: messages.last.map { $0.role == "user" && $0.blocks.contains { $0.type == "tool_result" } }
+                ?? false)
         let status: RateLimitStatus
         let outcome: MockOutcome
+        let scripted: MockScriptedAnswer?
         switch self.engine.admit(
-            key: key,
-            charging: { _ in
-                RateLimitCost(inputTokens: input.limitedInputTokens, outputTokens: maxTokens)
+            key: key, request: ruleRequest,
+            charging: { hints in
+                RateLimitCost(
+                    inputTokens: hints.promptTokens.map { $0 + input.cacheCreationInputTokens } ?? input.limitedInputTokens,
+                    outputTokens: maxTokens)
             })
         {
         case .rejected(let rejection):
             return self.rateLimited(rejection, key: key)
-        case .admitted(let admittedStatus, let admittedOutcome):
-            status = admittedStatus
-            outcome = admittedOutcome
+        case .admitted(let admittedStatus, let admittedOutcome, let rule):
+            (status, outcome, scripted) = (admittedStatus, admittedOutcome, rule)
         }
         self.engine.recordPromptCache(input, key: key, now: self.configuration.clock.now())
         let reservation = OutputTokenReservation(engine: self.engine, key: key, reserved: maxTokens)
+        let script = scripted?.reply
+        if let inputTokens = script?.inputTokens { input.inputTokens = inputTokens }
 
-        if let fault = outcome.fault {
-            context.logger.debug(
-                "injecting fault",
-                metadata: ["fault": "\(fault)", "key": "\(key.name)", "request": "\(context.requestID)"]
-            )
-        }
+        MockResponseSteps.log(outcome, scripted: scripted, key: key, context: context)
         var headers = HTTPFields()
         AnthropicWire.addRateLimitHeaders(status, unixNow: self.configuration.clock.unixTime(), to: &headers)
         let latency = MockResponseSteps.latency(for: outcome, default: self.configuration.latency)
         let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
 
-        if let fault = outcome.fault, case .httpError(let code, let retryAfter, let shouldRetry) = fault.backing {
-            try await MockResponseSteps.waitBeforeHead(latency.head, pacer: pacer, engine: self.engine)
+        if let response = try await MockResponseSteps.errorAnswer(
+            scripted: script, fault: outcome.fault, headers: headers, latency: latency, pacer: pacer, key: key,
+            engine: self.engine,
+            body: { status, message in
+                let error = AnthropicWire.injectedError(status: status)
+                return AnthropicWire.errorBody(type: error.type, message: message ?? error.message)
+            })
+        {
             reservation.settle(used: 0)
-            if code == 429 { self.engine.recordTooManyRequests(key: key) }
-            MockHTTP.addRetryHeaders(retryAfter, shouldRetry: shouldRetry, to: &headers)
-            let error = AnthropicWire.injectedError(status: code)
-            return MockHTTP.json(
-                HTTPResponse.Status(code: code), AnthropicWire.errorBody(type: error.type, message: error.message),
-                headers: headers)
+            return response
         }
 
         let id = MockIdentifier.make("msg_01", seed: context.requestNumber, length: 22)
@@ -115,35 +112,37 @@ struct AnthropicRoutes: Sendable {
                 words: MockThinking.words(seed: body.replySeed, tokens: tokens),
                 isRedacted: body.replySeed.contains(MockThinking.redactedTrigger))
         }
-        let reply: AnthropicMessageStream.Reply
-        let stopReason: String
-        if let toolCall {
-            reply = .toolUse(
-                id: MockIdentifier.make("toolu_01", seed: context.requestNumber, length: 22), call: toolCall)
-            stopReason = "tool_use"
-        } else {
-            let wanted = outcome.replyTokens ?? self.configuration.replyTokens
-            let length = min(wanted, maxTokens - (thinking?.tokens ?? 0))
-            reply = .text(words: MockReplyGenerator.words(for: body.replySeed, tokens: length))
-            stopReason = length < wanted ? "max_tokens" : "end_turn"
+        let wanted = outcome.replyTokens ?? self.configuration.replyTokens
+        let replyContent = MockReplyContent(scripted: script, decided: decidedCall) {
+            MockReplyGenerator.words(for: body.replySeed, tokens: min(wanted, maxTokens - (thinking?.tokens ?? 0)))
         }
+        let reply: AnthropicMessageStream.Reply =
+            replyContent.toolCalls.isEmpty
+            ? .text(words: replyContent.words)
+            : .toolUse(
+                replyContent.toolCalls.enumerated().map { index, call in
+                    AnthropicMessageStream.ToolUse(
+                        id: MockIdentifier.make("toolu_01", seed: MockIdentifier.seed(context.requestNumber, index), length: 22),
+                        call: call)
+                })
+        let stopReason =
+            script?.finishReason
+            ?? (replyContent.toolCall != nil
+                ? "tool_use"
+                : replyContent.isGenerated && replyContent.words.count < wanted ? "max_tokens" : "end_turn")
         let stream = AnthropicMessageStream(
             id: id, model: model, thinking: thinking, reply: reply, stopReason: stopReason, input: input,
             latency: latency,
-            tokensPerChunk: self.configuration.streaming.tokensPerChunk, fault: outcome.fault, pacer: pacer,
-            engine: self.engine, key: key, reservation: reservation
+            tokensPerChunk: script?.chunkTokens ?? self.configuration.streaming.tokensPerChunk, fault: outcome.fault,
+            pacer: pacer, engine: self.engine, key: key, reservation: reservation,
+            outputTokensOverride: script?.outputTokens
         )
 
         if body.stream == true {
             try await MockResponseSteps.waitBeforeHead(latency.head, pacer: pacer, engine: self.engine)
-            headers[.contentType] = MockHTTP.eventStreamContentType
-            headers[.cacheControl] = "no-cache"
-            return Response(
-                status: .ok, headers: headers,
-                body: ResponseBody { writer in
-                    defer { ticket.release() }
-                    try await stream.write(to: &writer)
-                })
+            return MockResponseSteps.eventStream(headers: headers, ticket: ticket) { writer in
+                try await stream.write(to: &writer)
+            }
         }
 
         var content: String
@@ -152,8 +151,11 @@ struct AnthropicRoutes: Sendable {
         case .text(let words):
             content = "[" + AnthropicWire.textBlock(words.joined(separator: " ")) + "]"
             pacedTokens = words.count
-        case .toolUse(let toolID, let call):
-            content = "[" + AnthropicWire.toolUseBlock(id: toolID, name: call.name, input: call.arguments) + "]"
+        case .toolUse(let uses):
+            content =
+                "["
+                + uses.map { AnthropicWire.toolUseBlock(id: $0.id, name: $0.call.name, input: $0.call.arguments) }
+                .joined(separator: ",") + "]"
             pacedTokens = 1
         }
         if let thinking {
@@ -180,7 +182,7 @@ struct AnthropicRoutes: Sendable {
     /// Reads `x-api-key`, else `Authorization: Bearer` (what the current anthropic SDKs send);
     /// answers 401 `authentication_error` when neither holds an accepted key. The key itself never
     /// appears in the answer.
-    private func authenticate(_ request: Request) -> RouteStep<ResolvedKey> {
+    func authenticate(_ request: Request) -> RouteStep<ResolvedKey> {
         let secret =
             request.headers[AnthropicWire.apiKey].map { String(Substring($0).trimmingSpaces()) }
             ?? MockHTTP.bearerToken(request.headers)
@@ -196,23 +198,28 @@ struct AnthropicRoutes: Sendable {
         }
     }
 
-    private func decodeBody(_ request: Request) async -> RouteStep<AnthropicWire.MessagesRequest> {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: self.configuration.maxRequestBodySize)
-        } catch where MockHTTP.isBodyTooLarge(error) {
-            self.engine.recordBadRequest()
-            return .answer(MockHTTP.bodyTooLarge(path: request.uri.path, cap: self.configuration.maxRequestBodySize))
-        } catch {
-            return .answer(self.badRequest("Could not read the request body."))
-        }
-        switch AnthropicWire.decode(AnthropicWire.MessagesRequest.self, from: Array(buffer.readableBytesView)) {
+    /// `anthropic-version` is required.
+    func headerProblem(in request: Request) -> Response? {
+        guard request.headers[AnthropicWire.version]?.isEmpty ?? true else { return nil }
+        return self.badRequest("anthropic-version: header is required")
+    }
+
+    func tooLargeAnswer() -> Response {
+        MockHTTP.bodyTooLarge(anthropicShape: true, cap: self.configuration.maxRequestBodySize)
+    }
+
+    func decodedBody<Body: Decodable>(_ type: Body.Type, from bytes: [UInt8]) -> RouteStep<Body> {
+        switch AnthropicWire.decode(type, from: bytes) {
         case .success(let value): return .proceed(value)
         case .failure(let problem): return .answer(self.badRequest(problem.message))
         }
     }
 
-    private func badRequest(_ message: String) -> Response {
+    func unknownModelAnswer(_ model: String) -> Response {
+        MockHTTP.json(.notFound, AnthropicWire.errorBody(type: "not_found_error", message: "model: \(model)"))
+    }
+
+    func badRequest(_ message: String) -> Response {
         self.engine.recordBadRequest()
         return MockHTTP.json(.badRequest, AnthropicWire.errorBody(type: "invalid_request_error", message: message))
     }

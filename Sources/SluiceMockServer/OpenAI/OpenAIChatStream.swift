@@ -25,8 +25,10 @@ struct OpenAIChatStream: Sendable {
     var pacer: MockPacer
     var engine: MockServerEngine
     var key: ResolvedKey
-    /// The tool call to stream instead of text, with its id.
-    var toolCall: (id: String, call: MockToolCall)? = nil
+    /// The tool calls to stream instead of text, with their ids.
+    var toolCalls: [(id: String, call: MockToolCall)] = []
+    /// The completion tokens to report instead of the count of what is sent (a script's usage).
+    var completionTokensOverride: Int? = nil
 
     private enum FaultResult {
         case continueStream
@@ -42,12 +44,11 @@ struct OpenAIChatStream: Sendable {
                 + "\"model\":\(JSONText.quoted(self.model)),\"system_fingerprint\":\"\(OpenAIWire.systemFingerprint)\",\"choices\":["
             let suffix = self.includeUsage ? "],\"usage\":null}\n\n" : "]}\n\n"
 
-            if let toolCall {
+            if let toolCall = self.toolCalls.first {
                 try await self.send(
                     prefix
-                        + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,"
-                        + "\"id\":\(JSONText.quoted(toolCall.id)),\"type\":\"function\",\"function\":{\"name\":\(JSONText.quoted(toolCall.call.name)),"
-                        + "\"arguments\":\"\"}}],\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}" + suffix,
+                        + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[\(Self.opening(toolCall, index: 0))],"
+                        + "\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}" + suffix,
                     to: &writer
                 )
             } else {
@@ -63,15 +64,11 @@ struct OpenAIChatStream: Sendable {
             let pieces = self.pieces()
             var piecesSent = 0
             for (index, piece) in pieces.enumerated() {
-                if let (after, fault) = pendingFault, (self.toolCall == nil ? sent : piecesSent) >= after {
+                if let (after, fault) = pendingFault, (self.toolCalls.isEmpty ? sent : piecesSent) >= after {
                     pendingFault = nil
                     if try await self.inject(fault, to: &writer) == .streamEnded { return }
                 }
-                let delay =
-                    index == 0
-                    ? self.latency.firstToken + self.latency.perToken * (piece.pacedTokens - 1)
-                    : self.latency.perToken * piece.pacedTokens
-                try await self.pacer.pause(delay)
+                try await self.pacer.pause(self.latency.wait(beforePiece: index, pacedTokens: piece.pacedTokens))
                 try await self.send(
                     prefix + "{\"index\":0,\"delta\":\(piece.delta),\"logprobs\":null,\"finish_reason\":null}" + suffix,
                     to: &writer)
@@ -104,23 +101,35 @@ struct OpenAIChatStream: Sendable {
     }
 
     private var completionTokens: Int {
-        self.toolCall?.call.tokens ?? self.words.count
+        self.completionTokensOverride
+            ?? (self.toolCalls.isEmpty ? self.words.count : self.toolCalls.reduce(0) { $0 + $1.call.tokens })
     }
 
     /// What the content chunks carry: their `delta` object, the tokens they count for usage,
     /// and the tokens their pacing is computed from (at least 1).
     private func pieces() -> [(delta: String, tokens: Int, pacedTokens: Int)] {
-        if let toolCall {
-            return toolCall.call.fragmentsWithTokens().map { piece in
-                (
-                    "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\(JSONText.quoted(piece.fragment))}}]}",
-                    piece.tokens, 1
-                )
+        if !self.toolCalls.isEmpty {
+            // The first call opens in the role chunk; each later one in a chunk of its own.
+            return self.toolCalls.enumerated().flatMap { index, toolCall in
+                let opening = index == 0 ? [] : [("{\"tool_calls\":[\(Self.opening(toolCall, index: index))]}", 0, 1)]
+                return opening
+                    + toolCall.call.fragmentsWithTokens().map { piece in
+                        (
+                            "{\"tool_calls\":[{\"index\":\(index),\"function\":{\"arguments\":\(JSONText.quoted(piece.fragment))}}]}",
+                            piece.tokens, 1
+                        )
+                    }
             }
         }
         return MockStreamPlan.textChunks(self.words, tokensPerChunk: self.tokensPerChunk).map { chunk in
             ("{\"content\":\(JSONText.quoted(chunk.text))}", chunk.tokens, chunk.tokens)
         }
+    }
+
+    /// The `tool_calls` entry that opens a call: index, id, type, name and empty arguments.
+    private static func opening(_ toolCall: (id: String, call: MockToolCall), index: Int) -> String {
+        "{\"index\":\(index),\"id\":\(JSONText.quoted(toolCall.id)),\"type\":\"function\","
+            + "\"function\":{\"name\":\(JSONText.quoted(toolCall.call.name)),\"arguments\":\"\"}}"
     }
 
     private func inject(_ fault: MockFault, to writer: inout any ResponseBodyWriter) async throws -> FaultResult {

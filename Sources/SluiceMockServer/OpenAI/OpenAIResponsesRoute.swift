@@ -15,7 +15,7 @@ extension OpenAIRoutes {
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
         let body: OpenAIResponsesWire.Request
-        switch await self.authenticatedBody(request, as: OpenAIResponsesWire.Request.self) {
+        switch await self.open(request, as: OpenAIResponsesWire.Request.self) {
         case .proceed(let accepted): (key, body) = accepted
         case .answer(let response): return response
         }
@@ -28,23 +28,28 @@ extension OpenAIRoutes {
                 "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got \(cap) instead.",
                 param: "max_output_tokens")
         }
-        let toolCall: MockToolCall?
+        let decidedCall: MockToolCall?
         switch MockToolCall.decide(
             tools: body.toolDefinitions, choice: body.answersFunctionCall ? .none : body.toolChoice?.choice ?? .auto,
             lastUserMessage: body.replySeed)
         {
-        case .noCall: toolCall = nil
-        case .call(let call): toolCall = call
+        case .noCall: decidedCall = nil
+        case .call(let call): decidedCall = call
         case .unknownTool(let name):
             return self.badRequest("Tool choice '\(name)' not found in 'tools' parameter.", param: "tool_choice")
         }
 
         let model = body.model ?? self.configuration.models.first ?? "mock"
-        let promptTokens = body.promptTokens
-        let admission = self.engine.admit(key: key) { replyOverride in
-            MockTokenEstimator.admissionCost(
-                promptTokens: promptTokens, maxTokens: body.maxOutputTokens,
-                replyTokens: replyOverride ?? self.configuration.replyTokens)
+        let admission = self.engine.admit(
+            key: key,
+            request: MockRuleRequest(
+                request, keyName: key.name, model: body.model, lastUserMessage: body.replySeed,
+                endsWithToolResult: body.answersFunctionCall)
+        ) { hints in
+            RateLimitCost(
+                tokens: hints.tokens(
+                    promptTokens: body.promptTokens, maxTokens: body.maxOutputTokens,
+                    defaultReplyTokens: self.configuration.replyTokens))
         }
         let answer: AdmittedAnswer
         switch try await self.startAnswer(admission, key: key, model: model, context: context) {
@@ -52,11 +57,17 @@ extension OpenAIRoutes {
         case .answer(let response): return response
         }
         let (outcome, latency, pacer, headers) = (answer.outcome, answer.latency, answer.pacer, answer.headers)
+        let scripted = answer.scripted?.reply
+        let promptTokens = scripted?.inputTokens ?? body.promptTokens
 
         let wanted = outcome.replyTokens ?? self.configuration.replyTokens
-        let replyLength = toolCall == nil ? min(wanted, body.maxOutputTokens ?? wanted) : 0
-        let seed = body.answersFunctionCall ? "result " + (body.input.last?.text ?? "") : body.replySeed
-        let words = MockReplyGenerator.words(for: seed, tokens: replyLength)
+        var content = MockReplyContent(scripted: scripted, decided: decidedCall) {
+            let seed = body.answersFunctionCall ? "result " + (body.input.last?.text ?? "") : body.replySeed
+            return MockReplyGenerator.words(for: seed, tokens: min(wanted, body.maxOutputTokens ?? wanted))
+        }
+        let isCut = content.isGenerated && content.toolCall == nil && content.words.count < wanted
+        let structuredTokens = content.applyStructuredOutput(body.text?["format"])
+        let (toolCall, words) = (content.toolCall, content.words)
         let number = context.requestNumber
         let reply = OpenAIResponsesWire.Reply(
             id: MockIdentifier.make("resp_", seed: number), createdAt: MockHTTP.unixTime(), model: model,
@@ -64,14 +75,15 @@ extension OpenAIRoutes {
             functionCall: toolCall.map {
                 (MockIdentifier.make("fc_", seed: number), MockIdentifier.make("call_", seed: number), $0)
             },
-            promptTokens: promptTokens, outputTokens: toolCall?.tokens ?? words.count,
-            cut: toolCall == nil && replyLength < wanted)
+            promptTokens: promptTokens,
+            outputTokens: scripted?.outputTokens ?? structuredTokens ?? toolCall?.tokens ?? words.count,
+            cut: isCut)
 
         if body.stream == true {
             try await self.waitBeforeHead(latency.head, pacer: pacer)
             let stream = OpenAIResponsesStream(
                 reply: reply, words: words, latency: latency,
-                tokensPerChunk: self.configuration.streaming.tokensPerChunk,
+                tokensPerChunk: scripted?.chunkTokens ?? self.configuration.streaming.tokensPerChunk,
                 fault: outcome.fault, pacer: pacer, engine: self.engine, key: key)
             return Self.eventStream(headers: headers, ticket: ticket) { writer in try await stream.write(to: &writer) }
         }

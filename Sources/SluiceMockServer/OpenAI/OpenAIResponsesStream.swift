@@ -47,11 +47,7 @@ struct OpenAIResponsesStream: Sendable {
                     pendingFault = nil
                     if try await self.inject(fault, &sequence, &writer) { return }
                 }
-                let delay =
-                    index == 0
-                    ? self.latency.firstToken + self.latency.perToken * (piece.pacedTokens - 1)
-                    : self.latency.perToken * piece.pacedTokens
-                try await self.pacer.pause(delay)
+                try await self.pacer.pause(self.latency.wait(beforePiece: index, pacedTokens: piece.pacedTokens))
                 try await self.send(piece.type, position + piece.fields, &sequence, &writer)
                 sent += piece.tokens
             }

@@ -15,9 +15,11 @@ enum OpenAIResponsesWire {
         var temperature: Double?
         var topP: Double?
         var parallelToolCalls: Bool?
+        /// `text`, kept as JSON: its `format` asks for structured output (see ``MockStructuredOutput``).
+        var text: MockJSON?
 
         enum CodingKeys: String, CodingKey {
-            case model, input, instructions, stream, tools, store, temperature
+            case model, input, instructions, stream, tools, store, temperature, text
             case maxOutputTokens = "max_output_tokens"
             case toolChoice = "tool_choice"
             case previousResponseID = "previous_response_id"
@@ -43,6 +45,7 @@ enum OpenAIResponsesWire {
             self.temperature = try container.decodeIfPresent(Double.self, forKey: .temperature)
             self.topP = try container.decodeIfPresent(Double.self, forKey: .topP)
             self.parallelToolCalls = try container.decodeIfPresent(Bool.self, forKey: .parallelToolCalls)
+            self.text = try container.decodeIfPresent(MockJSON.self, forKey: .text)
         }
 
         /// One input item: a message (its text), a `function_call` (name and arguments), a

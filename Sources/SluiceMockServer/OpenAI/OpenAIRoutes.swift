@@ -6,7 +6,7 @@ import Hummingbird
 ///
 /// Only wire concerns live here (auth header, request and response shapes, error bodies); key
 /// lookup, limits, outcome selection and stats come from ``MockServerEngine``.
-struct OpenAIRoutes: Sendable {
+struct OpenAIRoutes: MockRouteDialect {
     let engine: MockServerEngine
 
     var configuration: MockServerConfiguration { self.engine.configuration }
@@ -34,7 +34,7 @@ struct OpenAIRoutes: Sendable {
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
         let chat: OpenAIWire.ChatRequest
-        switch await self.authenticatedBody(request, as: OpenAIWire.ChatRequest.self) {
+        switch await self.open(request, as: OpenAIWire.ChatRequest.self) {
         case .proceed(let accepted): (key, chat) = accepted
         case .answer(let response): return response
         }
@@ -48,12 +48,12 @@ struct OpenAIRoutes: Sendable {
         }
 
         let tools = chat.toolDefinitions
-        let toolCall: MockToolCall?
+        let decidedCall: MockToolCall?
         switch MockToolCall.decide(
             tools: tools, choice: chat.toolChoice?.choice ?? .auto, lastUserMessage: chat.toolRuleSeed)
         {
-        case .noCall: toolCall = nil
-        case .call(let call): toolCall = call
+        case .noCall: decidedCall = nil
+        case .call(let call): decidedCall = call
         case .unknownTool(let name):
             return self.badRequest(
                 "Invalid value for 'tool_choice': no function named '\(name)' was specified in the 'tools' parameter.",
@@ -61,14 +61,19 @@ struct OpenAIRoutes: Sendable {
         }
 
         let model = chat.model ?? self.configuration.models.first ?? "mock"
-        let promptTokens =
+        let estimatedPromptTokens =
             MockTokenEstimator.chatPromptTokens(messageContents: chat.messages.map(\.content))
             + tools.reduce(0) { $0 + $1.promptTokens }
-        let admission = self.engine.admit(key: key) { replyOverride in
-            MockTokenEstimator.admissionCost(
-                promptTokens: promptTokens, maxTokens: chat.replyCap,
-                replyTokens: replyOverride ?? self.configuration.replyTokens
-            )
+        let admission = self.engine.admit(
+            key: key,
+            request: MockRuleRequest(
+                request, keyName: key.name, model: chat.model, lastUserMessage: chat.replySeed,
+                endsWithToolResult: chat.messages.last?.role == "tool")
+        ) { hints in
+            RateLimitCost(
+                tokens: hints.tokens(
+                    promptTokens: estimatedPromptTokens, maxTokens: chat.replyCap,
+                    defaultReplyTokens: self.configuration.replyTokens))
         }
         let answer: AdmittedAnswer
         switch try await self.startAnswer(admission, key: key, model: model, context: context) {
@@ -76,34 +81,45 @@ struct OpenAIRoutes: Sendable {
         case .answer(let response): return response
         }
         let (outcome, latency, pacer, headers) = (answer.outcome, answer.latency, answer.pacer, answer.headers)
+        let scripted = answer.scripted?.reply
+        let promptTokens = scripted?.inputTokens ?? estimatedPromptTokens
 
         let wanted = outcome.replyTokens ?? self.configuration.replyTokens
-        let replyLength = toolCall == nil ? min(wanted, chat.replyCap ?? wanted) : 0
-        let finishReason = toolCall != nil ? "tool_calls" : replyLength < wanted ? "length" : "stop"
-        let words = MockReplyGenerator.words(for: chat.replySeed, tokens: replyLength)
+        var reply = MockReplyContent(scripted: scripted, decided: decidedCall) {
+            MockReplyGenerator.words(for: chat.replySeed, tokens: min(wanted, chat.replyCap ?? wanted))
+        }
+        let isCut = reply.isGenerated && reply.toolCalls.isEmpty && reply.words.count < wanted
+        let structuredTokens = reply.applyStructuredOutput(chat.responseFormat)
+        let words = reply.words
+        let finishReason = scripted?.finishReason ?? (!reply.toolCalls.isEmpty ? "tool_calls" : isCut ? "length" : "stop")
         let id = "chatcmpl-mock-\(context.requestNumber)"
         let created = MockHTTP.unixTime()
-        let identifiedCall = toolCall.map { (id: MockIdentifier.make("call_", seed: context.requestNumber), call: $0) }
-        let completionTokens = toolCall?.tokens ?? words.count
+        let identifiedCalls = reply.toolCalls.enumerated().map { index, call in
+            (id: MockIdentifier.make("call_", seed: MockIdentifier.seed(context.requestNumber, index)), call: call)
+        }
+        let completionTokens =
+            scripted?.outputTokens ?? structuredTokens
+            ?? (reply.toolCalls.isEmpty ? words.count : reply.toolCalls.reduce(0) { $0 + $1.tokens })
 
         if chat.stream == true {
             try await self.waitBeforeHead(latency.head, pacer: pacer)
             let stream = OpenAIChatStream(
                 id: id, created: created, model: model, words: words, promptTokens: promptTokens,
                 finishReason: finishReason, includeUsage: chat.streamOptions?.includeUsage == true,
-                latency: latency, tokensPerChunk: self.configuration.streaming.tokensPerChunk,
-                fault: outcome.fault, pacer: pacer, engine: self.engine, key: key, toolCall: identifiedCall
+                latency: latency, tokensPerChunk: scripted?.chunkTokens ?? self.configuration.streaming.tokensPerChunk,
+                fault: outcome.fault, pacer: pacer, engine: self.engine, key: key, toolCalls: identifiedCalls,
+                completionTokensOverride: scripted?.outputTokens ?? structuredTokens
             )
             return Self.eventStream(headers: headers, ticket: ticket) { writer in try await stream.write(to: &writer) }
         }
 
-        let pacedTokens = toolCall == nil ? words.count : 1
+        let pacedTokens = reply.toolCalls.isEmpty ? words.count : 1
         let generation = pacedTokens == 0 ? Duration.zero : latency.firstToken + latency.perToken * (pacedTokens - 1)
         try await self.waitBeforeHead(latency.head + generation, pacer: pacer)
         let body = OpenAIWire.chatCompletion(
             id: id, created: created, model: model, content: words.joined(separator: " "),
             finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens,
-            toolCall: identifiedCall
+            toolCalls: identifiedCalls
         )
         return self.bufferedAnswer(
             body, fault: outcome.fault, headers: headers, completionTokens: completionTokens, key: key, pacer: pacer,
@@ -116,7 +132,7 @@ struct OpenAIRoutes: Sendable {
         defer { withExtendedLifetime(ticket) {} }
         let key: ResolvedKey
         let embeddings: OpenAIWire.EmbeddingsRequest
-        switch await self.authenticatedBody(request, as: OpenAIWire.EmbeddingsRequest.self) {
+        switch await self.open(request, as: OpenAIWire.EmbeddingsRequest.self) {
         case .proceed(let accepted): (key, embeddings) = accepted
         case .answer(let response): return response
         }
@@ -133,9 +149,13 @@ struct OpenAIRoutes: Sendable {
         let model = embeddings.model ?? "text-embedding-3-small"
         let promptTokens = embeddings.promptTokens
         let answer: AdmittedAnswer
-        switch try await self.startAnswer(
-            self.engine.admit(key: key, cost: { _ in promptTokens }), key: key, model: model, context: context)
-        {
+        let admission = self.engine.admit(
+            key: key,
+            request: MockRuleRequest(
+                request, keyName: key.name, model: embeddings.model, lastUserMessage: embeddings.firstText,
+                endsWithToolResult: false),
+            charging: { RateLimitCost(tokens: $0.promptTokens ?? promptTokens) })
+        switch try await self.startAnswer(admission, key: key, model: model, context: context) {
         case .proceed(let started): answer = started
         case .answer(let response): return response
         }
@@ -148,7 +168,8 @@ struct OpenAIRoutes: Sendable {
             vectors = arrays.map { MockReplyGenerator.embedding(ofTokens: $0, dimensions: dimensions) }
         }
         let body = OpenAIWire.embeddings(
-            model: model, vectors: vectors, base64: embeddings.encodingFormat == "base64", promptTokens: promptTokens)
+            model: model, vectors: vectors, base64: embeddings.encodingFormat == "base64",
+            promptTokens: answer.scripted?.reply.inputTokens ?? promptTokens)
         return self.bufferedAnswer(
             body, fault: outcome.fault, headers: headers, completionTokens: 0, key: key, pacer: pacer, ticket: ticket)
     }
@@ -164,21 +185,6 @@ struct OpenAIRoutes: Sendable {
 
     // MARK: Shared steps
 
-    /// The key of an authenticated request and its decoded body, or the 401 or 400 answer.
-    func authenticatedBody<Body: Decodable>(_ request: Request, as type: Body.Type) async
-        -> RouteStep<(ResolvedKey, Body)>
-    {
-        switch self.authenticate(request) {
-        case .proceed(let key):
-            switch await self.decodeBody(request, as: type) {
-            case .proceed(let body): return .proceed((key, body))
-            case .answer(let response): return .answer(response)
-            }
-        case .answer(let response):
-            return .answer(response)
-        }
-    }
-
     /// What answering an admitted request starts from.
     struct AdmittedAnswer {
         var outcome: MockOutcome
@@ -186,6 +192,8 @@ struct OpenAIRoutes: Sendable {
         var headers: HTTPFields
         var latency: MockLatency
         var pacer: MockPacer
+        /// The rule's answer, when a rule (or the default reply) answers.
+        var scripted: MockScriptedAnswer?
     }
 
     /// The start of the answer to an admitted request (its fault logged), or the answer now: the 429
@@ -195,29 +203,30 @@ struct OpenAIRoutes: Sendable {
     ) async throws -> RouteStep<AdmittedAnswer> {
         let status: RateLimitStatus
         let outcome: MockOutcome
+        let scripted: MockScriptedAnswer?
         switch admission {
         case .rejected(let rejection):
             return .answer(self.rateLimited(rejection, key: key, model: model))
-        case .admitted(let admittedStatus, let admittedOutcome):
-            status = admittedStatus
-            outcome = admittedOutcome
+        case .admitted(let admittedStatus, let admittedOutcome, let rule):
+            (status, outcome, scripted) = (admittedStatus, admittedOutcome, rule)
         }
-        if let fault = outcome.fault {
-            context.logger.debug(
-                "injecting fault",
-                metadata: ["fault": "\(fault)", "key": "\(key.name)", "request": "\(context.requestID)"]
-            )
-        }
+        MockResponseSteps.log(outcome, scripted: scripted, key: key, context: context)
         var headers = HTTPFields()
         MockHTTP.addRateLimitHeaders(status, to: &headers)
         let latency = Self.latency(for: outcome, default: self.configuration.latency)
         let pacer = MockPacer(monitor: self.engine.connections.monitor(for: context.channel))
-        if let response = try await self.injectedHTTPError(
-            outcome.fault, headers: headers, key: key, latency: latency, pacer: pacer)
+        if let response = try await MockResponseSteps.errorAnswer(
+            scripted: scripted?.reply, fault: outcome.fault, headers: headers, latency: latency, pacer: pacer, key: key,
+            engine: self.engine,
+            body: { status, message in
+                let error = OpenAIWire.injectedError(status: status)
+                return OpenAIWire.errorBody(message: message ?? error.message, type: error.type, code: error.code)
+            })
         {
             return .answer(response)
         }
-        return .proceed(AdmittedAnswer(outcome: outcome, headers: headers, latency: latency, pacer: pacer))
+        return .proceed(
+            AdmittedAnswer(outcome: outcome, headers: headers, latency: latency, pacer: pacer, scripted: scripted))
     }
 
     /// A `text/event-stream` answer whose body `write` writes; the ticket is released when it ends.
@@ -225,15 +234,7 @@ struct OpenAIRoutes: Sendable {
         headers: HTTPFields, ticket: InFlightTicket,
         _ write: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
     ) -> Response {
-        var headers = headers
-        headers[.contentType] = MockHTTP.eventStreamContentType
-        headers[.cacheControl] = "no-cache"
-        return Response(
-            status: .ok, headers: headers,
-            body: ResponseBody { writer in
-                defer { ticket.release() }
-                try await write(&writer)
-            })
+        MockResponseSteps.eventStream(headers: headers, ticket: ticket, write)
     }
 
     /// Reads `Authorization: Bearer <key>`; answers 401 when it is missing or not accepted.
@@ -266,25 +267,32 @@ struct OpenAIRoutes: Sendable {
         }
     }
 
-    func decodeBody<T: Decodable>(_ request: Request, as type: T.Type) async -> RouteStep<T> {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: self.configuration.maxRequestBodySize)
-        } catch where MockHTTP.isBodyTooLarge(error) {
-            self.engine.recordBadRequest()
-            return .answer(MockHTTP.bodyTooLarge(path: request.uri.path, cap: self.configuration.maxRequestBodySize))
-        } catch {
-            self.engine.recordBadRequest()
-            return .answer(
-                self.problem(OpenAIWire.RequestProblem(message: "Could not read the request body.", param: nil)))
-        }
-        switch OpenAIWire.decode(type, from: Array(buffer.readableBytesView)) {
+    func headerProblem(in request: Request) -> Response? { nil }
+
+    func tooLargeAnswer() -> Response {
+        MockHTTP.bodyTooLarge(anthropicShape: false, cap: self.configuration.maxRequestBodySize)
+    }
+
+    func decodedBody<Body: Decodable>(_ type: Body.Type, from bytes: [UInt8]) -> RouteStep<Body> {
+        switch OpenAIWire.decode(type, from: bytes) {
         case .success(let value):
             return .proceed(value)
         case .failure(let problem):
             self.engine.recordBadRequest()
             return .answer(self.problem(problem))
         }
+    }
+
+    func unknownModelAnswer(_ model: String) -> Response {
+        MockHTTP.json(
+            .notFound,
+            OpenAIWire.errorBody(
+                message: "The model `\(model)` does not exist or you do not have access to it.",
+                type: "invalid_request_error", code: "model_not_found"))
+    }
+
+    func badRequest(_ message: String) -> Response {
+        self.badRequest(message, param: nil)
     }
 
     func badRequest(_ message: String, param: String?) -> Response {
@@ -314,23 +322,6 @@ struct OpenAIRoutes: Sendable {
                 message: OpenAIWire.rateLimitMessage(rejection, model: model), type: rejection.dimension.rawValue,
                 code: "rate_limit_exceeded"
             ), headers: headers)
-    }
-
-    /// The error answer of an injected HTTP error fault (after the head latency), else `nil`.
-    func injectedHTTPError(
-        _ fault: MockFault?, headers: HTTPFields, key: ResolvedKey, latency: MockLatency, pacer: MockPacer
-    ) async throws -> Response? {
-        guard let fault, case .httpError(let code, let retryAfter, let shouldRetry) = fault.backing else { return nil }
-        try await self.waitBeforeHead(latency.head, pacer: pacer)
-        if code == 429 { self.engine.recordTooManyRequests(key: key) }
-        var headers = headers
-        MockHTTP.addRetryHeaders(retryAfter, shouldRetry: shouldRetry, to: &headers)
-        let error = OpenAIWire.injectedError(status: code)
-        return MockHTTP.json(
-            HTTPResponse.Status(code: code),
-            OpenAIWire.errorBody(message: error.message, type: error.type, code: error.code),
-            headers: headers
-        )
     }
 
     /// A complete JSON answer, or the fault that replaces it (stall, dropped connection,

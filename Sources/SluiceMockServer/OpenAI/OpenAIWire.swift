@@ -18,9 +18,12 @@ enum OpenAIWire {
         var streamOptions: StreamOptions?
         var tools: [Tool]?
         var toolChoice: ToolChoice?
+        /// `response_format`, kept as JSON (see ``MockStructuredOutput``).
+        var responseFormat: MockJSON?
 
         enum CodingKeys: String, CodingKey {
             case model, messages, stream, tools
+            case responseFormat = "response_format"
             case maxTokens = "max_tokens"
             case maxCompletionTokens = "max_completion_tokens"
             case streamOptions = "stream_options"
@@ -120,6 +123,12 @@ enum OpenAIWire {
         var model: String?
         var input: Input
         var dimensions: Int?
+
+        /// The first input text, what a rule's `message` pattern reads ("" for token arrays).
+        var firstText: String {
+            if case .texts(let texts) = self.input { return texts.first ?? "" }
+            return ""
+        }
         var encodingFormat: String?
 
         enum CodingKeys: String, CodingKey {
@@ -192,15 +201,18 @@ enum OpenAIWire {
         "{\"error\":{\"message\":\(JSONText.quoted(message)),\"type\":\(JSONText.quoted(type)),\"param\":\(JSONText.quoted(param)),\"code\":\(JSONText.quoted(code))}}"
     }
 
-    /// A `chat.completion` object; with `toolCall`, the message has `tool_calls` and a null content.
+    /// A `chat.completion` object; with `toolCalls`, the message has `tool_calls` and a null content.
     static func chatCompletion(
         id: String, created: Int, model: String, content: String, finishReason: String,
-        promptTokens: Int, completionTokens: Int, toolCall: (id: String, call: MockToolCall)? = nil
+        promptTokens: Int, completionTokens: Int, toolCalls: [(id: String, call: MockToolCall)] = []
     ) -> String {
         let message =
-            if let toolCall {
-                "\"content\":null,\"tool_calls\":[{\"id\":\(JSONText.quoted(toolCall.id)),\"type\":\"function\","
-                    + "\"function\":{\"name\":\(JSONText.quoted(toolCall.call.name)),\"arguments\":\(JSONText.quoted(toolCall.call.arguments))}}]"
+            if !toolCalls.isEmpty {
+                "\"content\":null,\"tool_calls\":["
+                    + toolCalls.map { toolCall in
+                        "{\"id\":\(JSONText.quoted(toolCall.id)),\"type\":\"function\","
+                            + "\"function\":{\"name\":\(JSONText.quoted(toolCall.call.name)),\"arguments\":\(JSONText.quoted(toolCall.call.arguments))}}"
+                    }.joined(separator: ",") + "]"
             } else {
                 "\"content\":\(JSONText.quoted(content))"
             }

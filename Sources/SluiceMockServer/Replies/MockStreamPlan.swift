@@ -1,3 +1,12 @@
+extension MockLatency {
+    /// The wait before a stream's content piece at `position` that carries `pacedTokens` tokens:
+    /// the first piece waits for the first token and each of its other tokens, later pieces for
+    /// each of their tokens.
+    func wait(beforePiece position: Int, pacedTokens: Int) -> Duration {
+        position == 0 ? self.firstToken + self.perToken * (pacedTokens - 1) : self.perToken * pacedTokens
+    }
+}
+
 /// What the two providers' stream writers share: how a reply's words are cut into content chunks,
 /// and when a fault acts on a stream.
 enum MockStreamPlan {

@@ -75,6 +75,11 @@ struct MockToolCall: Sendable, Equatable {
         return .object([:])
     }
 
+    /// A value made from `schema` by the rule above, seeded with `path`.
+    static func value(for schema: MockJSON, path: String) -> MockJSON {
+        Self.value(for: schema, path: path, depth: 0)
+    }
+
     private static func value(for schema: MockJSON, path: String, depth: Int) -> MockJSON {
         guard depth < 8 else { return .null }
         if case .array(let options) = schema["enum"] ?? .null, let option = options.first { return option }
@@ -132,6 +137,12 @@ struct MockToolCall: Sendable, Equatable {
 /// Deterministic ids that look like the providers' (`msg_01…`, `toolu_01…`, `call_…`).
 enum MockIdentifier {
     private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+    /// The seed of the `index`-th id of one request: the request number itself for the first, so
+    /// that a single call keeps its id.
+    static func seed(_ requestNumber: Int, _ index: Int) -> Int {
+        requestNumber &+ (index &<< 40)
+    }
 
     /// `prefix` followed by `length` base-62 characters drawn from `seed`.
     static func make(_ prefix: String, seed: Int, length: Int = 24) -> String {

@@ -40,10 +40,9 @@ enum MockHTTP {
         error is NIOTooManyBytesError || (error as? HTTPError)?.status == .contentTooLarge
     }
 
-    /// The 413 for a body beyond `cap` bytes, in the shape of the provider that owns `path`
-    /// (Anthropic for `/v1/messages`, else OpenAI).
-    static func bodyTooLarge(path: String, cap: Int) -> Response {
-        if path.hasPrefix("/v1/messages") {
+    /// The 413 for a body beyond `cap` bytes, in Anthropic's shape or OpenAI's.
+    static func bodyTooLarge(anthropicShape: Bool, cap: Int) -> Response {
+        if anthropicShape {
             return json(
                 .contentTooLarge,
                 AnthropicWire.errorBody(
@@ -67,6 +66,24 @@ enum MockHTTP {
             headers[remainingTokens] = String(tokens.remaining)
             headers[resetTokens] = MockDurationFormat.rateLimitReset(tokens.reset)
         }
+    }
+
+    /// Whether `name` is a valid HTTP field name.
+    static func isHeaderName(_ name: String) -> Bool {
+        HeaderName(name) != nil
+    }
+
+    /// Sets a scripted reply's headers (invalid names are skipped; values are made legal by
+    /// `HTTPField`).
+    static func addScriptedHeaders(_ scripted: [String: String], to headers: inout HTTPFields) {
+        for (name, value) in scripted.sorted(by: { $0.key < $1.key }) {
+            if let name = HeaderName(name) { headers[name] = value }
+        }
+    }
+
+    /// The value of the request header `name` (any case), or `nil`.
+    static func header(_ name: String, in headers: HTTPFields) -> String? {
+        HeaderName(name).flatMap { headers[$0] }
     }
 
     /// The token of an `Authorization: Bearer <token>` header, or `nil` when there is none.

@@ -120,6 +120,30 @@ import Synchronization
 /// injects faults at seeded random rates. See ``MockFault`` for what each does; on the Anthropic
 /// route the error bodies and events take Anthropic's shapes.
 ///
+/// ## Scripted replies
+///
+/// ``MockServerConfiguration/script`` (or ``addRules(_:)`` at run time) holds rules matched on
+/// each chat, responses, embeddings and messages request: path, model, key name, headers, a
+/// pattern over the last user message, a tool result at the end (see ``MockMatch``). The first
+/// rule that matches answers (else the script's default reply) with its ``MockReply``: text sent
+/// whole, tool calls in the shapes above (several: OpenAI `tool_calls` indexes 0, 1, … and one
+/// Anthropic `tool_use` block each), usage, finish/stop reason, an HTTP error status in the
+/// provider's error shape with its headers and message, a delay, stream chunking, or a fault; a
+/// rule's `replies` answer in turn, the last one repeating. The order that decides an answer: the
+/// key's limits (a 429 consumes nothing), then queued outcomes, then rules, then the default
+/// reply, then random faults. A reply's usage is reported and charged to the limits.
+///
+/// ## Structured output and models
+///
+/// An OpenAI chat request with `response_format` of type `json_schema` (or a responses request
+/// with `text.format` of that type) gets content made from the schema as tool arguments are made;
+/// `json_object` gets `{"text":…}`; a scripted text wins. With
+/// ``MockServerConfiguration/acceptsUnknownModels`` off, a model not in
+/// ``MockServerConfiguration/models`` gets 404: OpenAI `{"error":{"message":"The model `X` does not
+/// exist or you do not have access to it.","type":"invalid_request_error","param":null,"code":
+/// "model_not_found"}}`, Anthropic `{"type":"error","error":{"type":"not_found_error","message":
+/// "model: X"}}`.
+///
 /// ## Connections
 ///
 /// When a client closes its connection while the server waits (latency, pacing, a stall), the
@@ -272,8 +296,10 @@ public final class MockLLMServer: Sendable {
     ///
     /// With `keyName`, only requests made with that key consume them (the configured
     /// ``MockAPIKey/name``, or ``MockAPIKey/anonymousName(forSecret:)`` for an unknown key);
-    /// a request takes the first queued outcome meant for its key or for any key. Scripted
-    /// outcomes take precedence over ``MockServerConfiguration/faults``.
+    /// a request takes the first queued outcome meant for its key or for any key. Queued
+    /// outcomes take precedence over the script's rules (``MockServerConfiguration/script``,
+    /// ``addRules(_:)``) and over ``MockServerConfiguration/faults``; the key's rate limits come
+    /// before all of them.
     ///
     /// ```swift
     /// server.enqueue([.fault(.serverError(503)), .success])
@@ -296,6 +322,28 @@ public final class MockLLMServer: Sendable {
     /// Drops every scripted outcome not consumed yet.
     public func clearScriptedOutcomes() {
         self.engine.clearScriptedOutcomes()
+    }
+
+    /// Appends scripted rules after the current ones (those of
+    /// ``MockServerConfiguration/script``, then earlier additions); see ``MockScript`` for how a
+    /// rule is chosen.
+    ///
+    /// ```swift
+    /// server.addRules([MockRule(name: "down", match: MockMatch(key: "tenant-b"), reply: MockReply(status: 503))])
+    /// ```
+    public func addRules(_ rules: [MockRule]) {
+        self.engine.addRules(rules)
+    }
+
+    /// Drops every rule and the default reply, the configured script's included: the server then
+    /// answers as without a script. Queued outcomes (``enqueue(_:forKey:)``) stay.
+    public func clearRules() {
+        self.engine.clearRules()
+    }
+
+    /// The scripted rules in priority order.
+    public var rules: [MockRule] {
+        self.engine.rules
     }
 
     // MARK: Assembly

@@ -20,7 +20,7 @@ struct MockRequestIDMiddleware: RouterMiddleware {
             // Answered from the head: the body is never read, so a client that promises gigabytes
             // and sends nothing is not waited for.
             self.engine.recordBadRequest()
-            response = MockHTTP.bodyTooLarge(path: request.uri.path, cap: cap)
+            response = MockHTTP.bodyTooLarge(anthropicShape: request.uri.path.hasPrefix("/v1/messages"), cap: cap)
             response.headers[.connection] = "close"
             response.headers[MockHTTP.requestID] = requestID
             return response

@@ -15,6 +15,47 @@ enum MockResponseSteps {
         return latency
     }
 
+    /// A `text/event-stream` answer whose body `write` writes; the ticket is released when it ends.
+    static func eventStream(
+        headers: HTTPFields, ticket: InFlightTicket,
+        _ write: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
+    ) -> Response {
+        var headers = headers
+        headers[.contentType] = MockHTTP.eventStreamContentType
+        headers[.cacheControl] = "no-cache"
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                defer { ticket.release() }
+                try await write(&writer)
+            })
+    }
+
+    /// The error answer that replaces the whole response, after the head latency: a scripted
+    /// reply's status (with its headers and message), else an injected HTTP error fault (with its
+    /// retry headers); `nil` when there is neither. `body` writes the provider's error body for a
+    /// status and a message (`nil`: the provider's usual one).
+    static func errorAnswer(
+        scripted: MockReply?, fault: MockFault?, headers: HTTPFields, latency: MockLatency, pacer: MockPacer,
+        key: ResolvedKey, engine: MockServerEngine, body: (_ status: Int, _ message: String?) -> String
+    ) async throws -> Response? {
+        var headers = headers
+        let code: Int
+        let message: String?
+        if let scripted, let status = scripted.status {
+            (code, message) = (status, scripted.errorMessage)
+            MockHTTP.addScriptedHeaders(scripted.headers, to: &headers)
+        } else if let fault, case .httpError(let status, let retryAfter, let shouldRetry) = fault.backing {
+            (code, message) = (status, nil)
+            MockHTTP.addRetryHeaders(retryAfter, shouldRetry: shouldRetry, to: &headers)
+        } else {
+            return nil
+        }
+        try await Self.waitBeforeHead(latency.head, pacer: pacer, engine: engine)
+        if code == 429 { engine.recordTooManyRequests(key: key) }
+        return MockHTTP.json(HTTPResponse.Status(code: code), body(code, message), headers: headers)
+    }
+
     /// Waits before sending the head; a client leaving meanwhile is counted and ends the request.
     static func waitBeforeHead(_ duration: Duration, pacer: MockPacer, engine: MockServerEngine) async throws {
         do {

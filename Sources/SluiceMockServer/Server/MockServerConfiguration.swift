@@ -33,6 +33,12 @@ public struct MockServerConfiguration: Sendable {
     public var embeddingDimensions: Int = 8
     /// Model ids listed by `GET /v1/models`.
     public var models: [String] = ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small"]
+    /// Whether a request naming a model that is not in ``models`` is answered as usual (`true`, the
+    /// default) or gets the provider's 404: OpenAI `model_not_found`, Anthropic `not_found_error`.
+    public var acceptsUnknownModels: Bool = true
+    /// Scripted replies (see ``MockScript``): rules matched against each chat, responses,
+    /// embeddings and messages request. Default: none, the mock's usual answers.
+    public var script: MockScript?
     /// Timing of replies. Default: no delays.
     public var latency: MockLatency = .none
     /// How the rate-limit headers report the budget: reply order and rounding (see

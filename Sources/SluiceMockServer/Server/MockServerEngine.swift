@@ -23,6 +23,11 @@ final class MockServerEngine: Sendable {
         var stats = MockServerStats()
         var limiter = RateLimiter()
         var scripted: [ScriptedOutcome] = []
+        /// The script's rules and those added at run time, in priority order.
+        var rules: [MockRule] = []
+        /// How many admitted requests each rule (same index) has answered, for its sequence.
+        var ruleMatches: [Int] = []
+        var defaultReply: MockReply?
         var random: SplitMix64
         /// Draws ``MockRateLimitReporting/replyJitter`` (apart, so that faults draw as without it).
         var jitter: SplitMix64
@@ -37,8 +42,14 @@ final class MockServerEngine: Sendable {
         }
         self.keysBySecret = keys
         self.turnstile = configuration.rateLimitReporting.handling == .inOrder ? MockTurnstile() : nil
-        self.state = Mutex(State(
-                random: SplitMix64(seed: configuration.faults.seed), jitter: SplitMix64(seed: ~configuration.faults.seed)))
+        var state = State(
+            random: SplitMix64(seed: configuration.faults.seed), jitter: SplitMix64(seed: ~configuration.faults.seed))
+        if let script = configuration.script {
+            state.rules = script.rules
+            state.ruleMatches = Array(repeating: 0, count: script.rules.count)
+            state.defaultReply = script.defaultReply
+        }
+        self.state = Mutex(state)
     }
 
     var logger: Logger { self.configuration.logger }
@@ -116,16 +127,30 @@ final class MockServerEngine: Sendable {
     /// - Parameter cost: The request's token cost, given the reply-length override of the
     ///   scripted outcome it would consume (`nil` when none).
     func admit(key: ResolvedKey, cost: (Int?) -> Int) -> Admission {
-        self.admit(key: key, charging: { RateLimitCost(tokens: cost($0)) })
+        self.admit(key: key, request: nil, charging: { RateLimitCost(tokens: cost($0.replyTokens)) })
     }
 
     /// Like ``admit(key:cost:)``, with a cost for each token bucket (the Anthropic route charges
-    /// input and output tokens separately).
-    func admit(key: ResolvedKey, charging cost: (Int?) -> RateLimitCost) -> Admission {
+    /// input and output tokens separately) and the request the script's rules are matched
+    /// against (`nil`: no rule applies).
+    ///
+    /// Order: the limiter first (a 429 consumes nothing), then the first queued outcome for the
+    /// key, else the first matching rule (or the default reply), else a seeded random fault.
+    func admit(
+        key: ResolvedKey, request: MockRuleRequest?, charging cost: (MockChargeHints) -> RateLimitCost
+    ) -> Admission {
         let now = self.configuration.clock.now()
         return self.state.withLock { state -> Admission in
             let scriptedIndex = state.scripted.firstIndex(where: { $0.keyName == nil || $0.keyName == key.name })
-            var charge = cost(scriptedIndex.flatMap { state.scripted[$0].outcome.replyTokens })
+            var rule: (index: Int?, answer: MockScriptedAnswer)?
+            if scriptedIndex == nil, let request {
+                rule = Self.matchRule(request, in: state)
+            }
+            let hints = MockChargeHints(
+                replyTokens: scriptedIndex.flatMap { state.scripted[$0].outcome.replyTokens }
+                    ?? rule?.answer.reply.chargedOutputTokens,
+                promptTokens: rule?.answer.reply.inputTokens, outputTokens: rule?.answer.reply.outputTokens)
+            var charge = cost(hints)
             charge.tokens = max(0, charge.tokens)
             charge.inputTokens = max(0, charge.inputTokens)
             charge.outputTokens = max(0, charge.outputTokens)
@@ -143,6 +168,11 @@ final class MockServerEngine: Sendable {
                 var outcome = MockOutcome.success
                 if let scriptedIndex {
                     outcome = state.scripted.remove(at: scriptedIndex).outcome
+                } else if let rule {
+                    if let index = rule.index {
+                        state.ruleMatches[index] = min(state.ruleMatches[index] + 1, Int.max / 2)
+                    }
+                    outcome = self.outcome(of: rule.answer.reply)
                 } else if !self.configuration.faults.entries.isEmpty {
                     let draw = state.random.nextUnit()
                     outcome.fault = self.configuration.faults.fault(forDraw: draw)
@@ -156,9 +186,61 @@ final class MockServerEngine: Sendable {
                     state.stats.faultsInjected[fault.kind.rawValue, default: 0] += 1
                     state.stats.keys[key.name, default: .init()].faults += 1
                 }
-                return .admitted(status, outcome)
+                return .admitted(status, outcome, rule?.answer)
             }
         }
+    }
+
+    /// The first rule that matches `request` with the reply its sequence has reached, else the
+    /// default reply, else `nil`.
+    private static func matchRule(_ request: MockRuleRequest, in state: State) -> (Int?, MockScriptedAnswer)? {
+        if let index = state.rules.firstIndex(where: { $0.match.matches(request) }) {
+            let rule = state.rules[index]
+            let reply = rule.reply(forMatch: state.ruleMatches[index])?.sanitized ?? MockReply()
+            return (index, MockScriptedAnswer(ruleName: rule.name ?? "#\(index)", reply: reply))
+        }
+        return state.defaultReply.map { (nil, MockScriptedAnswer(ruleName: "default", reply: $0.sanitized)) }
+    }
+
+    /// The outcome a scripted reply stands for: its fault, and its delay and chunk gap as timing.
+    private func outcome(of reply: MockReply) -> MockOutcome {
+        var outcome = MockOutcome(fault: reply.fault)
+        guard reply.delay != nil || reply.chunkGap != nil else { return outcome }
+        var latency = self.configuration.latency
+        if let delay = reply.delay { latency.head += delay }
+        if let gap = reply.chunkGap {
+            // The stream writers wait `perToken` for each token of a chunk.
+            let tokens = reply.chunkTokens ?? self.configuration.streaming.tokensPerChunk
+            latency.perToken = gap / max(1, tokens)
+            latency.firstToken = .zero
+        }
+        outcome.latency = latency
+        return outcome
+    }
+
+    // MARK: Rules
+
+    /// Appends rules after the current ones (the script's, then earlier additions).
+    func addRules(_ rules: [MockRule]) {
+        self.state.withLock { state in
+            state.rules.append(contentsOf: rules)
+            state.ruleMatches.append(contentsOf: Array(repeating: 0, count: rules.count))
+        }
+    }
+
+    /// Drops every rule and the default reply, the script's included: the mock then answers as
+    /// without a script.
+    func clearRules() {
+        self.state.withLock { state in
+            state.rules.removeAll()
+            state.ruleMatches.removeAll()
+            state.defaultReply = nil
+        }
+    }
+
+    /// The rules in priority order.
+    var rules: [MockRule] {
+        self.state.withLock { $0.rules }
     }
 
     /// Stores what an admitted request wrote to the prompt cache and counts its cache tokens.
@@ -237,8 +319,26 @@ enum KeyResolution: Sendable {
 }
 
 enum Admission: Sendable {
-    case admitted(RateLimitStatus, MockOutcome)
+    /// Admitted: the limiter's status, the outcome, and the rule's answer when a rule (or the
+    /// default reply) answers; its ``MockScriptedAnswer/ruleName`` is for the request journal.
+    case admitted(RateLimitStatus, MockOutcome, MockScriptedAnswer?)
     case rejected(RateLimitRejection)
+}
+
+/// What admission knows of a request's scripted answer when it computes the charge.
+struct MockChargeHints: Sendable {
+    /// The reply length in tokens of the queued outcome or the rule's reply (`nil`: the usual).
+    var replyTokens: Int?
+    /// The rule's input-token override (`nil`: the estimate).
+    var promptTokens: Int?
+    /// The rule's output-token override (`nil`: none): charged instead of `max_tokens`.
+    var outputTokens: Int?
+
+    /// The OpenAI token charge: the prompt and the reply (`max_tokens` when given), with the
+    /// rule's usage in place of either when it gives one.
+    func tokens(promptTokens estimate: Int, maxTokens: Int?, defaultReplyTokens: Int) -> Int {
+        (self.promptTokens ?? estimate) + (self.outputTokens ?? maxTokens ?? self.replyTokens ?? defaultReplyTokens)
+    }
 }
 
 /// An output-token reservation made at admission, settled exactly once with the output tokens
