@@ -8,6 +8,8 @@ final class MockServerEngine: Sendable {
     let connections = ConnectionRegistry()
     /// The Anthropic route's prompt cache (see ``MockServerConfiguration/PromptCaching``).
     let promptCache: MockPromptCache
+    /// The request journal; `nil` when ``MockServerConfiguration/Journal/capacity`` is 0.
+    let journal: MockJournal?
     private let keysBySecret: [String: MockAPIKey]
     private let requestCounter = Atomic<Int>(0)
     private let state: Mutex<State>
@@ -26,6 +28,12 @@ final class MockServerEngine: Sendable {
         var random: SplitMix64
         /// Draws ``MockRateLimitReporting/replyJitter`` (apart, so that faults draw as without it).
         var jitter: SplitMix64
+        /// The random faults in force (``MockServerConfiguration/faults`` until switched).
+        var faults: MockFaultPlan
+        /// Limits of unknown keys (``MockServerConfiguration/defaultLimits`` until switched).
+        var defaultLimits: MockRateLimits
+        /// Limits by key name: the configured keys', and any switched at run time.
+        var keyLimits: [String: MockRateLimits]
     }
 
     init(configuration: MockServerConfiguration) {
@@ -36,9 +44,19 @@ final class MockServerEngine: Sendable {
             keys[key.secret] = key
         }
         self.keysBySecret = keys
+        var keyLimits: [String: MockRateLimits] = [:]
+        for key in configuration.keys where keyLimits[key.name] == nil {
+            keyLimits[key.name] = key.limits
+        }
         self.turnstile = configuration.rateLimitReporting.handling == .inOrder ? MockTurnstile() : nil
-        self.state = Mutex(State(
-                random: SplitMix64(seed: configuration.faults.seed), jitter: SplitMix64(seed: ~configuration.faults.seed)))
+        self.journal =
+            configuration.journal.capacity > 0
+            ? MockJournal(capacity: configuration.journal.capacity, maxBodyBytes: configuration.journal.maxBodyBytes)
+            : nil
+        self.state = Mutex(
+            State(
+                random: SplitMix64(seed: configuration.faults.seed), jitter: SplitMix64(seed: ~configuration.faults.seed),
+                faults: configuration.faults, defaultLimits: configuration.defaultLimits, keyLimits: keyLimits))
     }
 
     var logger: Logger { self.configuration.logger }
@@ -53,12 +71,15 @@ final class MockServerEngine: Sendable {
     /// Looks up the key for a credential taken from a request (`nil` when the request had none).
     func resolveKey(secret: String?) -> KeyResolution {
         guard let secret, !secret.isEmpty else { return .missing }
+        let name: String
         if let key = self.keysBySecret[secret] {
-            return .known(ResolvedKey(name: key.name, limits: key.limits))
+            name = key.name
+        } else {
+            guard self.configuration.acceptsUnknownKeys else { return .rejected }
+            name = MockAPIKey.anonymousName(forSecret: secret)
         }
-        guard self.configuration.acceptsUnknownKeys else { return .rejected }
-        return .known(
-            ResolvedKey(name: MockAPIKey.anonymousName(forSecret: secret), limits: self.configuration.defaultLimits))
+        let limits = self.state.withLock { $0.keyLimits[name] ?? $0.defaultLimits }
+        return .known(ResolvedKey(name: name, limits: limits))
     }
 
     // MARK: Request accounting
@@ -82,6 +103,12 @@ final class MockServerEngine: Sendable {
 
     func recordAuthenticated(_ key: ResolvedKey) {
         self.state.withLock { $0.stats.keys[key.name, default: .init()].requests += 1 }
+        MockJournal.current?.update { $0.key = key.name }
+    }
+
+    /// Notes in the current request's journal entry the scripted rule that matched it (`nil`: none).
+    func noteRule(_ name: String?) {
+        MockJournal.current?.update { $0.rule = name }
     }
 
     func recordUnauthorized() {
@@ -122,6 +149,20 @@ final class MockServerEngine: Sendable {
     /// Like ``admit(key:cost:)``, with a cost for each token bucket (the Anthropic route charges
     /// input and output tokens separately).
     func admit(key: ResolvedKey, charging cost: (Int?) -> RateLimitCost) -> Admission {
+        let admission = self.decide(key: key, charging: cost)
+        MockJournal.current?.update { entry in
+            switch admission {
+            case .admitted(let status, let outcome):
+                entry.rateLimit = MockJournalEntry.RateLimit(status, rejected: nil)
+                entry.outcome.fault = outcome.fault?.kind
+            case .rejected(let rejection):
+                entry.rateLimit = MockJournalEntry.RateLimit(rejection.status, rejected: rejection.dimension.rawValue)
+            }
+        }
+        return admission
+    }
+
+    private func decide(key: ResolvedKey, charging cost: (Int?) -> RateLimitCost) -> Admission {
         let now = self.configuration.clock.now()
         return self.state.withLock { state -> Admission in
             let scriptedIndex = state.scripted.firstIndex(where: { $0.keyName == nil || $0.keyName == key.name })
@@ -143,9 +184,9 @@ final class MockServerEngine: Sendable {
                 var outcome = MockOutcome.success
                 if let scriptedIndex {
                     outcome = state.scripted.remove(at: scriptedIndex).outcome
-                } else if !self.configuration.faults.entries.isEmpty {
+                } else if !state.faults.entries.isEmpty {
                     let draw = state.random.nextUnit()
-                    outcome.fault = self.configuration.faults.fault(forDraw: draw)
+                    outcome.fault = state.faults.fault(forDraw: draw)
                 }
                 if reporting.replyJitter > .zero {
                     var latency = outcome.latency ?? self.configuration.latency
@@ -218,6 +259,33 @@ final class MockServerEngine: Sendable {
     func resetLimits() {
         self.state.withLock { $0.limiter.reset() }
         self.promptCache.removeAll()
+    }
+
+    /// The random faults in force.
+    var faults: MockFaultPlan {
+        self.state.withLock { $0.faults }
+    }
+
+    /// Replaces the random faults; the generator restarts from the plan's seed.
+    func setFaults(_ plan: MockFaultPlan) {
+        self.state.withLock { state in
+            state.faults = plan
+            state.random = SplitMix64(seed: plan.seed)
+        }
+    }
+
+    /// The limits of unknown keys, and of each named key that has its own.
+    var limits: (defaultLimits: MockRateLimits, keys: [String: MockRateLimits]) {
+        self.state.withLock { ($0.defaultLimits, $0.keyLimits) }
+    }
+
+    /// Switches the limits of unknown keys (`defaultLimits`) and/or of named keys; a key whose
+    /// limits change starts its next request with full buckets of the new sizes.
+    func setLimits(defaultLimits: MockRateLimits?, keys: [String: MockRateLimits]) {
+        self.state.withLock { state in
+            if let defaultLimits { state.defaultLimits = defaultLimits }
+            state.keyLimits.merge(keys) { _, new in new }
+        }
     }
 }
 
