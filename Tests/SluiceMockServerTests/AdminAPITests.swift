@@ -196,7 +196,7 @@ struct AdminAPITests {
 
     @Test("setFaults and setLimits from Swift take effect on the next request")
     func swiftSwitches() async throws {
-        try await MockLLMServer.withRunning() { server in
+        try await MockLLMServer.withRunning() { server throws in
             server.setFaults(MockFaultPlan(seed: 1, [.rate(1, .overloaded())]))
             #expect(try await RawHTTPClient.chat(port: server.port, chatBody).status == 529)
             server.setFaults(.none)

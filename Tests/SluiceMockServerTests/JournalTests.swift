@@ -145,7 +145,7 @@ struct JournalTests {
     func off() async throws {
         var configuration = MockServerConfiguration()
         configuration.journal = .init(capacity: 0)
-        try await MockLLMServer.withRunning(configuration) { server in
+        try await MockLLMServer.withRunning(configuration) { server throws in
             #expect(try await RawHTTPClient.chat(port: server.port, chatBody).status == 200)
             #expect(server.requests.isEmpty)
         }
