@@ -77,7 +77,7 @@ final class MockJournal: Sendable {
     /// Entries with a sequence above `since`, oldest first, at most `limit` of them.
     func page(since: Int = 0, limit: Int = .max) -> Page {
         self.state.withLock { state in
-            let first = max(state.oldest, since &+ 1)
+            let first = since >= state.nextSequence ? state.nextSequence : max(state.oldest, since + 1)
             var entries: [MockJournalEntry] = []
             var sequence = first
             while sequence < state.nextSequence, entries.count < limit {

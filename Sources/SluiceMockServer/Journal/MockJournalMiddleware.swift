@@ -6,7 +6,7 @@ import NIOCore
 /// annotate it, and notes the status and how the response body ended.
 ///
 /// The body is read here once, up to one chunk past ``MockServerConfiguration/maxRequestBodySize``,
-/// and handed on in memory, so the route still answers 413 to a body over the limit. Admin
+/// and handed on in memory; past the limit the route's read fails with 413 as it would have. Admin
 /// requests (`/_mock/…` while the admin API is on) pass through unrecorded.
 struct MockJournalMiddleware: RouterMiddleware {
     typealias Context = MockRequestContext
@@ -42,10 +42,11 @@ struct MockJournalMiddleware: RouterMiddleware {
                 body: String(decoding: kept?.readableBytesView ?? ByteBuffer().readableBytesView, as: UTF8.self),
                 bodyBytes: received.readableBytes, bodyTruncated: (kept?.readableBytes ?? 0) < received.readableBytes,
                 key: nil, rule: nil, rateLimit: nil, outcome: .init(status: nil, fault: nil, end: .pending)))
-        if let readError {
+        if received.readableBytes > self.maxRequestBodySize || readError != nil {
+            // The route sees what it would have seen reading the body itself: 413 past the limit
+            // (as Hummingbird's own body stream reports it), or the read error.
             let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
-            continuation.yield(received)
-            continuation.finish(throwing: readError)
+            continuation.finish(throwing: readError ?? HTTPError(.contentTooLarge))
             request.body = RequestBody(asyncSequence: stream)
         } else {
             request.body = RequestBody(buffer: received)
