@@ -4,6 +4,12 @@ import Testing
 // The Swift samples of MockServerAdminAPI.md, run: `DocumentationSamplesTests` checks that they
 // are here line for line. Change them together.
 
+/// The article's "your code": one `GET /v1/models` with the key named team.
+private func makeRequests(baseURL: String) async throws {
+    let port = try #require(Int(baseURL.split(separator: ":").last ?? ""))
+    _ = try await RawHTTPClient.request(port: port, method: "GET", path: "/v1/models", bearer: "sk-team")
+}
+
 @Suite("MockServerAdminAPI article samples")
 struct AdminArticleTests {
     @Test("the journal sample reads one request made with the key named team")
@@ -11,9 +17,7 @@ struct AdminArticleTests {
         var configuration = MockServerConfiguration()
         configuration.keys = [MockAPIKey(name: "team", secret: "sk-team")]
         try await MockLLMServer.withRunning(configuration) { server in
-            // … requests made with the key named "team" …
-            _ = try await RawHTTPClient.request(port: server.port, method: "GET", path: "/v1/models", bearer: "sk-team")
-            try await Task.sleep(for: .milliseconds(50))
+            try await makeRequests(baseURL: server.baseURL)  // your code, with the key named "team"
             let entries = server.requests
             #expect(entries.count == 1)
             #expect(entries[0].key == "team")
