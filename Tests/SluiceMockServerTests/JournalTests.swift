@@ -56,6 +56,7 @@ struct JournalTests {
             #expect(!json.contains(secret))
             #expect(!json.contains("sk-team"))
             #expect(json.contains(#""body_truncated":false"#))
+            #expect(json.contains(#""rule":null"#) && json.contains(#""fault":null"#))
         }
     }
 

@@ -220,7 +220,7 @@ struct MockAdminRoutes: Sendable {
 
     static func reply(_ value: some Encodable) throws -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return MockHTTP.json(.ok, String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 

@@ -67,6 +67,8 @@ public struct MockJournalEntry: Sendable, Hashable, Codable {
         /// How the response ended.
         public var end: End
 
+        enum CodingKeys: String, CodingKey { case status, fault, end }
+
         /// Creates an outcome.
         public init(status: Int?, fault: MockFault.Kind?, end: End) {
             self.status = status
@@ -119,5 +121,48 @@ extension MockJournalEntry.RateLimit {
             remainingRequests: status.requests?.remaining, remainingTokens: status.tokens?.remaining,
             remainingInputTokens: status.inputTokens?.remaining, remainingOutputTokens: status.outputTokens?.remaining,
             rejected: rejected)
+    }
+}
+
+// Absent values are written as `null`, so every entry has the same keys for readers in any language.
+
+extension MockJournalEntry {
+    /// Encodes every key, absent values as `null`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.sequence, forKey: .sequence)
+        try container.encode(self.time, forKey: .time)
+        try container.encode(self.method, forKey: .method)
+        try container.encode(self.path, forKey: .path)
+        try container.encode(self.headers, forKey: .headers)
+        try container.encode(self.body, forKey: .body)
+        try container.encode(self.bodyBytes, forKey: .bodyBytes)
+        try container.encode(self.bodyTruncated, forKey: .bodyTruncated)
+        try container.encode(self.key, forKey: .key)
+        try container.encode(self.rule, forKey: .rule)
+        try container.encode(self.rateLimit, forKey: .rateLimit)
+        try container.encode(self.outcome, forKey: .outcome)
+    }
+}
+
+extension MockJournalEntry.RateLimit {
+    /// Encodes every key, absent values as `null`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.remainingRequests, forKey: .remainingRequests)
+        try container.encode(self.remainingTokens, forKey: .remainingTokens)
+        try container.encode(self.remainingInputTokens, forKey: .remainingInputTokens)
+        try container.encode(self.remainingOutputTokens, forKey: .remainingOutputTokens)
+        try container.encode(self.rejected, forKey: .rejected)
+    }
+}
+
+extension MockJournalEntry.Outcome {
+    /// Encodes every key, absent values as `null`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.status, forKey: .status)
+        try container.encode(self.fault, forKey: .fault)
+        try container.encode(self.end, forKey: .end)
     }
 }
