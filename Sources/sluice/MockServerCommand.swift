@@ -173,8 +173,8 @@ struct MockServerCommand: AsyncParsableCommand {
             self.stallSeconds >= 0,
             self.faultAfterTokens >= 0, self.faultRetryAfterMs >= 0
         else { throw ValidationError("durations and counts must not be negative") }
-        guard (0...10_000_000).contains(self.journalCapacity) else {
-            throw ValidationError("--journal-capacity must be 0...10000000")
+        guard (0...1_000_000).contains(self.journalCapacity) else {
+            throw ValidationError("--journal-capacity must be 0...1000000")
         }
         if let adminToken = self.adminToken, adminToken.isEmpty {
             throw ValidationError("--admin-token must not be empty")

@@ -16,6 +16,8 @@ struct MockAdminRoutes: Sendable {
 
     static let maxBodyBytes = 64 * 1024
     static let maxListLength = 1000
+    /// The most journal entries one `GET /_mock/requests` returns.
+    static let maxPage = 10_000
 
     /// A request the admin API refuses, with the reason sent back.
     struct Refusal: Error {
@@ -65,7 +67,7 @@ struct MockAdminRoutes: Sendable {
         let query = request.uri.queryParameters
         let since = try Self.count(query.get("since"), name: "since") ?? 0
         let capacity = self.engine.journal?.capacity ?? 0
-        let limit = min(try Self.count(query.get("limit"), name: "limit") ?? capacity, capacity)
+        let limit = min(try Self.count(query.get("limit"), name: "limit") ?? capacity, capacity, Self.maxPage)
         let page = self.engine.journal?.page(since: since, limit: limit)
         return try Self.reply(
             MockAdminWire.RequestsReply(
