@@ -22,22 +22,25 @@ struct MockServerCommand: AsyncParsableCommand {
         commandName: "mock-server",
         abstract: "Run the mock LLM server (OpenAI-compatible and Anthropic, with per-key limits and faults).",
         discussion: """
-            Once listening, prints exactly one JSON line on stdout, for scripts (use --port 0 and
-            read the port from it):
-              {"admin":false,"anthropic_base_url":"http://127.0.0.1:PORT","host":"127.0.0.1",
-               "openai_base_url":"http://127.0.0.1:PORT/v1","port":PORT,"url":"http://127.0.0.1:PORT"}
-            Everything else (the banner, the stats when it stops on SIGINT or SIGTERM) goes to stderr.
-            Endpoints: POST /v1/chat/completions, POST /v1/responses, POST /v1/embeddings,
-            GET /v1/models (OpenAI, Authorization: Bearer), POST /v1/messages (Anthropic, x-api-key
-            and anthropic-version).
+            Once listening, prints exactly one JSON line on stdout for scripts (use
+            --port 0 and read the port from it), such as
+            {"admin":false,"anthropic_base_url":"http://127.0.0.1:PORT",
+            "host":"127.0.0.1","openai_base_url":"http://127.0.0.1:PORT/v1",
+            "port":PORT,"url":"http://127.0.0.1:PORT"} (on one line). Everything
+            else (the banner, logs, the stats when it stops on SIGINT or SIGTERM)
+            goes to stderr.
+            Endpoints: POST /v1/chat/completions, POST /v1/responses,
+            POST /v1/embeddings, GET /v1/models (OpenAI, Authorization: Bearer),
+            POST /v1/messages (Anthropic, x-api-key and anthropic-version).
 
-            The admin API under /_mock/ is off unless --admin-token (or the environment variable
-            SLUICE_MOCK_ADMIN_TOKEN) is given; its requests need "Authorization: Bearer TOKEN":
-            GET /_mock/health, GET /_mock/stats, POST /_mock/reset, GET /_mock/requests (the request
-            journal, ?limit=N&since=SEQ), DELETE /_mock/requests, PUT /_mock/faults,
-            POST /_mock/outcomes, PUT /_mock/limits. Prefer the environment variable: a command line
-            is visible to other users of the machine. --journal-capacity sets how many requests the
-            journal keeps (0 turns it off).
+            The admin API under /_mock/ is off unless --admin-token or the
+            environment variable SLUICE_MOCK_ADMIN_TOKEN gives it a token (prefer
+            the variable: a command line is visible to other users). Its requests
+            need "Authorization: Bearer TOKEN": GET /_mock/health, GET /_mock/stats,
+            POST /_mock/reset, GET /_mock/requests (the request journal,
+            ?limit=N&since=SEQ), DELETE /_mock/requests, PUT /_mock/faults,
+            POST /_mock/outcomes, PUT /_mock/limits. --journal-capacity sets how
+            many requests the journal keeps (0 turns it off).
 
             Limits are per key: --rpm applies to both providers, --tpm to the OpenAI routes,
             --itpm and --otpm to the Anthropic route (max_tokens is reserved from --otpm at
