@@ -91,8 +91,11 @@ struct MockJournalMiddleware: RouterMiddleware {
         var received = ByteBuffer()
         do {
             for try await chunk in body {
-                var chunk = chunk
-                received.writeBuffer(&chunk)
+                if received.readableBytes == 0 {
+                    received = chunk  // the usual single chunk: no copy
+                } else {
+                    received.writeImmutableBuffer(chunk)
+                }
                 if received.readableBytes > self.maxRequestBodySize { break }
             }
             return (received, nil)
