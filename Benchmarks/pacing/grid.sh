@@ -28,7 +28,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+source "$(dirname "$0")/../../scripts/mock-server.sh"
 export SLUICE_PACING_KEY=pacing-grid-key
 
 # run_one MODE CONCURRENCY HEADERS(yes|no): prints "wall 429s failed"
@@ -49,11 +49,9 @@ run_one() {
     bench_limits=(--rpm 1200 --burst-seconds 5 --prompt-chars 100)
   fi
   [ "$headers" = no ] && server+=(--no-rate-limit-headers)
-  local port
-  port=$(free_port)
-  "$bin/sluice" mock-server --port "$port" --reply-tokens 16 "${limits[@]}" "${server[@]}" >"$work/mock.log" 2>&1 &
-  mock_pid=$!
-  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/_mock/stats" >/dev/null 2>&1 && break; sleep 0.1; done
+  start_mock_server "$bin/sluice" "$work/mock.log" --reply-tokens 16 "${limits[@]}" "${server[@]}"
+  local port=$mock_server_port
+  mock_pid=$mock_server_pid
   "$bin/sluice" bench --provider openai --base-url "http://127.0.0.1:$port/v1" --api-key-env SLUICE_PACING_KEY \
     --requests 200 --concurrency "$concurrency" --max-tokens 16 "${bench_limits[@]}" --max-attempts 1 \
     --max-duration 120 --json --quiet ${SLUICE_PACING_MARGIN_MS:+--safety-margin-ms "$SLUICE_PACING_MARGIN_MS"} \

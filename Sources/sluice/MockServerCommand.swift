@@ -1,4 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Dispatch
 import Logging
 import SluiceMockServer
@@ -17,11 +22,25 @@ struct MockServerCommand: AsyncParsableCommand {
         commandName: "mock-server",
         abstract: "Run the mock LLM server (OpenAI-compatible and Anthropic, with per-key limits and faults).",
         discussion: """
-            Prints the URL it listens on and the base URLs to give OpenAI and Anthropic clients, then
-            serves until SIGINT or SIGTERM and prints its stats.
-            Endpoints: POST /v1/chat/completions, POST /v1/responses, POST /v1/embeddings,
-            GET /v1/models (OpenAI, Authorization: Bearer), POST /v1/messages (Anthropic, x-api-key
-            and anthropic-version), GET /_mock/stats, POST /_mock/reset.
+            Once listening, prints exactly one JSON line on stdout for scripts (use
+            --port 0 and read the port from it), such as
+            {"admin":false,"anthropic_base_url":"http://127.0.0.1:PORT",
+            "host":"127.0.0.1","openai_base_url":"http://127.0.0.1:PORT/v1",
+            "port":PORT,"url":"http://127.0.0.1:PORT"} (on one line). Everything
+            else (the banner, logs, the stats when it stops on SIGINT or SIGTERM)
+            goes to stderr.
+            Endpoints: POST /v1/chat/completions, POST /v1/responses,
+            POST /v1/embeddings, GET /v1/models (OpenAI, Authorization: Bearer),
+            POST /v1/messages (Anthropic, x-api-key and anthropic-version).
+
+            The admin API under /_mock/ is off unless --admin-token or the
+            environment variable SLUICE_MOCK_ADMIN_TOKEN gives it a token (prefer
+            the variable: a command line is visible to other users). Its requests
+            need "Authorization: Bearer TOKEN": GET /_mock/health, GET /_mock/stats,
+            POST /_mock/reset, GET /_mock/requests (the request journal,
+            ?limit=N&since=SEQ), DELETE /_mock/requests, PUT /_mock/faults,
+            POST /_mock/outcomes, PUT /_mock/limits. --journal-capacity sets how
+            many requests the journal keeps (0 turns it off).
 
             Limits are per key: --rpm applies to both providers, --tpm to the OpenAI routes,
             --itpm and --otpm to the Anthropic route (max_tokens is reserved from --otpm at
@@ -146,6 +165,20 @@ struct MockServerCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Turn on the admin API under /_mock/ with this bearer token (default: SLUICE_MOCK_ADMIN_TOKEN, else off).")
+    var adminToken: String?
+
+    @Option(help: "Requests the journal keeps, oldest dropped first; 0 turns it off.")
+    var journalCapacity: Int = 1000
+
+    /// The admin token: the option, else the environment variable; `nil` when neither is set.
+    var resolvedAdminToken: String? {
+        if let adminToken = self.adminToken { return adminToken }
+        guard let value = getenv("SLUICE_MOCK_ADMIN_TOKEN") else { return nil }
+        let token = String(cString: value)
+        return token.isEmpty ? nil : token
+    }
+
     func validate() throws {
         guard (0...65535).contains(self.port) else { throw ValidationError("--port must be 0...65535") }
         guard self.replyTokens >= 0 else { throw ValidationError("--reply-tokens must not be negative") }
@@ -163,6 +196,12 @@ struct MockServerCommand: AsyncParsableCommand {
             self.stallSeconds >= 0,
             self.faultAfterTokens >= 0, self.faultRetryAfterMs >= 0
         else { throw ValidationError("durations and counts must not be negative") }
+        guard (0...1_000_000).contains(self.journalCapacity) else {
+            throw ValidationError("--journal-capacity must be 0...1000000")
+        }
+        if let adminToken = self.adminToken, adminToken.isEmpty {
+            throw ValidationError("--admin-token must not be empty")
+        }
         guard Logger.Level(rawValue: self.logLevel) != nil else {
             throw ValidationError("unknown --log-level '\(self.logLevel)'")
         }
@@ -181,20 +220,22 @@ struct MockServerCommand: AsyncParsableCommand {
         }
         let server = MockLLMServer(configuration: configuration)
         try await server.start()
-        print("Mock LLM server listening on \(server.baseURL)")
-        print("  OpenAI base URL:    \(server.baseURL)/v1")
-        print("  Anthropic base URL: \(server.baseURL)  (POST /v1/messages)")
-        fflush(nil)  // flush stdout so scripts reading the URL see it at once
+        print(try Self.listeningLine(server))
+        fflush(nil)  // scripts wait for this line
+        Self.note("Mock LLM server listening on \(server.baseURL)")
+        Self.note("  OpenAI base URL:    \(server.baseURL)/v1")
+        Self.note("  Anthropic base URL: \(server.baseURL)  (POST /v1/messages)")
+        Self.note("  Admin API:          " + (server.configuration.admin == nil ? "off" : "on, under /_mock/"))
         let signal = await Self.waitForTerminationSignal()
-        print("Received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
+        Self.note("Received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
         await server.shutdown()
         let stats = server.stats
-        print(
+        Self.note(
             "Served \(stats.requests) requests (\(stats.unauthorized) unauthorized, \(stats.badRequests) bad); "
                 + "peak in flight \(stats.peakInFlight); \(stats.completionTokensSent) completion tokens; \(stats.disconnects) disconnects"
         )
         for (name, key) in stats.keys.sorted(by: { $0.key < $1.key }) {
-            print(
+            Self.note(
                 "  \(name): \(key.requests) requests, \(key.rateLimited) rate-limited, \(key.faults) faults, \(key.tokensCharged) tokens charged"
                     + (key.inputTokensCharged + key.outputTokensCharged > 0
                         ? " (Anthropic: \(key.inputTokensCharged) input, \(key.outputTokensCharged) output)" : "")
@@ -203,8 +244,41 @@ struct MockServerCommand: AsyncParsableCommand {
             )
         }
         for (kind, count) in stats.faultsInjected.sorted(by: { $0.key < $1.key }) {
-            print("  fault \(kind): \(count)")
+            Self.note("  fault \(kind): \(count)")
         }
+    }
+
+    /// The line printed on stdout once the server listens.
+    struct ListeningLine: Codable, Equatable {
+        var url: String
+        var host: String
+        var port: Int
+        var openAIBaseURL: String
+        var anthropicBaseURL: String
+        var admin: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case url, host, port, admin
+            case openAIBaseURL = "openai_base_url"
+            case anthropicBaseURL = "anthropic_base_url"
+        }
+    }
+
+    /// The one-line JSON description of a listening server (no secret in it).
+    static func listeningLine(_ server: MockLLMServer) throws -> String {
+        let line = ListeningLine(
+            url: server.baseURL, host: server.configuration.host, port: server.port,
+            openAIBaseURL: server.baseURL + "/v1", anthropicBaseURL: server.baseURL,
+            admin: server.configuration.admin != nil)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(line), as: UTF8.self)
+    }
+
+    /// Writes a line of prose to stderr.
+    private static func note(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 
     func makeConfiguration() throws -> MockServerConfiguration {
@@ -235,7 +309,9 @@ struct MockServerCommand: AsyncParsableCommand {
         if let path = self.script {
             configuration.script = try Self.loadScript(path: path)
         }
-        var logger = Logger(label: "sluice.mock-server")
+        configuration.journal = .init(capacity: self.journalCapacity)
+        configuration.admin = self.resolvedAdminToken.map { MockAdminAccess(token: $0) }
+        var logger = Logger(label: "sluice.mock-server", factory: { StreamLogHandler.standardError(label: $0) })  // stdout is for the JSON line
         logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
         configuration.logger = logger
         return configuration
@@ -284,7 +360,9 @@ struct MockServerCommand: AsyncParsableCommand {
     }
 
     private func makeFaultPlan() throws -> MockFaultPlan {
-        let retryAfter = MockRetryAfter.both(.milliseconds(self.faultRetryAfterMs))
+        let settings = MockFault.NamedSettings(
+            afterTokens: self.faultAfterTokens, stall: .seconds(self.stallSeconds),
+            retryAfter: .milliseconds(self.faultRetryAfterMs), slow: .milliseconds(self.slowMs))
         var entries: [MockFaultPlan.Entry] = []
         var total = 0.0
         for entry in self.faultRates {
@@ -292,21 +370,8 @@ struct MockServerCommand: AsyncParsableCommand {
             guard parts.count == 2, let probability = Double(parts[1]), (0...1).contains(probability) else {
                 throw ValidationError("--fault-rate takes KIND=PROBABILITY with a probability in 0...1, got '\(entry)'")
             }
-            let fault: MockFault
-            switch parts[0].lowercased() {
-            case "429": fault = .rateLimited(retryAfter: retryAfter)
-            case "500": fault = .serverError(500)
-            case "502": fault = .serverError(502)
-            case "503": fault = .serverError(503, retryAfter: retryAfter)
-            case "529": fault = .overloaded(retryAfter: retryAfter)
-            case "stall": fault = .stall(afterTokens: self.faultAfterTokens, duration: .seconds(self.stallSeconds))
-            case "drop": fault = .dropConnection(afterTokens: self.faultAfterTokens)
-            case "malformed-json": fault = .malformedJSON
-            case "malformed-sse": fault = .malformedSSE(afterTokens: self.faultAfterTokens)
-            case "error-event": fault = .errorEvent(afterTokens: self.faultAfterTokens)
-            case "slow-first-token": fault = .firstTokenDelay(.milliseconds(self.slowMs))
-            case "slow-tokens": fault = .tokenDelay(.milliseconds(self.slowMs))
-            default: throw ValidationError("unknown fault kind '\(parts[0])'")
+            guard let fault = MockFault.named(String(parts[0]), settings: settings) else {
+                throw ValidationError("unknown fault kind '\(parts[0])'")
             }
             total += probability
             entries.append(.rate(probability, fault))

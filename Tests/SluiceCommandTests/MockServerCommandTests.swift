@@ -22,6 +22,16 @@ struct MockServerCommandTests {
         #expect(configuration.keys.first?.limits == expected)
     }
 
+    @Test("--admin-token and --journal-capacity reach the configuration; bad values are refused")
+    func adminAndJournal() throws {
+        let configuration = try MockServerCommand.parse(["--admin-token", "t0k", "--journal-capacity", "7"])
+            .makeConfiguration()
+        #expect(configuration.admin?.token == "t0k")
+        #expect(configuration.journal.capacity == 7)
+        #expect(throws: (any Error).self) { try MockServerCommand.parse(["--journal-capacity", "-1"]) }
+        #expect(throws: (any Error).self) { try MockServerCommand.parse(["--admin-token", ""]) }
+    }
+
     @Test("a bucket capacity of zero or less is refused")
     func refusesNonPositive() {
         #expect(throws: (any Error).self) { try MockServerCommand.parse(["--input-token-burst", "0"]) }

@@ -68,6 +68,7 @@ struct ServerTests {
         var configuration = MockServerConfiguration()
         configuration.keys = [MockAPIKey(name: "known", secret: "sk-known")]
         configuration.acceptsUnknownKeys = false
+        configuration.admin = MockAdminAccess(token: "admin-token")
         try await MockLLMServer.withRunning(configuration) { server in
             let missing = try await RawHTTPClient.chat(port: server.port, bearer: nil, chatBody)
             #expect(missing.status == 401)
@@ -88,7 +89,8 @@ struct ServerTests {
             #expect(stats.unauthorized == 2)
             #expect(stats[key: "known"].requests == 1)
             let statsJSON = try await RawHTTPClient.request(
-                port: server.port, method: "GET", path: "/_mock/stats", bearer: nil)
+                port: server.port, method: "GET", path: "/_mock/stats", bearer: "admin-token")
+            #expect(statsJSON.status == 200)
             #expect(!statsJSON.body.contains("sk-very-secret-123"))
             #expect(!statsJSON.body.contains("sk-known"))
         }
@@ -457,17 +459,19 @@ struct ServerTests {
 
     @Test("stats are served as JSON and reset over HTTP")
     func statsEndpoint() async throws {
-        try await MockLLMServer.withRunning() { server in
+        var configuration = MockServerConfiguration()
+        configuration.admin = MockAdminAccess(token: "admin-token")
+        try await MockLLMServer.withRunning(configuration) { server in
             server.enqueue(.serverError(502))
             _ = try await RawHTTPClient.chat(port: server.port, chatBody)
             let response = try await RawHTTPClient.request(
-                port: server.port, method: "GET", path: "/_mock/stats", bearer: nil)
+                port: server.port, method: "GET", path: "/_mock/stats", bearer: "admin-token")
             #expect(response.status == 200)
             let decoded = try JSONDecoder().decode(MockServerStats.self, from: Data(response.body.utf8))
             #expect(decoded.requests == 1)
             #expect(decoded.faults(.http502) == 1)
-            let reset = try await RawHTTPClient.request(port: server.port, path: "/_mock/reset", bearer: nil)
-            #expect(reset.status == 204)
+            let reset = try await RawHTTPClient.request(port: server.port, path: "/_mock/reset", bearer: "admin-token")
+            #expect(reset.status == 200)
             #expect(server.stats == MockServerStats())
         }
     }

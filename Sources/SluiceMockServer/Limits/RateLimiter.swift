@@ -8,8 +8,11 @@ struct RateLimiter: Sendable {
         var tokens: TokenBucket?
         var inputTokens: TokenBucket?
         var outputTokens: TokenBucket?
+        /// The limits the buckets were made for; other limits (switched at run time) make new buckets.
+        let limits: MockRateLimits
 
         init(limits: MockRateLimits, now: Duration) {
+            self.limits = limits
             self.requests = limits.requestsPerMinute.map {
                 TokenBucket(perMinute: $0, capacity: limits.requestBurst, now: now)
             }
@@ -52,6 +55,10 @@ struct RateLimiter: Sendable {
     /// bucket and each part of `cost` from its token bucket (a dimension without a bucket is free).
     mutating func admit(key: String, limits: MockRateLimits, cost: RateLimitCost, now: Duration) -> RateLimitDecision {
         var entry = self.buckets[key] ?? Buckets(limits: limits, now: now)
+        if entry.limits != limits {
+            // The key's limits were switched: start from full buckets of the new sizes.
+            entry = Buckets(limits: limits, now: now)
+        }
         entry.refill(at: now)
         defer { self.buckets[key] = entry }
 

@@ -70,8 +70,16 @@ import Synchronization
 /// that contains Anthropic's test string `ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTED_THINKING` gets a
 /// `redacted_thinking` block instead, whose `data` must come back unaltered (see `MockThinking`).
 ///
-/// Every response also carries `x-request-id: req_<n>`. `GET /_mock/stats` and
-/// `POST /_mock/reset` serve and clear ``MockServerStats``.
+/// Every response also carries `x-request-id: req_<n>`.
+///
+/// ## Journal and admin API
+///
+/// Every request is kept in a bounded journal (``requests``, ``MockJournalEntry``): redacted
+/// headers, the body up to a cap, the key name, the rate-limit state at admission and the outcome,
+/// including how a stream ended. ``setFaults(_:)`` and ``setLimits(_:forKey:)`` switch faults and
+/// limits from the next request on. With ``MockServerConfiguration/admin`` set, an admin API under
+/// `/_mock/` (bearer token; health, stats, reset, the journal, faults, outcomes, limits) does the
+/// same over HTTP; without it `/_mock/…` is 404. See the MockServerAdminAPI article.
 ///
 /// ## Tool calls
 ///
@@ -346,6 +354,56 @@ public final class MockLLMServer: Sendable {
         self.engine.rules
     }
 
+    // MARK: Journal and run-time settings
+
+    /// The journal: the requests received, oldest first (at most
+    /// ``MockServerConfiguration/Journal/capacity``; empty when the journal is off). A request's
+    /// entry appears when it arrives and is completed as it is answered.
+    public var requests: [MockJournalEntry] {
+        self.engine.journal?.page().entries ?? []
+    }
+
+    /// How many entries the journal dropped to stay within its capacity since the server
+    /// started or the journal was last cleared.
+    public var droppedRequests: Int {
+        self.engine.journal?.page(limit: 0).dropped ?? 0
+    }
+
+    /// Empties the journal (sequence numbers go on from where they were).
+    public func clearRequests() {
+        self.engine.journal?.clear()
+    }
+
+    /// The random faults in force: ``MockServerConfiguration/faults`` until ``setFaults(_:)``.
+    public var faults: MockFaultPlan {
+        self.engine.faults
+    }
+
+    /// Replaces the random faults from the next request on; the generator restarts from the new
+    /// plan's seed. Scripted outcomes still come first.
+    public func setFaults(_ plan: MockFaultPlan) {
+        self.engine.setFaults(plan)
+    }
+
+    /// Switches limits from the next request on: those of the key named `keyName` (a configured
+    /// ``MockAPIKey/name`` or an ``MockAPIKey/anonymousName(forSecret:)``), or with `nil` the
+    /// default limits of keys that have none of their own. A key whose limits change starts
+    /// with full buckets of the new sizes.
+    public func setLimits(_ limits: MockRateLimits, forKey keyName: String? = nil) {
+        if let keyName {
+            self.engine.setLimits(defaultLimits: nil, keys: [keyName: limits])
+        } else {
+            self.engine.setLimits(defaultLimits: limits, keys: [:])
+        }
+    }
+
+    /// The limits in force for the key named `keyName`, or with `nil` the default limits.
+    public func limits(forKey keyName: String? = nil) -> MockRateLimits {
+        let limits = self.engine.limits
+        guard let keyName else { return limits.defaultLimits }
+        return limits.keys[keyName] ?? limits.defaultLimits
+    }
+
     // MARK: Assembly
 
     /// The logger handed to the HTTP framework: its messages (including a routine error line when
@@ -363,9 +421,18 @@ public final class MockLLMServer: Sendable {
     ) -> some ApplicationProtocol {
         let router = Router(context: MockRequestContext.self)
         router.add(middleware: MockRequestIDMiddleware(engine: self.engine))
+        if let journal = self.engine.journal {
+            router.add(
+                middleware: MockJournalMiddleware(
+                    journal: journal, maxRequestBodySize: self.configuration.maxRequestBodySize,
+                    skipsAdminPaths: self.configuration.admin != nil))
+        }
+        router.add(middleware: MockBodyLimitMiddleware(engine: self.engine))
         OpenAIRoutes(engine: self.engine).register(on: router)
         AnthropicRoutes(engine: self.engine).register(on: router)
-        MockAdminRoutes(engine: self.engine).register(on: router)
+        if let access = self.configuration.admin {
+            MockAdminRoutes(engine: self.engine, access: access).register(on: router)
+        }
         let registry = self.engine.connections
         let fallbackPort = self.configuration.port
         return Application(

@@ -60,6 +60,30 @@ public struct MockServerConfiguration: Sendable {
     public var maxRequestBodySize: Int = 8 * 1024 * 1024
     /// Length of the listen queue; large enough for 1,000 clients connecting at once. Default 4096.
     public var connectionBacklog: Int = 4096
+    /// The request journal (``MockLLMServer/requests``, `GET /_mock/requests`). Default: the last
+    /// 1,000 requests, bodies kept up to 64 KiB.
+    public var journal: Journal = Journal()
+    /// The admin HTTP API under `/_mock/` (see ``MockAdminAccess``); `nil` (the default) leaves it
+    /// off, and `/_mock/…` answers 404 like any unknown path.
+    public var admin: MockAdminAccess? = nil
+
+    /// How much of the traffic the journal keeps.
+    public struct Journal: Sendable, Hashable {
+        /// The most entries kept; past it the oldest are dropped (and counted). 0 turns the
+        /// journal off. Default 1,000.
+        public var capacity: Int
+        /// The most bytes of a request body kept in its entry; a longer body is cut and flagged
+        /// ``MockJournalEntry/bodyTruncated``. Default 65,536.
+        public var maxBodyBytes: Int
+
+        /// Creates journal settings.
+        public init(capacity: Int = 1000, maxBodyBytes: Int = 64 * 1024) {
+            precondition(capacity >= 0, "capacity must not be negative")
+            precondition(maxBodyBytes >= 0, "maxBodyBytes must not be negative")
+            self.capacity = capacity
+            self.maxBodyBytes = maxBodyBytes
+        }
+    }
 
     /// Stream chunking.
     public struct Streaming: Sendable, Hashable {

@@ -8,6 +8,8 @@ final class MockServerEngine: Sendable {
     let connections = ConnectionRegistry()
     /// The Anthropic route's prompt cache (see ``MockServerConfiguration/PromptCaching``).
     let promptCache: MockPromptCache
+    /// The request journal; `nil` when ``MockServerConfiguration/Journal/capacity`` is 0.
+    let journal: MockJournal?
     private let keysBySecret: [String: MockAPIKey]
     private let requestCounter = Atomic<Int>(0)
     private let state: Mutex<State>
@@ -31,6 +33,12 @@ final class MockServerEngine: Sendable {
         var random: SplitMix64
         /// Draws ``MockRateLimitReporting/replyJitter`` (apart, so that faults draw as without it).
         var jitter: SplitMix64
+        /// The random faults in force (``MockServerConfiguration/faults`` until switched).
+        var faults: MockFaultPlan
+        /// Limits of unknown keys (``MockServerConfiguration/defaultLimits`` until switched).
+        var defaultLimits: MockRateLimits
+        /// Limits by key name: the configured keys', and any switched at run time.
+        var keyLimits: [String: MockRateLimits]
     }
 
     init(configuration: MockServerConfiguration) {
@@ -41,9 +49,18 @@ final class MockServerEngine: Sendable {
             keys[key.secret] = key
         }
         self.keysBySecret = keys
+        var keyLimits: [String: MockRateLimits] = [:]
+        for key in configuration.keys where keyLimits[key.name] == nil {
+            keyLimits[key.name] = key.limits
+        }
         self.turnstile = configuration.rateLimitReporting.handling == .inOrder ? MockTurnstile() : nil
+        self.journal =
+            configuration.journal.capacity > 0
+            ? MockJournal(capacity: configuration.journal.capacity, maxBodyBytes: configuration.journal.maxBodyBytes)
+            : nil
         var state = State(
-            random: SplitMix64(seed: configuration.faults.seed), jitter: SplitMix64(seed: ~configuration.faults.seed))
+            random: SplitMix64(seed: configuration.faults.seed), jitter: SplitMix64(seed: ~configuration.faults.seed),
+            faults: configuration.faults, defaultLimits: configuration.defaultLimits, keyLimits: keyLimits)
         if let script = configuration.script {
             state.rules = script.rules
             state.ruleMatches = Array(repeating: 0, count: script.rules.count)
@@ -64,12 +81,15 @@ final class MockServerEngine: Sendable {
     /// Looks up the key for a credential taken from a request (`nil` when the request had none).
     func resolveKey(secret: String?) -> KeyResolution {
         guard let secret, !secret.isEmpty else { return .missing }
+        let name: String
         if let key = self.keysBySecret[secret] {
-            return .known(ResolvedKey(name: key.name, limits: key.limits))
+            name = key.name
+        } else {
+            guard self.configuration.acceptsUnknownKeys else { return .rejected }
+            name = MockAPIKey.anonymousName(forSecret: secret)
         }
-        guard self.configuration.acceptsUnknownKeys else { return .rejected }
-        return .known(
-            ResolvedKey(name: MockAPIKey.anonymousName(forSecret: secret), limits: self.configuration.defaultLimits))
+        let limits = self.state.withLock { $0.keyLimits[name] ?? $0.defaultLimits }
+        return .known(ResolvedKey(name: name, limits: limits))
     }
 
     // MARK: Request accounting
@@ -93,6 +113,12 @@ final class MockServerEngine: Sendable {
 
     func recordAuthenticated(_ key: ResolvedKey) {
         self.state.withLock { $0.stats.keys[key.name, default: .init()].requests += 1 }
+        MockJournal.current?.update { $0.key = key.name }
+    }
+
+    /// Notes in the current request's journal entry the scripted rule that matched it (`nil`: none).
+    func noteRule(_ name: String?) {
+        MockJournal.current?.update { $0.rule = name }
     }
 
     func recordUnauthorized() {
@@ -132,11 +158,28 @@ final class MockServerEngine: Sendable {
 
     /// Like ``admit(key:cost:)``, with a cost for each token bucket (the Anthropic route charges
     /// input and output tokens separately) and the request the script's rules are matched
-    /// against (`nil`: no rule applies).
+    /// against (`nil`: no rule applies). Notes the outcome in the request's journal entry.
     ///
     /// Order: the limiter first (a 429 consumes nothing), then the first queued outcome for the
     /// key, else the first matching rule (or the default reply), else a seeded random fault.
     func admit(
+        key: ResolvedKey, request: MockRuleRequest?, charging cost: (MockChargeHints) -> RateLimitCost
+    ) -> Admission {
+        let admission = self.decide(key: key, request: request, charging: cost)
+        MockJournal.current?.update { entry in
+            switch admission {
+            case .admitted(let status, let outcome, let answer):
+                entry.rateLimit = MockJournalEntry.RateLimit(status, rejected: nil)
+                entry.outcome.fault = outcome.fault?.kind
+                entry.rule = answer?.ruleName
+            case .rejected(let rejection):
+                entry.rateLimit = MockJournalEntry.RateLimit(rejection.status, rejected: rejection.dimension.rawValue)
+            }
+        }
+        return admission
+    }
+
+    private func decide(
         key: ResolvedKey, request: MockRuleRequest?, charging cost: (MockChargeHints) -> RateLimitCost
     ) -> Admission {
         let now = self.configuration.clock.now()
@@ -173,9 +216,9 @@ final class MockServerEngine: Sendable {
                         state.ruleMatches[index] = min(state.ruleMatches[index] + 1, Int.max / 2)
                     }
                     outcome = self.outcome(of: rule.answer.reply)
-                } else if !self.configuration.faults.entries.isEmpty {
+                } else if !state.faults.entries.isEmpty {
                     let draw = state.random.nextUnit()
-                    outcome.fault = self.configuration.faults.fault(forDraw: draw)
+                    outcome.fault = state.faults.fault(forDraw: draw)
                 }
                 if reporting.replyJitter > .zero {
                     var latency = outcome.latency ?? self.configuration.latency
@@ -225,6 +268,31 @@ final class MockServerEngine: Sendable {
         self.state.withLock { state in
             state.rules.append(contentsOf: rules)
             state.ruleMatches.append(contentsOf: Array(repeating: 0, count: rules.count))
+        }
+    }
+
+    /// Appends a script's rules after the current ones and, when it has one, makes its default
+    /// reply the default. Refused (returns `false`, nothing changed) when the rules would number
+    /// more than `limit`.
+    func addScript(_ script: MockScript, limit: Int) -> Bool {
+        self.state.withLock { state in
+            guard script.rules.count <= limit - min(limit, state.rules.count) else { return false }
+            state.rules.append(contentsOf: script.rules)
+            state.ruleMatches.append(contentsOf: Array(repeating: 0, count: script.rules.count))
+            if let reply = script.defaultReply { state.defaultReply = reply }
+            return true
+        }
+    }
+
+    /// The rules' names (`#<index>` for an unnamed one), how many requests each has answered, and
+    /// whether a default reply is set.
+    var ruleSummary: (rules: [(name: String, matches: Int)], hasDefault: Bool) {
+        self.state.withLock { state in
+            (
+                state.rules.enumerated().map { index, rule in
+                    (rule.name ?? "#\(index)", index < state.ruleMatches.count ? state.ruleMatches[index] : 0)
+                }, state.defaultReply != nil
+            )
         }
     }
 
@@ -300,6 +368,33 @@ final class MockServerEngine: Sendable {
     func resetLimits() {
         self.state.withLock { $0.limiter.reset() }
         self.promptCache.removeAll()
+    }
+
+    /// The random faults in force.
+    var faults: MockFaultPlan {
+        self.state.withLock { $0.faults }
+    }
+
+    /// Replaces the random faults; the generator restarts from the plan's seed.
+    func setFaults(_ plan: MockFaultPlan) {
+        self.state.withLock { state in
+            state.faults = plan
+            state.random = SplitMix64(seed: plan.seed)
+        }
+    }
+
+    /// The limits of unknown keys, and of each named key that has its own.
+    var limits: (defaultLimits: MockRateLimits, keys: [String: MockRateLimits]) {
+        self.state.withLock { ($0.defaultLimits, $0.keyLimits) }
+    }
+
+    /// Switches the limits of unknown keys (`defaultLimits`) and/or of named keys; a key whose
+    /// limits change starts its next request with full buckets of the new sizes.
+    func setLimits(defaultLimits: MockRateLimits?, keys: [String: MockRateLimits]) {
+        self.state.withLock { state in
+            if let defaultLimits { state.defaultLimits = defaultLimits }
+            state.keyLimits.merge(keys) { _, new in new }
+        }
     }
 }
 

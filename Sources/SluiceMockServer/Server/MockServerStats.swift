@@ -1,7 +1,8 @@
 /// A snapshot of what the mock server has seen and done, for tests to assert on.
 ///
-/// Read it in process with ``MockLLMServer/stats`` or over HTTP with `GET /_mock/stats` (this
-/// struct as JSON); clear it with ``MockLLMServer/resetStats()`` or `POST /_mock/reset`.
+/// Read it in process with ``MockLLMServer/stats`` or, with the admin API on
+/// (``MockServerConfiguration/admin``), over HTTP with `GET /_mock/stats` (this struct as JSON);
+/// clear it with ``MockLLMServer/resetStats()`` or `POST /_mock/reset`.
 ///
 /// Keys appear under their configured ``MockAPIKey/name``; keys the server does not know under
 /// ``MockAPIKey/anonymousName(forSecret:)``. Secrets never appear.
