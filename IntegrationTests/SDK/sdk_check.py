@@ -235,6 +235,12 @@ def _():
     assert 0 < second.input_tokens < 20, second
 
 
+@check("anthropic: models")
+def _():
+    models = list(an.models.list())
+    assert models and all(model.type == "model" and model.id for model in models), models
+
+
 @check("anthropic: missing max_tokens is BadRequestError")
 def _():
     try:
@@ -338,7 +344,7 @@ def _():
 # only read through the SDKs' lenient parsing as the checks above do.
 import httpx2 as http  # noqa: E402 - the SDKs' own HTTP client
 import pydantic  # noqa: E402
-from anthropic.types import ErrorResponse as AnthropicErrorBody, Message, RawMessageStreamEvent  # noqa: E402
+from anthropic.types import ErrorResponse as AnthropicErrorBody, Message, ModelInfo, RawMessageStreamEvent  # noqa: E402
 from openai.types import CreateEmbeddingResponse, Model  # noqa: E402
 from openai.types.chat import ChatCompletion, ChatCompletionChunk  # noqa: E402
 from openai.types.responses import Response as ResponsesResponse, ResponseStreamEvent  # noqa: E402
@@ -352,7 +358,8 @@ message_body = {"model": "claude-test", "max_tokens": 64, "messages": [{"role": 
 
 
 def strict(shape, value):
-    pydantic.TypeAdapter(shape).validate_python(value, strict=True)
+    """Validates `value` as JSON text, in strict mode (JSON mode, as the wire is: datetimes are strings)."""
+    pydantic.TypeAdapter(shape).validate_json(json.dumps(value), strict=True)
 
 
 def post_json(path, body, headers):
@@ -401,7 +408,7 @@ def _():
             strict(ResponseStreamEvent, event)
 
 
-@check("shapes: Anthropic messages, tool use, thinking, stream events and errors match the SDK's types strictly")
+@check("shapes: Anthropic messages, tool use, thinking, stream events, models and errors match the SDK's types strictly")
 def _():
     thinking = {"type": "enabled", "budget_tokens": 1024}
     bodies = [message_body,
@@ -412,6 +419,10 @@ def _():
         for event in sse_data("/v1/messages", dict(body, stream=True), anthropic_headers):
             if event["type"] != "ping":  # a keep-alive, which the SDK skips
                 strict(RawMessageStreamEvent, event)
+    models = http.get(f"{base}/v1/models", headers=anthropic_headers, timeout=10).json()
+    assert models["data"] and models["has_more"] is False, models
+    for model in models["data"]:
+        strict(ModelInfo, model)
     for status, reply in ((400, post_json("/v1/messages", {"model": "claude-test"}, anthropic_headers)),
                           (401, post_json("/v1/messages", message_body, {"anthropic-version": "2023-06-01"}))):
         assert reply.status_code == status, reply.status_code

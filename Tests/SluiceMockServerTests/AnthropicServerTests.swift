@@ -7,6 +7,34 @@ private let inputTokensWithSystem = 14
 
 @Suite("Anthropic messages over loopback")
 struct AnthropicServerTests {
+    @Test("GET /v1/models with anthropic-version lists the models in Anthropic's shape, with Anthropic's auth")
+    func models() async throws {
+        var configuration = MockServerConfiguration()
+        configuration.models = ["claude-a", "claude-b"]
+        try await MockLLMServer.withRunning(configuration) { server in
+            let headers = ["x-api-key": "sk-ant-test", "anthropic-version": "2023-06-01"]
+            let listed = try await RawHTTPClient.request(
+                port: server.port, method: "GET", path: "/v1/models", bearer: nil, extraHeaders: headers)
+            #expect(listed.status == 200)
+            #expect(listed[header: "request-id"] != nil)
+            let body = try listed.json()
+            let data = try #require(body["data"] as? [[String: Any]])
+            #expect(data.map { $0["id"] as? String } == ["claude-a", "claude-b"])
+            #expect(data.allSatisfy { $0["type"] as? String == "model" && $0["created_at"] is String })
+            #expect(body["has_more"] as? Bool == false)
+            #expect(body["first_id"] as? String == "claude-a" && body["last_id"] as? String == "claude-b")
+
+            let unauthenticated = try await RawHTTPClient.request(
+                port: server.port, method: "GET", path: "/v1/models", bearer: nil,
+                extraHeaders: ["anthropic-version": "2023-06-01"])
+            #expect(unauthenticated.status == 401)
+            #expect((try unauthenticated.json()["error"] as? [String: Any])?["type"] as? String == "authentication_error")
+
+            let openAI = try await RawHTTPClient.request(port: server.port, method: "GET", path: "/v1/models")
+            #expect(try openAI.json()["object"] as? String == "list")
+        }
+    }
+
     @Test("a plain message has Anthropic's shape, request-id, the predicted usage and the generated reply")
     func plainMessage() async throws {
         try await MockLLMServer.withRunning(MockServerConfiguration(replyTokens: 7)) { server in

@@ -357,4 +357,17 @@ enum AnthropicWire {
 
     /// The mid-stream error event.
     static let streamErrorEvent = event("error", errorBody(type: "overloaded_error", message: "Overloaded"))
+
+    /// `GET /v1/models` in Anthropic's shape: one page with every model, newest first as the API
+    /// lists them (here: the configured order), each `active` and released at the Unix epoch.
+    static func models(_ ids: [String]) -> String {
+        let entries = ids.map { id in
+            "{\"type\":\"model\",\"id\":\(JSONText.quoted(id)),\"display_name\":\(JSONText.quoted(id)),"
+                + "\"created_at\":\"1970-01-01T00:00:00Z\",\"lifecycle\":\"active\"}"
+        }
+        let first = ids.first.map(JSONText.quoted) ?? "null"
+        let last = ids.last.map(JSONText.quoted) ?? "null"
+        return "{\"data\":[" + entries.joined(separator: ",") + "],\"has_more\":false,\"first_id\":\(first),"
+            + "\"last_id\":\(last)}"
+    }
 }

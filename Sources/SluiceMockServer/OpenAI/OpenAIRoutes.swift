@@ -174,9 +174,20 @@ struct OpenAIRoutes: MockRouteDialect {
             body, fault: outcome.fault, headers: headers, completionTokens: 0, key: key, pacer: pacer, ticket: ticket)
     }
 
+    /// `GET /v1/models`: OpenAI's list, or Anthropic's when the request carries
+    /// `anthropic-version` (the path is the same on both APIs).
     func models(_ request: Request, context: MockRequestContext) async -> Response {
         let ticket = await self.engine.beginRequest()
         defer { ticket.release() }
+        if request.headers[AnthropicWire.version] != nil {
+            let anthropic = AnthropicRoutes(engine: self.engine)
+            if case .answer(let response) = anthropic.authenticate(request) {
+                return response
+            }
+            var response = MockHTTP.json(.ok, AnthropicWire.models(self.configuration.models))
+            response.headers[AnthropicWire.requestID] = context.requestID
+            return response
+        }
         if case .answer(let response) = self.authenticate(request) {
             return response
         }

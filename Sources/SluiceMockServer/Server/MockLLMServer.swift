@@ -37,7 +37,8 @@ import Synchronization
 /// - `POST /v1/embeddings`: `input` as a string, strings, a token array or token arrays; unit
 ///   vectors of `dimensions` (or ``MockServerConfiguration/embeddingDimensions``) floats,
 ///   `encoding_format: "base64"` supported.
-/// - `GET /v1/models`: ``MockServerConfiguration/models``.
+/// - `GET /v1/models`: ``MockServerConfiguration/models``; with an `anthropic-version` header, in
+///   Anthropic's shape (`type: model`, `display_name`, `created_at`, `has_more`) and Anthropic's auth.
 ///
 /// These need `Authorization: Bearer <key>`; a missing key, or an unknown one when
 /// ``MockServerConfiguration/acceptsUnknownKeys`` is `false`, gets 401 with
