@@ -78,9 +78,9 @@ struct TestingArticleTests {
         var configuration = MockServerConfiguration()
         configuration.keys = [MockAPIKey(name: "checkout", secret: "sk-checkout")]
         try await MockLLMServer.withRunning(configuration) { server in
-            var clientConfiguration = LLMClient.Configuration.openAI(apiKey: "sk-checkout", baseURL: server.baseURL + "/v1")
-            clientConfiguration.retryPolicy = try RetryPolicy(initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(50))
-            try await withLLMClient(clientConfiguration) { client in
+            var settings = LLMClient.Configuration.openAI(apiKey: "sk-checkout", baseURL: server.baseURL + "/v1")
+            settings.retryPolicy = try RetryPolicy(initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(50))
+            try await withLLMClient(settings) { client in
                 // The next two requests fail, whatever they ask; the third is answered.
                 server.enqueue([.fault(.overloaded()), .fault(.serverError(503)), .success])
                 _ = try await client.chat("Hello", model: "gpt-4o-mini")

@@ -35,7 +35,9 @@ func makeScript() throws -> MockScript {
             MockRule(
                 name: "weather-call",
                 match: MockMatch(message: try MockPattern("(?i)weather")),
-                reply: MockReply(toolCalls: [MockReply.ToolCall(name: "get_weather", arguments: #"{"city":"Paris"}"#)])),
+                reply: MockReply(toolCalls: [
+                    MockReply.ToolCall(name: "get_weather", arguments: #"{"city":"Paris"}"#)
+                ])),
             MockRule(
                 name: "flaky",
                 match: MockMatch(path: "/v1/chat/completions", message: try MockPattern("flaky")),
@@ -82,12 +84,8 @@ let providers: [(name: String, key: MockAPIKey, path: String)] = [
     ("anthropic", MockAPIKey(name: "anthropic-service", secret: "sk-ant-mock-4567"), "/v1/messages"),
 ]
 
-var mock = MockServerConfiguration()
-mock.keys = providers.map(\.key)
-mock.acceptsUnknownKeys = false
-mock.script = try makeScript()
-
-try await MockLLMServer.withRunning(mock) { server in
+/// Runs the conversation on both providers, checks the journal, then rides out the scripted 503s.
+func run(_ server: MockLLMServer) async throws {
     // The same conversation on both providers.
     for provider in providers {
         let configuration: LLMClient.Configuration =
@@ -103,9 +101,10 @@ try await MockLLMServer.withRunning(mock) { server in
     // What the service sent, turn by turn, from the journal.
     let entries = server.requests
     for entry in entries {
+        let status = entry.outcome.status.map(String.init) ?? "pending"
         print(
-            "  #\(entry.sequence) \(entry.method) \(entry.path) rule: \(entry.rule ?? "none") key: \(entry.key ?? "none")"
-                + " status: \(entry.outcome.status.map(String.init) ?? "pending")")
+            "  #\(entry.sequence) \(entry.method) \(entry.path) rule: \(entry.rule ?? "none")"
+                + " key: \(entry.key ?? "none") status: \(status)")
     }
     let rules = entries.map { $0.rule ?? "none" }
     print("journal: \(entries.count) requests, rules: \(rules.joined(separator: ", "))")
@@ -131,12 +130,14 @@ try await MockLLMServer.withRunning(mock) { server in
     // A scripted failure sequence: 503, 503, then the answer; the retry policy rides it out.
     server.clearRequests()
     var configuration = LLMClient.Configuration.openAI(apiKey: providers[0].key.secret, baseURL: server.baseURL + "/v1")
-    configuration.retryPolicy = try RetryPolicy(maxAttempts: 4, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200))
+    configuration.retryPolicy = try RetryPolicy(
+        maxAttempts: 4, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200))
     let counter = RetryCounter()
     var options = CallOptions()
     options.eventHandlers = [counter]
     let reply = try await withLLMClient(configuration) { client in
-        try await client.chat(ChatRequest(model: "gpt-4o-mini", messages: [.user("a flaky question")]), options: options)
+        try await client.chat(
+            ChatRequest(model: "gpt-4o-mini", messages: [.user("a flaky question")]), options: options)
     }
     let retries = counter.retries.withLock { $0 }
     let statuses = server.requests.map { $0.outcome.status.map(String.init) ?? "pending" }
@@ -144,4 +145,13 @@ try await MockLLMServer.withRunning(mock) { server in
     print("flaky journal: statuses \(statuses.joined(separator: ", ")), rule: \(server.requests.last?.rule ?? "none")")
     check(retries == 2 && reply.text == "ok", "\(retries) retries, answer \(reply.text)")
     check(statuses == ["503", "503", "200"], "statuses \(statuses)")
+}
+
+var mock = MockServerConfiguration()
+mock.keys = providers.map(\.key)
+mock.acceptsUnknownKeys = false
+mock.script = try makeScript()
+
+try await MockLLMServer.withRunning(mock) { server in
+    try await run(server)
 }
