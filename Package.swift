@@ -218,6 +218,13 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "ExampleScriptedToolCalls",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/ScriptedToolCalls",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ExampleMockServerTests",
             dependencies: ["Sluice", "SluiceMockServer"],

@@ -3,10 +3,10 @@ import SluiceMockServer
 import SluiceRedis
 import Testing
 
-// The Swift samples of README.md and of the "Testing with the mock server" article that need the
-// mock server or SluiceRedis. This file compiling is what keeps them compiling;
-// `DocumentationSamplesTests` (in Tests/SluiceTests) checks that they are here line for line. Change
-// them together.
+// The Swift samples of README.md that need the mock server or SluiceRedis (the samples of the
+// article "Testing your service with the mock server" are in TestingArticleTests.swift). This file
+// compiling is what keeps them compiling; `DocumentationSamplesTests` (in Tests/SluiceTests) checks
+// that they are here line for line. Change them together.
 
 enum ReadmeIntegrationSamples {
     /// README, "Limits, retries and timeouts": the shared store.
@@ -26,17 +26,5 @@ enum ReadmeIntegrationSamples {
             // … point your client at server.baseURL …
             #expect(server.stats[key: "tenant-a"].rateLimited == 0)
         }
-    }
-}
-
-// TestingWithTheMockServer.md, run as it stands.
-
-@Test func retriesAfterOverload() async throws {
-    try await MockLLMServer.withRunning(MockServerConfiguration()) { server in
-        server.enqueue([.fault(.overloaded()), .success])
-        let client = try LLMClient(.openAI(apiKey: "test", baseURL: server.baseURL + "/v1"))
-        _ = try await client.chat("hi", model: "gpt-4o-mini")
-        #expect(server.stats.requests == 2)
-        await client.shutdown()
     }
 }
