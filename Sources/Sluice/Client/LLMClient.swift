@@ -119,7 +119,7 @@ public final class LLMClient: Sendable {
                 configuration: RateLimitMiddleware.Configuration(apiKey: configuration.apiKey, limits: .unlimited),
                 adapter: configuration.adapter, clock: clock)
             limiter.preauthorizedSecret = configuration.apiKey
-            limiter.removesKeys = false
+            limiter.learnsOnly = true
             layers.append(limiter)
         }
         if let concurrencyLimiter { layers.append(concurrencyLimiter) }

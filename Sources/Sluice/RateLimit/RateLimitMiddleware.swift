@@ -59,9 +59,10 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
     /// The key requests already carry when they reach the limiter (the client's own), if known: a
     /// request sent with that key needs no second authorization.
     var preauthorizedSecret: String?
-    /// Whether a 401 or `insufficient_quota` takes the key out of the pool: `false` for the limiter a
-    /// client adds only to learn its one key's limits, which leaves such answers to the caller.
-    var removesKeys = true
+    /// Whether this is the limiter a client adds only to learn its one key's limits: it leaves 401s
+    /// and `insufficient_quota` to the caller (no key leaves the pool) and reports no settlement
+    /// while nothing limits the key.
+    var learnsOnly = false
     /// The limits learned from the provider's headers, and runs of 429s.
     let learned = LearnedRateLimits()
 
@@ -114,9 +115,10 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
         let onWait = context.events.isEnabled ? Self.waitReporter(context, cost: cost) : nil
         let onStoreEvent = context.events.isEnabled ? Self.storeReporter(context) : nil
         let learns = configuration.learnsLimitsFromHeaders
+        var candidates: [RateLimitCandidate]
         while true {
             let configured = pool.candidates(for: context.model)
-            let candidates = learns ? learned.applied(to: configured) : configured
+            candidates = learns ? learned.applied(to: configured) : configured
             guard !candidates.isEmpty else {
                 throw SluiceError(.noUsableKeys, "every API key was removed from the pool: \(Self.describe(pool.removedKeys))")
             }
@@ -168,8 +170,8 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
                 if let cooldown = cooldown(after: observation, on: reservation.bucket, learns: learns) {
                     await startCooldown(reservation.bucket, for: cooldown, context: context)
                 }
-                if removesKeys { response = await inspectQuota(response, key: key, context: context) }
-            } else if response.status == 401, removesKeys {
+                if !learnsOnly { response = await inspectQuota(response, key: key, context: context) }
+            } else if response.status == 401, !learnsOnly {
                 removeKey(key.id, reason: .authenticationFailed, context: context)
             }
             let keyLeft = (response.status == 401 || response.status == 429) && pool.activeKey(key.id) == nil
@@ -180,9 +182,11 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
         if let observation { corrected = await sync(reservation, observation, context: context) }
 
         // One object for both callbacks: a closure capturing a single reference needs no context of its own.
+        // A key nothing limits yet settles silently under a client's learning-only limiter.
+        let silent = learnsOnly && (candidates.first { $0.bucket == reservation.bucket }?.limits.isUnlimited ?? true)
         let settler = Settler(
             store: store, reservation: reservation, estimate: context.tokenEstimate, policy: settlement,
-            context: context, corrected: corrected)
+            context: silent ? nil : context, corrected: corrected)
         context.usage.onComplete { usage in settler.settleReporting(usage) }
         response.body.onTermination { termination in
             if case .finished = termination { return }
