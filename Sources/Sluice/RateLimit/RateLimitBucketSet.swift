@@ -118,7 +118,8 @@ struct RateLimitBucketSet: Sendable {
         }
     }
 
-    /// Adopts new limits, keeping what the buckets hold (up to their new capacity).
+    /// Adopts new limits, keeping what the buckets hold (up to their new capacity); a dimension the
+    /// new limits leave unlimited keeps its bucket.
     mutating func update(limits newLimits: RateLimits, margin: RateLimitSafetyMargin, now: Duration) {
         guard newLimits != limits else { return }
         refill(at: now)
@@ -126,6 +127,9 @@ struct RateLimitBucketSet: Sendable {
         for dimension in RateLimitDimension.every {
             var bucket = fresh[bucket: dimension]
             if let old = self[bucket: dimension] {
+                // A limit in force is never dropped: a request's candidates may date from before a
+                // limit learned from the provider, and a bucket dropped and made again would be full.
+                guard bucket != nil else { continue }
                 bucket?.lower(to: old.level)
             } else if bucket != nil {
                 ledgerAtCreation[dimension] = ledger[dimension]

@@ -87,27 +87,11 @@ public struct RateLimitObservation: Sendable, Hashable {
             // Cheap filter: every header read here starts with "x-" or "anthropic-".
             guard let first = name.first, first | 0x20 == UInt8(ascii: "x") || first | 0x20 == UInt8(ascii: "a")
             else { continue }
-            let value = field.value
-            if HTTPHeaders.namesEqual(field.name, "x-ratelimit-remaining-requests")
-                || HTTPHeaders.namesEqual(field.name, "anthropic-ratelimit-requests-remaining")
-            {
-                remaining.requests = Self.integer(value)
-            } else if HTTPHeaders.namesEqual(field.name, "x-ratelimit-remaining-tokens") {
-                remaining.tokens = Self.integer(value)
-            } else if HTTPHeaders.namesEqual(field.name, "anthropic-ratelimit-input-tokens-remaining") {
-                remaining.inputTokens = Self.integer(value)
-            } else if HTTPHeaders.namesEqual(field.name, "anthropic-ratelimit-output-tokens-remaining") {
-                remaining.outputTokens = Self.integer(value)
-            } else if HTTPHeaders.namesEqual(field.name, "x-ratelimit-limit-requests")
-                || HTTPHeaders.namesEqual(field.name, "anthropic-ratelimit-requests-limit")
-            {
-                limit.requests = Self.limit(value)
-            } else if HTTPHeaders.namesEqual(field.name, "x-ratelimit-limit-tokens") {
-                limit.tokens = Self.limit(value)
-            } else if HTTPHeaders.namesEqual(field.name, "anthropic-ratelimit-input-tokens-limit") {
-                limit.inputTokens = Self.limit(value)
-            } else if HTTPHeaders.namesEqual(field.name, "anthropic-ratelimit-output-tokens-limit") {
-                limit.outputTokens = Self.limit(value)
+            guard let header = Self.fields.first(where: { HTTPHeaders.namesEqual(field.name, $0.name) }) else { continue }
+            if header.isLimit {
+                limit[header.dimension] = Self.limit(field.value)
+            } else {
+                remaining[header.dimension] = Self.integer(field.value)
             }
         }
         // A remaining count above the limit of the same answer is nonsense: trust neither more than
@@ -120,6 +104,20 @@ public struct RateLimitObservation: Sendable, Hashable {
         guard !remaining.isEmpty || !limit.isEmpty || retryAfter != nil || reset != nil else { return nil }
         self.init(remaining: remaining, retryAfter: retryAfter, limit: limit, reset: reset)
     }
+
+    /// The headers read, with the dimension each gives and whether it is the limit or the remaining count.
+    private static let fields: [(name: String, dimension: RateLimitDimension, isLimit: Bool)] = [
+        ("x-ratelimit-remaining-requests", .requests, false),
+        ("anthropic-ratelimit-requests-remaining", .requests, false),
+        ("x-ratelimit-remaining-tokens", .tokens, false),
+        ("anthropic-ratelimit-input-tokens-remaining", .inputTokens, false),
+        ("anthropic-ratelimit-output-tokens-remaining", .outputTokens, false),
+        ("x-ratelimit-limit-requests", .requests, true),
+        ("anthropic-ratelimit-requests-limit", .requests, true),
+        ("x-ratelimit-limit-tokens", .tokens, true),
+        ("anthropic-ratelimit-input-tokens-limit", .inputTokens, true),
+        ("anthropic-ratelimit-output-tokens-limit", .outputTokens, true),
+    ]
 
     /// A remaining count: saturating, clamped to `0...WireNumber.maxCount` (see ``WireNumber``).
     private static func integer(_ text: String) -> Int? { WireNumber.count(text) }
