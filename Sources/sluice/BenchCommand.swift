@@ -143,6 +143,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Settle Anthropic calls as if the input limit counted cache reads (the rule before issue 19), for comparison.")
     var countCacheReads = false
 
+    @Flag(help: "Do not learn the keys' limits from the server's rate-limit headers (learned by default where no limit is given).")
+    var noLearnedLimits = false
+
     @Flag(help: "Stream the replies (and report the time to first token).")
     var stream = false
 
@@ -307,6 +310,7 @@ struct BenchCommand: AsyncParsableCommand {
             : .anthropic(apiKey: keys[0].secret, baseURL: settings.baseURL)
         configuration.rateLimits = RateLimitMiddleware.Configuration(keys: keys)
         if countCacheReads { configuration.rateLimits?.settlement = .refundUnusedOutput }
+        configuration.rateLimits?.learnsLimitsFromHeaders = !noLearnedLimits
         if let safetyMarginMs {
             configuration.rateLimits?.safetyMargin = RateLimitSafetyMargin(
                 fractionOfCapacity: 0, refillTime: .milliseconds(safetyMarginMs))

@@ -44,6 +44,11 @@ extension LLMClient {
         /// Per-key requests and tokens per minute, the key pool, headroom and settlement; `nil` (the
         /// default) sends every call with ``apiKey`` and no rate limiting. See ``limit(_:)``.
         public var rateLimits: RateLimitMiddleware.Configuration?
+        /// With ``rateLimits`` `nil`: whether the client still paces ``apiKey`` to the limits its
+        /// provider's rate-limit headers give, and pauses it after a 429 (default `true`; see
+        /// <doc:LearnedLimits>). `false` sends every call at once, as before. With ``rateLimits`` set,
+        /// its own ``RateLimitMiddleware/Configuration/learnsLimitsFromHeaders`` decides.
+        public var learnsLimitsFromHeaders = true
         /// Concurrent requests allowed client-wide and per key; `nil` (the default) sets no limit.
         public var concurrency: ConcurrencyLimits?
         /// Where per-key concurrency permits shared with other processes are taken (a Redis store's

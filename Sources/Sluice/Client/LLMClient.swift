@@ -80,7 +80,8 @@ public final class LLMClient: Sendable {
     /// 2. ``DeadlineMiddleware`` — one deadline for the whole call
     /// 3. ``RetryMiddleware`` — attempts, backoff, server delay hints, the retry budget
     /// 4. ``Configuration/attemptMiddleware`` (yours, once per attempt)
-    /// 5. ``RateLimitMiddleware`` — per-key requests and tokens per minute (when configured)
+    /// 5. ``RateLimitMiddleware`` — per-key requests and tokens per minute (configured, or learned
+    ///    from the provider's headers unless ``Configuration/learnsLimitsFromHeaders`` is off)
     /// 6. ``ConcurrencyLimitMiddleware`` — permits held until the body ends (when configured)
     /// 7. ``AttemptTimeoutMiddleware`` — head, first token, idle gap, attempt total
     /// 8. the transport (with the attempt's `attempt_started` / `response_head` events around it)
@@ -110,6 +111,15 @@ public final class LLMClient: Sendable {
             // The adapter authorizes every request with the client's key: the limiter re-authorizes
             // only when it chooses another key of its pool.
             limiter.preauthorizedSecret = configuration.apiKey
+            layers.append(limiter)
+        } else if configuration.learnsLimitsFromHeaders {
+            // No limits configured: a limiter on the client's one key, unlimited until the
+            // provider's headers say otherwise, that leaves 401s and spent quotas to the caller.
+            var limiter = RateLimitMiddleware(
+                configuration: RateLimitMiddleware.Configuration(apiKey: configuration.apiKey, limits: .unlimited),
+                adapter: configuration.adapter, clock: clock)
+            limiter.preauthorizedSecret = configuration.apiKey
+            limiter.learnsOnly = true
             layers.append(limiter)
         }
         if let concurrencyLimiter { layers.append(concurrencyLimiter) }

@@ -57,6 +57,12 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
         /// lowered the key's local buckets: something else spent on the key, or the provider counts
         /// differently (``ClientEvent/rateLimit``: what the headers said, when the response head had it).
         public static let rateLimitCorrected = Kind("rate_limit_corrected")
+        /// The provider's rate-limit headers set a key's limit in one dimension, where none was
+        /// configured or a higher one (``ClientEvent/keyID``: the key; ``ClientEvent/reason``: the
+        /// dimension, `requests`, `tokens`, `input_tokens` or `output_tokens`; ``ClientEvent/limit``:
+        /// the limit per minute now in force; ``ClientEvent/text``: the one before). See
+        /// ``RateLimitMiddleware/Configuration/learnsLimitsFromHeaders``.
+        public static let limitLearned = Kind("limit_learned")
         /// A shared rate-limit store reported something while the call reserved budget: connected,
         /// lost, fell back to local limits or left the fallback, reloaded a script
         /// (``ClientEvent/reason``: a ``RateLimitStoreEvent/Kind`` name such as `store_fallback_entered`;
@@ -97,6 +103,8 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
     public var waited: Duration?
     public var latency: Duration?
     public var tokens: Int?
+    /// A rate limit per minute (on `limit_learned`).
+    public var limit: Int?
     public var usage: Usage?
     public var text: String?
     public var phase: String?
@@ -137,6 +145,7 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
         if let delaySource { parts.append("source=\(delaySource)") }
         if let waited { parts.append("waited=\(waited)") }
         if let tokens { parts.append("tokens=\(tokens)") }
+        if let limit { parts.append("limit=\(limit)") }
         if let usage { parts.append("usage=\(usage.inputTokens)+\(usage.outputTokens)") }
         if let error { parts.append("error=\(error.code)") }
         return parts.joined(separator: " ")

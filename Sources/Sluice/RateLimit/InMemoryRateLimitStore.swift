@@ -139,6 +139,20 @@ public final class InMemoryRateLimitStore: RateLimitStore {
         return lowered
     }
 
+    /// Adopts `candidate`'s limits for a bucket set already in use; waiters a tighter limit pushes past
+    /// their deadline or maximum wait fail at once, and a looser one admits what now fits.
+    public nonisolated(nonsending) func adopt(_ candidate: RateLimitCandidate, safetyMargin: RateLimitSafetyMargin) async {
+        let now = clock.now
+        let (overdue, admitted): ([Refusal], [Resumption]) = state.withLock { state in
+            guard state.sets[candidate.bucket] != nil else { return ([], []) }
+            state.sets[candidate.bucket]?.update(limits: candidate.limits, margin: safetyMargin, now: now)
+            let overdue = expire(&state, candidate.bucket, now: now)
+            return (overdue, pump(&state, candidate.bucket, now: now))
+        }
+        for refusal in overdue { refusal.waiter.resume(throwing: refusal.error) }
+        for resumption in admitted { resumption.waiter.resume(returning: resumption.reservation) }
+    }
+
     /// Pauses `bucket` until `until`. Waiters whose admission the pause pushes past their deadline or
     /// their maximum wait fail at once (``SluiceError/Code/rateLimitWaitExceedsDeadline``,
     /// ``SluiceError/Code/rateLimitWouldWait``), as they would have had they arrived after it.

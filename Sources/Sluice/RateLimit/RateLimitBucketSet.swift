@@ -86,6 +86,9 @@ struct RateLimitBucketSet: Sendable {
     private(set) var queuedCost = RateLimitCost.zero
     /// Every charge made, summed (refunds not subtracted).
     private(set) var ledger = RateLimitCost.zero
+    /// The ledger when each bucket was made, for a bucket made after the set (a limit learned from
+    /// the provider): the requests admitted before then were charged to no bucket in its dimension.
+    private var ledgerAtCreation = RateLimitCost.zero
 
     init(limits: RateLimits, margin: RateLimitSafetyMargin, now: Duration) {
         self.limits = limits
@@ -115,14 +118,22 @@ struct RateLimitBucketSet: Sendable {
         }
     }
 
-    /// Adopts new limits, keeping what the buckets hold (up to their new capacity).
+    /// Adopts new limits, keeping what the buckets hold (up to their new capacity); a dimension the
+    /// new limits leave unlimited keeps its bucket.
     mutating func update(limits newLimits: RateLimits, margin: RateLimitSafetyMargin, now: Duration) {
         guard newLimits != limits else { return }
         refill(at: now)
         let fresh = RateLimitBucketSet(limits: newLimits, margin: margin, now: now)
         for dimension in RateLimitDimension.every {
             var bucket = fresh[bucket: dimension]
-            if let old = self[bucket: dimension] { bucket?.lower(to: old.level) }
+            if let old = self[bucket: dimension] {
+                // A limit in force is never dropped: a request's candidates may date from before a
+                // limit learned from the provider, and a bucket dropped and made again would be full.
+                guard bucket != nil else { continue }
+                bucket?.lower(to: old.level)
+            } else if bucket != nil {
+                ledgerAtCreation[dimension] = ledger[dimension]
+            }
             self[bucket: dimension] = bucket
         }
         limits = newLimits
@@ -311,6 +322,12 @@ struct RateLimitBucketSet: Sendable {
     /// what the provider counted while this reply travelled, and a 429 (cooldown, retry-after)
     /// stays the backstop for that. Every dimension follows the same rule: requests, tokens,
     /// Anthropic's input and output tokens.
+    ///
+    /// One exception: a bucket made after the reservation (a limit learned from the provider) was
+    /// never charged for the requests admitted between the reservation and the bucket's making, so
+    /// they are subtracted from the report here. That may count some twice, once, for the requests
+    /// in flight when the limit was learned; refill makes up for it, and the 429s of a second burst
+    /// would cost more.
     @discardableResult
     mutating func correct(_ reservation: RateLimitReservation, with remaining: RateLimitObservation.Remaining, now: Duration) -> Bool {
         refill(at: now)
@@ -318,7 +335,8 @@ struct RateLimitBucketSet: Sendable {
         var lowered = false
         for dimension in RateLimitDimension.every {
             guard let reported = remaining[dimension], var bucket = self[bucket: dimension] else { continue }
-            let corrected = Double(reported) + elapsed * bucket.perSecond
+            let uncharged = max(0, ledgerAtCreation[dimension].saturatingSubtracting(reservation.ledgerMark[dimension]))
+            let corrected = Double(reported) + elapsed * bucket.perSecond - Double(uncharged)
             if corrected < bucket.level - RateBucket.slack {
                 bucket.lower(to: corrected)
                 self[bucket: dimension] = bucket

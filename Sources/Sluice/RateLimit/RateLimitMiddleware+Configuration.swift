@@ -35,6 +35,12 @@ extension RateLimitMiddleware {
         public var maxCooldown: Duration = .seconds(60) {
             didSet { maxCooldown = max(.zero, maxCooldown) }
         }
+        /// Whether the provider's rate-limit headers set the keys' limits where they are unlimited or
+        /// configured above the provider's (`x-ratelimit-limit-*`, `anthropic-ratelimit-*-limit`),
+        /// and a 429 without `retry-after` pauses the key until the reset the headers give, else for
+        /// a backoff. Default `true`. A limit configured at or below the provider's always stays. See
+        /// <doc:LearnedLimits>.
+        public var learnsLimitsFromHeaders = true
 
         public init(
             keys: [APIKey],
@@ -71,6 +77,7 @@ extension RateLimitMiddleware {
                     "waitPolicy": waitPolicy,
                     "settlement": settlement as Any,
                     "store": store.map { String(describing: type(of: $0)) } as Any,
+                    "learnsLimitsFromHeaders": learnsLimitsFromHeaders,
                 ],
                 displayStyle: .struct
             )

@@ -8,11 +8,17 @@ import Synchronization
 /// the budget is not there —, sets ``ClientContext/keyID``, puts the key on the request and sends it.
 /// Then it learns from the answer:
 ///
+/// - the limits in the headers (`x-ratelimit-limit-*`, `anthropic-ratelimit-*-limit`) become the
+///   key's limits in every dimension configured without one or above the provider's
+///   (``Configuration/learnsLimitsFromHeaders``, on by default; each change is a `limit_learned`
+///   event);
 /// - rate-limit headers (`x-ratelimit-remaining-*`, `anthropic-ratelimit-*-remaining`) lower the
 ///   local buckets when the provider has less left than the local model thinks (never raise them);
 /// - a 429 with `retry-after-ms` / `retry-after` puts the key in cooldown (at most
 ///   ``Configuration/maxCooldown``): every waiter pauses, and a waiter the pause would push past its
-///   deadline or its maximum wait fails at once;
+///   deadline or its maximum wait fails at once. Without either, when learning, the cooldown lasts
+///   until the exhausted limit's reset (`x-ratelimit-reset-*`, `anthropic-ratelimit-*-reset`), else
+///   1 s doubled with each 429 in a row (both at most ``Configuration/maxCooldown``);
 /// - a 401, or a 429 `insufficient_quota`, removes the key from the ``pool`` and sends the request
 ///   again with another key of the pool when one is left (nothing of such an answer reaches the
 ///   caller; the retry policy is not involved);
@@ -53,6 +59,12 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
     /// The key requests already carry when they reach the limiter (the client's own), if known: a
     /// request sent with that key needs no second authorization.
     var preauthorizedSecret: String?
+    /// Whether this is the limiter a client adds only to learn its one key's limits: it leaves 401s
+    /// and `insufficient_quota` to the caller (no key leaves the pool) and reports no settlement
+    /// while nothing limits the key.
+    var learnsOnly = false
+    /// The limits learned from the provider's headers, and runs of 429s.
+    let learned = LearnedRateLimits()
 
     /// A limiter that authorizes requests the way `adapter` does.
     public init(configuration: Configuration, adapter: any ProviderAdapter, clock: any SluiceClock = SystemClock.shared) {
@@ -102,8 +114,11 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
         var key: APIKey
         let onWait = context.events.isEnabled ? Self.waitReporter(context, cost: cost) : nil
         let onStoreEvent = context.events.isEnabled ? Self.storeReporter(context) : nil
+        let learns = configuration.learnsLimitsFromHeaders
+        var candidates: [RateLimitCandidate]
         while true {
-            let candidates = pool.candidates(for: context.model)
+            let configured = pool.candidates(for: context.model)
+            candidates = learns ? learned.applied(to: configured) : configured
             guard !candidates.isEmpty else {
                 throw SluiceError(.noUsableKeys, "every API key was removed from the pool: \(Self.describe(pool.removedKeys))")
             }
@@ -143,30 +158,35 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
         }
 
         let observation = observe(response.headers)
+        if learns, let limit = observation?.limit, !limit.isEmpty {
+            await learn(limit, on: reservation.bucket, context: context)
+        }
         guard (200..<300).contains(response.status) else {
             // A 429 was refused at admission, so its tokens were not charged: refund them first, then
             // correct. Any other failure may have been admitted and counted: keep the charge.
             store.settle(reservation, charge: response.status == 429 ? reservation.cost.requestOnly : reservation.cost)
             if let observation { await sync(reservation, observation, context: context) }
             if response.status == 429 {
-                if let retryAfter = observation?.retryAfter, retryAfter > .zero {
-                    let cooldown = min(retryAfter, configuration.maxCooldown)
+                if let cooldown = cooldown(after: observation, on: reservation.bucket, learns: learns) {
                     await startCooldown(reservation.bucket, for: cooldown, context: context)
                 }
-                response = await inspectQuota(response, key: key, context: context)
-            } else if response.status == 401 {
+                if !learnsOnly { response = await inspectQuota(response, key: key, context: context) }
+            } else if response.status == 401, !learnsOnly {
                 removeKey(key.id, reason: .authenticationFailed, context: context)
             }
             let keyLeft = (response.status == 401 || response.status == 429) && pool.activeKey(key.id) == nil
             return (response, keyLeft)
         }
+        if learns { learned.accepted(reservation.bucket) }
         var corrected = false
         if let observation { corrected = await sync(reservation, observation, context: context) }
 
         // One object for both callbacks: a closure capturing a single reference needs no context of its own.
+        // A key nothing limits yet settles silently under a client's learning-only limiter.
+        let silent = learnsOnly && (candidates.first { $0.bucket == reservation.bucket }?.limits.isUnlimited ?? true)
         let settler = Settler(
             store: store, reservation: reservation, estimate: context.tokenEstimate, policy: settlement,
-            context: context, corrected: corrected)
+            context: silent ? nil : context, corrected: corrected)
         context.usage.onComplete { usage in settler.settleReporting(usage) }
         response.body.onTermination { termination in
             if case .finished = termination { return }
@@ -213,6 +233,44 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
         Task {
             try? await clock.sleep(until: until)
             context.events.emit(.cooldownEnded, context) { $0.delay = duration }
+        }
+    }
+
+    /// How long a 429 pauses the key: its `retry-after`; else, when learning, until the exhausted
+    /// limit's reset, else a backoff that doubles with each 429 in a row; at most
+    /// ``Configuration/maxCooldown``. `nil` for no pause.
+    private func cooldown(after observation: RateLimitObservation?, on bucket: RateLimitBucketID, learns: Bool) -> Duration? {
+        let rejections = learns ? learned.rejected(bucket) : 0
+        let delay: Duration
+        if let retryAfter = observation?.retryAfter, retryAfter > .zero {
+            delay = retryAfter
+        } else if !learns {
+            return nil
+        } else if let reset = observation?.reset, reset > .zero {
+            delay = reset
+        } else {
+            delay = LearnedRateLimits.backoff(after: rejections, cap: configuration.maxCooldown)
+        }
+        let capped = min(delay, configuration.maxCooldown)
+        return capped > .zero ? capped : nil
+    }
+
+    /// Applies the limits an answer gave to `bucket`'s set: in the store at once (before the same
+    /// answer's remaining counts correct it), and for every request after; emits `limit_learned` for
+    /// each dimension whose limit in force changed.
+    private nonisolated(nonsending) func learn(
+        _ limit: RateLimitObservation.Remaining, on bucket: RateLimitBucketID, context: ClientContext
+    ) async {
+        guard let configured = pool.candidates(for: context.model).first(where: { $0.bucket == bucket }) else { return }
+        let (candidate, changes) = learned.record(limit, for: configured)
+        guard !changes.isEmpty else { return }
+        await store.adopt(candidate, safetyMargin: configuration.safetyMargin)
+        for change in changes {
+            context.events.emit(.limitLearned, context) { event in
+                event.reason = change.dimension.rawValue
+                event.limit = change.limit
+                event.text = change.previous.map { "was \($0) per minute" } ?? "was unlimited"
+            }
         }
     }
 

@@ -35,9 +35,21 @@ public protocol RateLimitStore: Sendable {
     @discardableResult
     nonisolated(nonsending) func sync(_ reservation: RateLimitReservation, with observation: RateLimitObservation) async -> Bool
 
+    /// Adopts new limits for `candidate`'s bucket set at once (limits learned from the provider's
+    /// headers), keeping what its buckets hold up to their new capacity, before the correction of
+    /// the same answer (``sync(_:with:)``) lowers them to the provider's remaining budget. Requests
+    /// carry the same limits in their candidates from then on, so a store that does nothing here
+    /// (the default) adopts them at its next admission.
+    nonisolated(nonsending) func adopt(_ candidate: RateLimitCandidate, safetyMargin: RateLimitSafetyMargin) async
+
     /// Pauses admission on `bucket` until `until` (on the store's clock): every waiter pauses as one.
     nonisolated(nonsending) func cooldown(_ bucket: RateLimitBucketID, until: Duration) async
 
     /// The state of a bucket set, or `nil` if it was never used.
     nonisolated(nonsending) func state(of bucket: RateLimitBucketID) async -> RateLimitBucketState?
+}
+
+extension RateLimitStore {
+    /// Does nothing: the store adopts the limits with the next request's candidates.
+    public nonisolated(nonsending) func adopt(_ candidate: RateLimitCandidate, safetyMargin: RateLimitSafetyMargin) async {}
 }

@@ -9,9 +9,11 @@ struct RateLimitMiddlewareTests {
     static let anthropicLimits = RateLimits(requestsPerMinute: 60, inputTokensPerMinute: 6_000, outputTokensPerMinute: 1_200)
 
     func limiter(
-        _ keys: [APIKey], provider: Provider = .openAI, clock: TestClock, waitPolicy: RateLimitWaitPolicy = .wait
+        _ keys: [APIKey], provider: Provider = .openAI, clock: TestClock, waitPolicy: RateLimitWaitPolicy = .wait,
+        learns: Bool = true
     ) -> RateLimitMiddleware {
-        let configuration = RateLimitMiddleware.Configuration(keys: keys, safetyMargin: .none, waitPolicy: waitPolicy)
+        var configuration = RateLimitMiddleware.Configuration(keys: keys, safetyMargin: .none, waitPolicy: waitPolicy)
+        configuration.learnsLimitsFromHeaders = learns
         let adapter: any ProviderAdapter = provider == .anthropic ? AnthropicAdapter() : OpenAIAdapter()
         return RateLimitMiddleware(configuration: configuration, adapter: adapter, clock: clock)
     }
@@ -79,7 +81,9 @@ struct RateLimitMiddlewareTests {
     @Test("a 429 refunds the tokens but keeps the request; a 500 or a transport error keeps the whole charge")
     func refundOnlyFor429() async throws {
         let clock = TestClock()
-        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.openAILimits)], clock: clock)
+        // Without learning, a 429 that names no delay does not pause the key (with it, the next
+        // request would wait for the backoff: see LearnedLimitsTests).
+        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.openAILimits)], clock: clock, learns: false)
         let transport = InMemoryTransport { request in
             if request.url.hasSuffix("fail") { throw SluiceError(.connectionRefused, "refused") }
             if request.url.hasSuffix("busy") { return RL.response(429) }

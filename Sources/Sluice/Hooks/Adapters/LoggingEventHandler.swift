@@ -20,7 +20,7 @@ import Logging
 ///
 /// | Events | Level |
 /// |---|---|
-/// | `request_started`, `attempt_started`, `response_head`, `first_token`, rate-limit and permit waits, `rate_limit_corrected`, `usage_settled`, `cooldown_ended`, `request_succeeded`, `request_cancelled`, a store's connection made or script reloaded, kinds added later | ``Configuration/lifecycleLevel`` (`.debug`) |
+/// | `request_started`, `attempt_started`, `response_head`, `first_token`, rate-limit and permit waits, `rate_limit_corrected`, `limit_learned`, `usage_settled`, `cooldown_ended`, `request_succeeded`, `request_cancelled`, a store's connection made or script reloaded, kinds added later | ``Configuration/lifecycleLevel`` (`.debug`) |
 /// | `retry_scheduled`, `timeout`, `cooldown_started`, a store reconnected or its fallback left | ``Configuration/problemLevel`` (`.info`) |
 /// | `request_failed` | ``Configuration/failureLevel`` (`.info`): the caller gets the error and decides what it means |
 /// | `key_removed`, `retry_budget_exhausted`, a store's connection lost or fallback entered | ``Configuration/actionLevel`` (`.warning`): a key to replace, an outage, a store to mend |
@@ -150,6 +150,7 @@ public struct LoggingEventHandler: ClientEventHandler {
         case .cooldownStarted: "key cooldown started"
         case .cooldownEnded: "key cooldown ended"
         case .rateLimitCorrected: "rate-limit headers lowered the key's budget"
+        case .limitLearned: "rate-limit headers set the key's limit"
         case .keyRemoved: "key removed from the pool"
         case .usageSettled: "usage settled"
         case .requestSucceeded: "request succeeded"
@@ -185,6 +186,8 @@ public struct LoggingEventHandler: ClientEventHandler {
         if let waited = event.waited { metadata["sluice.waited_ms"] = .string(Self.milliseconds(waited)) }
         if let latency = event.latency { metadata["sluice.latency_ms"] = .string(Self.milliseconds(latency)) }
         if let tokens = event.tokens { metadata["sluice.tokens"] = .string(String(tokens)) }
+        if let limit = event.limit { metadata["sluice.limit"] = .string(String(limit)) }
+        if event.kind == .limitLearned, let text = event.text { metadata["sluice.previous_limit"] = .string(text) }
         if let usage = event.usage {
             metadata["sluice.input_tokens"] = .string(String(usage.inputTokens))
             metadata["sluice.output_tokens"] = .string(String(usage.outputTokens))
