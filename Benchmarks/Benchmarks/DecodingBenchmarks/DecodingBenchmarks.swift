@@ -1,5 +1,7 @@
-// Decoding on one core, through the public API: SSE parse + OpenAI chunk decode to typed events, and
-// a whole chat.completion decoded to a ChatResponse.
+// Decoding on one core, through the public API — each hot path of a reply on its own, so a
+// regression shows where it is: SSE framing alone, SSE parse + OpenAI chunk decode to typed events,
+// an Anthropic content_block_delta likewise, a whole chat.completion decoded to a ChatResponse, and
+// the rate-limit headers of an answer read into a RateLimitObservation.
 import Benchmark
 #if canImport(Glibc)
 import Glibc
@@ -26,6 +28,35 @@ let chatCompletion = Array(
      #""accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","# +
      #""system_fingerprint":"fp_fc9f1d7035"}"#).utf8)
 
+/// A typical Anthropic text delta, as one SSE event.
+let anthropicDeltaEvent = Array(
+    ("event: content_block_delta\n" +
+     #"data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" world"}}"# + "\n\n").utf8)
+
+/// The headers of an OpenAI answer: rate-limit state and the usual others.
+let openAIAnswerHeaders: HTTPHeaders = [
+    "date": "Mon, 07 Dec 2026 02:00:00 GMT", "content-type": "application/json",
+    "openai-processing-ms": "312", "x-request-id": "req_5f2c9b1e0d8a4c7f",
+    "x-ratelimit-limit-requests": "10000", "x-ratelimit-limit-tokens": "2000000",
+    "x-ratelimit-remaining-requests": "9999", "x-ratelimit-remaining-tokens": "1999512",
+    "x-ratelimit-reset-requests": "6ms", "x-ratelimit-reset-tokens": "14ms",
+]
+
+/// Parses `event` and decodes it to typed events with `adapter`'s stream decoder, once per iteration.
+func measureStreamDecoding(_ benchmark: Benchmark, adapter: any ProviderAdapter, event: [UInt8]) throws {
+    var parser = ServerSentEventParser()
+    var decoder = adapter.makeStreamDecoder()
+    var deltas = 0
+    benchmark.startMeasurement()
+    for _ in benchmark.scaledIterations {
+        try parser.parse(event) { event in
+            try decoder.decode(event) { if case .textDelta = $0 { deltas += 1 } }
+        }
+    }
+    benchmark.stopMeasurement()
+    blackHole(deltas)
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.throughput, .wallClock, .mallocCountTotal],
@@ -40,19 +71,32 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark.defaultConfiguration.maxDuration = .milliseconds(200)
     }
 
-    Benchmark("OpenAI stream chunk: SSE parse + decode to events", configuration: .init(scalingFactor: .mega)) { benchmark in
-        let adapter = OpenAIAdapter()
+    for (name, adapter, event): (String, any ProviderAdapter, [UInt8]) in [
+        ("OpenAI stream chunk: SSE parse + decode to events", OpenAIAdapter(), chunkEvent),
+        ("Anthropic stream delta: SSE parse + decode to events", AnthropicAdapter(), anthropicDeltaEvent),
+    ] {
+        Benchmark(name, configuration: .init(scalingFactor: .mega)) { benchmark in
+            try measureStreamDecoding(benchmark, adapter: adapter, event: event)
+        }
+    }
+
+    Benchmark("SSE framing only: one chunk-sized event", configuration: .init(scalingFactor: .mega)) { benchmark in
         var parser = ServerSentEventParser()
-        var decoder = adapter.makeStreamDecoder()
-        var deltas = 0
+        var bytes = 0
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            try parser.parse(chunkEvent) { event in
-                try decoder.decode(event) { if case .textDelta = $0 { deltas += 1 } }
-            }
+            try parser.parse(chunkEvent) { event in bytes += event.data.utf8.count }
         }
         benchmark.stopMeasurement()
-        blackHole(deltas)
+        blackHole(bytes)
+    }
+
+    Benchmark("Rate-limit headers: an OpenAI answer's read into a RateLimitObservation", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(RateLimitObservation(headers: openAIAnswerHeaders))
+        }
+        benchmark.stopMeasurement()
     }
 
     Benchmark("OpenAI chat.completion decode", configuration: .init(scalingFactor: .kilo)) { benchmark in

@@ -51,6 +51,11 @@ func measureChats(_ benchmark: Benchmark, _ client: LLMClient) async throws {
     benchmark.stopMeasurement()
 }
 
+/// An event handler that does nothing: what dispatch costs by itself.
+struct NoOpHandler: ClientEventHandler {
+    func handle(_ event: ClientEvent) { blackHole(event.kind) }
+}
+
 /// Operations left to run, shared by the tasks of one run.
 final class Remaining: Sendable {
     let count: Atomic<Int>
@@ -118,6 +123,18 @@ let benchmarks: @Sendable () -> Void = {
     ) { benchmark in
         let client = makeClient()
         try await measureChats(benchmark, client)
+    }
+
+    // Event dispatch: the same call with 0, 1 and 4 handlers that do nothing, so the difference is
+    // the cost of building and delivering the call's events.
+    for handlers in [0, 1, 4] {
+        Benchmark(
+            "LLMClient.chat, default stack, \(handlers) no-op event handler(s)",
+            configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)
+        ) { benchmark in
+            let client = makeClient { $0.eventHandlers = Array(repeating: NoOpHandler(), count: handlers) }
+            try await measureChats(benchmark, client)
+        }
     }
 
     Benchmark(

@@ -17,6 +17,10 @@ public struct ChatResponse: Sendable, Hashable {
     /// The provider's request id (`x-request-id`, `request-id`), for support tickets.
     public var requestID: String?
     public var provider: Provider
+    /// The status and headers of the HTTP answer this reply was decoded from, or the stream
+    /// was read from, (`nil` for a reply
+    /// built by hand).
+    public var responseHead: HTTPResponseHead?
     /// The blocks a decoder set, or `nil` to derive them from ``text`` and ``toolCalls``.
     private var decodedBlocks: [ReplyBlock]?
 
@@ -29,7 +33,8 @@ public struct ChatResponse: Sendable, Hashable {
         usage: Usage? = nil,
         requestID: String? = nil,
         provider: Provider,
-        blocks: [ReplyBlock]? = nil
+        blocks: [ReplyBlock]? = nil,
+        responseHead: HTTPResponseHead? = nil
     ) {
         self.id = id
         self.model = model
@@ -40,6 +45,7 @@ public struct ChatResponse: Sendable, Hashable {
         self.requestID = requestID
         self.provider = provider
         self.decodedBlocks = blocks
+        self.responseHead = responseHead
     }
 
     /// The reply's content in the order the model produced it: thinking, text and tool calls.
@@ -137,19 +143,30 @@ public struct Usage: Sendable, Hashable {
     public var cacheCreationInputTokens: Int?
     /// Output tokens spent on reasoning, where reported.
     public var reasoningTokens: Int?
+    /// Whether these counts are Sluice's estimate rather than the provider's report.
+    ///
+    /// A call whose provider reported no usage (a server that omits it, a stream cut before its usage
+    /// chunk) is not counted as 0 tokens: its terminal event
+    /// (``ClientEvent/usage``) carries the client's estimate — the prompt by the client's
+    /// ``TokenEstimator``, the output from the text and tool-call arguments received — flagged here,
+    /// and ``UsageTracker`` counts such calls in ``UsageSummary/estimatedCalls``. A reply's own
+    /// ``ChatResponse/usage`` stays `nil`: it says what the provider said.
+    public var isEstimated: Bool
 
     public init(
         inputTokens: Int = 0,
         outputTokens: Int = 0,
         cachedInputTokens: Int? = nil,
         cacheCreationInputTokens: Int? = nil,
-        reasoningTokens: Int? = nil
+        reasoningTokens: Int? = nil,
+        isEstimated: Bool = false
     ) {
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
         self.cachedInputTokens = cachedInputTokens
         self.cacheCreationInputTokens = cacheCreationInputTokens
         self.reasoningTokens = reasoningTokens
+        self.isEstimated = isEstimated
     }
 
     /// Input plus output tokens (held at `Int.max` rather than overflowing).

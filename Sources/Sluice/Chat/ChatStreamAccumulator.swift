@@ -22,6 +22,8 @@ public struct ChatStreamAccumulator: Sendable {
     private var usage: Usage?
     /// The provider's request id, when the caller knows it (from the response headers).
     public var requestID: String?
+    /// The status and headers of the answer the stream is read from, when the caller knows them.
+    public var responseHead: HTTPResponseHead?
     public let provider: Provider
     /// How many events have been applied.
     public private(set) var eventCount = 0
@@ -91,7 +93,8 @@ public struct ChatStreamAccumulator: Sendable {
             usage: usage,
             requestID: requestID,
             provider: provider,
-            blocks: blocks
+            blocks: blocks,
+            responseHead: responseHead
         )
     }
 

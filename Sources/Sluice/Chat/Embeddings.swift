@@ -23,6 +23,9 @@ public struct EmbeddingsResponse: Sendable, Hashable {
     public var embeddings: [[Float]]
     public var usage: Usage
     public var requestID: String?
+    /// The status and headers of the HTTP answer this reply was decoded from (`nil` for a reply
+    /// built by hand).
+    public var responseHead: HTTPResponseHead?
 
     public init(model: String, embeddings: [[Float]], usage: Usage, requestID: String? = nil) {
         self.model = model

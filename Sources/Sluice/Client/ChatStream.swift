@@ -32,21 +32,28 @@ public struct ChatStream: AsyncSequence, Sendable {
 
     let state: State
 
+    /// The status and headers of the HTTP answer the stream is read from (the request id, the
+    /// rate-limit headers), known before the first event. The reply (``snapshot``) carries it too.
+    public let responseHead: HTTPResponseHead
+
     init(
         body: ResponseBody,
         decoder: any ChatStreamDecoder,
         provider: Provider,
-        requestID: String?,
+        head: HTTPResponseHead,
         usage: UsageReport,
         context: ClientContext,
         limits: StreamLimits,
         progress: StreamProgress?,
         callStarted: Duration
     ) {
+        responseHead = head
+        var accumulator = ChatStreamAccumulator(provider: provider, requestID: head.requestID)
+        accumulator.responseHead = head
         state = State(
             body: body,
             decoder: decoder,
-            accumulator: ChatStreamAccumulator(provider: provider, requestID: requestID),
+            accumulator: accumulator,
             usage: usage,
             context: context,
             limits: limits,
@@ -156,9 +163,9 @@ public struct ChatStream: AsyncSequence, Sendable {
                 }
                 return event
             } catch var error as SluiceError {
-                if let partial = accumulated.withLock({ $0.eventCount > 0 ? $0.response : nil }) {
-                    error.partialResponse = partial
-                }
+                let (partial, head) = accumulated.withLock { ($0.eventCount > 0 ? $0.response : nil, $0.responseHead) }
+                if let partial { error.partialResponse = partial }
+                if error.responseHead == nil { error.responseHead = head }
                 body.discard()
                 throw error
             } catch {

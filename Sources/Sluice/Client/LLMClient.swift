@@ -190,15 +190,21 @@ public final class LLMClient: Sendable {
             }
             let result: Result
             let usage: Usage?
-            let details: ClientEvent.ReplyDetails?
+            var details: ClientEvent.ReplyDetails?
+            var estimatedOutput = 0
             do {
                 defer { response.body.discard() }
                 let reply = try await operation.decode(response, client: self, context: context, started: started)
                 usage = operation.usage(of: reply)
                 result = try await consume(reply)
-                details = context.events.isEnabled ? operation.replyDetails(of: reply) : nil
+                if context.events.isEnabled {
+                    details = operation.replyDetails(of: reply)
+                    if usage == nil, context.usage.latest == nil {
+                        estimatedOutput = operation.estimatedOutputTokens(of: reply)
+                    }
+                }
             }
-            callSucceeded(context, usage: usage, reply: details, started: started)
+            callSucceeded(context, usage: usage, reply: details, estimatedOutput: estimatedOutput, started: started)
             return result
         } catch {
             callFailed(context, error, started: started)
@@ -228,15 +234,20 @@ public final class LLMClient: Sendable {
         return started
     }
 
-    /// Completes the call's usage report with `usage` and emits `request_succeeded`.
+    /// Completes the call's usage report with `usage` and emits `request_succeeded`: with the usage
+    /// reported, else the client's estimate (the prompt estimate and `estimatedOutput`, flagged
+    /// ``Usage/isEstimated``), never none.
     func callSucceeded(
-        _ context: ClientContext, usage reported: Usage?, reply: ClientEvent.ReplyDetails? = nil, started: Duration
+        _ context: ClientContext, usage reported: Usage?, reply: ClientEvent.ReplyDetails? = nil,
+        estimatedOutput: Int = 0, started: Duration
     ) {
         context.usage.complete(with: reported)
         guard context.events.isEnabled else { return }
         let context = Self.servedContext(context)
         context.events.emit(.requestSucceeded, context) { event in
-            event.usage = reported ?? context.usage.latest
+            event.usage =
+                reported ?? context.usage.latest
+                ?? .estimated(input: context.tokenEstimate.input, output: estimatedOutput)
             event.latency = event.instant - started
             event.reply = reply
         }
@@ -249,15 +260,20 @@ public final class LLMClient: Sendable {
         guard context.events.isEnabled else { return }
         let context = Self.servedContext(context)
         let typed = SluiceError.wrapping(error)
+        // A stream cut after content arrived, with no usage reported: the estimate of what it had
+        // generated, so the tokens it cost are not counted as 0.
+        let usage = context.usage.latest ?? typed.partialResponse.map {
+            Usage.estimated(input: context.tokenEstimate.input, output: Usage.estimatedOutputTokens(of: $0))
+        }
         if typed.code == .cancelled || error is CancellationError {
-            context.events.emit(.requestCancelled, context) { $0.usage = context.usage.latest }
+            context.events.emit(.requestCancelled, context) { $0.usage = usage }
         } else {
             if let phase = TimeoutPhase.phase(of: typed.code) {
                 context.events.emit(.timeout, context) { $0.phase = phase }
             }
             context.events.emit(.requestFailed, context) { event in
                 event.error = typed
-                event.usage = context.usage.latest
+                event.usage = usage
                 event.latency = event.instant - started
             }
         }
@@ -335,6 +351,7 @@ public final class LLMClient: Sendable {
         var error = configuration.adapter.decodeError(status: response.status, headers: response.headers, body: body)
         if error.requestID == nil { error.requestID = Self.requestID(response.headers) }
         if error.status == nil { error.status = response.status }
+        error.responseHead = HTTPResponseHead(response)
         if let readFailure {
             error.message += " (the error body could not be read in full: \(readFailure.code))"
             if error.cause == nil { error.cause = readFailure }

@@ -32,6 +32,10 @@ public struct ResponsesStream: AsyncSequence, Sendable {
     /// arrived.
     public var snapshot: ResponsesResponse { state.accumulated.withLock { $0.response } }
 
+    /// The status and headers of the HTTP answer the stream is read from, known before the first
+    /// event. The response (``snapshot``) carries it too.
+    public var responseHead: HTTPResponseHead { events.responseHead }
+
     /// Whether the terminal event arrived and every event before it was read.
     public var isComplete: Bool { events.isComplete }
 
@@ -63,8 +67,8 @@ public struct ResponsesStream: AsyncSequence, Sendable {
         private let queue = Mutex<(events: [ResponsesStreamEvent], head: Int)>(([], 0))
         let accumulated: Mutex<ResponsesStreamAccumulator>
 
-        init(requestID: String?) {
-            accumulated = Mutex(ResponsesStreamAccumulator(requestID: requestID))
+        init(head: HTTPResponseHead) {
+            accumulated = Mutex(ResponsesStreamAccumulator(requestID: head.requestID, responseHead: head))
         }
 
         func push(_ event: ResponsesStreamEvent) {

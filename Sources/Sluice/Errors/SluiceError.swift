@@ -81,6 +81,10 @@ public struct SluiceError: Error, CustomStringConvertible, CustomDebugStringConv
     public var requestID: String?
     /// For a stream that failed after data arrived: the reply so far, with the usage reported so far.
     public var partialResponse: ChatResponse?
+    /// The status and headers of the provider's answer this error was built from, when there was one
+    /// (the `with_raw_response` view of an error: `retry-after`, the rate-limit headers, the request
+    /// id).
+    public var responseHead: HTTPResponseHead?
 
     public init(
         _ code: Code,
@@ -120,6 +124,7 @@ public struct SluiceError: Error, CustomStringConvertible, CustomDebugStringConv
                 "providerError": providerError as Any,
                 "requestID": requestID.map { SecretRedaction.redact($0) } as Any,
                 "partialResponse": partialResponse as Any,
+                "responseHead": responseHead as Any,
             ],
             displayStyle: .struct
         )

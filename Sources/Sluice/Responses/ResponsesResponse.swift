@@ -26,6 +26,9 @@ public struct ResponsesResponse: Sendable, Hashable {
     public var createdAt: Int?
     /// The request id from the response headers (`x-request-id`).
     public var requestID: String?
+    /// The status and headers of the HTTP answer this reply was decoded from (`nil` for a reply
+    /// built by hand).
+    public var responseHead: HTTPResponseHead?
 
     public init(
         id: String = "",

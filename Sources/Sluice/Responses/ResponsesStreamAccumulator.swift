@@ -10,8 +10,9 @@ struct ResponsesStreamAccumulator: Sendable {
     private(set) var eventCount = 0
     private var finished = false
 
-    init(requestID: String?) {
+    init(requestID: String?, responseHead: HTTPResponseHead? = nil) {
         response.requestID = requestID
+        response.responseHead = responseHead
     }
 
     mutating func apply(_ event: ResponsesStreamEvent) {
@@ -66,6 +67,7 @@ struct ResponsesStreamAccumulator: Sendable {
         case .outputTextDone, .completed, .incomplete, .failed:
             if var final = event.finalResponse {
                 final.requestID = final.requestID ?? response.requestID
+                final.responseHead = final.responseHead ?? response.responseHead
                 if final.output.isEmpty { final.output = response.output }
                 response = final
                 finished = true

@@ -9,7 +9,7 @@
 /// print(mini?.inputTokens ?? 0, mini?.cost?.description ?? "unpriced")
 /// ```
 ///
-/// Token counts are the provider's own (``Usage``); ``inputTokens`` includes the cached and
+/// Token counts are the provider's own (``Usage``), except for the ``estimatedCalls``; ``inputTokens`` includes the cached and
 /// cache-write tokens, ``outputTokens`` includes the reasoning tokens.
 public struct UsageTotals: Sendable, Hashable, Codable {
     /// Prompt tokens, cached and cache-write tokens included.
@@ -33,6 +33,9 @@ public struct UsageTotals: Sendable, Hashable, Codable {
     public var retries = 0
     /// Time calls spent waiting for rate budget (the sum of `rate_limit_wait_ended`'s `waited`).
     public var rateLimitWait: Duration = .zero
+    /// Calls whose tokens here are the client's estimate (``Usage/isEstimated``) because the provider
+    /// reported no usage: when it is not 0, the token counts and the cost are partly estimated.
+    public var estimatedCalls = 0
 
     /// What these tokens cost, or `nil` when some of them are of a model with no price (see
     /// ``unpricedModels``): an unknown cost is never reported as $0.

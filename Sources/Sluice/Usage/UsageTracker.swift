@@ -19,6 +19,8 @@ import Synchronization
 ///
 /// ## What is counted
 ///
+/// - A call whose provider reported no usage is counted from the client's estimate
+///   (``Usage/isEstimated``), never as 0 tokens, and counted in ``UsageTotals/estimatedCalls``.
 /// - Tokens come only from a call's terminal event — `request_succeeded`, `request_failed` or
 ///   `request_cancelled` — each call's ``ClientEvent/usage`` exactly once. A stream that failed or
 ///   was cancelled part-way counts the usage it had reached; `usage_settled` is never counted
@@ -63,9 +65,12 @@ public final class UsageTracker: ClientEventHandler {
         var cancelled = 0
         var retries = 0
         var rateLimitWait: Duration = .zero
+        /// Calls counted from the client's estimate because the provider reported no usage.
+        var estimated = 0
 
         mutating func add(_ usage: Usage?) {
             guard let usage else { return }
+            if usage.isEstimated { estimated = estimated.saturatingAdding(1) }
             // Saturating: a hostile count can pin a total at Int.max but never trap.
             input = input.saturatingAdding(max(0, usage.inputTokens))
             output = output.saturatingAdding(max(0, usage.outputTokens))
@@ -85,6 +90,7 @@ public final class UsageTracker: ClientEventHandler {
             cancelled = cancelled.saturatingAdding(other.cancelled)
             retries = retries.saturatingAdding(other.retries)
             rateLimitWait += other.rateLimitWait
+            estimated = estimated.saturatingAdding(other.estimated)
         }
 
         var hasTokens: Bool { input != 0 || output != 0 }
@@ -185,6 +191,7 @@ public final class UsageTracker: ClientEventHandler {
         totals.cancelled = sum.cancelled
         totals.retries = sum.retries
         totals.rateLimitWait = sum.rateLimitWait
+        totals.estimatedCalls = sum.estimated
         totals.pricedCost = priced
         totals.unpricedModels = unpriced.sorted()
         totals.cost = unpriced.isEmpty ? priced : nil

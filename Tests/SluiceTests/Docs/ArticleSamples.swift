@@ -34,6 +34,16 @@ enum ArticleSamples {
         return final
     }
 
+    static func rawResponse(client: LLMClient, request: ChatRequest) async throws {
+        do {
+            let reply = try await client.chat(request)
+            let head = reply.responseHead
+            print(head?.status ?? 0, head?.requestID ?? "-", head?.headers["x-ratelimit-remaining-tokens"] ?? "-")
+        } catch let error as SluiceError {
+            print(error.code, error.responseHead?.headers["retry-after"] ?? "no retry-after")
+        }
+    }
+
     // MARK: Hooks.md
 
     struct MyHandler: ClientEventHandler {

@@ -191,6 +191,7 @@ public struct LoggingEventHandler: ClientEventHandler {
         if let usage = event.usage {
             metadata["sluice.input_tokens"] = .string(String(usage.inputTokens))
             metadata["sluice.output_tokens"] = .string(String(usage.outputTokens))
+            if usage.isEstimated { metadata["sluice.usage_estimated"] = "true" }
             if let cached = usage.cachedInputTokens { metadata["sluice.cached_input_tokens"] = .string(String(cached)) }
             if let reasoning = usage.reasoningTokens {
                 metadata["sluice.reasoning_tokens"] = .string(String(reasoning))

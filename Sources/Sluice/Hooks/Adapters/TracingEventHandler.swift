@@ -29,7 +29,8 @@ import Tracing
 ///   `failure`, `cancelled`);
 /// - on success: `gen_ai.response.id`, `gen_ai.response.model` and `gen_ai.response.finish_reasons`
 ///   as the reply gives them (for a stream, as far as the caller read it);
-/// - `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens` when the call reported usage;
+/// - `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens` (with `sluice.usage.estimated` when
+///   they are the client's estimate because the provider reported none);
 /// - on failure: status `.error`, `error.type` (the ``SluiceError/Code`` name),
 ///   `http.response.status_code` when there was one, `sluice.error.provider_type`, and the error
 ///   recorded; and from a partial streamed reply `gen_ai.response.id`, `gen_ai.response.model` and
@@ -230,6 +231,7 @@ public final class TracingEventHandler: TraceContextPropagating {
             if let usage = event.usage {
                 attributes["gen_ai.usage.input_tokens"] = usage.inputTokens
                 attributes["gen_ai.usage.output_tokens"] = usage.outputTokens
+                if usage.isEstimated { attributes["sluice.usage.estimated"] = true }
             }
         }
         switch event.kind {

@@ -5,6 +5,9 @@
 protocol BufferedCallOperation: CallOperation {
     /// Decodes a successful body with the client's adapter.
     func decode(_ body: [UInt8], headers: HTTPHeaders, adapter: any ProviderAdapter) throws -> Reply
+
+    /// Records the answer's status and headers on the decoded reply.
+    func attach(_ head: HTTPResponseHead, to reply: inout Reply)
 }
 
 extension BufferedCallOperation {
@@ -15,6 +18,8 @@ extension BufferedCallOperation {
         started: Duration
     ) async throws -> Reply {
         let body = try await response.body.collect(upTo: client.configuration.maxResponseBytes)
-        return try decode(body, headers: response.headers, adapter: client.configuration.adapter)
+        var reply = try decode(body, headers: response.headers, adapter: client.configuration.adapter)
+        attach(HTTPResponseHead(response), to: &reply)
+        return reply
     }
 }

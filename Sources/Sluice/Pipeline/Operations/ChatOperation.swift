@@ -15,7 +15,11 @@ struct ChatOperation: BufferedCallOperation, ChatCallOperation {
         return reply
     }
 
+    func attach(_ head: HTTPResponseHead, to reply: inout ChatResponse) { reply.responseHead = head }
+
     func usage(of reply: ChatResponse) -> Usage? { reply.usage }
+
+    func estimatedOutputTokens(of reply: ChatResponse) -> Int { Usage.estimatedOutputTokens(of: reply) }
 
     func replyDetails(of reply: ChatResponse) -> ClientEvent.ReplyDetails? { ClientEvent.ReplyDetails(reply) }
 }

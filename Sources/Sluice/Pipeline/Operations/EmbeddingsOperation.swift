@@ -22,7 +22,13 @@ struct EmbeddingsOperation: BufferedCallOperation {
         return reply
     }
 
-    func usage(of reply: EmbeddingsResponse) -> Usage? { reply.usage }
+    func attach(_ head: HTTPResponseHead, to reply: inout EmbeddingsResponse) { reply.responseHead = head }
+
+    /// The reply's usage; `nil` when it counts no token for a non-empty input (a server that omits
+    /// `usage`), so the call is settled and counted from its estimate, not as 0 tokens.
+    func usage(of reply: EmbeddingsResponse) -> Usage? {
+        reply.usage.totalTokens == 0 && !request.inputs.isEmpty ? nil : reply.usage
+    }
 
     func replyDetails(of reply: EmbeddingsResponse) -> ClientEvent.ReplyDetails? {
         ClientEvent.ReplyDetails(model: reply.model.isEmpty ? nil : reply.model)

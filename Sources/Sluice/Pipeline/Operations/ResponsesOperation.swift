@@ -39,7 +39,11 @@ struct ResponsesOperation: BufferedCallOperation, ResponsesCallOperation {
         return reply
     }
 
+    func attach(_ head: HTTPResponseHead, to reply: inout ResponsesResponse) { reply.responseHead = head }
+
     func usage(of reply: ResponsesResponse) -> Usage? { reply.usage }
+
+    func estimatedOutputTokens(of reply: ResponsesResponse) -> Int { Usage.estimatedOutputTokens(of: reply) }
 
     func replyDetails(of reply: ResponsesResponse) -> ClientEvent.ReplyDetails? { ClientEvent.ReplyDetails(reply) }
 }
@@ -67,13 +71,13 @@ struct StreamResponsesOperation: ResponsesCallOperation {
         started: Duration
     ) async throws -> ResponsesStream {
         let adapter = client.configuration.adapter
-        let requestID = LLMClient.requestID(response.headers)
-        let state = ResponsesStream.State(requestID: requestID)
+        let head = HTTPResponseHead(response)
+        let state = ResponsesStream.State(head: head)
         let events = ChatStream(
             body: response.body,
             decoder: ResponsesChatBridge(decoder: adapter.makeResponsesStreamDecoder(), state: state),
             provider: adapter.provider,
-            requestID: requestID,
+            head: head,
             usage: context.usage,
             context: LLMClient.servedContext(context),
             limits: context.options.streamLimits ?? client.configuration.streamLimits,
@@ -85,6 +89,8 @@ struct StreamResponsesOperation: ResponsesCallOperation {
 
     /// A stream reports its usage as it is read; the call's report takes the latest.
     func usage(of reply: ResponsesStream) -> Usage? { nil }
+
+    func estimatedOutputTokens(of reply: ResponsesStream) -> Int { Usage.estimatedOutputTokens(of: reply.snapshot) }
 
     /// From what the caller read of the stream.
     func replyDetails(of reply: ResponsesStream) -> ClientEvent.ReplyDetails? {

@@ -28,7 +28,7 @@ struct StreamChatOperation: ChatCallOperation {
             body: response.body,
             decoder: adapter.makeStreamDecoder(),
             provider: adapter.provider,
-            requestID: LLMClient.requestID(response.headers),
+            head: HTTPResponseHead(response),
             usage: context.usage,
             context: LLMClient.servedContext(context),
             limits: context.options.streamLimits ?? client.configuration.streamLimits,
@@ -39,6 +39,8 @@ struct StreamChatOperation: ChatCallOperation {
 
     /// A stream reports its usage as it is read; the call's report takes the latest.
     func usage(of reply: ChatStream) -> Usage? { nil }
+
+    func estimatedOutputTokens(of reply: ChatStream) -> Int { Usage.estimatedOutputTokens(of: reply.snapshot) }
 
     /// From what the caller read of the stream.
     func replyDetails(of reply: ChatStream) -> ClientEvent.ReplyDetails? { ClientEvent.ReplyDetails(reply.snapshot) }
