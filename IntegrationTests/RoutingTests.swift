@@ -39,11 +39,12 @@ struct RoutingTests {
                     #expect(!reply.text.isEmpty)
                 }
                 #expect(secondaryServer.stats.requests == calls)
-                // The breaker opened after exactly the configured failures in a row; the primary saw
-                // only those and any half-open probes since.
+                // The breaker opened on exactly the configured failure in a row (its circuit_opened comes
+                // before that failure's fallback); the primary saw only those and any half-open probes since.
                 let kinds = events.events.map(\.kind)
                 let firstOpen = try #require(kinds.firstIndex(of: .circuitOpened))
-                #expect(kinds[..<firstOpen].filter { $0 == .fallback }.count == failuresToOpen)
+                #expect(kinds[..<firstOpen].filter { $0 == .fallback }.count == failuresToOpen - 1)
+                #expect(kinds.dropFirst(firstOpen + 1).first == .fallback)
                 let probes = events.events(ofKind: .circuitHalfOpen).count
                 #expect(primaryServer.stats.requests == failuresToOpen + probes)
                 #expect(events.events(ofKind: .fallback).allSatisfy { $0.deployment == "primary" && $0.reason == "server_error" })

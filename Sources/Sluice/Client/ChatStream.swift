@@ -70,6 +70,12 @@ public struct ChatStream: AsyncSequence, Sendable {
         return snapshot
     }
 
+    /// Reads the events not yet read, calling `onEvent` for each, then returns the accumulated reply.
+    func forEachEvent(_ onEvent: (ChatStreamEvent) throws -> Void) async throws -> ChatResponse {
+        for try await event in self { try onEvent(event) }
+        return snapshot
+    }
+
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(state: state) }
 
     /// Reads events in order. One iterator per stream.

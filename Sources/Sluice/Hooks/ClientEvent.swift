@@ -76,7 +76,8 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
         public static let usageSettled = Kind("usage_settled")
         /// An ``LLMRouter``'s deployment failed with a failure it falls back on, and the router tries
         /// the next (``ClientEvent/deployment``: the one that failed; ``ClientEvent/reason``: the
-        /// ``FallbackCondition`` name, such as `server_error`; ``ClientEvent/error``: its failure).
+        /// ``FallbackCondition`` name, such as `server_error`; ``ClientEvent/error``: its failure). When
+        /// that failure opened the deployment's circuit, `circuit_opened` comes just before.
         public static let fallback = Kind("fallback")
         /// A deployment's circuit opened: the router skips it for the open duration
         /// (``ClientEvent/deployment``; ``ClientEvent/error``: the failure that opened it).

@@ -62,10 +62,7 @@ extension LLMRouter {
         options: CallOptions = CallOptions(),
         onEvent: (ChatStreamEvent) throws -> Void = { _ in }
     ) async throws -> ChatResponse {
-        try await streamChat(request, options: options) { stream in
-            for try await event in stream { try onEvent(event) }
-            return stream.snapshot
-        }
+        try await streamChat(request, options: options) { stream in try await stream.forEachEvent(onEvent) }
     }
 
     /// `request` with the deployment's model, if it has one.

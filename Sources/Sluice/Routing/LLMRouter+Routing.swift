@@ -9,11 +9,11 @@ extension LLMRouter {
 
     /// Runs `call` on the deployments in the policy's order until one succeeds or fails with a
     /// failure the router does not fall back on; see the type's documentation.
-    nonisolated(nonsending) func route<Result>(
+    func route<Result>(
         _ operation: ClientContext.Operation,
         model: String,
         options: CallOptions,
-        _ call: nonisolated(nonsending) (Deployment) async throws -> Result
+        _ call: (Deployment) async throws -> Result
     ) async throws -> Result {
         guard !isShuttingDown else { throw SluiceError(.shutdown, "the router is shut down") }
         let events = emitter(options)

@@ -10,12 +10,12 @@ struct LLMRouterTests {
 
     /// A primary answering `answer`, a healthy secondary, and a router over both without a breaker.
     static func pair(
-        _ answer: ScriptedAnswer, policy: RoutingPolicy = RoutingPolicy(circuitBreaker: nil),
-        recorder: EventRecorder = EventRecorder()
+        _ answer: ScriptedAnswer, names: (String, String) = ("primary", "secondary"),
+        policy: RoutingPolicy = RoutingPolicy(circuitBreaker: nil), recorder: EventRecorder = EventRecorder()
     ) throws -> (LLMRouter, ScriptedDeployment, ScriptedDeployment) {
         let clock = TestClock()
-        let primary = ScriptedDeployment("primary", answer, clock: clock)
-        let secondary = ScriptedDeployment("secondary", clock: clock)
+        let primary = ScriptedDeployment(names.0, answer, clock: clock)
+        let secondary = ScriptedDeployment(names.1, clock: clock)
         let router = try LLMRouter(
             [primary.deployment(), secondary.deployment()], policy: policy, eventHandlers: [recorder])
         return (router, primary, secondary)
@@ -188,12 +188,8 @@ struct LLMRouterTests {
 
     @Test("least busy goes to the deployment with fewer calls in flight through the router")
     func leastBusy() async throws {
-        let clock = TestClock()
-        let first = ScriptedDeployment("first", .hang, clock: clock)
-        let second = ScriptedDeployment("second", clock: clock)
-        let router = try LLMRouter(
-            [first.deployment(), second.deployment()],
-            policy: RoutingPolicy(strategy: .leastBusy, circuitBreaker: nil))
+        let (router, _, second) = try Self.pair(
+            .hang, names: ("first", "second"), policy: RoutingPolicy(strategy: .leastBusy, circuitBreaker: nil))
         let held = Task { try await router.chat(Self.request) }
         #expect(await ScriptedDeployment.eventually { router.inFlightCalls["first"] == 1 })
         #expect(try await router.chat(Self.request).text == "from second")
@@ -205,13 +201,9 @@ struct LLMRouterTests {
 
     @Test("lowest latency prefers the deployment whose successful calls were faster")
     func lowestLatency() async throws {
-        let clock = TestClock()
-        let slow = ScriptedDeployment("slow", clock: clock)
-        let fast = ScriptedDeployment("fast", clock: clock)
-        let router = try LLMRouter(
-            [slow.deployment(), fast.deployment()],
+        let (router, slow, fast) = try Self.pair(
+            .replyAfter(.seconds(2)), names: ("slow", "fast"),
             policy: RoutingPolicy(strategy: .lowestLatency, circuitBreaker: nil))
-        slow.set(.replyAfter(.seconds(2)))
         fast.set(.replyAfter(.milliseconds(100)))
         // Unmeasured deployments go first, in order: slow, then fast.
         #expect(try await router.chat(Self.request).text == "from slow")
@@ -230,12 +222,8 @@ struct LLMRouterTests {
 
     @Test("a caller's cancellation is thrown as cancelled, does not fall back and does not count against the circuit")
     func cancellation() async throws {
-        let clock = TestClock()
-        let primary = ScriptedDeployment("primary", .hang, clock: clock)
-        let secondary = ScriptedDeployment("secondary", clock: clock)
-        let router = try LLMRouter(
-            [primary.deployment(), secondary.deployment()],
-            policy: RoutingPolicy(circuitBreaker: CircuitBreakerPolicy(minimumCalls: 1, consecutiveFailures: 1)))
+        let (router, _, secondary) = try Self.pair(
+            .hang, policy: RoutingPolicy(circuitBreaker: CircuitBreakerPolicy(minimumCalls: 1, consecutiveFailures: 1)))
         let call = Task { try await router.chat(Self.request) }
         #expect(await ScriptedDeployment.eventually { router.inFlightCalls["primary"] == 1 })
         call.cancel()

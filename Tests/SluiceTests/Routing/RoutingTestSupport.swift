@@ -19,24 +19,6 @@ enum ScriptedAnswer: Sendable {
     case stream([String], then: SluiceError?)
 }
 
-/// A body that serves some chunks, then throws.
-final class FailingBodySource: ResponseBodySource {
-    private let chunks: Mutex<ArraySlice<[UInt8]>>
-    private let failure: SluiceError
-
-    init(_ chunks: [String], then failure: SluiceError) {
-        self.chunks = Mutex(chunks.map { Array($0.utf8) }[...])
-        self.failure = failure
-    }
-
-    func next() async throws -> [UInt8]? {
-        if let chunk = chunks.withLock({ $0.popFirst() }) { return chunk }
-        throw failure
-    }
-
-    func cancel() {}
-}
-
 /// A value tests change while closures that captured it read it.
 final class SharedValue<Value: Sendable>: Sendable {
     let value: Mutex<Value>
@@ -116,7 +98,7 @@ final class ScriptedDeployment: Sendable {
             let headers: HTTPHeaders = ["content-type": "text/event-stream"]
             if let failure {
                 return ClientResponse(
-                    status: 200, headers: headers, body: ResponseBody(source: FailingBodySource(chunks, then: failure)))
+                    status: 200, headers: headers, body: ResponseBody(source: BreakingBodySource(chunks, then: failure)))
             }
             let finish = #"data: {"id":"c1","model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#
             let body = chunks.joined() + finish + "\n\ndata: [DONE]\n\n"
