@@ -27,7 +27,7 @@ import Synchronization
 ///
 /// Each fallback and each circuit transition is a ``ClientEvent`` (`fallback`, `circuit_opened`,
 /// `circuit_half_open`, `circuit_closed`, with ``ClientEvent/deployment``) delivered to the router's
-/// handlers, the task scope's (``withEventHandler(_:operation:)``) and the call's own
+/// handlers, the task scope's (``withEventHandler(_:isolation:operation:)``) and the call's own
 /// (``CallOptions/eventHandlers``); the deployments' clients report their own calls as usual.
 ///
 /// - Important: The router shuts its clients down only when built with `ownsClients: true`;
