@@ -154,7 +154,9 @@ public struct ChatStream: AsyncSequence, Sendable {
                     accumulated.withLock { $0.apply(event) }
                     if case .usage(let reported) = event { usage.update(reported) }
                     // Kept with no handler too: a router falls back only before the first content.
-                    let first = event.isContent && !sawContent.exchange(true, ordering: .relaxed)
+                    let first =
+                        event.isContent && !sawContent.load(ordering: .relaxed)
+                        && !sawContent.exchange(true, ordering: .relaxed)
                     if context.events.isEnabled {
                         if first {
                             context.events.emit(.firstToken, context) { $0.latency = $0.instant - self.started }
