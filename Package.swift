@@ -184,6 +184,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "ExampleFallback",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/Fallback",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "ExampleRetryAndTimeout",
             dependencies: ["Sluice", "SluiceMockServer"],
             path: "Examples/RetryAndTimeout",

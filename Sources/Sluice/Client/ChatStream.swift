@@ -68,9 +68,18 @@ public struct ChatStream: AsyncSequence, Sendable {
     /// Whether the provider's end marker arrived and every event before it was read.
     public var isComplete: Bool { state.completed.withLock { $0 } }
 
+    /// Whether an event with content (see ``ChatStreamEvent/isContent``) was read.
+    var hasContent: Bool { state.sawContent.load(ordering: .relaxed) }
+
     /// The final reply: reads any events not yet read, then returns the accumulated reply.
     public func finalResponse() async throws -> ChatResponse {
         for try await _ in self {}
+        return snapshot
+    }
+
+    /// Reads the events not yet read, calling `onEvent` for each, then returns the accumulated reply.
+    func forEachEvent(_ onEvent: (ChatStreamEvent) throws -> Void) async throws -> ChatResponse {
+        for try await event in self { try onEvent(event) }
         return snapshot
     }
 
@@ -110,7 +119,8 @@ public struct ChatStream: AsyncSequence, Sendable {
         let usage: UsageReport
         let context: ClientContext
         let started: Duration
-        private let sawContent = Atomic(false)
+        /// Whether an event with content was read (see ``ChatStreamEvent/isContent``).
+        let sawContent = Atomic(false)
         let accumulated: Mutex<ChatStreamAccumulator>
         let completed = Mutex(false)
         private let busy = Atomic(false)
@@ -150,8 +160,12 @@ public struct ChatStream: AsyncSequence, Sendable {
                 if let event {
                     accumulated.withLock { $0.apply(event) }
                     if case .usage(let reported) = event { usage.update(reported) }
+                    // Kept with no handler too: a router falls back only before the first content.
+                    let first =
+                        event.isContent && !sawContent.load(ordering: .relaxed)
+                        && !sawContent.exchange(true, ordering: .relaxed)
                     if context.events.isEnabled {
-                        if event.isContent, !sawContent.exchange(true, ordering: .relaxed) {
+                        if first {
                             context.events.emit(.firstToken, context) { $0.latency = $0.instant - self.started }
                         }
                         if case .textDelta(let text) = event {

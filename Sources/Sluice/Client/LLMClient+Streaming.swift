@@ -30,9 +30,6 @@ extension LLMClient {
         options: CallOptions = CallOptions(),
         onEvent: (ChatStreamEvent) throws -> Void = { _ in }
     ) async throws -> ChatResponse {
-        try await streamChat(request, options: options) { stream in
-            for try await event in stream { try onEvent(event) }
-            return stream.snapshot
-        }
+        try await streamChat(request, options: options) { stream in try await stream.forEachEvent(onEvent) }
     }
 }

@@ -30,7 +30,8 @@ public final class LLMClient: Sendable {
     private let ownedTransport: CurlTransport?
     /// The concurrency limit layer, when ``Configuration/concurrency`` is set.
     private let concurrencyLimiter: ConcurrencyLimitMiddleware?
-    private static let callCounter = Atomic<UInt64>(0)
+    /// The source of call ids, shared with ``LLMRouter`` so that a routed call's id is unique too.
+    static let callCounter = Atomic<UInt64>(0)
     private let state = Mutex(LifecycleState())
 
     private struct LifecycleState {

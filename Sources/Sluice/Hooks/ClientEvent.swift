@@ -74,6 +74,18 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
         /// Reserved tokens were settled against the real usage (``ClientEvent/tokens``: reserved,
         /// ``ClientEvent/usage``: actual).
         public static let usageSettled = Kind("usage_settled")
+        /// An ``LLMRouter``'s deployment failed with a failure it falls back on, and the router tries
+        /// the next (``ClientEvent/deployment``: the one that failed; ``ClientEvent/reason``: the
+        /// ``FallbackCondition`` name, such as `server_error`; ``ClientEvent/error``: its failure). When
+        /// that failure opened the deployment's circuit, `circuit_opened` comes just before.
+        public static let fallback = Kind("fallback")
+        /// A deployment's circuit opened: the router skips it for the open duration
+        /// (``ClientEvent/deployment``; ``ClientEvent/error``: the failure that opened it).
+        public static let circuitOpened = Kind("circuit_opened")
+        /// A deployment's open circuit let its first probe through (``ClientEvent/deployment``).
+        public static let circuitHalfOpen = Kind("circuit_half_open")
+        /// A deployment's probes succeeded and its circuit closed (``ClientEvent/deployment``).
+        public static let circuitClosed = Kind("circuit_closed")
         /// The call succeeded (``ClientEvent/usage``, ``ClientEvent/latency``).
         public static let requestSucceeded = Kind("request_succeeded")
         /// The call failed (``ClientEvent/error``).
@@ -114,6 +126,8 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
     public var request: RequestDetails?
     /// What the server answered: id, model, finish reasons (on `request_succeeded`).
     public var reply: ReplyDetails?
+    /// The ``Deployment/name`` an ``LLMRouter`` event is about (on `fallback` and the circuit events).
+    public var deployment: String?
 
     public init(
         kind: Kind,
@@ -138,6 +152,7 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
     public var description: String {
         var parts = ["\(kind)", "call=\(callID)", "provider=\(provider)", "model=\(model)", "attempt=\(attempt)"]
         if let keyID { parts.append("key=\(keyID)") }
+        if let deployment { parts.append("deployment=\(deployment)") }
         if let status { parts.append("status=\(status)") }
         if let reason { parts.append("reason=\(reason)") }
         if let phase { parts.append("phase=\(phase)") }

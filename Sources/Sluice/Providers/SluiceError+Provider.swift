@@ -29,9 +29,11 @@ extension SluiceError.Code {
 }
 
 extension SluiceError {
-    /// The code for a provider's non-success status, refined by its error type and code.
+    /// The code for a provider's non-success status, refined by its error type and code
+    /// (`context_length_exceeded` is ``Code/contextWindowExceeded``).
     public static func code(forStatus status: Int, errorType: String?, errorCode: String?) -> Code {
         if errorCode == "insufficient_quota" || errorType == "insufficient_quota" { return .insufficientQuota }
+        if errorCode == "context_length_exceeded" { return .contextWindowExceeded }
         if errorType == "overloaded_error" || status == 529 { return .overloaded }
         switch status {
         case 401: return .authenticationFailed
@@ -42,5 +44,18 @@ extension SluiceError {
         case 500...599: return .serverError
         default: return .apiError
         }
+    }
+}
+
+extension SluiceError.Code {
+    /// `code` refined by the provider's message: a ``badRequest`` whose message says the prompt does
+    /// not fit the model (Anthropic's `prompt is too long`, an OpenAI-compatible server's `maximum
+    /// context length`) is ``contextWindowExceeded``. Reads at most the message's first 1,000
+    /// characters.
+    static func refined(_ code: SluiceError.Code, message: String?) -> SluiceError.Code {
+        guard code == .badRequest, let message else { return code }
+        let head = message.prefix(1_000).lowercased()
+        let phrases = ["prompt is too long", "maximum context length", "context_length_exceeded", "context window"]
+        return phrases.contains { head.contains($0) } ? .contextWindowExceeded : code
     }
 }

@@ -4,7 +4,7 @@ import Synchronization
 import Testing
 
 /// A body that serves some chunks, then throws.
-private final class BreakingBodySource: ResponseBodySource {
+final class BreakingBodySource: ResponseBodySource {
     private let chunks: Mutex<ArraySlice<[UInt8]>>
     private let failure: any Error
 

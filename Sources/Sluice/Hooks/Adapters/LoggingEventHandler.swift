@@ -21,9 +21,9 @@ import Logging
 /// | Events | Level |
 /// |---|---|
 /// | `request_started`, `attempt_started`, `response_head`, `first_token`, rate-limit and permit waits, `rate_limit_corrected`, `limit_learned`, `usage_settled`, `cooldown_ended`, `request_succeeded`, `request_cancelled`, a store's connection made or script reloaded, kinds added later | ``Configuration/lifecycleLevel`` (`.debug`) |
-/// | `retry_scheduled`, `timeout`, `cooldown_started`, a store reconnected or its fallback left | ``Configuration/problemLevel`` (`.info`) |
+/// | `retry_scheduled`, `timeout`, `cooldown_started`, `fallback`, `circuit_half_open`, `circuit_closed`, a store reconnected or its fallback left | ``Configuration/problemLevel`` (`.info`) |
 /// | `request_failed` | ``Configuration/failureLevel`` (`.info`): the caller gets the error and decides what it means |
-/// | `key_removed`, `retry_budget_exhausted`, a store's connection lost or fallback entered | ``Configuration/actionLevel`` (`.warning`): a key to replace, an outage, a store to mend |
+/// | `key_removed`, `retry_budget_exhausted`, `circuit_opened`, a store's connection lost or fallback entered | ``Configuration/actionLevel`` (`.warning`): a key to replace, an outage, a store to mend |
 /// | `chunk` | always `.trace`; the streamed text (`sluice.text`) only here, never at a higher level |
 ///
 /// A cancelled call is ordinary control flow (a client went away, a deadline in the caller), so it
@@ -33,7 +33,7 @@ import Logging
 ///
 /// Metadata (only the keys whose value the event has): `sluice.event` (the kind's name),
 /// `sluice.call_id`, `sluice.provider`, `sluice.model`, `sluice.operation`, `sluice.attempt`,
-/// `sluice.key_id` (the short ``KeyID``, never the key), `sluice.status`, `sluice.error_code`,
+/// `sluice.key_id` (the short ``KeyID``, never the key), `sluice.deployment`, `sluice.status`, `sluice.error_code`,
 /// `sluice.error_message`, `sluice.provider_error_type`, `sluice.provider_error_code`,
 /// `sluice.request_id`, `sluice.reason`, `sluice.phase`, `sluice.delay_ms`, `sluice.delay_source`,
 /// `sluice.waited_ms`, `sluice.latency_ms`, `sluice.tokens`, `sluice.input_tokens`,
@@ -104,11 +104,11 @@ public struct LoggingEventHandler: ClientEventHandler {
         switch event.kind {
         case .chunk:
             return .trace
-        case .retryScheduled, .timeout, .cooldownStarted:
+        case .retryScheduled, .timeout, .cooldownStarted, .fallback, .circuitHalfOpen, .circuitClosed:
             return configuration.problemLevel
         case .requestFailed:
             return configuration.failureLevel
-        case .keyRemoved, .retryBudgetExhausted:
+        case .keyRemoved, .retryBudgetExhausted, .circuitOpened:
             return configuration.actionLevel
         case .rateLimitStore:
             switch event.reason.map(RateLimitStoreEvent.Kind.init) {
@@ -156,6 +156,10 @@ public struct LoggingEventHandler: ClientEventHandler {
         case .requestSucceeded: "request succeeded"
         case .requestFailed: "request failed"
         case .requestCancelled: "request cancelled"
+        case .fallback: "deployment failed; trying the next"
+        case .circuitOpened: "deployment's circuit opened"
+        case .circuitHalfOpen: "deployment's circuit half-open"
+        case .circuitClosed: "deployment's circuit closed"
         default: String(kind.name.map { $0 == "_" ? " " : $0 })
         }
     }
@@ -170,6 +174,7 @@ public struct LoggingEventHandler: ClientEventHandler {
             "sluice.attempt": .string(String(event.attempt)),
         ]
         if let keyID = event.keyID { metadata["sluice.key_id"] = .string(keyID.rawValue) }
+        if let deployment = event.deployment { metadata["sluice.deployment"] = .string(deployment) }
         if let status = event.status ?? event.error?.status { metadata["sluice.status"] = .string(String(status)) }
         if let error = event.error {
             metadata["sluice.error_code"] = .string(error.code.name)

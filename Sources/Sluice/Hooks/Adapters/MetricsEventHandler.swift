@@ -29,6 +29,8 @@ import Synchronization
 /// | `timeouts_total` | counter | `phase` | `timeout` |
 /// | `cooldowns_total` | counter | | `cooldown_started` |
 /// | `key_removals_total` | counter | `reason` | `key_removed` |
+/// | `fallbacks_total` | counter | `deployment`, `reason` (a ``FallbackCondition`` name) | `fallback` (``LLMRouter``) |
+/// | `circuit_transitions_total` | counter | `deployment`, `state`: `open`, `half_open`, `closed` | the circuit events (``LLMRouter``) |
 /// | `tokens_total` | counter | `type`: `input`, `output` | the usage on terminal events |
 /// | `request_duration` | timer | `outcome`: `success`, `failure` | `latency` of `request_succeeded`/`failed` |
 /// | `time_to_first_token` | timer | | `first_token` |
@@ -200,6 +202,16 @@ public final class MetricsEventHandler: ClientEventHandler {
             counter("cooldowns_total", event).increment()
         case .keyRemoved:
             counter("key_removals_total", event, ("reason", event.reason ?? "unknown")).increment()
+        case .fallback:
+            counter("fallbacks_total", event, ("deployment", event.deployment ?? "unknown"), ("reason", event.reason ?? "unknown"))
+                .increment()
+        case .circuitOpened, .circuitHalfOpen, .circuitClosed:
+            let state =
+                event.kind == .circuitOpened ? CircuitState.open : event.kind == .circuitClosed ? .closed : .halfOpen
+            counter(
+                "circuit_transitions_total", event, ("deployment", event.deployment ?? "unknown"),
+                ("state", state.rawValue)
+            ).increment()
         case .requestSucceeded:
             finish(event, outcome: "success")
         case .requestFailed:
@@ -268,17 +280,15 @@ public final class MetricsEventHandler: ClientEventHandler {
 
     // MARK: Metric objects, made once per label and dimensions
 
-    private func dimensions(_ event: ClientEvent, _ extra: (String, String)?) -> [(String, String)] {
-        var dimensions = configuration.dimensions.map { ($0.name, $0.value(of: event)) }
-        if let extra { dimensions.append(extra) }
-        return dimensions
+    private func dimensions(_ event: ClientEvent, _ extra: [(String, String)]) -> [(String, String)] {
+        configuration.dimensions.map { ($0.name, $0.value(of: event)) } + extra
     }
 
     private func key(_ label: String, _ dimensions: [(String, String)]) -> MetricKey {
         MetricKey(label: label, dimensions: dimensions.flatMap { [$0.0, $0.1] })
     }
 
-    private func counter(_ name: String, _ event: ClientEvent, _ extra: (String, String)? = nil) -> Counter {
+    private func counter(_ name: String, _ event: ClientEvent, _ extra: (String, String)...) -> Counter {
         let label = configuration.labelPrefix + name
         let dimensions = dimensions(event, extra)
         let key = key(label, dimensions)
@@ -292,7 +302,7 @@ public final class MetricsEventHandler: ClientEventHandler {
 
     private func timer(_ name: String, _ event: ClientEvent, _ extra: (String, String)? = nil) -> CoreMetrics.Timer {
         let label = configuration.labelPrefix + name
-        let dimensions = dimensions(event, extra)
+        let dimensions = dimensions(event, extra.map { [$0] } ?? [])
         let key = key(label, dimensions)
         return state.withLock { state in
             if let timer = state.timers[key] { return timer }
@@ -320,7 +330,7 @@ public final class MetricsEventHandler: ClientEventHandler {
 
     private func meter(_ name: String, _ event: ClientEvent, _ extra: (String, String)? = nil) -> Meter {
         let label = configuration.labelPrefix + name
-        let dimensions = dimensions(event, extra)
+        let dimensions = dimensions(event, extra.map { [$0] } ?? [])
         let key = key(label, dimensions)
         return state.withLock { state in
             if let meter = state.meters[key] { return meter }

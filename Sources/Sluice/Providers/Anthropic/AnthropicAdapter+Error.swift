@@ -6,7 +6,8 @@ extension AnthropicAdapter {
     /// The code comes from the status refined by the error type
     /// (``SluiceError/code(forStatus:errorType:errorCode:)``: `overloaded_error` or 529 is
     /// ``SluiceError/Code/overloaded``, 429 ``SluiceError/Code/rateLimited``, 401
-    /// ``SluiceError/Code/authenticationFailed``, …); the message reads
+    /// ``SluiceError/Code/authenticationFailed``, a 400 `invalid_request_error` whose message says
+    /// `prompt is too long` ``SluiceError/Code/contextWindowExceeded``, …); the message reads
     /// `Anthropic returned 529 overloaded_error: Overloaded`, with the provider's text cut at 500
     /// characters; ``SluiceError/providerError`` keeps the type and the message; the request id is the
     /// `request-id` header (or the body's `request_id`).
@@ -77,8 +78,10 @@ extension AnthropicAdapter {
     static func providerError(status: Int?, details: ProviderErrorDetails, requestID: String?) -> SluiceError {
         var details = details
         details.message = details.message.map { SecretRedaction.redact($0) }
-        let code = SluiceError.code(
-            forStatus: status ?? statusForErrorType(details.type), errorType: details.type, errorCode: nil)
+        let code = SluiceError.Code.refined(
+            SluiceError.code(
+                forStatus: status ?? statusForErrorType(details.type), errorType: details.type, errorCode: nil),
+            message: details.message)
         return SluiceError(
             code,
             (status.map { "Anthropic returned \($0) " } ?? "Anthropic returned ") + summary(details),

@@ -38,7 +38,9 @@ enum OpenAIErrorDecoder {
 
     /// The error for a provider's error details; `status` is `nil` for an error object in a 2xx body.
     static func error(status: Int?, details: ProviderErrorDetails, requestID: String?) -> SluiceError {
-        let code = SluiceError.code(forStatus: status ?? 200, errorType: details.type, errorCode: details.code)
+        let code = SluiceError.Code.refined(
+            SluiceError.code(forStatus: status ?? 200, errorType: details.type, errorCode: details.code),
+            message: details.message)
         var message = status.map { "OpenAI returned \($0)" } ?? "OpenAI returned an error instead of a reply"
         append(details, to: &message)
         return SluiceError(code, message, status: status, providerError: details, requestID: requestID)

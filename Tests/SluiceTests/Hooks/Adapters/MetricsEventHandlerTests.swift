@@ -136,6 +136,26 @@ struct MetricsEventHandlerTests {
         #expect(factory.find(.counter, "sluice_key_removals_total", dims(["reason": "unauthorized"]))?.value == 1)
     }
 
+    @Test("a router's fallbacks count by deployment and class, its circuit transitions by deployment and state")
+    func routing() {
+        let handler = handler()
+        handler.handle(AdapterEvents.event(.fallback, at: 10, keyID: nil) {
+            $0.deployment = "primary"
+            $0.reason = "server_error"
+        })
+        for kind in [ClientEvent.Kind.circuitOpened, .circuitHalfOpen, .circuitClosed, .circuitOpened] {
+            handler.handle(AdapterEvents.event(kind, at: 20, keyID: nil) { $0.deployment = "primary" })
+        }
+        func routed(_ extra: [String: String]) -> [String: String] { dims(extra.merging(["key_id": "none"]) { a, _ in a }) }
+        #expect(
+            factory.find(.counter, "sluice_fallbacks_total", routed(["deployment": "primary", "reason": "server_error"]))?
+                .value == 1)
+        let transitions = "sluice_circuit_transitions_total"
+        #expect(factory.find(.counter, transitions, routed(["deployment": "primary", "state": "open"]))?.value == 2)
+        #expect(factory.find(.counter, transitions, routed(["deployment": "primary", "state": "half_open"]))?.value == 1)
+        #expect(factory.find(.counter, transitions, routed(["deployment": "primary", "state": "closed"]))?.value == 1)
+    }
+
     @Test("metric objects are made once per label and dimension set, not per event")
     func cached() {
         let handler = handler()
