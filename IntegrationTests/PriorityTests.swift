@@ -42,7 +42,9 @@ struct PriorityTests {
     func interactiveBeforeBatch() async throws {
         // 40 requests a second and 100 waiters a key: a full queue of batch calls is 2.5 s of
         // budget, more than an interactive call's 2 s deadline, so an interactive call queued behind
-        // it (or refused at the full queue) would fail. 20 interactive calls need 0.5 s of budget.
+        // it would be refused at once (as it is when sent as batch). 20 interactive calls need
+        // 0.5 s of budget. A burst of 20 keeps the default margin (250 ms, 10 requests) below the
+        // bucket's capacity.
         let rate = 2_400
         let batchCalls = 1_000
         let batchWorkers = 200
@@ -53,7 +55,7 @@ struct PriorityTests {
         try await MockLLMServer.withRunning(serverConfiguration) { server in
             var configuration = LLMClient.Configuration.openAI(apiKey: Self.key, baseURL: server.baseURL + "/v1")
             var rateLimits = RateLimitMiddleware.Configuration(
-                apiKey: Self.key, limits: RateLimits(requestsPerMinute: rate, requestBurst: 4))
+                apiKey: Self.key, limits: RateLimits(requestsPerMinute: rate, requestBurst: 20))
             rateLimits.queue = try AdmissionQueuePolicy(maxWaiting: 100)
             configuration.rateLimits = rateLimits
             var concurrency = ConcurrencyLimits(maxConcurrentRequests: 8)
