@@ -25,7 +25,8 @@ public struct AdmissionQueuePolicy: Sendable, Hashable {
     public init(maxWaiting: Int?) throws(SluiceError) {
         if let maxWaiting, maxWaiting < 0 {
             throw SluiceError(
-                .invalidConfiguration, "invalid admission queue policy: maxWaiting must not be negative, not \(maxWaiting)")
+                .invalidConfiguration,
+                "invalid admission queue policy: maxWaiting must not be negative, not \(maxWaiting)")
         }
         self.maxWaiting = maxWaiting
     }

@@ -12,7 +12,8 @@ extension SluiceError {
     package static func queueFull(_ queue: String, limit: Int, priority: CallPriority) -> SluiceError {
         SluiceError(
             .loadShed,
-            "the queue for \(queue) is full (\(limit) calls waiting, none below \(priority) priority); the call was refused")
+            "the queue for \(queue) is full (\(limit) calls waiting, none below \(priority) priority); the call was refused"
+        )
     }
 
     /// A waiting call of `priority` displaced from `queue` by a call of higher priority.

@@ -132,7 +132,9 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
     }
 
     /// Takes a permit for `key`, waiting in the queue if needed; returns the key's index for `release`.
-    nonisolated(nonsending) func acquire(key: KeyID?, priority: CallPriority? = nil, deadline: Duration?) async throws -> Int {
+    nonisolated(nonsending) func acquire(
+        key: KeyID?, priority: CallPriority? = nil, deadline: Duration?
+    ) async throws -> Int {
         let level = (priority ?? .default).rawValue
         let (index, admitted) = state.withLock { state in
             let index = state.index(of: key)
@@ -192,7 +194,9 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
         case projected(Double)
     }
 
-    private nonisolated(nonsending) func wait(_ index: Int, key: KeyID?, priority: CallPriority, deadline: Duration?) async throws {
+    private nonisolated(nonsending) func wait(
+        _ index: Int, key: KeyID?, priority: CallPriority, deadline: Duration?
+    ) async throws {
         if let deadline, clock.now >= deadline { throw Self.deadlineError(key) }
         let id = state.withLock { $0.makeWaiterID() }
         try await withTaskCancellationHandler {
@@ -223,7 +227,8 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
                     continuation.resume(throwing: Self.projectedError(key, wait: .rateLimitSeconds(seconds)))
                 case .full:
                     let limit = limits.queue.maxWaiting ?? 0
-                    continuation.resume(throwing: SluiceError.queueFull(Self.queueName(key), limit: limit, priority: priority))
+                    let error = SluiceError.queueFull(Self.queueName(key), limit: limit, priority: priority)
+                    continuation.resume(throwing: error)
                 case .queued(let displaced):
                     if let displaced {
                         if let registration = displaced.timer { timer.cancel(registration) }

@@ -162,7 +162,8 @@ struct ConcurrencyLimiterState<Payload> {
             var best: (key: Int, level: Int, id: UInt64, sequence: UInt64)?
             for index in keys.indices where keys[index].waiting > 0 && keys[index].inFlight < keys[index].limit {
                 // The key's first waiter: the head of its highest priority with waiters.
-                guard let level = (0..<CallPriority.count).last(where: { keys[index].queues[$0].waiting > 0 }) else { continue }
+                let queues = keys[index].queues
+                guard let level = (0..<CallPriority.count).last(where: { queues[$0].waiting > 0 }) else { continue }
                 if let current = best, current.level > level { continue }
                 let id = headID(index, level: level)
                 let sequence = waiters[id]!.sequence
@@ -185,17 +186,20 @@ struct ConcurrencyLimiterState<Payload> {
 
     /// The id of the first live waiter of a key's queue with waiters, dropping removed ids before it.
     private mutating func headID(_ key: Int, level: Int) -> UInt64 {
-        while waiters[keys[key].queues[level].ids[keys[key].queues[level].head]] == nil { keys[key].queues[level].head += 1 }
+        while waiters[keys[key].queues[level].ids[keys[key].queues[level].head]] == nil {
+            keys[key].queues[level].head += 1
+        }
         return keys[key].queues[level].ids[keys[key].queues[level].head]
     }
 
     /// Frees a queue's consumed prefix once it is empty or mostly consumed.
     private mutating func compact(_ key: Int, level: Int) {
-        if keys[key].queues[level].waiting == 0 {
+        let queue = keys[key].queues[level]
+        if queue.waiting == 0 {
             keys[key].queues[level].ids.removeAll(keepingCapacity: true)
             keys[key].queues[level].head = 0
-        } else if keys[key].queues[level].head >= 64 && keys[key].queues[level].head * 2 >= keys[key].queues[level].ids.count {
-            keys[key].queues[level].ids.removeFirst(keys[key].queues[level].head)
+        } else if queue.head >= 64 && queue.head * 2 >= queue.ids.count {
+            keys[key].queues[level].ids.removeFirst(queue.head)
             keys[key].queues[level].head = 0
         }
     }

@@ -101,8 +101,8 @@ public final class InMemoryRateLimitStore: RateLimitStore {
                     let priority = request.priority.rawValue
                     let jumps = state.sets[bucket]?.tail.map { $0.priority < priority } ?? false
                     state.sets[bucket]?.enqueue(id: id, cost: request.cost, priority: priority)
-                    state.waiters[id] = Waiting(
-                        bucket: bucket, waiter: waiter, limit: Self.limit(of: request, now: now), priority: request.priority)
+                    let limit = Self.limit(of: request, now: now)
+                    state.waiters[id] = Waiting(bucket: bucket, waiter: waiter, limit: limit, priority: request.priority)
                     // Waiters it went ahead of may no longer make their deadline or maximum wait.
                     let overdue = jumps ? expire(&state, bucket, now: now) : []
                     schedule(&state, bucket, now: now)

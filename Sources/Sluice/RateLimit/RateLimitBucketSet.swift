@@ -197,7 +197,9 @@ struct RateLimitBucketSet: Sendable {
 
     /// When a request arriving now with `cost` and `priority` would be admitted, behind everyone
     /// queued with its priority or higher.
-    func projectedAdmission(of cost: RateLimitCost, priority: Int = CallPriority.default.rawValue, now: Duration) -> Duration {
+    func projectedAdmission(
+        of cost: RateLimitCost, priority: Int = CallPriority.default.rawValue, now: Duration
+    ) -> Duration {
         readyTime(for: cost, after: queued(atOrAbove: priority), now: now)
     }
 

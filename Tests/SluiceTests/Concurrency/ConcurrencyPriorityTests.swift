@@ -11,7 +11,9 @@ struct ConcurrencyPriorityTests {
         InMemoryTransport { _ in ClientResponse(status: 200, body: ResponseBody(bytes: [1, 2, 3])) }
     }
 
-    func context(_ priority: CallPriority?, key: KeyID? = KeyID(rawValue: "key-a"), events: EventRecorder? = nil) -> ClientContext {
+    func context(_ priority: CallPriority?, key: KeyID? = KeyID(rawValue: "key-a"), events: EventRecorder? = nil)
+        -> ClientContext
+    {
         var options = CallOptions()
         options.priority = priority
         return ClientContext(
@@ -27,7 +29,8 @@ struct ConcurrencyPriorityTests {
     ) async -> Task<Void, Never> {
         let task = Task {
             do {
-                let response = try await limiter.send(limiterRequest(name), context: context(priority, key: key), to: transport)
+                let response = try await limiter.send(
+                    limiterRequest(name), context: context(priority, key: key), to: transport)
                 order.append(name)
                 _ = try await response.body.collect(upTo: 100)
             } catch let error as SluiceError {
@@ -43,17 +46,20 @@ struct ConcurrencyPriorityTests {
     @Test("waiters are admitted by priority, then in arrival order, across keys")
     func priorityOrder() async throws {
         let transport = transport()
-        let limiter = ConcurrencyLimitMiddleware(limits: ConcurrencyLimits(maxConcurrentRequests: 1), clock: TestClock())
+        let limiter = ConcurrencyLimitMiddleware(
+            limits: ConcurrencyLimits(maxConcurrentRequests: 1), clock: TestClock())
         let holder = try await limiter.send(limiterRequest("holder"), to: transport)
         let order = Recorder<String>()
         let arrivals: [(String, CallPriority?, KeyID)] = [
             ("b0", .batch, keyA), ("d0", nil, KeyID(rawValue: "key-b")), ("i0", .interactive, keyA),
-            ("b1", .batch, KeyID(rawValue: "key-b")), ("i1", .interactive, KeyID(rawValue: "key-b")), ("d1", .default, keyA),
+            ("b1", .batch, KeyID(rawValue: "key-b")), ("i1", .interactive, KeyID(rawValue: "key-b")),
+            ("d1", .default, keyA),
         ]
         var tasks: [Task<Void, Never>] = []
         for (index, (name, priority, key)) in arrivals.enumerated() {
             tasks.append(
-                await start(name, priority, limiter: limiter, transport: transport, order: order, waiting: index + 1, key: key))
+                await start(
+                    name, priority, limiter: limiter, transport: transport, order: order, waiting: index + 1, key: key))
         }
         #expect(transport.requests.count == 1)
         holder.body.discard()
@@ -119,18 +125,22 @@ struct ConcurrencyPriorityTests {
     @Test("a call without a priority is admitted at once when a permit is free, and counts as default")
     func noPriorityNoCost() async throws {
         let transport = transport()
-        let limiter = ConcurrencyLimitMiddleware(limits: ConcurrencyLimits(maxConcurrentRequests: 2), clock: TestClock())
+        let limiter = ConcurrencyLimitMiddleware(
+            limits: ConcurrencyLimits(maxConcurrentRequests: 2), clock: TestClock())
         let response = try await limiter.send(limiterRequest("plain"), context: limiterContext(), to: transport)
         #expect(limiter.inFlight == 1)
         response.body.discard()
         #expect(limiter.gauges == ConcurrencyGauges())
     }
 
-    @Test("a call whose deadline the waiters ahead of it are projected to pass is refused at once; a higher priority is not")
+    @Test(
+        "a call whose deadline the waiters ahead of it are projected to pass is refused at once; a higher priority is not"
+    )
     func deadlineFromPosition() async throws {
         let clock = TestClock()
         let transport = transport()
-        let limiter = ConcurrencyLimitMiddleware(limits: ConcurrencyLimits(maxConcurrentRequestsPerKey: 1), clock: clock)
+        let limiter = ConcurrencyLimitMiddleware(
+            limits: ConcurrencyLimits(maxConcurrentRequestsPerKey: 1), clock: clock)
         // Eight calls that hold the permit 1 s each teach the limiter the average hold.
         for index in 0..<8 {
             let response = try await limiter.send(limiterRequest("warm\(index)"), to: transport)

@@ -88,7 +88,9 @@ struct RateLimitPriorityTests {
         #expect(await RL.waiting(store, RL.bucket("k")) == 0)
     }
 
-    @Test("a request whose deadline its queue position cannot meet fails at once; one of higher priority is projected past lower waiters")
+    @Test(
+        "a request whose deadline its queue position cannot meet fails at once; one of higher priority is projected past lower waiters"
+    )
     func deadlineFromPosition() async throws {
         let clock = TestClock()
         let store = InMemoryRateLimitStore(clock: clock)
@@ -99,12 +101,15 @@ struct RateLimitPriorityTests {
             tasks.append(await start("b\(index)", request(.batch), store: store, order: order, queued: index + 1))
         }
         // Behind five batch waiters another batch request would be admitted at 6 s: its 3 s deadline fails now.
-        let error = await #expect(throws: SluiceError.self) { _ = try await store.reserve(request(.batch, deadline: .seconds(3))) }
+        let error = await #expect(throws: SluiceError.self) {
+            _ = try await store.reserve(request(.batch, deadline: .seconds(3)))
+        }
         #expect(error?.code == .rateLimitWaitExceedsDeadline)
         #expect(clock.now == .zero, "no time passed: the refusal came without a wait")
         #expect(await RL.waiting(store, RL.bucket("k")) == 5)
         // An interactive request with the same deadline goes ahead of them, admitted at 1 s.
-        tasks.append(await start("i0", request(.interactive, deadline: .seconds(3)), store: store, order: order, queued: 6))
+        tasks.append(
+            await start("i0", request(.interactive, deadline: .seconds(3)), store: store, order: order, queued: 6))
         await clock.waitForSleepers(1)
         clock.advance(by: .seconds(1))
         await RL.eventually("the interactive request admitted") { order.all == ["i0"] }
@@ -142,14 +147,18 @@ struct RateLimitPriorityTests {
         let order = Recorder<String>()
         let b0 = await start("b0", request(.batch, maxWaiting: 2), store: store, order: order, queued: 1)
         let b1 = await start("b1", request(.batch, maxWaiting: 2), store: store, order: order, queued: 2)
-        let refused = await #expect(throws: SluiceError.self) { _ = try await store.reserve(request(.batch, maxWaiting: 2)) }
+        let refused = await #expect(throws: SluiceError.self) {
+            _ = try await store.reserve(request(.batch, maxWaiting: 2))
+        }
         #expect(refused?.code == .loadShed)
         // An interactive arrival takes the latest batch waiter's place.
         let i0 = await start("i0", request(.interactive, maxWaiting: 2), store: store, order: order, queued: 2)
         await RL.eventually("b1 shed") { order.all == ["b1!load_shed"] }
         let i1 = await start("i1", request(.interactive, maxWaiting: 2), store: store, order: order, queued: 2)
         await RL.eventually("b0 shed") { order.all == ["b1!load_shed", "b0!load_shed"] }
-        let full = await #expect(throws: SluiceError.self) { _ = try await store.reserve(request(.interactive, maxWaiting: 2)) }
+        let full = await #expect(throws: SluiceError.self) {
+            _ = try await store.reserve(request(.interactive, maxWaiting: 2))
+        }
         #expect(full?.code == .loadShed)
         for second in 1...2 {
             await clock.waitForSleepers(1)
@@ -192,7 +201,8 @@ struct RateLimitPriorityTests {
         options.priority = .interactive
         let error = await #expect(throws: SluiceError.self) {
             _ = try await RL.send(
-                middleware, transport, context: RL.context(input: 1, maxOutput: 1, options: options, events: recorder, clock: clock))
+                middleware, transport,
+                context: RL.context(input: 1, maxOutput: 1, options: options, events: recorder, clock: clock))
         }
         #expect(error?.code == .loadShed)
         let shed = recorder.events.filter { $0.kind == .loadShed }
