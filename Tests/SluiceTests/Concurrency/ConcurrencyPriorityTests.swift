@@ -21,6 +21,13 @@ struct ConcurrencyPriorityTests {
             events: events.map { EventEmitter(handlers: [$0], clock: TestClock()) } ?? .none)
     }
 
+    /// A limiter enforcing `limits` with queues of at most `maxWaiting` per key.
+    func bounded(_ limits: ConcurrencyLimits, maxWaiting: Int) throws -> ConcurrencyLimitMiddleware {
+        var limits = limits
+        limits.queue = try AdmissionQueuePolicy(maxWaiting: maxWaiting)
+        return ConcurrencyLimitMiddleware(limits: limits, clock: TestClock())
+    }
+
     /// Starts a call named `name` that records its name once sent, or `name!code` when it fails, and
     /// waits until `waiting` calls are queued.
     func start(
@@ -71,9 +78,7 @@ struct ConcurrencyPriorityTests {
     @Test("a full queue refuses a call of no higher priority; a higher one displaces the latest lowest waiter")
     func boundedQueue() async throws {
         let transport = transport()
-        var limits = ConcurrencyLimits(maxConcurrentRequestsPerKey: 1)
-        limits.queue = try AdmissionQueuePolicy(maxWaiting: 2)
-        let limiter = ConcurrencyLimitMiddleware(limits: limits, clock: TestClock())
+        let limiter = try bounded(ConcurrencyLimits(maxConcurrentRequestsPerKey: 1), maxWaiting: 2)
         let holder = try await limiter.send(limiterRequest("holder"), to: transport)
         let order = Recorder<String>()
         let b0 = await start("b0", .batch, limiter: limiter, transport: transport, order: order, waiting: 1)
@@ -105,9 +110,7 @@ struct ConcurrencyPriorityTests {
     @Test("a cancelled waiter leaves the bounded queue and frees its place; no permit leaks")
     func cancellationFreesPlace() async throws {
         let transport = transport()
-        var limits = ConcurrencyLimits(maxConcurrentRequests: 1)
-        limits.queue = try AdmissionQueuePolicy(maxWaiting: 1)
-        let limiter = ConcurrencyLimitMiddleware(limits: limits, clock: TestClock())
+        let limiter = try bounded(ConcurrencyLimits(maxConcurrentRequests: 1), maxWaiting: 1)
         let holder = try await limiter.send(limiterRequest("holder"), to: transport)
         let order = Recorder<String>()
         let first = await start("first", .batch, limiter: limiter, transport: transport, order: order, waiting: 1)

@@ -16,6 +16,14 @@ struct RateLimitPriorityTests {
         return request
     }
 
+    /// A store whose one-request bucket was just spent, and a recorder for the waiters' outcomes.
+    func spentStore() async throws -> (TestClock, InMemoryRateLimitStore, Recorder<String>) {
+        let clock = TestClock()
+        let store = InMemoryRateLimitStore(clock: clock)
+        _ = try await store.reserve(request(.default))
+        return (clock, store, Recorder<String>())
+    }
+
     /// Starts a waiter that records `name` when admitted (or `name!code` when it fails), and waits
     /// until the store counts `queued` waiters.
     func start(
@@ -38,10 +46,7 @@ struct RateLimitPriorityTests {
 
     @Test("waiting requests are admitted by priority, and in arrival order within a priority")
     func priorityOrder() async throws {
-        let clock = TestClock()
-        let store = InMemoryRateLimitStore(clock: clock)
-        _ = try await store.reserve(request(.default))
-        let order = Recorder<String>()
+        let (clock, store, order) = try await spentStore()
         var tasks: [Task<Void, Never>] = []
         let arrivals: [(String, CallPriority)] = [
             ("b0", .batch), ("b1", .batch), ("i0", .interactive), ("d0", .default), ("i1", .interactive),
@@ -92,10 +97,7 @@ struct RateLimitPriorityTests {
         "a request whose deadline its queue position cannot meet fails at once; one of higher priority is projected past lower waiters"
     )
     func deadlineFromPosition() async throws {
-        let clock = TestClock()
-        let store = InMemoryRateLimitStore(clock: clock)
-        _ = try await store.reserve(request(.default))
-        let order = Recorder<String>()
+        let (clock, store, order) = try await spentStore()
         var tasks: [Task<Void, Never>] = []
         for index in 0..<5 {
             tasks.append(await start("b\(index)", request(.batch), store: store, order: order, queued: index + 1))
@@ -120,10 +122,7 @@ struct RateLimitPriorityTests {
 
     @Test("a waiter pushed past its deadline by higher-priority arrivals fails at once")
     func pushedPastDeadline() async throws {
-        let clock = TestClock()
-        let store = InMemoryRateLimitStore(clock: clock)
-        _ = try await store.reserve(request(.default))
-        let order = Recorder<String>()
+        let (clock, store, order) = try await spentStore()
         // Admitted at 1 s; its deadline is 2 s.
         let batch = await start("b0", request(.batch, deadline: .seconds(2)), store: store, order: order, queued: 1)
         let first = await start("i0", request(.interactive), store: store, order: order, queued: 2)
@@ -141,10 +140,7 @@ struct RateLimitPriorityTests {
 
     @Test("a full queue refuses a request of no higher priority, and a higher one displaces the latest lowest waiter")
     func boundedQueue() async throws {
-        let clock = TestClock()
-        let store = InMemoryRateLimitStore(clock: clock)
-        _ = try await store.reserve(request(.default))
-        let order = Recorder<String>()
+        let (clock, store, order) = try await spentStore()
         let b0 = await start("b0", request(.batch, maxWaiting: 2), store: store, order: order, queued: 1)
         let b1 = await start("b1", request(.batch, maxWaiting: 2), store: store, order: order, queued: 2)
         let refused = await #expect(throws: SluiceError.self) {
@@ -171,10 +167,7 @@ struct RateLimitPriorityTests {
 
     @Test("a cancelled waiter leaves the bounded queue and frees its place")
     func cancellationFreesPlace() async throws {
-        let clock = TestClock()
-        let store = InMemoryRateLimitStore(clock: clock)
-        _ = try await store.reserve(request(.default))
-        let order = Recorder<String>()
+        let (clock, store, order) = try await spentStore()
         let first = await start("first", request(.batch, maxWaiting: 1), store: store, order: order, queued: 1)
         first.cancel()
         await first.value
