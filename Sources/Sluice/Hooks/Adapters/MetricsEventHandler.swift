@@ -29,6 +29,7 @@ import Synchronization
 /// | `timeouts_total` | counter | `phase` | `timeout` |
 /// | `cooldowns_total` | counter | | `cooldown_started` |
 /// | `key_removals_total` | counter | `reason` | `key_removed` |
+/// | `load_shed_total` | counter | `queue`: `rate_limit`, `concurrency` | `load_shed` |
 /// | `tokens_total` | counter | `type`: `input`, `output` | the usage on terminal events |
 /// | `request_duration` | timer | `outcome`: `success`, `failure` | `latency` of `request_succeeded`/`failed` |
 /// | `time_to_first_token` | timer | | `first_token` |
@@ -200,6 +201,8 @@ public final class MetricsEventHandler: ClientEventHandler {
             counter("cooldowns_total", event).increment()
         case .keyRemoved:
             counter("key_removals_total", event, ("reason", event.reason ?? "unknown")).increment()
+        case .loadShed:
+            counter("load_shed_total", event, ("queue", event.reason ?? "unknown")).increment()
         case .requestSucceeded:
             finish(event, outcome: "success")
         case .requestFailed:
