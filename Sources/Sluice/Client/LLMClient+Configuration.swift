@@ -51,6 +51,10 @@ extension LLMClient {
         public var learnsLimitsFromHeaders = true
         /// Concurrent requests allowed client-wide and per key; `nil` (the default) sets no limit.
         public var concurrency: ConcurrencyLimits?
+        /// The priority of the calls that set no ``CallOptions/priority``; `nil` (the default) is
+        /// ``CallPriority/default``. A client that sends only batch work sets ``CallPriority/batch``
+        /// here. See <doc:LoadShedding>.
+        public var priority: CallPriority?
         /// Where per-key concurrency permits shared with other processes are taken (a Redis store's
         /// `concurrencyPermits`, say); `nil` (the default) limits within this process only.
         public var concurrencyStore: (any ConcurrencyPermitStore)?
@@ -147,6 +151,7 @@ extension LLMClient {
                     "retryBudget": retryBudget as Any,
                     "rateLimits": rateLimits as Any,
                     "concurrency": concurrency as Any,
+                    "priority": priority as Any,
                     "concurrencyStore": concurrencyStore.map { String(describing: type(of: $0)) } as Any,
                     "eventHandlers": eventHandlers.map { String(describing: type(of: $0)) },
                     "outerMiddleware": outerMiddleware.map { String(describing: type(of: $0)) },

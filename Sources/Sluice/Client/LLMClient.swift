@@ -144,6 +144,8 @@ public final class LLMClient: Sendable {
         if !scoped.isEmpty { handlers += scoped }
         let own = options.eventHandlers
         if !own.isEmpty { handlers += own }
+        var options = options
+        if let priority = configuration.priority, options.priority == nil { options.priority = priority }
         return ClientContext(
             callID: Self.callCounter.add(1, ordering: .relaxed).newValue,
             provider: provider,

@@ -5,7 +5,7 @@ import Synchronization
 /// Use it when a provider limits concurrent requests, or to keep a burst of calls from opening more
 /// connections than a server (or your process) should carry. Each request takes a permit for its key
 /// (``ClientContext/keyID``) and one from the client-wide pool before it goes on; when either is
-/// full it waits in a first-in, first-out queue.
+/// full it waits in a queue ordered by ``CallOptions/priority`` and, within a priority, by arrival.
 ///
 /// ```swift
 /// let limiter = ConcurrencyLimitMiddleware(
@@ -17,8 +17,15 @@ import Synchronization
 ///
 /// Waiting is deadline-aware: when ``ClientContext/deadline`` passes while the request is queued, or
 /// has already passed when it would have to queue, the request fails with
-/// ``SluiceError/Code/permitWaitExceedsDeadline`` without being sent. A request admitted at once is
-/// not checked against its deadline here; the deadline and timeout layers own that.
+/// ``SluiceError/Code/permitWaitExceedsDeadline`` without being sent. So does a request that the
+/// waiters ahead of it (of its priority or higher) are projected to hold up past its deadline: they
+/// fill whole rounds of the full limit, each about as long as a permit is held on average (a moving
+/// average of the latest holds, trusted after eight). A request admitted at once is not checked
+/// against its deadline here; the deadline and timeout layers own that.
+///
+/// With ``ConcurrencyLimits/queue`` bounded, a request arriving at a full queue of its key is refused,
+/// or displaces the latest waiter of a lower priority, with ``SluiceError/Code/loadShed`` (and a
+/// ``ClientEvent/Kind/loadShed`` event).
 ///
 /// A request that has to queue emits ``ClientEvent/Kind/permitWaitStarted`` and, however the wait
 /// ends, ``ClientEvent/Kind/permitWaitEnded`` (``ClientEvent/waited``; ``ClientEvent/error`` when the
@@ -26,8 +33,8 @@ import Synchronization
 ///
 /// - Important: A permit is held from admission until the response body ends — read to its end,
 ///   failed, cancelled, discarded, or released unread — and is given back exactly once, from
-///   ``ResponseBody/onTermination(_:)``; if `next` throws, it is given back at once. Admission is FIFO
-///   per key, and FIFO across keys whenever the client-wide pool is what is full; a waiter whose key
+///   ``ResponseBody/onTermination(_:)``; if `next` throws, it is given back at once. Admission is by
+///   priority, then FIFO, per key, and across keys whenever the client-wide pool is what is full; a waiter whose key
 ///   is full does not hold up other keys. Cancelling a waiting task takes it out of the queue and
 ///   throws `CancellationError` at once. `deadline` is on `clock`, which must be the client's clock.
 ///   One instance may serve many concurrent calls; copies of a client share it by reference.
@@ -35,6 +42,7 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
     /// What a waiter keeps in the queue.
     struct Waiter: Sendable {
         let continuation: CheckedContinuation<Void, any Error>
+        let priority: CallPriority
         /// The waiter's deadline in ``ConcurrencyLimitMiddleware/timer``, if it has one.
         var timer: DeadlineTimer.ID?
     }
@@ -90,13 +98,14 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
         if context.events.isEnabled {
             key = try await acquireReporting(context)
         } else {
-            key = try await acquire(key: context.keyID, deadline: context.deadline)
+            key = try await acquire(key: context.keyID, priority: context.options.priority, deadline: context.deadline)
         }
+        let admitted = clock.now
         let lease: ConcurrencyLease?
         do {
             lease = try await sharedLease(context)
         } catch {
-            release(key)
+            release(key, since: admitted)
             throw error
         }
         let response: ClientResponse
@@ -104,12 +113,12 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
             response = try await next(request, context)
         } catch {
             if let lease { store?.release(lease) }
-            release(key)
+            release(key, since: admitted)
             throw error
         }
         response.body.onTermination { [self] _ in
             if let lease { store?.release(lease) }
-            release(key)
+            release(key, since: admitted)
         }
         return response
     }
@@ -123,12 +132,15 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
     }
 
     /// Takes a permit for `key`, waiting in the queue if needed; returns the key's index for `release`.
-    nonisolated(nonsending) func acquire(key: KeyID?, deadline: Duration?) async throws -> Int {
+    nonisolated(nonsending) func acquire(
+        key: KeyID?, priority: CallPriority? = nil, deadline: Duration?
+    ) async throws -> Int {
+        let level = (priority ?? .default).rawValue
         let (index, admitted) = state.withLock { state in
             let index = state.index(of: key)
-            return (index, state.tryAcquire(index))
+            return (index, state.tryAcquire(index, priority: level))
         }
-        if !admitted { try await wait(index, key: key, deadline: deadline) }
+        if !admitted { try await wait(index, key: key, priority: priority ?? .default, deadline: deadline) }
         return index
     }
 
@@ -136,16 +148,20 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
     /// The wait's end is reported however it ends, so a gauge of waiting calls built from the two
     /// events never drifts: a failed wait carries the error (the deadline's, or `cancelled`).
     private nonisolated(nonsending) func acquireReporting(_ context: ClientContext) async throws -> Int {
+        let priority = context.options.priority ?? .default
         let (index, admitted) = state.withLock { state in
             let index = state.index(of: context.keyID)
-            return (index, state.tryAcquire(index))
+            return (index, state.tryAcquire(index, priority: priority.rawValue))
         }
         guard !admitted else { return index }
         let start = clock.now
         context.events.emit(.permitWaitStarted, context)
         do {
-            try await wait(index, key: context.keyID, deadline: context.deadline)
+            try await wait(index, key: context.keyID, priority: priority, deadline: context.deadline)
         } catch {
+            if let shed = error as? SluiceError, shed.code == .loadShed {
+                context.events.emitLoadShed(context, shed, queue: "concurrency", priority: priority)
+            }
             context.events.emit(.permitWaitEnded, context) { event in
                 event.waited = event.instant - start
                 event.error =
@@ -158,9 +174,14 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
         return index
     }
 
-    /// Gives back a permit and wakes the waiters it lets in.
-    func release(_ index: Int) {
-        let admitted = state.withLock { $0.release(index) }
+    /// Gives back a permit taken at `since` (counting how long it was held, for the projected waits)
+    /// and wakes the waiters it lets in.
+    func release(_ index: Int, since: Duration? = nil) {
+        let held = since.map { (clock.now - $0).rateLimitSeconds }
+        let admitted = state.withLock { state in
+            if let held { state.recordHold(held) }
+            return state.release(index)
+        }
         for waiter in admitted {
             if let id = waiter.timer { timer.cancel(id) }
             waiter.continuation.resume()
@@ -168,28 +189,52 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
     }
 
     private enum Enqueued {
-        case admitted, queued, cancelled
+        case admitted, queued(displaced: Waiter?), full, cancelled
+        /// Not queued: the waiters ahead are projected to take `seconds`, past the deadline.
+        case projected(Double)
     }
 
-    private nonisolated(nonsending) func wait(_ index: Int, key: KeyID?, deadline: Duration?) async throws {
+    private nonisolated(nonsending) func wait(
+        _ index: Int, key: KeyID?, priority: CallPriority, deadline: Duration?
+    ) async throws {
         if let deadline, clock.now >= deadline { throw Self.deadlineError(key) }
         let id = state.withLock { $0.makeWaiterID() }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let now = clock.now
                 let outcome: Enqueued = state.withLock { state in
                     // A permit may have come free since the first look.
-                    if state.tryAcquire(index) { return .admitted }
+                    if state.tryAcquire(index, priority: priority.rawValue) { return .admitted }
                     // Checked under the lock: a cancellation after this finds the waiter queued.
                     if Task.isCancelled { return .cancelled }
-                    state.enqueue(id, key: index, payload: Waiter(continuation: continuation))
-                    return .queued
+                    if let deadline, let wait = state.projectedWait(index, priority: priority.rawValue), wait > 0,
+                        now + .rateLimitSeconds(wait) > deadline
+                    {
+                        return .projected(wait)
+                    }
+                    let waiter = Waiter(continuation: continuation, priority: priority)
+                    switch state.enqueue(id, key: index, priority: priority.rawValue, payload: waiter) {
+                    case .queued(let displaced): return .queued(displaced: displaced)
+                    case .full: return .full
+                    }
                 }
                 switch outcome {
                 case .admitted:
                     continuation.resume()
                 case .cancelled:
                     continuation.resume(throwing: CancellationError())
-                case .queued:
+                case .projected(let seconds):
+                    continuation.resume(throwing: Self.projectedError(key, wait: .rateLimitSeconds(seconds)))
+                case .full:
+                    let limit = limits.queue.maxWaiting ?? 0
+                    let error = SluiceError.queueFull(Self.queueName(key), limit: limit, priority: priority)
+                    continuation.resume(throwing: error)
+                case .queued(let displaced):
+                    if let displaced {
+                        if let registration = displaced.timer { timer.cancel(registration) }
+                        let error = SluiceError.displaced(Self.queueName(key), priority: displaced.priority)
+                        displaced.continuation.resume(throwing: error)
+                    }
                     if let deadline { startTimer(id, key: key, deadline: deadline) }
                 }
             }
@@ -210,6 +255,19 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
         guard let waiter = state.withLock({ $0.remove(id) }) else { return }
         if let registration = waiter.timer { timer.cancel(registration) }
         waiter.continuation.resume(throwing: error)
+    }
+
+    /// What errors call the queue of `key`.
+    static func queueName(_ key: KeyID?) -> String {
+        "concurrency permits " + (key.map { "of \($0)" } ?? "without a key id")
+    }
+
+    static func projectedError(_ key: KeyID?, wait: Duration) -> SluiceError {
+        let who = key.map { "for \($0)" } ?? "without a key id"
+        return SluiceError(
+            .permitWaitExceedsDeadline,
+            "the calls queued ahead of the request \(who) are projected to hold the concurrency permits for "
+                + "\(wait.rateLimitDescription), past the call's deadline; it was refused without waiting")
     }
 
     static func deadlineError(_ key: KeyID?) -> SluiceError {

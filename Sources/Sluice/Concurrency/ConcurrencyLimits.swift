@@ -25,6 +25,10 @@ public struct ConcurrencyLimits: Sendable, Hashable {
     /// Per-key limits that replace ``maxConcurrentRequestsPerKey`` for the keys they name (zero: no
     /// limit for that key).
     public var perKeyOverrides: [KeyID: Int]
+    /// How many requests may wait for a permit of one key; default ``AdmissionQueuePolicy/unbounded``.
+    /// A request arriving at a full queue is refused, or displaces a waiter of lower priority, with
+    /// ``SluiceError/Code/loadShed``.
+    public var queue: AdmissionQueuePolicy = .unbounded
 
     /// Limits; every one defaults to none.
     public init(

@@ -31,6 +31,10 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
         public static let permitWaitStarted = Kind("permit_wait_started")
         /// A permit was granted (``ClientEvent/waited``).
         public static let permitWaitEnded = Kind("permit_wait_ended")
+        /// A full admission queue shed the call (``ClientEvent/reason``: `rate_limit` or `concurrency`,
+        /// the queue; ``ClientEvent/text``: the call's priority; ``ClientEvent/error``: the
+        /// ``SluiceError/Code/loadShed`` error the call fails with). See ``AdmissionQueuePolicy``.
+        public static let loadShed = Kind("load_shed")
         /// An attempt is being sent (``ClientEvent/attempt``).
         public static let attemptStarted = Kind("attempt_started")
         /// A response head arrived (``ClientEvent/status``, ``ClientEvent/rateLimit``).

@@ -11,9 +11,14 @@ import Synchronization
 /// let store = InMemoryRateLimitStore(clock: SystemClock.shared)
 /// ```
 ///
-/// - Important: Admission is FIFO per bucket set: a request never overtakes an earlier one on the
-///   same key, even when it is smaller. A cancelled waiter leaves the queue and throws
-///   `CancellationError` at once. Share one store between middleware only if they share the clock.
+/// - Important: Admission is by ``RateLimitReservationRequest/priority``, then FIFO, per bucket set: a
+///   request never overtakes an earlier one of its priority or higher on the same key, even when it
+///   is smaller; one of a higher priority goes ahead of lower ones, and a waiter that this pushes
+///   past its deadline or maximum wait fails at once. With
+///   ``RateLimitReservationRequest/maxWaiting``, a request that would wait in a full queue is
+///   refused, or displaces the latest waiter of a lower priority, with ``SluiceError/Code/loadShed``.
+///   A cancelled waiter leaves the queue and throws `CancellationError` at once. Share one store
+///   between middleware only if they share the clock.
 public final class InMemoryRateLimitStore: RateLimitStore {
     private typealias Waiter = CheckedContinuation<RateLimitReservation, any Error>
     private typealias Resumption = (waiter: Waiter, reservation: RateLimitReservation)
@@ -35,6 +40,7 @@ public final class InMemoryRateLimitStore: RateLimitStore {
         var bucket: RateLimitBucketID
         var waiter: Waiter
         var limit: WaitLimit?
+        var priority: CallPriority
     }
 
     private struct State {
@@ -83,16 +89,26 @@ public final class InMemoryRateLimitStore: RateLimitStore {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (waiter: Waiter) in
                 let now = clock.now
-                let decision: Decision? = state.withLock { state in
-                    if Task.isCancelled { return nil }
-                    let decision = Self.decide(&state, request, id: id, now: now)
-                    if case .wait(let bucket, _) = decision {
-                        state.sets[bucket]?.enqueue(id: id, cost: request.cost)
-                        state.waiters[id] = Waiting(bucket: bucket, waiter: waiter, limit: Self.limit(of: request, now: now))
-                        schedule(&state, bucket, now: now)
+                let (decision, refused): (Decision?, [Refusal]) = state.withLock { state in
+                    if Task.isCancelled { return (nil, []) }
+                    var decision = Self.decide(&state, request, id: id, now: now)
+                    guard case .wait(let bucket, _) = decision else { return (decision, []) }
+                    let (room, displaced) = makeRoom(&state, bucket, for: request)
+                    if let room {
+                        decision = .failed(room)
+                        return (decision, [])
                     }
-                    return decision
+                    let priority = request.priority.rawValue
+                    let jumps = state.sets[bucket]?.tail.map { $0.priority < priority } ?? false
+                    state.sets[bucket]?.enqueue(id: id, cost: request.cost, priority: priority)
+                    let limit = Self.limit(of: request, now: now)
+                    state.waiters[id] = Waiting(bucket: bucket, waiter: waiter, limit: limit, priority: request.priority)
+                    // Waiters it went ahead of may no longer make their deadline or maximum wait.
+                    let overdue = jumps ? expire(&state, bucket, now: now) : []
+                    schedule(&state, bucket, now: now)
+                    return (decision, displaced + overdue)
                 }
+                for refusal in refused { refusal.waiter.resume(throwing: refusal.error) }
                 switch decision {
                 case nil: waiter.resume(throwing: CancellationError())
                 case .admitted(let reservation)?: waiter.resume(returning: reservation)
@@ -179,7 +195,8 @@ public final class InMemoryRateLimitStore: RateLimitStore {
     /// or why it fails.
     private static func decide(_ state: inout State, _ request: RateLimitReservationRequest, id: UInt64, now: Duration) -> Decision {
         let cost = request.cost
-        var best: (bucket: RateLimitBucketID, time: Duration, headroom: Double, queueEmpty: Bool)?
+        let priority = request.priority.rawValue
+        var best: (bucket: RateLimitBucketID, time: Duration, headroom: Double, noneAhead: Bool)?
         var tooLarge: (bucket: RateLimitBucketID, dimension: RateLimitDimension, capacity: Int)?
         // The best set's index while no insertion has happened since (an insertion invalidates it), so
         // that admitting it needs no second lookup.
@@ -202,12 +219,12 @@ public final class InMemoryRateLimitStore: RateLimitStore {
                 if tooLarge == nil { tooLarge = (candidate.bucket, never.dimension, never.capacity) }
                 continue
             }
-            let time = state.sets.values[index].projectedAdmission(of: cost, now: now)
+            let time = state.sets.values[index].projectedAdmission(of: cost, priority: priority, now: now)
             let headroom = state.sets.values[index].headroom
             if let current = best, current.time < time || (current.time == time && current.headroom >= headroom) {
                 continue
             }
-            best = (candidate.bucket, time, headroom, state.sets.values[index].isQueueEmpty)
+            best = (candidate.bucket, time, headroom, !state.sets.values[index].hasQueued(atOrAbove: priority))
             bestIndex = index
         }
         guard let best else {
@@ -218,7 +235,7 @@ public final class InMemoryRateLimitStore: RateLimitStore {
             }
             return .failed(.noUsableKeyForRequest)
         }
-        if best.time <= now, best.queueEmpty {
+        if best.time <= now, best.noneAhead {
             if let bestIndex {
                 return .admitted(state.sets.values[bestIndex].admit(cost, id: id, bucketID: best.bucket, now: now))
             }
@@ -233,11 +250,29 @@ public final class InMemoryRateLimitStore: RateLimitStore {
         if let maxWait = request.maxWait, wait > maxWait {
             return .failed(.wouldWait(bucket: best.bucket, wait: wait, maxWait: maxWait))
         }
-        let reason = state.sets[best.bucket]?.waitReason(for: cost, now: now) ?? .queue
+        let reason = state.sets[best.bucket]?.waitReason(for: cost, priority: priority, now: now) ?? .queue
         return .wait(best.bucket, RateLimitWaitNotice(bucket: best.bucket, delay: wait, reason: reason))
     }
 
     private typealias Refusal = (waiter: Waiter, error: SluiceError)
+
+    /// Makes room in `bucket`'s queue for `request` when the queue is full: takes out the latest
+    /// waiter of a lower priority (returned, to fail), or returns the error refusing `request`.
+    private func makeRoom(
+        _ state: inout State, _ bucket: RateLimitBucketID, for request: RateLimitReservationRequest
+    ) -> (refused: SluiceError?, displaced: [Refusal]) {
+        guard let maxWaiting = request.maxWaiting, let set = state.sets[bucket], set.waitingCount >= maxWaiting else {
+            return (nil, [])
+        }
+        let queue = "rate-limit budget on \(bucket)"
+        guard let tail = set.tail, tail.priority < request.priority.rawValue,
+            let entry = state.waiters.removeValue(forKey: tail.id)
+        else {
+            return (.queueFull(queue, limit: maxWaiting, priority: request.priority), [])
+        }
+        _ = state.sets[bucket]?.removeQueued(id: tail.id)
+        return (nil, [(entry.waiter, .displaced(queue, priority: entry.priority))])
+    }
 
     /// The latest admission `request` accepts, or `nil` when it has no deadline and no maximum wait.
     private static func limit(of request: RateLimitReservationRequest, now: Duration) -> WaitLimit? {

@@ -66,12 +66,17 @@ struct RateBucket: Sendable, Hashable {
     }
 }
 
-/// The buckets of one key (or key and model), its FIFO queue and cooldown: the pure core of
+/// The buckets of one key (or key and model), its queue and cooldown: the pure core of
 /// ``InMemoryRateLimitStore``. Time is passed in.
+///
+/// The queue is in admission order: by ``CallPriority``, highest first, then by arrival. A request
+/// arriving with a higher priority than some waiters goes in ahead of them, so its projected
+/// admission counts only the waiters of its priority or higher.
 struct RateLimitBucketSet: Sendable {
     struct Queued: Sendable, Hashable {
         var id: UInt64
         var cost: RateLimitCost
+        var priority: Int = CallPriority.default.rawValue
     }
 
     private(set) var limits: RateLimits
@@ -84,6 +89,8 @@ struct RateLimitBucketSet: Sendable {
     private var queueHead = 0
     /// The summed cost of the queued requests.
     private(set) var queuedCost = RateLimitCost.zero
+    /// The summed cost and the count of the queued requests of each priority, made on first queueing.
+    private var queuedByPriority: [(cost: RateLimitCost, count: Int)] = []
     /// Every charge made, summed (refunds not subtracted).
     private(set) var ledger = RateLimitCost.zero
     /// The ledger when each bucket was made, for a bucket made after the set (a limit learned from
@@ -182,14 +189,37 @@ struct RateLimitBucketSet: Sendable {
 
     /// What holds a request arriving now with `cost` back the longest: a cooldown, a bucket, or only
     /// the requests queued ahead of it.
-    func waitReason(for cost: RateLimitCost, now: Duration) -> RateLimitWaitNotice.Reason {
-        readiness(for: cost, after: queuedCost, now: now).reason
+    func waitReason(for cost: RateLimitCost, priority: Int = CallPriority.default.rawValue, now: Duration)
+        -> RateLimitWaitNotice.Reason
+    {
+        readiness(for: cost, after: queued(atOrAbove: priority), now: now).reason
     }
 
-    /// When a request arriving now with `cost` would be admitted, behind everyone queued.
-    func projectedAdmission(of cost: RateLimitCost, now: Duration) -> Duration {
-        readyTime(for: cost, after: queuedCost, now: now)
+    /// When a request arriving now with `cost` and `priority` would be admitted, behind everyone
+    /// queued with its priority or higher.
+    func projectedAdmission(
+        of cost: RateLimitCost, priority: Int = CallPriority.default.rawValue, now: Duration
+    ) -> Duration {
+        readyTime(for: cost, after: queued(atOrAbove: priority), now: now)
     }
+
+    /// The summed cost of the queued requests of `priority` or higher.
+    func queued(atOrAbove priority: Int) -> RateLimitCost {
+        guard !isQueueEmpty, !queuedByPriority.isEmpty else { return .zero }
+        if priority <= 0 { return queuedCost }
+        var sum = RateLimitCost.zero
+        for level in priority..<CallPriority.count { sum = sum.adding(queuedByPriority[level].cost) }
+        return sum
+    }
+
+    /// Whether a request of `priority` or higher waits: then a request of `priority` queues behind it.
+    func hasQueued(atOrAbove priority: Int) -> Bool {
+        guard !isQueueEmpty else { return false }
+        return (priority..<CallPriority.count).contains { queuedByPriority[$0].count > 0 }
+    }
+
+    /// The last request in the queue (the latest of the lowest priority), if any.
+    var tail: Queued? { isQueueEmpty ? nil : queue[queue.count - 1] }
 
     /// The smallest fraction of capacity any limited dimension holds (1 when nothing is limited).
     var headroom: Double {
@@ -213,20 +243,40 @@ struct RateLimitBucketSet: Sendable {
             id: RateLimitReservation.ID(rawValue: id), bucket: bucketID, cost: cost, admittedAt: now, ledgerMark: ledger)
     }
 
-    mutating func enqueue(id: UInt64, cost: RateLimitCost) {
-        queue.append(Queued(id: id, cost: cost))
-        for dimension in RateLimitDimension.every {
-            queuedCost[dimension] = queuedCost[dimension].saturatingAdding(cost[dimension])
+    /// Queues a request behind every queued request of its priority or higher, ahead of the rest.
+    mutating func enqueue(id: UInt64, cost: RateLimitCost, priority: Int = CallPriority.default.rawValue) {
+        let item = Queued(id: id, cost: cost, priority: priority)
+        if let last = queue.last, queueHead < queue.count, last.priority < priority,
+            let index = queue[queueHead...].firstIndex(where: { $0.priority < priority })
+        {
+            queue.insert(item, at: index)
+        } else {
+            queue.append(item)
+        }
+        count(item, adding: true)
+    }
+
+    /// Adds `item` to the queued totals, or takes it off them.
+    private mutating func count(_ item: Queued, adding: Bool) {
+        if queuedByPriority.isEmpty {
+            queuedByPriority = Array(repeating: (RateLimitCost.zero, 0), count: CallPriority.count)
+        }
+        if adding {
+            queuedCost = queuedCost.adding(item.cost)
+            queuedByPriority[item.priority].cost = queuedByPriority[item.priority].cost.adding(item.cost)
+            queuedByPriority[item.priority].count += 1
+        } else {
+            queuedCost = queuedCost.subtracting(item.cost)
+            queuedByPriority[item.priority].cost = queuedByPriority[item.priority].cost.subtracting(item.cost)
+            queuedByPriority[item.priority].count -= 1
         }
     }
 
-    /// Removes a queued request (a cancelled waiter); `false` if it is not queued.
+    /// Removes a queued request (a cancelled waiter, one shed); `false` if it is not queued.
     mutating func removeQueued(id: UInt64) -> Bool {
         guard let index = queue[queueHead...].firstIndex(where: { $0.id == id }) else { return false }
         let removed = queue.remove(at: index)
-        for dimension in RateLimitDimension.every {
-            queuedCost[dimension] = queuedCost[dimension].saturatingSubtracting(removed.cost[dimension])
-        }
+        count(removed, adding: false)
         compact()
         return true
     }
@@ -252,9 +302,14 @@ struct RateLimitBucketSet: Sendable {
             }
         }
         guard !removed.isEmpty else { return [] }
-        queue = kept
+        queue = []
         queueHead = 0
-        queuedCost = ahead
+        queuedCost = .zero
+        queuedByPriority = []
+        for item in kept {
+            queue.append(item)
+            count(item, adding: true)
+        }
         return removed
     }
 
@@ -266,9 +321,7 @@ struct RateLimitBucketSet: Sendable {
         refill(at: now)
         while let first = head, readyTime(for: first.cost, after: .zero, now: now) <= now {
             queueHead += 1
-            for dimension in RateLimitDimension.every {
-                queuedCost[dimension] = queuedCost[dimension].saturatingSubtracting(first.cost[dimension])
-            }
+            count(first, adding: false)
             admitted(first.id, admit(first.cost, id: first.id, bucketID: bucketID, now: now))
         }
         compact()
@@ -371,5 +424,23 @@ extension RateLimitWaitNotice.Reason {
         case .inputTokens: self = .inputTokens
         case .outputTokens: self = .outputTokens
         }
+    }
+}
+
+extension RateLimitCost {
+    /// The sum in every dimension, saturating.
+    func adding(_ other: RateLimitCost) -> RateLimitCost {
+        var sum = self
+        for dimension in RateLimitDimension.every { sum[dimension] = sum[dimension].saturatingAdding(other[dimension]) }
+        return sum
+    }
+
+    /// The difference in every dimension, saturating.
+    func subtracting(_ other: RateLimitCost) -> RateLimitCost {
+        var difference = self
+        for dimension in RateLimitDimension.every {
+            difference[dimension] = difference[dimension].saturatingSubtracting(other[dimension])
+        }
+        return difference
     }
 }

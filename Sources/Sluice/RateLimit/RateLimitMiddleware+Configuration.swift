@@ -41,6 +41,11 @@ extension RateLimitMiddleware {
         /// a backoff. Default `true`. A limit configured at or below the provider's always stays. See
         /// <doc:LearnedLimits>.
         public var learnsLimitsFromHeaders = true
+        /// How many calls may wait for budget on one key (one bucket set); default
+        /// ``AdmissionQueuePolicy/unbounded``. A call that would wait in a full queue is refused, or
+        /// displaces a waiter of lower priority, with ``SluiceError/Code/loadShed``. A shared store
+        /// (`SluiceRedis`) bounds only the waiters of its local fallback.
+        public var queue: AdmissionQueuePolicy = .unbounded
 
         public init(
             keys: [APIKey],
@@ -78,6 +83,7 @@ extension RateLimitMiddleware {
                     "settlement": settlement as Any,
                     "store": store.map { String(describing: type(of: $0)) } as Any,
                     "learnsLimitsFromHeaders": learnsLimitsFromHeaders,
+                    "queue": queue,
                 ],
                 displayStyle: .struct
             )

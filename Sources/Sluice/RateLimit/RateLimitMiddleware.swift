@@ -29,7 +29,12 @@ import Synchronization
 /// It fails at once, without waiting, with ``SluiceError/Code/requestTooLarge`` (the cost exceeds a
 /// bucket's capacity on every key), ``SluiceError/Code/rateLimitWaitExceedsDeadline`` (the projected
 /// wait passes ``ClientContext/deadline``), ``SluiceError/Code/rateLimitWouldWait`` (the
-/// ``RateLimitWaitPolicy`` forbids the wait) or ``SluiceError/Code/noUsableKeys``.
+/// ``RateLimitWaitPolicy`` forbids the wait), ``SluiceError/Code/loadShed`` (the key's queue,
+/// bounded by ``Configuration/queue``, is full) or ``SluiceError/Code/noUsableKeys``.
+///
+/// Waiting calls are admitted by ``CallOptions/priority``, then in arrival order; a call's projected
+/// wait counts only the calls queued ahead of it, those of its priority or higher (see
+/// <doc:LoadShedding>).
 ///
 /// ```swift
 /// let limiter = RateLimitMiddleware(
@@ -122,10 +127,17 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
             guard !candidates.isEmpty else {
                 throw SluiceError(.noUsableKeys, "every API key was removed from the pool: \(Self.describe(pool.removedKeys))")
             }
-            reservation = try await store.reserve(
-                RateLimitReservationRequest(
-                    candidates: candidates, cost: cost, deadline: context.deadline, maxWait: policy.maxWait,
-                    safetyMargin: configuration.safetyMargin, onWait: onWait, onStoreEvent: onStoreEvent))
+            var admission = RateLimitReservationRequest(
+                candidates: candidates, cost: cost, deadline: context.deadline, maxWait: policy.maxWait,
+                safetyMargin: configuration.safetyMargin, onWait: onWait, onStoreEvent: onStoreEvent)
+            admission.priority = context.options.priority ?? .default
+            admission.maxWaiting = configuration.queue.maxWaiting
+            do {
+                reservation = try await store.reserve(admission)
+            } catch let error as SluiceError where error.code == .loadShed {
+                context.events.emitLoadShed(context, error, queue: "rate_limit", priority: admission.priority)
+                throw error
+            }
             if let chosen = pool.activeKey(reservation.bucket.keyID) {
                 key = chosen
                 break

@@ -42,6 +42,14 @@ public struct RateLimitReservationRequest: Sendable {
     /// Called for what a shared store reports while it serves this request (a lost connection, a
     /// fallback to local limits); synchronous, must be cheap and must not block.
     public var onStoreEvent: (@Sendable (RateLimitStoreEvent) -> Void)?
+    /// The call's priority: ``InMemoryRateLimitStore`` admits waiting requests of a higher priority
+    /// first and projects a request's admission behind only those of its priority or higher. A shared
+    /// store may ignore it (`SluiceRedis` does, across processes).
+    public var priority: CallPriority = .default
+    /// The most requests that may wait on one bucket set (``AdmissionQueuePolicy/maxWaiting``); `nil`
+    /// for no bound. A request that would wait in a full queue fails with
+    /// ``SluiceError/Code/loadShed``, unless it displaces a waiter of lower priority.
+    public var maxWaiting: Int?
 
     public init(
         candidates: [RateLimitCandidate],

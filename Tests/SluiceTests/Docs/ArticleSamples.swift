@@ -1,10 +1,10 @@
 import Sluice
 
 // The Swift samples of the DocC articles that have no test file of their own (Getting started,
-// Hooks, Hostile servers, Limits per key, Retries and timeouts), each inside a function that gives it
-// what the article leaves to the reader. This file compiling is what keeps those samples compiling;
-// `DocumentationSamplesTests` checks that they are here line for line. Change them together. The
-// functions are compiled, not run.
+// Hooks, Hostile servers, Limits per key, Priorities and load shedding, Retries and timeouts), each
+// inside a function that gives it what the article leaves to the reader. This file compiling is what
+// keeps those samples compiling; `DocumentationSamplesTests` checks that they are here line for
+// line. Change them together. The functions are compiled, not run.
 
 enum ArticleSamples {
     // MARK: GettingStarted.md
@@ -90,6 +90,34 @@ enum ArticleSamples {
             APIKey(keyB, label: "b", limits: RateLimits(requestsPerMinute: 200, tokensPerMinute: 80_000),
                    modelLimits: ["gpt-4o": RateLimits(requestsPerMinute: 100)]),
         ])
+    }
+
+    // MARK: LoadShedding.md
+
+    static func interactiveCall(client: LLMClient, request: ChatRequest) async throws -> ChatResponse {
+        var options = CallOptions()
+        options.priority = .interactive
+        options.timeouts = TimeoutPolicy(total: .seconds(10))
+        let reply = try await client.chat(request, options: options)
+        return reply
+    }
+
+    static func boundedQueues(key: String) throws -> LLMClient.Configuration {
+        var configuration = LLMClient.Configuration.openAI(apiKey: key)
+        configuration.limit(RateLimits(requestsPerMinute: 500, tokensPerMinute: 200_000))
+        configuration.rateLimits?.queue = try AdmissionQueuePolicy(maxWaiting: 200)
+        var concurrency = ConcurrencyLimits(maxConcurrentRequests: 32)
+        concurrency.queue = try AdmissionQueuePolicy(maxWaiting: 200)
+        configuration.concurrency = concurrency
+        return configuration
+    }
+
+    static func shed(client: LLMClient, request: ChatRequest, batch: CallOptions) async throws {
+        do {
+            _ = try await client.chat(request, options: batch)
+        } catch let error as SluiceError where error.code == .loadShed {
+            print("shed; try later")
+        }
     }
 
     // MARK: RetriesAndTimeouts.md

@@ -31,6 +31,7 @@ import Synchronization
 /// | `key_removals_total` | counter | `reason` | `key_removed` |
 /// | `fallbacks_total` | counter | `deployment`, `reason` (a ``FallbackCondition`` name) | `fallback` (``LLMRouter``) |
 /// | `circuit_transitions_total` | counter | `deployment`, `state`: `open`, `half_open`, `closed` | the circuit events (``LLMRouter``) |
+/// | `load_shed_total` | counter | `queue`: `rate_limit`, `concurrency` | `load_shed` |
 /// | `tokens_total` | counter | `type`: `input`, `output` | the usage on terminal events |
 /// | `request_duration` | timer | `outcome`: `success`, `failure` | `latency` of `request_succeeded`/`failed` |
 /// | `time_to_first_token` | timer | | `first_token` |
@@ -212,6 +213,8 @@ public final class MetricsEventHandler: ClientEventHandler {
                 "circuit_transitions_total", event, ("deployment", event.deployment ?? "unknown"),
                 ("state", state.rawValue)
             ).increment()
+        case .loadShed:
+            counter("load_shed_total", event, ("queue", event.reason ?? "unknown")).increment()
         case .requestSucceeded:
             finish(event, outcome: "success")
         case .requestFailed:

@@ -156,6 +156,23 @@ struct MetricsEventHandlerTests {
         #expect(factory.find(.counter, transitions, routed(["deployment": "primary", "state": "closed"]))?.value == 1)
     }
 
+    @Test("a shed call counts under its queue, and the wait it was shed from ends")
+    func loadShed() {
+        let error = SluiceError(.loadShed, "the queue is full")
+        handler().handle([
+            AdapterEvents.event(.requestStarted, call: 1, at: 0),
+            AdapterEvents.event(.rateLimitWaitStarted, call: 1, at: 0),
+            AdapterEvents.event(.loadShed, call: 1, at: 10) {
+                $0.reason = "rate_limit"
+                $0.error = error
+            },
+            AdapterEvents.event(.requestFailed, call: 1, at: 10) { $0.error = error },
+        ])
+        #expect(factory.find(.counter, "sluice_load_shed_total", dims(["queue": "rate_limit"]))?.value == 1)
+        #expect(factory.find(.counter, "sluice_request_errors_total", dims(["error_code": "load_shed"]))?.value == 1)
+        #expect(factory.find(.meter, "sluice_requests_waiting", dims(["wait": "rate_limit"]))?.value == 0)
+    }
+
     @Test("metric objects are made once per label and dimension set, not per event")
     func cached() {
         let handler = handler()
