@@ -43,7 +43,7 @@ struct BenchHTML {
         guard count > 0 else { return [] }
         return (0...4).map { step in
             let index = Double(max(0, count - 1)) * Double(step) / 4
-            return (index.rounded(), BenchChart.label(bucketSeconds(Int(index.rounded()))) + " s")
+            return (index.rounded(), BenchFormat.fixed(bucketSeconds(Int(index.rounded())), 0) + " s")
         }
     }
 
