@@ -78,6 +78,12 @@ struct BenchCommand: AsyncParsableCommand {
             growth_percent (final over after-warm-up, minus 1, in percent; null for a run too short \
             to sample after its warm-up)} (null where the RSS cannot be read).
 
+            Report: --report FILE.html also writes one self-contained HTML page (no network: inline \
+            CSS and SVG) with the summary and plots: calls completed per second with the 429 answers, \
+            tokens per second against the configured or learned limit, latency and time-to-first-token \
+            percentile curves (HdrHistogram, every call), and attempts and tokens per key (labels only). \
+            A path that cannot be written exits 73 before the run starts.
+
             Exits 0 when every call succeeded, 1 otherwise (with --allow-failures, 0 when at least \
             one succeeded). Without --provider, the provider is the one whose key variable is set; \
             without --base-url, OPENAI_BASE_URL / ANTHROPIC_BASE_URL when set.
@@ -170,6 +176,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object on stdout instead of the text summary.")
     var json = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Also write a self-contained HTML page with the summary and plots (calls and 429s over time, tokens per second against the limit, latency and time-to-first-token percentiles, per-key use).",
+            valueName: "file.html"))
+    var report: String?
+
     @Flag(help: "Exit 0 when at least one call succeeded (a soak against injected faults); by default any failed, cancelled or unstarted call exits 1.")
     var allowFailures = false
 
@@ -234,8 +246,26 @@ struct BenchCommand: AsyncParsableCommand {
                 "Benchmarking \(settings.providerName) \(settings.model) at \(settings.baseURL): "
                     + "\(settings.amountText), concurrency \(settings.concurrency)")
         }
+        // Opened before the run: a path that cannot be written fails now, not after the run.
+        var reportFile: BenchReportFile?
+        if let path = self.report {
+            do {
+                reportFile = try BenchReportFile(path: path)
+            } catch {
+                print("error: --report: \(error)", to: &standardError)
+                throw ExitCode(BenchReportFile.exitCode)
+            }
+        }
         let runner = BenchRunner(settings: settings, configuration: configuration, showsProgress: !quiet)
         let report = try await runner.run()
+        if let reportFile {
+            do {
+                try reportFile.write(BenchHTML(report: report).page)
+            } catch {
+                print("error: --report: \(error)", to: &standardError)
+                throw ExitCode(BenchReportFile.exitCode)
+            }
+        }
         if json {
             print(report.json.description)
         } else {

@@ -33,6 +33,15 @@ final class BenchRecorder: ClientEventHandler {
         /// Time to first token since the last attempt started (streams).
         var firstTokenServiceLatencies = BenchReservoir()
 
+        /// Whole-call latency of successful calls, every one (for the HTML report's curves).
+        var latencyHistogram = BenchHistogram()
+        /// Time to first token since the call began, every stream (for the HTML report's curves).
+        var firstTokenHistogram = BenchHistogram()
+        /// Calls, 429s, retries and tokens over time, and per key (for the HTML report).
+        var timeline = BenchTimeline()
+        /// The client-clock instant of the first event: the timeline counts from it.
+        var origin: Duration?
+
         var callStart: [UInt64: Duration] = [:]
         var lastAttemptStart: [UInt64: Duration] = [:]
 
@@ -80,6 +89,7 @@ final class BenchRecorder: ClientEventHandler {
     func recordCancellation() { state.withLock { $0.cancelled += 1 } }
 
     func handle(_ event: ClientEvent) {
+        recordTimeline(event)
         switch event.kind {
         case .requestStarted:
             state.withLock { $0.callStart[event.callID] = event.instant }
@@ -109,6 +119,7 @@ final class BenchRecorder: ClientEventHandler {
             state.withLock { state in
                 if let start = state.callStart[event.callID] {
                     state.firstTokenLatencies.append(event.instant - start)
+                    state.firstTokenHistogram.record(event.instant - start)
                 }
                 if let start = state.lastAttemptStart[event.callID] {
                     state.firstTokenServiceLatencies.append(event.instant - start)
@@ -116,7 +127,10 @@ final class BenchRecorder: ClientEventHandler {
             }
         case .requestSucceeded:
             state.withLock { state in
-                if let latency = event.latency { state.latencies.append(latency) }
+                if let latency = event.latency {
+                    state.latencies.append(latency)
+                    state.latencyHistogram.record(latency)
+                }
                 if let start = state.lastAttemptStart.removeValue(forKey: event.callID) {
                     state.serviceLatencies.append(event.instant - start)
                 }
@@ -129,6 +143,56 @@ final class BenchRecorder: ClientEventHandler {
             }
         default:
             return
+        }
+    }
+
+    /// Counts `event` in the timeline: when it happened since the first event, and for which key.
+    private func recordTimeline(_ event: ClientEvent) {
+        let kind = event.kind
+        guard
+            kind == .requestStarted || kind == .attemptStarted || kind == .responseHead || kind == .retryScheduled
+                || kind == .requestSucceeded || kind == .requestFailed || kind == .limitLearned
+        else { return }
+        let key = event.keyID?.rawValue ?? "(no key)"
+        state.withLock { state in
+            let origin = state.origin ?? event.instant
+            state.origin = origin
+            let elapsed = event.instant - origin
+            switch kind {
+            case .requestStarted:
+                state.timeline.record(at: elapsed) { $0.started += 1 }
+            case .attemptStarted:
+                state.timeline.recordKey(key) { $0.attempts = BenchTimeline.sum($0.attempts, 1) }
+            case .responseHead:
+                if event.status == 429 { state.timeline.record(at: elapsed) { $0.rateLimited += 1 } }
+            case .retryScheduled:
+                state.timeline.record(at: elapsed) { $0.retries += 1 }
+            case .requestSucceeded:
+                // Wire counts: negative ones count as 0, huge ones saturate.
+                let input = max(0, event.usage?.inputTokens ?? 0)
+                let output = max(0, event.usage?.outputTokens ?? 0)
+                state.timeline.record(at: elapsed) { bucket in
+                    bucket.completed += 1
+                    bucket.inputTokens = BenchTimeline.sum(bucket.inputTokens, input)
+                    bucket.outputTokens = BenchTimeline.sum(bucket.outputTokens, output)
+                }
+                state.timeline.recordKey(key) { use in
+                    use.succeeded = BenchTimeline.sum(use.succeeded, 1)
+                    use.inputTokens = BenchTimeline.sum(use.inputTokens, input)
+                    use.outputTokens = BenchTimeline.sum(use.outputTokens, output)
+                }
+            case .requestFailed:
+                state.timeline.record(at: elapsed) { bucket in
+                    bucket.completed += 1
+                    bucket.failed += 1
+                }
+            case .limitLearned:
+                if let limit = event.limit, let dimension = event.reason {
+                    state.timeline.recordLearnedLimit(limit, dimension: dimension, key: key)
+                }
+            default:
+                return
+            }
         }
     }
 }
