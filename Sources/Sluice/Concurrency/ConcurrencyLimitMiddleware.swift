@@ -55,6 +55,10 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
     /// The waiters' deadlines, on `clock`: one timer for every waiter, not a task each.
     let timer: DeadlineTimer
     private let state: Mutex<ConcurrencyLimiterState<Waiter>>
+    /// The adaptive client-wide limit, when ``ConcurrencyLimits/adaptive`` is set.
+    private let adaptive: Mutex<AdaptiveConcurrencyLimit?>
+    /// Whether ``ConcurrencyLimits/adaptive`` is set (read without the lock on every request).
+    private let adapts: Bool
 
     /// A middleware enforcing `limits`, measuring deadlines on `clock` (the client's); with a `store`,
     /// each key's limit holds across every process sharing the store, as well as in this one.
@@ -64,6 +68,15 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
         self.clock = clock
         timer = DeadlineTimer(clock: clock)
         state = Mutex(ConcurrencyLimiterState(limits: limits))
+        adaptive = Mutex(limits.adaptive.map(AdaptiveConcurrencyLimit.init))
+        adapts = limits.adaptive != nil
+    }
+
+    /// The client-wide limit in force — with ``ConcurrencyLimits/adaptive``, where it has moved to —
+    /// or `nil` when there is none.
+    public var clientLimit: Int? {
+        let limit = state.withLock { $0.clientLimit }
+        return limit == .max ? nil : limit
     }
 
     // MARK: Gauges
@@ -114,13 +127,63 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
         } catch {
             if let lease { store?.release(lease) }
             release(key, since: admitted)
+            if adapts { adapt(Self.outcome(of: error), since: admitted, context: context) }
             throw error
         }
+        if adapts { adapt(Self.outcome(ofStatus: response.status), since: admitted, context: context) }
         response.body.onTermination { [self] _ in
             if let lease { store?.release(lease) }
             release(key, since: admitted)
         }
         return response
+    }
+
+    // MARK: Adaptive limit
+
+    /// What an answer's status says of the server's load: 429, 503 and 529 push back; another 2xx is
+    /// a latency sample; other answers say nothing.
+    static func outcome(ofStatus status: Int) -> AdaptiveConcurrencyLimit.Outcome {
+        switch status {
+        case 429, 503, 529: .pushedBack
+        case 200..<300: .answered
+        default: .ignored
+        }
+    }
+
+    /// What a failure below this layer says: an attempt that timed out pushes back; a cancellation, a
+    /// refused or reset connection and the rest say nothing of the server's load.
+    static func outcome(of error: any Error) -> AdaptiveConcurrencyLimit.Outcome {
+        guard let error = error as? SluiceError else { return .ignored }
+        switch error.code {
+        case .timeout, .responseHeadTimeout, .firstByteTimeout, .attemptTimeout: return .pushedBack
+        default: return .ignored
+        }
+    }
+
+    /// Feeds one answer to the adaptive limit and, when the limit moved, applies it (admitting the
+    /// waiters a raise lets in) and emits `concurrency_limit_changed`.
+    private func adapt(_ outcome: AdaptiveConcurrencyLimit.Outcome, since admitted: Duration, context: ClientContext) {
+        guard outcome != .ignored else { return }
+        let now = clock.now
+        let inFlight = state.withLock { $0.inFlight }
+        let moved: (limit: Int, previous: Int)? = adaptive.withLock { limit in
+            guard let previous = limit?.limit,
+                limit?.record(outcome, latency: now - admitted, inFlight: inFlight, now: now) == true,
+                let current = limit?.limit
+            else { return nil }
+            return (current, previous)
+        }
+        guard let (limit, previous) = moved else { return }
+        let admittedWaiters = state.withLock { $0.setClientLimit(limit) }
+        for waiter in admittedWaiters {
+            if let id = waiter.timer { timer.cancel(id) }
+            waiter.continuation.resume()
+        }
+        context.events.emit(.concurrencyLimitChanged, context) { event in
+            event.limit = limit
+            event.reason = outcome == .pushedBack ? "pushed_back" : "latency"
+            event.text = "was \(previous)"
+        }
     }
 
     // MARK: Permits

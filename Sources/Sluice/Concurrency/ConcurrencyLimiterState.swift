@@ -47,7 +47,8 @@ struct ConcurrencyLimiterState<Payload> {
     }
 
     let limits: ConcurrencyLimits
-    private let clientLimit: Int
+    /// The client-wide limit in force: the configured one, or an adaptive limit's current value.
+    private(set) var clientLimit: Int
     private let maxWaiting: Int
     private(set) var keys: [Key] = []
     private var keyIndex: [KeyID?: Int] = [:]
@@ -66,7 +67,7 @@ struct ConcurrencyLimiterState<Payload> {
 
     init(limits: ConcurrencyLimits) {
         self.limits = limits
-        clientLimit = limits.clientLimit ?? .max
+        clientLimit = min(limits.clientLimit ?? .max, limits.adaptive?.initialLimit ?? .max)
         maxWaiting = limits.queue.maxWaiting ?? .max
     }
 
@@ -142,6 +143,15 @@ struct ConcurrencyLimiterState<Payload> {
         waiting -= 1
         compact(waiter.key, level: waiter.priority)
         return waiter.payload
+    }
+
+    /// Sets the client-wide limit (an adaptive limit moved), never above the configured one, and admits
+    /// the waiters a raised limit lets in. A lowered limit takes no permit back: requests in flight
+    /// finish, and nobody is admitted until the count is below it.
+    mutating func setClientLimit(_ limit: Int) -> [Payload] {
+        clientLimit = max(1, min(limit, limits.clientLimit ?? .max))
+        guard waiting > 0 else { return [] }
+        return admitWaiters()
     }
 
     /// Gives back a permit for `key` and admits the waiters that now fit, returning their payloads

@@ -29,16 +29,22 @@ public struct ConcurrencyLimits: Sendable, Hashable {
     /// A request arriving at a full queue is refused, or displaces a waiter of lower priority, with
     /// ``SluiceError/Code/loadShed``.
     public var queue: AdmissionQueuePolicy = .unbounded
+    /// A client-wide limit that follows the server's latency and push-back (429, 503, 529, attempt
+    /// timeouts) within its bounds; `nil` (the default) keeps the limit fixed. See
+    /// ``AdaptiveConcurrency``. ``maxConcurrentRequests``, when set, still bounds it.
+    public var adaptive: AdaptiveConcurrency?
 
     /// Limits; every one defaults to none.
     public init(
         maxConcurrentRequests: Int? = nil,
         maxConcurrentRequestsPerKey: Int? = nil,
-        perKeyOverrides: [KeyID: Int] = [:]
+        perKeyOverrides: [KeyID: Int] = [:],
+        adaptive: AdaptiveConcurrency? = nil
     ) {
         self.maxConcurrentRequests = maxConcurrentRequests
         self.maxConcurrentRequestsPerKey = maxConcurrentRequestsPerKey
         self.perKeyOverrides = perKeyOverrides
+        self.adaptive = adaptive
     }
 
     /// No limit at all: the middleware only counts.

@@ -67,6 +67,10 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
         /// the limit per minute now in force; ``ClientEvent/text``: the one before). See
         /// ``RateLimitMiddleware/Configuration/learnsLimitsFromHeaders``.
         public static let limitLearned = Kind("limit_learned")
+        /// An adaptive concurrency limit (``ConcurrencyLimits/adaptive``) moved: ``ClientEvent/limit``
+        /// is the new client-wide limit, ``ClientEvent/reason`` `pushed_back` (a 429, 503, 529 or an
+        /// attempt timeout) or `latency`, ``ClientEvent/text`` the limit before (`was 8`).
+        public static let concurrencyLimitChanged = Kind("concurrency_limit_changed")
         /// A shared rate-limit store reported something while the call reserved budget: connected,
         /// lost, fell back to local limits or left the fallback, reloaded a script
         /// (``ClientEvent/reason``: a ``RateLimitStoreEvent/Kind`` name such as `store_fallback_entered`;
@@ -119,7 +123,8 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
     public var waited: Duration?
     public var latency: Duration?
     public var tokens: Int?
-    /// A rate limit per minute (on `limit_learned`).
+    /// A rate limit per minute (on `limit_learned`), or a client-wide concurrency limit (on
+    /// `concurrency_limit_changed`).
     public var limit: Int?
     public var usage: Usage?
     public var text: String?

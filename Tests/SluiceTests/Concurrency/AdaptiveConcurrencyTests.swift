@@ -1,4 +1,6 @@
 @testable import Sluice
+import SluiceTesting
+import Synchronization
 import Testing
 
 @Suite("Adaptive concurrency limit")
@@ -82,5 +84,64 @@ struct AdaptiveConcurrencyTests {
             let error = #expect(throws: SluiceError.self) { try make() }
             #expect(error?.code == .invalidConfiguration)
         }
+    }
+
+    // MARK: In the middleware
+
+    /// A middleware with an adaptive limit (initial 4, 1…8) on a test clock, and a context reporting
+    /// to `recorder`.
+    static func middleware(clock: TestClock, maximum: Int = 8) throws -> ConcurrencyLimitMiddleware {
+        ConcurrencyLimitMiddleware(
+            limits: ConcurrencyLimits(adaptive: try AdaptiveConcurrency(initialLimit: 4, minimumLimit: 1, maximumLimit: maximum)),
+            clock: clock)
+    }
+
+    @Test("a 429 through the middleware lowers the limit in force and reports it; a 400 does not")
+    func pushBackThroughMiddleware() async throws {
+        let clock = TestClock()
+        let middleware = try Self.middleware(clock: clock)
+        let recorder = EventRecorder()
+        var context = limiterContext()
+        context.events = EventEmitter(handlers: [recorder], clock: clock)
+        #expect(middleware.clientLimit == 4)
+
+        let badRequest = InMemoryTransport.immediate { _ in ClientResponse(status: 400) }
+        try await middleware.send(limiterRequest("a"), context: context, to: badRequest).body.discard()
+        #expect(middleware.clientLimit == 4)
+
+        let limited = InMemoryTransport.immediate { _ in ClientResponse(status: 429) }
+        try await middleware.send(limiterRequest("b"), context: context, to: limited).body.discard()
+        #expect(middleware.clientLimit == 3)
+        let changed = try #require(recorder.events(ofKind: .concurrencyLimitChanged).first)
+        #expect(changed.limit == 3)
+        #expect(changed.reason == "pushed_back")
+        #expect(changed.text == "was 4")
+        #expect(middleware.gauges.inFlight == 0)
+    }
+
+    @Test("a raised limit admits the waiters it lets in; a lowered one takes nothing back; the configured maximum bounds it")
+    func setLimitAdmits() throws {
+        var state = ConcurrencyLimiterState<String>(
+            limits: ConcurrencyLimits(
+                maxConcurrentRequests: 5, adaptive: try AdaptiveConcurrency(initialLimit: 1, maximumLimit: 50)))
+        let key = state.index(of: KeyID(rawValue: "key-a"))
+        #expect(state.clientLimit == 1)
+        let first = state.tryAcquire(key)
+        let second = state.tryAcquire(key)
+        #expect(first && !second)
+        for name in ["b", "c", "d"] {
+            _ = state.enqueue(state.makeWaiterID(), key: key, priority: CallPriority.default.rawValue, payload: name)
+        }
+        let raised = state.setClientLimit(3)
+        #expect(raised == ["b", "c"])
+        #expect(state.inFlight == 3)
+        let lowered = state.setClientLimit(1)
+        #expect(lowered.isEmpty)
+        #expect(state.inFlight == 3)  // nothing taken back
+        let released = state.release(key)
+        #expect(released.isEmpty)  // 2 in flight, limit 1: "d" still waits
+        let raisedAgain = state.setClientLimit(40)
+        #expect(raisedAgain == ["d"])
+        #expect(state.clientLimit == 5)  // maxConcurrentRequests bounds the adaptive limit
     }
 }

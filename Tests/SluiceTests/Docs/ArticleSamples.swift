@@ -92,6 +92,13 @@ enum ArticleSamples {
         ])
     }
 
+    static func adaptiveConcurrency(key: String) throws -> LLMClient.Configuration {
+        var configuration = LLMClient.Configuration.openAI(apiKey: key)
+        configuration.concurrency = ConcurrencyLimits(
+            adaptive: try AdaptiveConcurrency(initialLimit: 8, minimumLimit: 2, maximumLimit: 64))
+        return configuration
+    }
+
     // MARK: LoadShedding.md
 
     static func interactiveCall(client: LLMClient, request: ChatRequest) async throws -> ChatResponse {

@@ -151,6 +151,7 @@ public struct LoggingEventHandler: ClientEventHandler {
         case .cooldownEnded: "key cooldown ended"
         case .rateLimitCorrected: "rate-limit headers lowered the key's budget"
         case .limitLearned: "rate-limit headers set the key's limit"
+        case .concurrencyLimitChanged: "adaptive concurrency limit moved"
         case .keyRemoved: "key removed from the pool"
         case .loadShed: "call shed by a full queue"
         case .usageSettled: "usage settled"
@@ -193,7 +194,7 @@ public struct LoggingEventHandler: ClientEventHandler {
         if let latency = event.latency { metadata["sluice.latency_ms"] = .string(Self.milliseconds(latency)) }
         if let tokens = event.tokens { metadata["sluice.tokens"] = .string(String(tokens)) }
         if let limit = event.limit { metadata["sluice.limit"] = .string(String(limit)) }
-        if event.kind == .limitLearned, let text = event.text { metadata["sluice.previous_limit"] = .string(text) }
+        if event.kind == .limitLearned || event.kind == .concurrencyLimitChanged, let text = event.text { metadata["sluice.previous_limit"] = .string(text) }
         if let usage = event.usage {
             metadata["sluice.input_tokens"] = .string(String(usage.inputTokens))
             metadata["sluice.output_tokens"] = .string(String(usage.outputTokens))

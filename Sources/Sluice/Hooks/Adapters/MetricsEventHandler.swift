@@ -32,6 +32,7 @@ import Synchronization
 /// | `fallbacks_total` | counter | `deployment`, `reason` (a ``FallbackCondition`` name) | `fallback` (``LLMRouter``) |
 /// | `circuit_transitions_total` | counter | `deployment`, `state`: `open`, `half_open`, `closed` | the circuit events (``LLMRouter``) |
 /// | `load_shed_total` | counter | `queue`: `rate_limit`, `concurrency` | `load_shed` |
+/// | `concurrency_limit` | meter | | the adaptive limit's value at `concurrency_limit_changed` |
 /// | `tokens_total` | counter | `type`: `input`, `output` | the usage on terminal events |
 /// | `request_duration` | timer | `outcome`: `success`, `failure` | `latency` of `request_succeeded`/`failed` |
 /// | `time_to_first_token` | timer | | `first_token` |
@@ -215,6 +216,8 @@ public final class MetricsEventHandler: ClientEventHandler {
             ).increment()
         case .loadShed:
             counter("load_shed_total", event, ("queue", event.reason ?? "unknown")).increment()
+        case .concurrencyLimitChanged:
+            if let limit = event.limit { meter("concurrency_limit", event).set(limit) }
         case .requestSucceeded:
             finish(event, outcome: "success")
         case .requestFailed:
