@@ -278,4 +278,54 @@ struct SpendBudgetTests {
         let budget = try SpendBudget("ok", window: .fixed(.seconds(3_600)), maxUSD: 2.5)
         #expect(budget.maxCost == Cost(nanodollars: 2_500_000_000))
     }
+
+    @Test("a stream settles from its final usage; a stream cut before its usage counts the reservation")
+    func streams() async throws {
+        let full = InMemoryTransport { _ in
+            ClientResponse(status: 200, body: ResponseBody(bytes: Array((UsageTestBodies.streamChunks + "data: [DONE]\n\n").utf8)))
+        }
+        let (client, _) = try Self.client([SpendBudget("usd", maxUSD: 1)], transport: full)
+        _ = try await client.streamChat(Self.request())
+        // The final usage: 9 in (4 of them cached, at the input price here) + 2 out = 9×1,000 + 2×2,000.
+        #expect(client.budgetStatus.first?.spentTokens == 11)
+        #expect(client.budgetStatus.first?.spentCost == Cost(nanodollars: 13_000))
+        #expect(client.budgetStatus.first?.reservedCost == .zero)
+
+        let firstChunk = UsageTestBodies.streamChunks.components(separatedBy: "\n\n")[0] + "\n\n"
+        let cut = InMemoryTransport { _ in
+            ClientResponse(status: 200, body: ResponseBody(chunks: [Array(firstChunk.utf8)]))
+        }
+        let (cutClient, _) = try Self.client([SpendBudget("usd", maxUSD: 1)], transport: cut)
+        _ = try? await cutClient.streamChat(Self.request())
+        // No usage reached: the worst case counts (10 in + 10 out = 30,000 n$), and nothing stays reserved.
+        #expect(cutClient.budgetStatus.first?.spentTokens == 20)
+        #expect(cutClient.budgetStatus.first?.spentCost == Cost(nanodollars: 30_000))
+        #expect(cutClient.budgetStatus.first?.reservedCost == .zero)
+    }
+
+    @Test("a refused attempt gives back the rate limiter's reservation: it was never sent")
+    func refusalRefundsRateBudget() async throws {
+        var configuration = LLMClient.Configuration.openAI(apiKey: "sk-limited", baseURL: "http://127.0.0.1:1/v1")
+        configuration.retryPolicy = .disabled
+        configuration.clock = TestClock()
+        configuration.tokenEstimator = TenTokens()
+        configuration.prices = ["m": ModelPrice(input: 1, output: 2)]
+        configuration.rateLimits = RateLimitMiddleware.Configuration(
+            keys: [APIKey("sk-limited", limits: RateLimits(requestsPerMinute: 2, tokensPerMinute: 1_000))], safetyMargin: .none)
+        try configuration.setBudgets([SpendBudget("small-tenant", scope: .tenant("x"), maxTokens: 19)])
+        let client = LLMClient(configuration, transport: Self.okTransport())
+        // Refused by the budget three times; the two requests a minute are still there for calls the
+        // budget admits. Fail-fast: a spent request budget fails at once (rate_limit_would_wait)
+        // rather than waiting on a clock that does not move.
+        var options = CallOptions()
+        options.rateLimitWaitPolicy = .failFast
+        var tenantX = options
+        tenantX.tenant = "x"
+        for _ in 0..<3 {
+            let error = await #expect(throws: SluiceError.self) { try await client.chat(Self.request(), options: tenantX) }
+            #expect(error?.code == .budgetExceeded)
+        }
+        _ = try await client.chat(Self.request(), options: options)
+        _ = try await client.chat(Self.request(), options: options)
+    }
 }
