@@ -119,35 +119,28 @@ final class SpendBudgetLedger: Sendable {
     private static func refusal(_ budget: SpendBudget, _ account: Account, _ tally: Tally, tokens: Int, cost: Int64)
         -> BudgetRefusal?
     {
-        let scope = account.instance.map { "\(budget.scope) (\($0))" } ?? budget.scope.description
-        let head = "spend budget \"\(budget.name)\" (\(budget.limitDescription), \(scope))"
+        typealias Check = (limit: Int64, spent: Int64, reserved: Int64, need: Int64, amount: (Int64) -> String)
+        var checks: [Check] = []
         if let maxCost = budget.maxCost?.nanodollars {
-            let held = tally.spentCost.saturatingAdding(tally.reservedCost)
-            if cost > maxCost || held.saturatingAdding(cost) > maxCost {
-                let never = cost > maxCost
-                return BudgetRefusal(
-                    budget: budget, instance: account.instance, spent: Cost(nanodollars: tally.spentCost),
-                    spentTokens: tally.spentTokens,
-                    error: SluiceError(
-                        .budgetExceeded,
-                        "\(head): the call needs up to \(Cost(nanodollars: cost)); spent \(Cost(nanodollars: tally.spentCost)),"
-                            + " reserved by calls in flight \(Cost(nanodollars: tally.reservedCost))"
-                            + (never ? "; the call can never fit in the budget" : "")))
-            }
+            checks.append((maxCost, tally.spentCost, tally.reservedCost, cost, { Cost(nanodollars: $0).description }))
         }
         if let maxTokens = budget.maxTokens {
-            let held = tally.spentTokens.saturatingAdding(tally.reservedTokens)
-            if tokens > maxTokens || held.saturatingAdding(tokens) > maxTokens {
-                let never = tokens > maxTokens
-                return BudgetRefusal(
-                    budget: budget, instance: account.instance, spent: Cost(nanodollars: tally.spentCost),
-                    spentTokens: tally.spentTokens,
-                    error: SluiceError(
-                        .budgetExceeded,
-                        "\(head): the call needs up to \(tokens) tokens; spent \(tally.spentTokens) tokens,"
-                            + " reserved by calls in flight \(tally.reservedTokens) tokens"
-                            + (never ? "; the call can never fit in the budget" : "")))
+            checks.append(
+                (Int64(maxTokens), Int64(tally.spentTokens), Int64(tally.reservedTokens), Int64(tokens), { "\($0) tokens" }))
+        }
+        let scope = account.instance.map { "\(budget.scope) (\($0))" } ?? budget.scope.description
+        for check in checks {
+            let never = check.need > check.limit
+            guard never || check.spent.saturatingAdding(check.reserved).saturatingAdding(check.need) > check.limit else {
+                continue
             }
+            return BudgetRefusal(
+                budget: budget, instance: account.instance,
+                error: SluiceError(
+                    .budgetExceeded,
+                    "spend budget \"\(budget.name)\" (\(budget.limitDescription), \(scope)): the call needs up to"
+                        + " \(check.amount(check.need)); spent \(check.amount(check.spent)), reserved by calls in flight"
+                        + " \(check.amount(check.reserved))" + (never ? "; the call can never fit in the budget" : "")))
         }
         return nil
     }
@@ -223,7 +216,5 @@ final class SpendBudgetLedger: Sendable {
 struct BudgetRefusal: Error {
     var budget: SpendBudget
     var instance: String?
-    var spent: Cost = .zero
-    var spentTokens = 0
     var error: SluiceError
 }

@@ -13,7 +13,8 @@ public struct SpendBudgetStatus: Sendable, Hashable, CustomStringConvertible {
     public var windowStart: Duration
     /// Input plus output tokens of the calls settled in the window.
     public var spentTokens: Int
-    /// What the calls settled in the window cost (zero for a budget with no limit in dollars).
+    /// What the calls settled in the window cost, priced when a budget in dollars applied to them
+    /// (so zero for the calls of a budget in tokens that no budget in dollars also counted).
     public var spentCost: Cost
     /// Tokens held by calls in flight (their worst case).
     public var reservedTokens: Int
