@@ -165,6 +165,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "ExampleSpendBudgets",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/SpendBudgets",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "ExampleMapReduce",
             dependencies: ["Sluice", "SluiceMockServer"],
             path: "Examples/MapReduce",

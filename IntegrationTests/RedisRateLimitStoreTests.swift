@@ -291,11 +291,13 @@ struct RedisConcurrencyPermitTests {
             let liveKey = KeyID(rawValue: "live")
             let deadKey = KeyID(rawValue: "dead")
             _ = try await live.concurrencyPermits.acquire(key: liveKey, limit: 1, deadline: nil)
+            // The dead holder's lease is written after this instant, so it cannot expire before a
+            // lifetime from it — however slowly a loaded machine gets to the next lines.
+            let beforeLease = SystemClock.shared.now
             _ = try await dead.concurrencyPermits.acquire(key: deadKey, limit: 1, deadline: nil)
             await dead.close()  // no release, no renewal: as if killed
-            let start = SystemClock.shared.now
-            _ = try await other.concurrencyPermits.acquire(key: deadKey, limit: 1, deadline: start + .seconds(10))
-            #expect(SystemClock.shared.now - start >= .milliseconds(750))
+            _ = try await other.concurrencyPermits.acquire(key: deadKey, limit: 1, deadline: SystemClock.shared.now + .seconds(10))
+            #expect(SystemClock.shared.now - beforeLease >= .milliseconds(1_400))
             // The live holder renews every 500 ms: after two lifetimes its permit is still taken.
             let refused = await #expect(throws: SluiceError.self) {
                 try await other.concurrencyPermits.acquire(key: liveKey, limit: 1, deadline: SystemClock.shared.now + .seconds(3))

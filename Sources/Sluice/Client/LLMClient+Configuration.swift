@@ -58,6 +58,14 @@ extension LLMClient {
         /// Where per-key concurrency permits shared with other processes are taken (a Redis store's
         /// `concurrencyPermits`, say); `nil` (the default) limits within this process only.
         public var concurrencyStore: (any ConcurrencyPermitStore)?
+        /// Caps on spend in tokens and US dollars, for the client, per key and per tenant; empty (the
+        /// default) sets none. Set them with ``setBudgets(_:)``, which checks them together. See
+        /// <doc:SpendBudgets>.
+        public private(set) var budgets: [SpendBudget] = []
+        /// The prices ``budgets`` in dollars count with (default ``PriceTable/default``). A call of a
+        /// model with no price under a budget in dollars fails with
+        /// ``SluiceError/Code/budgetUnpricedModel`` rather than count as $0.
+        public var prices: PriceTable = .default
         /// Handlers that see every call's events (see ``ClientEvent``).
         public var eventHandlers: [any ClientEventHandler] = []
         /// Your middleware outside the retry loop: runs once per call, outermost first.
@@ -114,6 +122,21 @@ extension LLMClient {
             )
         }
 
+        /// Sets the client's spend budgets (replacing any), after checking each name is used once.
+        ///
+        /// ```swift
+        /// try configuration.setBudgets([
+        ///     SpendBudget("deployment-daily", window: .fixed(.seconds(86_400)), maxUSD: 50),
+        ///     SpendBudget("per-tenant", scope: .everyTenant, maxTokens: 1_000_000),
+        /// ])
+        /// ```
+        ///
+        /// - Throws: ``SluiceError/Code/invalidConfiguration`` for a name used twice.
+        public mutating func setBudgets(_ budgets: [SpendBudget]) throws(SluiceError) {
+            try SpendBudget.validate(budgets)
+            self.budgets = budgets
+        }
+
         /// Limits ``apiKey`` to `limits` (requests and tokens per minute) with the default headroom,
         /// waiting and settlement.
         public mutating func limit(_ limits: RateLimits) {
@@ -152,6 +175,7 @@ extension LLMClient {
                     "rateLimits": rateLimits as Any,
                     "concurrency": concurrency as Any,
                     "priority": priority as Any,
+                    "budgets": budgets,
                     "concurrencyStore": concurrencyStore.map { String(describing: type(of: $0)) } as Any,
                     "eventHandlers": eventHandlers.map { String(describing: type(of: $0)) },
                     "outerMiddleware": outerMiddleware.map { String(describing: type(of: $0)) },

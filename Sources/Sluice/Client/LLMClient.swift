@@ -30,6 +30,8 @@ public final class LLMClient: Sendable {
     private let ownedTransport: CurlTransport?
     /// The concurrency limit layer, when ``Configuration/concurrency`` is set.
     private let concurrencyLimiter: ConcurrencyLimitMiddleware?
+    /// What the spend budgets have counted, when ``Configuration/budgets`` is not empty.
+    private let budgetLedger: SpendBudgetLedger?
     /// The source of call ids, shared with ``LLMRouter`` so that a routed call's id is unique too.
     static let callCounter = Atomic<UInt64>(0)
     private let state = Mutex(LifecycleState())
@@ -61,13 +63,25 @@ public final class LLMClient: Sendable {
         endpoint = configuration.endpoint
         server = ServerLocation(baseURL: configuration.endpoint.baseURL)
         concurrencyLimiter = Self.makeConcurrencyLimiter(configuration)
-        chain = Self.makeChain(configuration, transport: transport, concurrencyLimiter: concurrencyLimiter)
+        let ledger =
+            configuration.budgets.isEmpty
+            ? nil
+            : SpendBudgetLedger(budgets: configuration.budgets, prices: configuration.prices, clock: configuration.clock)
+        budgetLedger = ledger
+        chain = Self.makeChain(
+            configuration, transport: transport, concurrencyLimiter: concurrencyLimiter, budgetLedger: ledger)
     }
 
     /// Requests holding or waiting for a concurrency permit, over the client and per key; `nil` when
     /// ``Configuration/concurrency`` is not set. A request holds its permit until its body ends, so
     /// with nothing in flight both counts are 0 — a gauge for metrics, and a leak check in tests.
     public var concurrencyGauges: ConcurrencyGauges? { concurrencyLimiter?.gauges }
+
+    /// What each spend budget has spent and holds in reserve in its current window (see
+    /// ``SpendBudgetStatus``), in the order of ``Configuration/budgets``; a budget of every tenant or
+    /// every key has one status per tenant or key seen. Empty with no budgets. With nothing in flight
+    /// every reservation is zero — a leak check in tests.
+    public var budgetStatus: [SpendBudgetStatus] { budgetLedger?.status() ?? [] }
 
     private static func makeConcurrencyLimiter(_ configuration: Configuration) -> ConcurrencyLimitMiddleware? {
         configuration.concurrency.map {
@@ -83,14 +97,17 @@ public final class LLMClient: Sendable {
     /// 4. ``Configuration/attemptMiddleware`` (yours, once per attempt)
     /// 5. ``RateLimitMiddleware`` — per-key requests and tokens per minute (configured, or learned
     ///    from the provider's headers unless ``Configuration/learnsLimitsFromHeaders`` is off)
-    /// 6. ``ConcurrencyLimitMiddleware`` — permits held until the body ends (when configured)
-    /// 7. ``AttemptTimeoutMiddleware`` — head, first token, idle gap, attempt total
-    /// 8. the transport (with the attempt's `attempt_started` / `response_head` events around it)
+    /// 6. the spend budgets — the attempt's worst case reserved on the key the limiter chose, settled
+    ///    to the real usage (when ``Configuration/budgets`` is not empty)
+    /// 7. ``ConcurrencyLimitMiddleware`` — permits held until the body ends (when configured)
+    /// 8. ``AttemptTimeoutMiddleware`` — head, first token, idle gap, attempt total
+    /// 9. the transport (with the attempt's `attempt_started` / `response_head` events around it)
     ///
     /// Every attempt spends rate budget, so the limiter sits inside retry; waiting for rate budget
     /// must not hold a permit, so the limiter sits outside the concurrency limit.
     static func makeChain(
-        _ configuration: Configuration, transport: any ClientTransport, concurrencyLimiter: ConcurrencyLimitMiddleware?
+        _ configuration: Configuration, transport: any ClientTransport, concurrencyLimiter: ConcurrencyLimitMiddleware?,
+        budgetLedger: SpendBudgetLedger? = nil
     ) -> MiddlewareChain {
         let clock = configuration.clock
         var layers: [any ClientMiddleware] = configuration.outerMiddleware
@@ -123,6 +140,7 @@ public final class LLMClient: Sendable {
             limiter.learnsOnly = true
             layers.append(limiter)
         }
+        if let budgetLedger { layers.append(SpendBudgetMiddleware(ledger: budgetLedger)) }
         if let concurrencyLimiter { layers.append(concurrencyLimiter) }
         var timeouts = AttemptTimeoutMiddleware(policy: configuration.timeouts, clock: clock)
         // A transport that times the head itself on the real clock saves a task per attempt.

@@ -79,6 +79,12 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
         /// A key left the pool (``ClientEvent/reason``: `authentication_failed` or `insufficient_quota`); a
         /// call it happened to is sent again with another key of the pool, if one is left.
         public static let keyRemoved = Kind("key_removed")
+        /// A ``SpendBudget`` refused the attempt before it was sent (``ClientEvent/reason``: the
+        /// budget's name; ``ClientEvent/text``: the tenant or key id, for a budget of every tenant or
+        /// every key; ``ClientEvent/error``: the ``SluiceError/Code/budgetExceeded`` or
+        /// ``SluiceError/Code/budgetUnpricedModel`` error thrown, whose message has the limit, the
+        /// spend and what the call needed; ``ClientEvent/tokens``: the call's worst-case tokens).
+        public static let budgetExceeded = Kind("budget_exceeded")
         /// Reserved tokens were settled against the real usage (``ClientEvent/tokens``: reserved,
         /// ``ClientEvent/usage``: actual).
         public static let usageSettled = Kind("usage_settled")

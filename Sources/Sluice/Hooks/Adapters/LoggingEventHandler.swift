@@ -21,7 +21,7 @@ import Logging
 /// | Events | Level |
 /// |---|---|
 /// | `request_started`, `attempt_started`, `response_head`, `first_token`, rate-limit and permit waits, `rate_limit_corrected`, `limit_learned`, `usage_settled`, `cooldown_ended`, `request_succeeded`, `request_cancelled`, a store's connection made or script reloaded, kinds added later | ``Configuration/lifecycleLevel`` (`.debug`) |
-/// | `retry_scheduled`, `timeout`, `cooldown_started`, `fallback`, `circuit_half_open`, `circuit_closed`, `load_shed`, a store reconnected or its fallback left | ``Configuration/problemLevel`` (`.info`) |
+/// | `retry_scheduled`, `timeout`, `cooldown_started`, `fallback`, `circuit_half_open`, `circuit_closed`, `load_shed`, `budget_exceeded`, a store reconnected or its fallback left | ``Configuration/problemLevel`` (`.info`) |
 /// | `request_failed` | ``Configuration/failureLevel`` (`.info`): the caller gets the error and decides what it means |
 /// | `key_removed`, `retry_budget_exhausted`, `circuit_opened`, a store's connection lost or fallback entered | ``Configuration/actionLevel`` (`.warning`): a key to replace, an outage, a store to mend |
 /// | `chunk` | always `.trace`; the streamed text (`sluice.text`) only here, never at a higher level |
@@ -104,7 +104,7 @@ public struct LoggingEventHandler: ClientEventHandler {
         switch event.kind {
         case .chunk:
             return .trace
-        case .retryScheduled, .timeout, .cooldownStarted, .fallback, .circuitHalfOpen, .circuitClosed, .loadShed:
+        case .retryScheduled, .timeout, .cooldownStarted, .fallback, .circuitHalfOpen, .circuitClosed, .loadShed, .budgetExceeded:
             return configuration.problemLevel
         case .requestFailed:
             return configuration.failureLevel
@@ -154,6 +154,7 @@ public struct LoggingEventHandler: ClientEventHandler {
         case .concurrencyLimitChanged: "adaptive concurrency limit moved"
         case .keyRemoved: "key removed from the pool"
         case .loadShed: "call shed by a full queue"
+        case .budgetExceeded: "spend budget refused the call"
         case .usageSettled: "usage settled"
         case .requestSucceeded: "request succeeded"
         case .requestFailed: "request failed"
