@@ -6,7 +6,7 @@ import Testing
 
 /// Outcomes collected from concurrent calls.
 private final class Tally: Sendable {
-    let state = Mutex((succeeded: 0, streamFailedAfterData: 0, other: [String](), output: 0))
+    let state = Mutex((succeeded: 0, streamFailedAfterData: 0, other: [String](), output: 0, estimated: 0))
 }
 
 /// The resilience stack end to end: LLMClient over CurlTransport against the mock server enforcing
@@ -100,7 +100,14 @@ struct ResilienceTests {
                                 // A stream that failed after data reached the caller is never retried.
                                 outcome.state.withLock {
                                     $0.streamFailedAfterData += 1
-                                    $0.output += error.partialResponse?.usage?.outputTokens ?? 0
+                                    // With no usage reported, the call is counted from the estimate
+                                    // of the text it had delivered, flagged as estimated.
+                                    if let reported = error.partialResponse?.usage?.outputTokens {
+                                        $0.output += reported
+                                    } else {
+                                        $0.output += DefaultTokenEstimator.textTokens(error.partialResponse?.text ?? "")
+                                        $0.estimated += 1
+                                    }
                                 }
                             } catch {
                                 outcome.state.withLock { $0.other.append("\(SluiceError.wrapping(error).code)") }
@@ -121,6 +128,7 @@ struct ResilienceTests {
             #expect(usage.requests == 300)
             #expect(usage.succeeded == result.succeeded)
             #expect(usage.outputTokens == result.output)
+            #expect(usage.estimatedCalls == result.estimated)
         }
     }
 
