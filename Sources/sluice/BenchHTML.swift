@@ -154,32 +154,29 @@ struct BenchHTML {
     }
 
     var keyCallsChart: BenchChart {
-        let keys = sortedKeys.enumerated()
-        return BenchChart(
-            id: "plot-key-calls", title: "Calls per key", xLabel: "key", yLabel: "calls",
-            series: [
-                .init(
-                    name: "attempts sent", cssClass: "attempts", style: .bars,
-                    points: keys.map { (Double($0.offset), Double($0.element.use.attempts)) }),
-                .init(
-                    name: "calls succeeded", cssClass: "calls", style: .bars,
-                    points: keys.map { (Double($0.offset), Double($0.element.use.succeeded)) }),
-            ],
-            xDomain: 0...Double(max(0, sortedKeys.count - 1)), xTicks: keyTicks)
+        keyChart(
+            id: "plot-key-calls", title: "Calls per key", yLabel: "calls",
+            ("attempts sent", "attempts", \.attempts), ("calls succeeded", "calls", \.succeeded))
     }
 
     var keyTokensChart: BenchChart {
-        let keys = sortedKeys.enumerated()
+        keyChart(
+            id: "plot-key-tokens", title: "Tokens per key", yLabel: "tokens",
+            ("input tokens", "input", \.inputTokens), ("output tokens", "output", \.outputTokens))
+    }
+
+    /// Bars per key, one series for each of `series` (name, CSS class, the count it shows).
+    private func keyChart(
+        id: String, title: String, yLabel: String, _ series: (String, String, KeyPath<BenchTimeline.KeyUse, Int>)...
+    ) -> BenchChart {
+        let keys = Array(sortedKeys.enumerated())
         return BenchChart(
-            id: "plot-key-tokens", title: "Tokens per key", xLabel: "key", yLabel: "tokens",
-            series: [
+            id: id, title: title, xLabel: "key", yLabel: yLabel,
+            series: series.map { name, cssClass, count in
                 .init(
-                    name: "input tokens", cssClass: "input", style: .bars,
-                    points: keys.map { (Double($0.offset), Double($0.element.use.inputTokens)) }),
-                .init(
-                    name: "output tokens", cssClass: "output", style: .bars,
-                    points: keys.map { (Double($0.offset), Double($0.element.use.outputTokens)) }),
-            ],
+                    name: name, cssClass: cssClass, style: .bars,
+                    points: keys.map { (Double($0.offset), Double($0.element.use[keyPath: count])) })
+            },
             xDomain: 0...Double(max(0, sortedKeys.count - 1)), xTicks: keyTicks)
     }
 
