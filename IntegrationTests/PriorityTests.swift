@@ -34,6 +34,14 @@ private final class ShedCounter: ClientEventHandler {
 struct PriorityTests {
     static let key = "KEY-MARKER-priorities"
 
+    /// Options with `priority` and, when given, a `total` time limit.
+    static func options(_ priority: CallPriority, total: Duration? = nil) -> CallOptions {
+        var options = CallOptions()
+        options.priority = priority
+        if let total { options.timeouts = TimeoutPolicy(total: total) }
+        return options
+    }
+
     static func request(_ index: Int) -> ChatRequest {
         ChatRequest(model: "gpt-4o-mini", messages: [.user("Item \(index)")], maxOutputTokens: 4)
     }
@@ -65,9 +73,9 @@ struct PriorityTests {
             configuration.eventHandlers = [shed]
             try await withLLMClient(configuration) { client in
                 let tally = PriorityTally()
+                let batch = Self.options(.batch)
+                let interactive = Self.options(.interactive, total: .seconds(2))
                 await withTaskGroup(of: Void.self) { group in
-                    var batch = CallOptions()
-                    batch.priority = .batch
                     for _ in 0..<batchWorkers {
                         group.addTask {
                             while true {
@@ -88,9 +96,6 @@ struct PriorityTests {
                     for _ in 0..<500 where shed.batch.load(ordering: .relaxed) == 0 {
                         try? await Task.sleep(for: .milliseconds(10))
                     }
-                    var interactive = CallOptions()
-                    interactive.priority = .interactive
-                    interactive.timeouts = TimeoutPolicy(total: .seconds(2))
                     for index in 0..<interactiveCalls {
                         group.addTask {
                             do {
