@@ -118,12 +118,12 @@ struct AdaptiveConcurrencyLimit: Sendable {
             return false
         case .pushedBack:
             // One back-off per short window: answers to requests sent at the same moment are one signal.
-            let window = Self.duration(seconds: shortLatency ?? 0)
+            let window = Duration.rateLimitSeconds(shortLatency ?? 0)
             if let lastBackoff, now - lastBackoff < window { return false }
             lastBackoff = now
             estimate = clamp(estimate * configuration.backoffRatio)
         case .answered:
-            let seconds = max(1e-6, Self.seconds(latency))
+            let seconds = max(1e-6, latency.rateLimitSeconds)
             shortLatency = Self.average(shortLatency, seconds, weight: 0.5)
             longLatency = Self.average(longLatency, seconds, weight: samples < 10 ? 0.5 : 1.0 / 300)
             samples = samples.saturatingAdding(1)
@@ -145,15 +145,5 @@ struct AdaptiveConcurrencyLimit: Sendable {
     private static func average(_ current: Double?, _ sample: Double, weight: Double) -> Double {
         guard let current else { return sample }
         return current + (sample - current) * weight
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) * 1e-18
-    }
-
-    private static func duration(seconds value: Double) -> Duration {
-        guard value.isFinite, value > 0 else { return .zero }
-        return .nanoseconds(Int64(min(value, 86_400) * 1e9))
     }
 }
