@@ -4,8 +4,13 @@
     import Darwin
 #endif
 
-/// The file `sluice bench --report` writes, opened before the run so that a path that cannot be
+/// The file `sluice bench --report` writes, checked before the run so that a path that cannot be
 /// written fails at once rather than after the run.
+///
+/// The check opens the path for appending, which creates a missing file without truncating an
+/// existing one; the page is written (truncating) only when the run is done. A run that ends
+/// without a report (it failed, or was interrupted) leaves an existing file as it was and removes
+/// the empty one the check created, so no empty or half-written report is left behind.
 final class BenchReportFile {
     /// The exit code when the report cannot be written (EX_CANTCREAT in sysexits.h).
     static let exitCode: Int32 = 73
@@ -18,22 +23,35 @@ final class BenchReportFile {
     }
 
     let path: String
-    private var file: UnsafeMutablePointer<FILE>?
+    /// The file as the check opened it (for appending), until the report is written.
+    private var check: UnsafeMutablePointer<FILE>?
+    /// Whether the check created the file (it did not exist before).
+    private let created: Bool
 
-    /// Opens (creates or truncates) `path` for writing.
+    /// Checks that `path` can be written, creating it if it is missing (without truncating it).
     init(path: String) throws(WriteError) {
         self.path = path
         guard !path.isEmpty else { throw WriteError(path: "''", reason: "the path is empty") }
-        guard let file = fopen(path, "w") else { throw WriteError(path: path, reason: Self.systemReason()) }
-        self.file = file
+        let existed = access(path, F_OK) == 0
+        guard let file = fopen(path, "a") else { throw WriteError(path: path, reason: Self.systemReason()) }
+        self.check = file
+        self.created = !existed
     }
 
-    deinit { if let file { fclose(file) } }
+    /// A report never written: an existing file is left as it was; an empty one the check created
+    /// is removed.
+    deinit {
+        guard let check else { return }
+        fclose(check)
+        if created { unlink(path) }
+    }
 
-    /// Writes `text` and closes the file.
+    /// Writes `text` in place of the file's contents and closes it.
     func write(_ text: String) throws(WriteError) {
-        guard let file else { throw WriteError(path: path, reason: "already written") }
-        self.file = nil
+        guard let check else { throw WriteError(path: path, reason: "already written") }
+        self.check = nil
+        fclose(check)
+        guard let file = fopen(path, "w") else { throw WriteError(path: path, reason: Self.systemReason()) }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBufferPointer { buffer in
             buffer.isEmpty ? 0 : fwrite(buffer.baseAddress, 1, buffer.count, file)

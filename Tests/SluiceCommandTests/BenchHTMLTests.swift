@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Sluice
 import Testing
 
@@ -159,5 +162,38 @@ struct BenchHTMLTests {
         #expect(error?.description.contains("/nonexistent-directory-for-sluice/report.html") == true)
         #expect(error?.description.contains("No such file or directory") == true)
         #expect(BenchReportFile.exitCode == 73)
+    }
+
+    @Test("a run that ends without a report leaves no empty file, and an existing report as it was")
+    func noReportNoFile() throws {
+        let directory = "/tmp/sluice-report-test-\(getpid())"
+        mkdir(directory, 0o700)
+        defer { rmdir(directory) }
+        let fresh = directory + "/fresh.html"
+        do { _ = try BenchReportFile(path: fresh) }  // checked, then the run failed: never written
+        #expect(access(fresh, F_OK) != 0)
+
+        let kept = directory + "/kept.html"
+        let written = try BenchReportFile(path: kept)
+        try written.write("<p>first run</p>")
+        do { _ = try BenchReportFile(path: kept) }  // a second run that failed
+        #expect(Self.contents(of: kept) == "<p>first run</p>")
+        let second = try BenchReportFile(path: kept)
+        try second.write("<p>second</p>")
+        #expect(Self.contents(of: kept) == "<p>second</p>")
+        unlink(kept)
+    }
+
+    static func contents(of path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            if count == 0 { break }
+            bytes += buffer[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

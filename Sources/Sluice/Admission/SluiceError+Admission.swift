@@ -12,7 +12,8 @@ extension SluiceError {
     package static func queueFull(_ queue: String, limit: Int, priority: CallPriority) -> SluiceError {
         SluiceError(
             .loadShed,
-            "the queue for \(queue) is full (\(limit) calls waiting, none below \(priority) priority); the call was refused"
+            "the queue for \(queue) is full (\(limit) calls waiting, none below \(priority) priority); the call was refused",
+            neverSent: true
         )
     }
 
@@ -20,6 +21,7 @@ extension SluiceError {
     package static func displaced(_ queue: String, priority: CallPriority) -> SluiceError {
         SluiceError(
             .loadShed,
-            "the queue for \(queue) was full and a call of higher priority took the place of this \(priority) call")
+            "the queue for \(queue) was full and a call of higher priority took the place of this \(priority) call",
+            neverSent: true)
     }
 }

@@ -32,7 +32,9 @@ struct SpendBudgetMiddleware: ClientMiddleware {
                 event.error = error.error
                 event.tokens = context.tokenEstimate.total
             }
-            throw error.error
+            var refusal = error.error
+            refusal.neverSent = true
+            throw refusal
         }
         guard let reservation else { return try await next(request, context) }
         let settler = BudgetSettler(ledger: ledger, reservation: reservation)

@@ -183,4 +183,9 @@ public struct Provider: Hashable, Sendable, CustomStringConvertible {
     public static let openAI = Provider("openai")
     /// Anthropic's messages API.
     public static let anthropic = Provider("anthropic")
+    /// Azure OpenAI's deployments (``AzureOpenAIAdapter``): OpenAI's wire format on Azure, named as the
+    /// OpenTelemetry GenAI conventions name it (`azure.ai.openai`), in replies, events, spans and
+    /// metrics. An OpenAI-compatible server reached through ``OpenAIAdapter`` (Azure's v1 API among
+    /// them) is ``openAI``.
+    public static let azureOpenAI = Provider("azure.ai.openai")
 }

@@ -325,19 +325,21 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
         "concurrency permits " + (key.map { "of \($0)" } ?? "without a key id")
     }
 
-    static func projectedError(_ key: KeyID?, wait: Duration) -> SluiceError {
+    package static func projectedError(_ key: KeyID?, wait: Duration) -> SluiceError {
         let who = key.map { "for \($0)" } ?? "without a key id"
         return SluiceError(
             .permitWaitExceedsDeadline,
             "the calls queued ahead of the request \(who) are projected to hold the concurrency permits for "
-                + "\(wait.rateLimitDescription), past the call's deadline; it was refused without waiting")
+                + "\(wait.rateLimitDescription), past the call's deadline; it was refused without waiting",
+            neverSent: true)
     }
 
-    static func deadlineError(_ key: KeyID?) -> SluiceError {
+    package static func deadlineError(_ key: KeyID?) -> SluiceError {
         let who = key.map { "for \($0)" } ?? "without a key id"
         return SluiceError(
             .permitWaitExceedsDeadline,
-            "the call's deadline passed while the request \(who) waited for a concurrency permit"
+            "the call's deadline passed while the request \(who) waited for a concurrency permit",
+            neverSent: true
         )
     }
 }

@@ -85,6 +85,12 @@ public struct SluiceError: Error, CustomStringConvertible, CustomDebugStringConv
     /// (the `with_raw_response` view of an error: `retry-after`, the rate-limit headers, the request
     /// id).
     public var responseHead: HTTPResponseHead?
+    /// Whether the client refused the request before any of it left the process: a spend budget, a
+    /// full admission queue, a wait that could not end before the deadline, a request larger than
+    /// its limits. Such a call cost nothing at the provider, so the rate limiter refunds what it
+    /// reserved for it, and it is safe to send again. `false` does not mean the request was sent:
+    /// only that nothing vouches it was not.
+    public var neverSent: Bool = false
 
     public init(
         _ code: Code,
@@ -93,9 +99,11 @@ public struct SluiceError: Error, CustomStringConvertible, CustomDebugStringConv
         cause: (any Error)? = nil,
         providerError: ProviderErrorDetails? = nil,
         requestID: String? = nil,
-        partialResponse: ChatResponse? = nil
+        partialResponse: ChatResponse? = nil,
+        neverSent: Bool = false
     ) {
         self.code = code
+        self.neverSent = neverSent
         self.message = message
         self.status = status
         self.cause = cause
@@ -125,6 +133,7 @@ public struct SluiceError: Error, CustomStringConvertible, CustomDebugStringConv
                 "requestID": requestID.map { SecretRedaction.redact($0) } as Any,
                 "partialResponse": partialResponse as Any,
                 "responseHead": responseHead as Any,
+                "neverSent": neverSent,
             ],
             displayStyle: .struct
         )

@@ -164,8 +164,9 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
         } catch {
             // The request may have reached the provider and been counted before the failure (a
             // dropped connection, a timeout): keep the charge. Erring this way costs some throughput
-            // after failures; the other way costs 429s. A spend budget's refusal sent nothing: refund all.
-            let refused = (error as? SluiceError).map { Self.unsent.contains($0.code) } ?? false
+            // after failures; the other way costs 429s. A refusal below (a spend budget, the
+            // concurrency queue) that sent nothing says so: refund all.
+            let refused = (error as? SluiceError)?.neverSent ?? false
             store.settle(reservation, charge: refused ? .zero : reservation.cost)
             throw error
         }
@@ -318,9 +319,6 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
             context.events.emit(.keyRemoved, context) { $0.reason = reason.name }
         }
     }
-
-    /// The codes of refusals below the limiter that sent nothing (a spend budget's).
-    private static let unsent: Set<SluiceError.Code> = [.budgetExceeded, .budgetUnpricedModel]
 
     private static let insufficientQuota = Array("insufficient_quota".utf8)
 

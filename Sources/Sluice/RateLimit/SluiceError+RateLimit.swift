@@ -32,18 +32,19 @@ extension SluiceError {
         SluiceError(
             .requestTooLarge,
             "the request needs \(amount) \(String(dimension.description.map { $0 == "_" ? " " : $0 })) "
-                + "but the bucket of \(bucket) holds at most \(capacity); it can never be admitted")
+                + "but the bucket of \(bucket) holds at most \(capacity); it can never be admitted", neverSent: true)
     }
 
     /// No key of the pool can take the request.
-    package static let noUsableKeyForRequest = SluiceError(.noUsableKeys, "no API key is available to send the request with")
+    package static let noUsableKeyForRequest = SluiceError(
+        .noUsableKeys, "no API key is available to send the request with", neverSent: true)
 
     /// Budget on `bucket` is projected in `wait`, after the deadline, which is `left` away.
     package static func waitExceedsDeadline(bucket: RateLimitBucketID, wait: Duration, left: Duration) -> SluiceError {
         SluiceError(
             .rateLimitWaitExceedsDeadline,
             "rate-limit budget on \(bucket) is projected in \(wait.rateLimitDescription), after the call's deadline"
-                + " (\(max(.zero, left).rateLimitDescription) left)")
+                + " (\(max(.zero, left).rateLimitDescription) left)", neverSent: true)
     }
 
     /// Budget on `bucket` is projected in `wait`, longer than the wait policy's `maxWait`.
@@ -51,6 +52,6 @@ extension SluiceError {
         SluiceError(
             .rateLimitWouldWait,
             "rate-limit budget on \(bucket) is projected in \(wait.rateLimitDescription); the wait policy allows "
-                + maxWait.rateLimitDescription)
+                + maxWait.rateLimitDescription, neverSent: true)
     }
 }

@@ -110,6 +110,38 @@ struct RateLimitMiddlewareTests {
         #expect(state?.available[.requests] == 57)
     }
 
+    @Test("a refusal below the limiter that sent nothing (neverSent: load shed, a projected or passed deadline) refunds the whole reservation")
+    func refundForRefusalsBelow() async throws {
+        let clock = TestClock()
+        let middleware = limiter([APIKey("sk-1", label: "k", limits: Self.openAILimits)], clock: clock, learns: false)
+        let refusals: [SluiceError] = [
+            .queueFull("concurrency permits", limit: 4, priority: .batch),
+            ConcurrencyLimitMiddleware.projectedError(nil, wait: .seconds(3)),
+            ConcurrencyLimitMiddleware.deadlineError(nil),
+        ]
+        for refusal in refusals {
+            #expect(refusal.neverSent)
+            await #expect(throws: SluiceError.self) {
+                _ = try await middleware.intercept(ClientRequest(method: .post, url: "https://x/"), context: RL.context()) {
+                    _, _ in throw refusal
+                }
+            }
+            let state = await middleware.store.state(of: RL.bucket("k"))
+            #expect(state?.available[.tokens] == 6_000)
+            #expect(state?.available[.requests] == 60)
+        }
+        // The same code without the mark may have reached the provider: the charge stays.
+        var marked = SluiceError.queueFull("concurrency permits", limit: 4, priority: .batch)
+        marked.neverSent = false
+        let unmarked = marked
+        await #expect(throws: SluiceError.self) {
+            _ = try await middleware.intercept(ClientRequest(method: .post, url: "https://x/"), context: RL.context()) {
+                _, _ in throw unmarked
+            }
+        }
+        #expect(await middleware.store.state(of: RL.bucket("k"))?.available[.requests] == 59)
+    }
+
     @Test("OpenAI settlement keeps the admission charge, or charges the real usage when it is higher")
     func openAISettlement() async throws {
         let clock = TestClock()

@@ -128,6 +128,10 @@ public final class MetricsEventHandler: ClientEventHandler {
         var waiting: [(kind: WaitKind, meter: Meter)] = []
         /// `server.address` and `server.port` from `request_started`, for the GenAI metrics.
         var server: [(String, String)] = []
+        /// When the stream's latest text chunk arrived, and the recorder of the gaps between chunks
+        /// (made at the first chunk, so later ones cost one lock and no allocation).
+        var lastChunk: Duration?
+        var chunkGaps: Recorder?
     }
 
     private struct State {
@@ -154,11 +158,11 @@ public final class MetricsEventHandler: ClientEventHandler {
     /// How many calls the handler is tracking (started, not yet ended): for tests and diagnostics.
     public var trackedCallCount: Int { state.withLock { $0.calls.count } }
 
-    /// Updates the metrics `event` concerns (see the table on the type); ignores chunks and unknown kinds.
+    /// Updates the metrics `event` concerns (see the table on the type); ignores unknown kinds.
     public func handle(_ event: ClientEvent) {
         switch event.kind {
         case .chunk:
-            return
+            if configuration.recordsGenAIMetrics { recordChunkGap(event) }
         case .requestStarted:
             let meter = meter("requests_in_flight", event)
             var server: [(String, String)] = []
@@ -267,6 +271,31 @@ public final class MetricsEventHandler: ClientEventHandler {
         }
     }
 
+    /// `gen_ai.client.operation.time_per_output_chunk`: from the stream's previous text chunk to this
+    /// one, for every chunk after the first.
+    private func recordChunkGap(_ event: ClientEvent) {
+        enum Step {
+            case untracked
+            case first(server: [(String, String)])
+            case gap(Duration, Recorder)
+        }
+        let step = state.withLock { state -> Step in
+            guard let call = state.calls[event.callID] else { return .untracked }
+            state.calls[event.callID]?.lastChunk = event.instant
+            guard let last = call.lastChunk, let recorder = call.chunkGaps else { return .first(server: call.server) }
+            return .gap(event.instant - last, recorder)
+        }
+        switch step {
+        case .untracked:
+            return
+        case .first(let server):
+            let recorder = genAIRecorder(GenAIMetrics.timePerOutputChunk, event, server)
+            state.withLock { $0.calls[event.callID]?.chunkGaps = recorder }
+        case .gap(let elapsed, let recorder):
+            recorder.record(max(.zero, elapsed).adapterSeconds)
+        }
+    }
+
     /// The GenAI client metrics of a call that ended: its duration (not for a cancelled call) and
     /// the tokens it reported.
     private func recordGenAI(_ event: ClientEvent, outcome: String, server: [(String, String)]) {
@@ -356,6 +385,7 @@ public final class MetricsEventHandler: ClientEventHandler {
 /// | `gen_ai.client.operation.duration` | s | when a call succeeds or fails | `server.address`, `server.port`, `gen_ai.response.model` when known, `error.type` (a ``SluiceError/Code`` name) on failure |
 /// | `gen_ai.client.token.usage` | {token} | when a call that ended reported usage, once per type | the same less `error.type`, and `gen_ai.token.type` (`input`, `output`) |
 /// | `gen_ai.client.operation.time_to_first_chunk` | s | at a stream's first content | `server.address`, `server.port` |
+/// | `gen_ai.client.operation.time_per_output_chunk` | s | at each text chunk of a stream after the first: the time since the previous one | `server.address`, `server.port` |
 ///
 /// Durations count from the call's start, waits for rate budget and permits and earlier attempts
 /// included: what the caller waited.
@@ -363,8 +393,10 @@ public enum GenAIMetrics {
     public static let operationDuration = "gen_ai.client.operation.duration"
     public static let tokenUsage = "gen_ai.client.token.usage"
     public static let timeToFirstChunk = "gen_ai.client.operation.time_to_first_chunk"
+    public static let timePerOutputChunk = "gen_ai.client.operation.time_per_output_chunk"
 
-    /// The bucket boundaries for ``operationDuration`` and ``timeToFirstChunk``, in seconds.
+    /// The bucket boundaries for ``operationDuration``, ``timeToFirstChunk`` and
+    /// ``timePerOutputChunk``, in seconds.
     public static let durationBuckets: [Double] = [
         0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
     ]

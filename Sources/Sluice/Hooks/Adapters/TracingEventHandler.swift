@@ -21,7 +21,7 @@ import Tracing
 /// `request_cancelled`. Its parent is the task's `ServiceContext.current` when the call began (the
 /// span your code is in), or none. Attributes:
 ///
-/// - `gen_ai.provider.name` (`openai`, `anthropic`), `gen_ai.operation.name` (`chat` for chat and
+/// - `gen_ai.provider.name` (`openai`, `anthropic`, `azure.ai.openai`), `gen_ai.operation.name` (`chat` for chat and
 ///   streamed chat, `embeddings`), `gen_ai.request.model`, `server.address` and `server.port` (from the
 ///   base URL), the request's `gen_ai.request.max_tokens`, `.temperature`, `.top_p`,
 ///   `.stop_sequences` and `.seed` when it sets them, `sluice.call_id`, `sluice.key_id` once a key is

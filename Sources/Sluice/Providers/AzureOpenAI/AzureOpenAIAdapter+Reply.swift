@@ -1,7 +1,9 @@
 extension AzureOpenAIAdapter {
-    /// Decodes a chat completion as ``OpenAIAdapter`` does.
+    /// Decodes a chat completion as ``OpenAIAdapter`` does, naming Azure as its provider.
     public func decodeChatResponse(_ body: [UInt8], headers: HTTPHeaders) throws -> ChatResponse {
-        try openAI.decodeChatResponse(body, headers: headers)
+        var response = try openAI.decodeChatResponse(body, headers: headers)
+        response.provider = provider
+        return response
     }
 
     /// Decodes an embeddings reply as ``OpenAIAdapter`` does.

@@ -43,5 +43,5 @@ public struct AzureOpenAIAdapter: ProviderAdapter {
         openAI = OpenAIAdapter(includeStreamUsage: includeStreamUsage, maxTokensField: maxTokensField)
     }
 
-    public var provider: Provider { .openAI }
+    public var provider: Provider { .azureOpenAI }
 }

@@ -236,6 +236,11 @@ struct MetricsEventHandlerTests {
                 == [5.3])
         handler.handle(AdapterEvents.stream(call: 2))
         #expect(factory.find(.recorder, GenAIMetrics.timeToFirstChunk, genAI())?.recorded == [0.25])
+        // Two text chunks, at 250 and 300 ms: one gap, the second chunk's.
+        let gaps = factory.find(.recorder, GenAIMetrics.timePerOutputChunk, genAI())?.recorded ?? []
+        #expect(gaps.count == 1)
+        #expect(abs((gaps.first ?? 0) - 0.05) < 1e-9)
+        #expect(handler.trackedCallCount == 0, "the chunk times end with the call")
         handler.handle(AdapterEvents.cancelWhileWaiting(call: 3))
         #expect(factory.find(.recorder, GenAIMetrics.operationDuration, genAI())?.recorded == [0.4], "the stream's only")
     }
@@ -247,7 +252,7 @@ struct MetricsEventHandlerTests {
         #expect(factory.handlers.allSatisfy { !$0.handler.label.hasPrefix("gen_ai.") })
     }
 
-    @Test("chunks make no metrics")
+    @Test("chunks of a call the handler never saw start make no metrics")
     func chunks() {
         handler().handle(AdapterEvents.event(.chunk, at: 0) { $0.text = "Hello" })
         #expect(factory.handlers.isEmpty)

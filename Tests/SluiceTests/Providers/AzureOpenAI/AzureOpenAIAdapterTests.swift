@@ -80,6 +80,9 @@ struct AzureOpenAIAdapterTests {
         #expect(response.text == "Hello")
         #expect(response.usage?.totalTokens == 4)
         #expect(response.requestID == "req_az")
+        // Named as the OpenTelemetry GenAI conventions name Azure OpenAI, not as plain OpenAI.
+        #expect(response.provider == .azureOpenAI)
+        #expect(client.provider.name == "azure.ai.openai")
         #expect(
             transport.requests.first?.url.hasPrefix(
                 "https://my-resource.openai.azure.com/openai/deployments/gpt-4o-prod/") == true)
