@@ -64,7 +64,8 @@ serverConfiguration.latency = MockLatency(head: .milliseconds(20))
 serverConfiguration.keys = [
     MockAPIKey(
         name: "learned", secret: "sk-mock-learned",
-        limits: MockRateLimits(requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute, requestBurst: burst))
+        limits: MockRateLimits(
+            requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute, requestBurst: burst))
 ]
 serverConfiguration.acceptsUnknownKeys = false
 

@@ -198,7 +198,9 @@ public struct ChatEventStream: AsyncSequence, Sendable {
                         if let stopped = state.stopped { return .failure(stopped) }
                         if let stream = state.stream, !state.failed { return .success(stream) }
                         if let ended = state.ended { return .failure(ended) }
-                        if Task.isCancelled { return .failure(SluiceError(.cancelled, "the stream's consumer was cancelled")) }
+                        if Task.isCancelled {
+                            return .failure(SluiceError(.cancelled, "the stream's consumer was cancelled"))
+                        }
                         state.consumers.append(continuation)
                         return nil
                     }

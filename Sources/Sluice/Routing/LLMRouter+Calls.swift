@@ -33,8 +33,9 @@ extension LLMRouter {
         options: CallOptions = CallOptions(),
         _ body: (ChatStream) async throws -> Result
     ) async throws -> Result {
-        try await routeStream(.streamChat, model: request.model, options: options, hasContent: \.hasContent, body) {
-            deployment, body in
+        try await routeStream(
+            .streamChat, model: request.model, options: options, hasContent: { $0.hasContent }, body
+        ) { deployment, body in
             try await deployment.client.streamChat(
                 Self.request(request, on: deployment, model: \.model), options: options, body)
         }

@@ -45,8 +45,9 @@ extension LLMRouter {
         options: CallOptions = CallOptions(),
         _ body: (ResponsesStream) async throws -> Result
     ) async throws -> Result {
-        try await routeStream(.streamResponses, model: request.model, options: options, hasContent: \.events.hasContent, body) {
-            deployment, body in
+        try await routeStream(
+            .streamResponses, model: request.model, options: options, hasContent: { $0.events.hasContent }, body
+        ) { deployment, body in
             try await deployment.client.streamResponse(
                 Self.request(request, on: deployment, model: \.model), options: options, body)
         }
