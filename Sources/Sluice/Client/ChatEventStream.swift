@@ -25,7 +25,7 @@ extension LLMClient {
 }
 
 /// The events of a streamed chat reply that can be returned from a function; see
-/// ``LLMClient/chatStream(_:options:)``.
+/// ``LLMClient/chatStream(_:options:)`` and, routed across deployments, ``LLMRouter/chatStream(_:options:)``.
 ///
 /// One consumer at a time: iterate it from one task (a second iterator continues where the first
 /// stopped).

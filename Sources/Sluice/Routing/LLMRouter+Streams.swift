@@ -61,10 +61,7 @@ extension LLMRouter {
         options: CallOptions = CallOptions(),
         onEvent: (ResponsesStreamEvent) throws -> Void = { _ in }
     ) async throws -> ResponsesResponse {
-        try await streamResponse(request, options: options) { stream in
-            for try await event in stream { try onEvent(event) }
-            return stream.snapshot
-        }
+        try await streamResponse(request, options: options) { stream in try await stream.forEachEvent(onEvent) }
     }
 
     /// Routes a streamed call: `open` streams from one deployment into the body it is given. A failure
