@@ -71,24 +71,28 @@ extension LLMRouter {
         _ operation: ClientContext.Operation,
         model: String,
         options: CallOptions,
-        hasContent: (Stream) -> Bool,
+        hasContent: @escaping (Stream) -> Bool,
         _ body: (Stream) async throws -> Result,
         open: (Deployment, (Stream) async throws -> Result) async throws -> Result
     ) async throws -> Result {
-        try await route(operation, model: model, options: options) { deployment in
-            var contentArrived = false
-            do {
-                return try await open(deployment) { stream in
-                    do {
-                        return try await body(stream)
-                    } catch {
-                        contentArrived = hasContent(stream)
-                        throw error
+        // `open` is a closure parameter: calling it with a closure over `body` needs `body` escaping
+        // for the compiler; it does not escape, each call ends before `route` returns.
+        try await withoutActuallyEscaping(body) { body in
+            try await route(operation, model: model, options: options) { deployment in
+                var contentArrived = false
+                do {
+                    return try await open(deployment) { stream in
+                        do {
+                            return try await body(stream)
+                        } catch {
+                            contentArrived = hasContent(stream)
+                            throw error
+                        }
                     }
+                } catch {
+                    if contentArrived { throw CommittedStreamFailure(error: error) }
+                    throw error
                 }
-            } catch {
-                if contentArrived { throw CommittedStreamFailure(error: error) }
-                throw error
             }
         }
     }
