@@ -33,7 +33,7 @@ final class LearnedLog: ClientEventHandler {
 
     func handle(_ event: ClientEvent) {
         guard event.kind == .limitLearned, let dimension = event.reason, let limit = event.limit else { return }
-        learned.withLock { $0.append((dimension, limit, event.text ?? "none")) }
+        learned.withLock { $0.append((dimension, limit, event.text ?? "none before")) }
     }
 }
 
@@ -78,7 +78,7 @@ func run(server: MockLLMServer) async throws {
     await client.shutdown()
     let learned = log.learned.withLock { $0 }
     for entry in learned {
-        print("learned \(entry.dimension) limit: \(entry.limit) a minute (before: \(entry.before))")
+        print("learned \(entry.dimension) limit: \(entry.limit) a minute (\(entry.before))")
     }
     let rateLimited = server.stats[key: "learned"].rateLimited
     print("\(Setup.calls - failed) of \(Setup.calls) calls succeeded; \(rateLimited) rate-limited (429) answers")
