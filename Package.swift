@@ -235,6 +235,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "ExampleLearnedLimits",
+            dependencies: ["Sluice", "SluiceMockServer"],
+            path: "Examples/LearnedLimits",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "ExampleScriptedToolCalls",
             dependencies: ["Sluice", "SluiceMockServer"],
             path: "Examples/ScriptedToolCalls",

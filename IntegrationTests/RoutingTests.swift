@@ -106,4 +106,87 @@ struct RoutingTests {
             await router.shutdown()
         }
     }
+
+    /// A router over the two servers, with no circuit breaker so that every call tries the primary.
+    static func router(_ primaryServer: MockLLMServer, _ secondaryServer: MockLLMServer) throws -> LLMRouter {
+        try LLMRouter(
+            [
+                Deployment(name: "primary", client: try LLMClient(Self.client(primaryServer))),
+                Deployment(name: "secondary", client: try LLMClient(Self.client(secondaryServer))),
+            ], policy: RoutingPolicy(circuitBreaker: nil), ownsClients: true)
+    }
+
+    @Test("the returnable stream falls back before its first token (an error answer, a drop before any token) and keeps the partial output after it")
+    func returnableStream() async throws {
+        try await Self.withServers(replyTokens: 8) { primaryServer, secondaryServer in
+            let router = try Self.router(primaryServer, secondaryServer)
+            for fault in [MockFault.serverError(503), .dropConnection(afterTokens: 0)] {
+                primaryServer.setFaults(MockFaultPlan([.rate(1, fault)]))
+                let before = (primaryServer.stats.requests, secondaryServer.stats.requests)
+                var text = ""
+                for try await case .textDelta(let delta) in router.chatStream(Self.request) { text += delta }
+                #expect(text.split(separator: " ").count == 8)
+                #expect(primaryServer.stats.requests == before.0 + 1)
+                #expect(secondaryServer.stats.requests == before.1 + 1)
+            }
+
+            primaryServer.setFaults(MockFaultPlan([.rate(1, .dropConnection(afterTokens: 2))]))
+            let served = secondaryServer.stats.requests
+            var text = ""
+            let error = await #expect(throws: SluiceError.self) {
+                for try await case .textDelta(let delta) in router.chatStream(Self.request) { text += delta }
+            }
+            #expect(error?.partialResponse?.text.isEmpty == false)
+            #expect(error?.partialResponse?.text == text)
+            #expect(secondaryServer.stats.requests == served)
+            #expect(await Self.eventually { router.inFlightCalls.values.allSatisfy { $0 == 0 } })
+            await router.shutdown()
+        }
+    }
+
+    @Test("a Responses API call, plain or streamed, falls back to the secondary when the primary answers 503", arguments: [false, true])
+    func responsesFallback(streamed: Bool) async throws {
+        try await Self.withServers(replyTokens: 6) { primaryServer, secondaryServer in
+            primaryServer.setFaults(MockFaultPlan([.rate(1, .serverError(503))]))
+            let events = EventRecorder()
+            let router = try LLMRouter(
+                [
+                    Deployment(name: "primary", client: try LLMClient(Self.client(primaryServer))),
+                    Deployment(name: "secondary", client: try LLMClient(Self.client(secondaryServer)), model: "gpt-test"),
+                ], policy: RoutingPolicy(circuitBreaker: nil), eventHandlers: [events], ownsClients: true)
+            let request = ResponsesRequest(model: "gpt-4o-mini", input: "Tell me about rivers.")
+            let reply =
+                streamed
+                ? try await router.streamResponse(request) { stream in try await stream.finalResponse() }
+                : try await router.createResponse(request)
+            #expect(reply.status == .completed)
+            #expect(reply.outputText.split(separator: " ").count == 6)
+            #expect(primaryServer.stats.requests == 1)
+            #expect(secondaryServer.stats.requests == 1)
+            let fallbacks = events.events(ofKind: .fallback)
+            #expect(fallbacks.map(\.deployment) == ["primary"])
+            #expect(fallbacks.first?.operation == (streamed ? .streamResponses : .responses))
+
+            // After the first token a streamed reply's failure is thrown as is, with the text so far.
+            if streamed {
+                primaryServer.setFaults(MockFaultPlan([.rate(1, .dropConnection(afterTokens: 2))]))
+                let error = await #expect(throws: SluiceError.self) {
+                    try await router.streamResponse(request) { stream in try await stream.finalResponse() }
+                }
+                #expect(error?.partialResponse?.text.isEmpty == false)
+                #expect(secondaryServer.stats.requests == 1)
+            }
+            #expect(!events.events.map(\.description).joined().contains(Self.key))
+            await router.shutdown()
+        }
+    }
+
+    /// Polls `condition` up to 1,000 times, 10 ms apart.
+    static func eventually(_ condition: () -> Bool) async -> Bool {
+        for _ in 0..<1_000 {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
 }

@@ -25,7 +25,7 @@ extension LLMClient {
 }
 
 /// The events of a streamed chat reply that can be returned from a function; see
-/// ``LLMClient/chatStream(_:options:)``.
+/// ``LLMClient/chatStream(_:options:)`` and, routed across deployments, ``LLMRouter/chatStream(_:options:)``.
 ///
 /// One consumer at a time: iterate it from one task (a second iterator continues where the first
 /// stopped).
@@ -35,21 +35,38 @@ public struct ChatEventStream: AsyncSequence, Sendable {
     private let owner: Owner
 
     init(client: LLMClient, request: ChatRequest, options: CallOptions) {
-        owner = Owner(client: client, request: request, options: options)
+        owner = Owner(fallsBack: false) { serve in
+            try await client.streamChat(request, options: options) { stream in try await serve(stream) }
+        }
+    }
+
+    /// A stream of the events of the ``ChatStream``s `start` hands to `serve`, one at a time; `serve`
+    /// returns when the consumer read the stream to the end and throws when it stopped early.
+    ///
+    /// With `fallsBack` (a router), a stream that fails before its first content is handed back to
+    /// `start` (its `serve` throws the failure) and the consumer waits for the next stream `start`
+    /// serves, or for the error `start` ends with; otherwise the consumer gets the failure at once.
+    init(
+        fallsBack: Bool,
+        start: @escaping @Sendable (_ serve: (ChatStream) async throws -> Void) async throws -> Void
+    ) {
+        owner = Owner(fallsBack: fallsBack, start: start)
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(owner: owner) }
 
     /// Reads the events not yet read and returns the whole reply.
     public func finalResponse() async throws -> ChatResponse {
-        let stream = try await owner.handoff.stream()
-        do {
-            let reply = try await stream.finalResponse()
-            owner.handoff.release()
-            return reply
-        } catch {
-            owner.handoff.release(failing: error)
-            throw error
+        // Each pass needs a new stream from the call, which serves a bounded number (one per deployment).
+        while true {
+            let stream = try await owner.handoff.stream()
+            do {
+                let reply = try await stream.finalResponse()
+                owner.handoff.release()
+                return reply
+            } catch {
+                try owner.settle(stream, failing: error)
+            }
         }
     }
 
@@ -65,15 +82,17 @@ public struct ChatEventStream: AsyncSequence, Sendable {
         let owner: Owner
 
         public mutating func next() async throws -> ChatStreamEvent? {
-            let stream = try await owner.handoff.stream()
-            var iterator = stream.makeAsyncIterator()
-            do {
-                let event = try await iterator.next()
-                if event == nil { owner.handoff.release() }
-                return event
-            } catch {
-                owner.handoff.release(failing: error)
-                throw error
+            // Each pass needs a new stream from the call, which serves a bounded number (one per deployment).
+            while true {
+                let stream = try await owner.handoff.stream()
+                var iterator = stream.makeAsyncIterator()
+                do {
+                    let event = try await iterator.next()
+                    if event == nil { owner.handoff.release() }
+                    return event
+                } catch {
+                    try owner.settle(stream, failing: error)
+                }
             }
         }
     }
@@ -81,13 +100,18 @@ public struct ChatEventStream: AsyncSequence, Sendable {
     /// Runs the call and ends it when the last holder of the stream lets go.
     final class Owner: Sendable {
         let handoff = Handoff()
-        private let producer: Task<Void, Never>
+        /// Whether a stream that fails before its first content may be followed by another.
+        let fallsBack: Bool
 
-        init(client: LLMClient, request: ChatRequest, options: CallOptions) {
+        init(
+            fallsBack: Bool,
+            start: @escaping @Sendable (_ serve: (ChatStream) async throws -> Void) async throws -> Void
+        ) {
+            self.fallsBack = fallsBack
             let handoff = handoff
-            producer = Task {
+            let producer = Task {
                 do {
-                    try await client.streamChat(request, options: options) { stream in
+                    try await start { stream in
                         handoff.deliver(stream)
                         try await handoff.waitForRelease()
                     }
@@ -95,13 +119,23 @@ public struct ChatEventStream: AsyncSequence, Sendable {
                     handoff.fail(error)
                 }
             }
+            handoff.attach(producer)
+        }
+
+        /// Hands back `stream`, which threw `error`: returns when another stream may follow (a router
+        /// falls back before the first content); otherwise ends the call with `error` and throws it.
+        func settle(_ stream: ChatStream, failing error: any Error) throws {
+            if fallsBack && !stream.hasContent {
+                handoff.handBack(failing: error)
+                return
+            }
+            handoff.release(failing: error)
+            throw error
         }
 
         /// Ends the call as cancelled, unless the consumer already read it to the end.
         func cancel() {
-            if handoff.release(failing: SluiceError(.cancelled, "the stream was cancelled or released unread")) {
-                producer.cancel()
-            }
+            handoff.cancel(SluiceError(.cancelled, "the stream was cancelled or released unread"))
         }
 
         deinit {
@@ -109,99 +143,161 @@ public struct ChatEventStream: AsyncSequence, Sendable {
         }
     }
 
-    /// Hands the stream from the call's task to the consumer, and the consumer's "done" back.
+    /// Hands each stream from the call's task to the consumer, and the consumer's verdict on it back.
     final class Handoff: Sendable {
-        private enum Phase {
-            case waiting([CheckedContinuation<ChatStream, any Error>])
-            case ready(ChatStream)
+        /// The consumer's verdict on the stream it reads.
+        private enum Verdict {
+            case reading
+            /// It read the last event.
+            case done
+            /// It stopped on `error` (the stream's failure, or its own cancellation).
             case failed(any Error)
         }
 
-        private let phase = Mutex(Phase.waiting([]))
-        /// Whether the consumer is done with the call, and why it stopped early if it did (the call
-        /// ends with that error).
-        private let outcome = Mutex<(done: Bool, failure: (any Error)?)>((false, nil))
-        private let released: AsyncStream<Void>
-        private let releaseSignal: AsyncStream<Void>.Continuation
+        private struct State {
+            /// The stream served last.
+            var stream: ChatStream?
+            var verdict = Verdict.reading
+            /// Why the consumer stopped for good (cancelled, released), if it did.
+            var stopped: (any Error)?
+            /// The error the call ended with, if it failed.
+            var ended: (any Error)?
+            var consumers: [CheckedContinuation<ChatStream, any Error>] = []
+            var producer: CheckedContinuation<Void, any Error>?
 
-        init() {
-            (released, releaseSignal) = AsyncStream.makeStream(of: Void.self)
+            var failed: Bool {
+                if case .failed = verdict { true } else { false }
+            }
+
+            mutating func takeProducer() -> CheckedContinuation<Void, any Error>? {
+                defer { producer = nil }
+                return producer
+            }
+
+            mutating func takeConsumers() -> [CheckedContinuation<ChatStream, any Error>] {
+                defer { consumers = [] }
+                return consumers
+            }
         }
 
-        var readyStream: ChatStream? {
-            phase.withLock { if case .ready(let stream) = $0 { stream } else { nil } }
+        private let state = Mutex(State())
+        private let producerTask = Mutex<Task<Void, Never>?>(nil)
+
+        var readyStream: ChatStream? { state.withLock { $0.stream } }
+
+        func attach(_ task: Task<Void, Never>) {
+            producerTask.withLock { $0 = task }
         }
 
-        /// The call's stream, once its head arrived; throws the call's error, a cancellation, or the
-        /// error the consumer stopped on.
+        /// The call's current stream, once its head arrived; throws the call's error, a cancellation,
+        /// or the error the consumer stopped on.
         func stream() async throws -> ChatStream {
-            if let error = outcome.withLock({ $0.failure }) { throw error }
-            return try await withTaskCancellationHandler {
+            try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in
-                    let resumeNow: Result<ChatStream, any Error>? = phase.withLock { phase in
-                        switch phase {
-                        case .ready(let stream): return .success(stream)
-                        case .failed(let error): return .failure(error)
-                        case .waiting(var waiters):
-                            if Task.isCancelled { return .failure(SluiceError(.cancelled, "the stream's consumer was cancelled")) }
-                            waiters.append(continuation)
-                            phase = .waiting(waiters)
-                            return nil
+                    let resumeNow: Result<ChatStream, any Error>? = state.withLock { state in
+                        if let stopped = state.stopped { return .failure(stopped) }
+                        if let stream = state.stream, !state.failed { return .success(stream) }
+                        if let ended = state.ended { return .failure(ended) }
+                        if Task.isCancelled {
+                            return .failure(SluiceError(.cancelled, "the stream's consumer was cancelled"))
                         }
+                        state.consumers.append(continuation)
+                        return nil
                     }
                     if let resumeNow { continuation.resume(with: resumeNow) }
                 }
             } onCancel: {
-                let cancelled = SluiceError(.cancelled, "the stream's consumer was cancelled")
-                fail(cancelled)
-                release(failing: cancelled)
+                cancel(SluiceError(.cancelled, "the stream's consumer was cancelled"))
             }
         }
 
+        /// Serves `stream` to the consumer (it is refused at once if the consumer stopped).
         func deliver(_ stream: ChatStream) {
-            let waiters = phase.withLock { phase -> [CheckedContinuation<ChatStream, any Error>] in
-                guard case .waiting(let waiters) = phase else { return [] }
-                phase = .ready(stream)
-                return waiters
+            let consumers = state.withLock { state -> [CheckedContinuation<ChatStream, any Error>] in
+                state.stream = stream
+                if let stopped = state.stopped {
+                    state.verdict = .failed(stopped)
+                    return []
+                }
+                state.verdict = .reading
+                return state.takeConsumers()
             }
-            for waiter in waiters { waiter.resume(returning: stream) }
+            for consumer in consumers { consumer.resume(returning: stream) }
         }
 
-        /// Ends the wait of every consumer with `error`; a stream already delivered stays.
+        /// Ends the wait of every consumer with `error`: the call ended with it. A stream already
+        /// being read stays.
         func fail(_ error: any Error) {
-            let waiters = phase.withLock { phase -> [CheckedContinuation<ChatStream, any Error>] in
-                guard case .waiting(let waiters) = phase else { return [] }
-                phase = .failed(error)
-                return waiters
+            let consumers = state.withLock { state in
+                state.ended = error
+                return state.takeConsumers()
             }
-            for waiter in waiters { waiter.resume(throwing: error) }
+            for consumer in consumers { consumer.resume(throwing: error) }
         }
 
-        /// Lets the call end: the consumer read the last event. Idempotent; the first release stands.
+        /// Lets the call end: the consumer read the last event. Idempotent; the first verdict stands.
         func release() {
-            outcome.withLock { $0.done = true }
-            releaseSignal.finish()
+            let producer = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+                guard case .reading = state.verdict else { return nil }
+                state.verdict = .done
+                return state.takeProducer()
+            }
+            producer?.resume()
+        }
+
+        /// Hands the stream back to the call with `error` (which may serve another), without stopping.
+        func handBack(failing error: any Error) {
+            let producer = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+                guard case .reading = state.verdict else { return nil }
+                state.verdict = .failed(error)
+                return state.takeProducer()
+            }
+            producer?.resume(throwing: error)
         }
 
         /// Lets the call end with `error`: the consumer stopped on it, was cancelled or is gone.
         /// Returns `false`, and changes nothing, when the consumer was already done.
         @discardableResult
         func release(failing error: any Error) -> Bool {
-            let first = outcome.withLock { outcome in
-                guard !outcome.done else { return false }
-                outcome = (true, error)
-                return true
+            typealias Waiters = (CheckedContinuation<Void, any Error>?, [CheckedContinuation<ChatStream, any Error>])
+            let waiters = state.withLock { state -> Waiters? in
+                if case .done = state.verdict { return nil }
+                guard state.stopped == nil else { return nil }
+                state.stopped = error
+                if case .reading = state.verdict { state.verdict = .failed(error) }
+                return (state.takeProducer(), state.takeConsumers())
             }
-            releaseSignal.finish()
-            return first
+            guard let waiters else { return false }
+            waiters.0?.resume(throwing: error)
+            for consumer in waiters.1 { consumer.resume(throwing: error) }
+            return true
         }
 
-        /// Returns when the consumer is done; throws why it stopped early, if it did, or a
-        /// cancellation if the call's task was cancelled.
+        /// Ends the call with `error` and cancels its task, unless the consumer was already done.
+        func cancel(_ error: any Error) {
+            if release(failing: error) { producerTask.withLock { $0 }?.cancel() }
+        }
+
+        /// Returns when the consumer read the stream to the end; throws why it stopped early, if it
+        /// did, or a cancellation if the call's task was cancelled.
         func waitForRelease() async throws {
-            for await _ in released {}
-            if let error = outcome.withLock({ $0.failure }) { throw error }
-            try Task.checkCancellation()
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    let resumeNow: Result<Void, any Error>? = state.withLock { state in
+                        switch state.verdict {
+                        case .done: return .success(())
+                        case .failed(let error): return .failure(error)
+                        case .reading:
+                            if Task.isCancelled { return .failure(CancellationError()) }
+                            state.producer = continuation
+                            return nil
+                        }
+                    }
+                    if let resumeNow { continuation.resume(with: resumeNow) }
+                }
+            } onCancel: {
+                state.withLock { $0.takeProducer() }?.resume(throwing: CancellationError())
+            }
         }
     }
 }

@@ -40,10 +40,7 @@ extension LLMClient {
         options: CallOptions = CallOptions(),
         onEvent: (ResponsesStreamEvent) throws -> Void = { _ in }
     ) async throws -> ResponsesResponse {
-        try await streamResponse(request, options: options) { stream in
-            for try await event in stream { try onEvent(event) }
-            return stream.snapshot
-        }
+        try await streamResponse(request, options: options) { stream in try await stream.forEachEvent(onEvent) }
     }
 
     /// `request` with the defaults' model and output limit where it sets none.

@@ -45,6 +45,12 @@ public struct ResponsesStream: AsyncSequence, Sendable {
         return snapshot
     }
 
+    /// Reads the events not yet read, calling `onEvent` for each, then returns the accumulated response.
+    func forEachEvent(_ onEvent: (ResponsesStreamEvent) throws -> Void) async throws -> ResponsesResponse {
+        for try await event in self { try onEvent(event) }
+        return snapshot
+    }
+
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(events: events.makeAsyncIterator(), state: state)
     }

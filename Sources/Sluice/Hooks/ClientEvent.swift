@@ -96,6 +96,9 @@ public struct ClientEvent: Sendable, CustomStringConvertible {
         /// A deployment's circuit opened: the router skips it for the open duration
         /// (``ClientEvent/deployment``; ``ClientEvent/error``: the failure that opened it).
         public static let circuitOpened = Kind("circuit_opened")
+        /// An ``LLMRouter`` passed over a deployment because its circuit is open (or its half-open probes
+        /// are all out) and did not send the call to it (``ClientEvent/deployment``).
+        public static let circuitSkipped = Kind("circuit_skipped")
         /// A deployment's open circuit let its first probe through (``ClientEvent/deployment``).
         public static let circuitHalfOpen = Kind("circuit_half_open")
         /// A deployment's probes succeeded and its circuit closed (``ClientEvent/deployment``).

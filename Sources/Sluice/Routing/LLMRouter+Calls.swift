@@ -6,7 +6,7 @@ extension LLMRouter {
     /// ``SluiceError/Code/allDeploymentsFailed``, or ``SluiceError/Code/allCircuitsOpen``.
     public func chat(_ request: ChatRequest, options: CallOptions = CallOptions()) async throws -> ChatResponse {
         try await route(.chat, model: request.model, options: options) { deployment in
-            try await deployment.client.chat(Self.request(request, on: deployment), options: options)
+            try await deployment.client.chat(Self.request(request, on: deployment, model: \.model), options: options)
         }
     }
 
@@ -16,9 +16,7 @@ extension LLMRouter {
         -> EmbeddingsResponse
     {
         try await route(.embeddings, model: request.model, options: options) { deployment in
-            var prepared = request
-            if let model = deployment.model { prepared.model = model }
-            return try await deployment.client.embed(prepared, options: options)
+            try await deployment.client.embed(Self.request(request, on: deployment, model: \.model), options: options)
         }
     }
 
@@ -35,22 +33,11 @@ extension LLMRouter {
         options: CallOptions = CallOptions(),
         _ body: (ChatStream) async throws -> Result
     ) async throws -> Result {
-        try await route(.streamChat, model: request.model, options: options) { deployment in
-            var contentArrived = false
-            do {
-                return try await deployment.client.streamChat(Self.request(request, on: deployment), options: options) {
-                    stream in
-                    do {
-                        return try await body(stream)
-                    } catch {
-                        contentArrived = stream.hasContent
-                        throw error
-                    }
-                }
-            } catch {
-                if contentArrived { throw CommittedStreamFailure(error: error) }
-                throw error
-            }
+        try await routeStream(
+            .streamChat, model: request.model, options: options, hasContent: { $0.hasContent }, body
+        ) { deployment, body in
+            try await deployment.client.streamChat(
+                Self.request(request, on: deployment, model: \.model), options: options, body)
         }
     }
 
@@ -65,11 +52,13 @@ extension LLMRouter {
         try await streamChat(request, options: options) { stream in try await stream.forEachEvent(onEvent) }
     }
 
-    /// `request` with the deployment's model, if it has one.
-    static func request(_ request: ChatRequest, on deployment: Deployment) -> ChatRequest {
-        guard let model = deployment.model else { return request }
+    /// `request` with the deployment's model in `model`, if the deployment has one.
+    static func request<Request>(
+        _ request: Request, on deployment: Deployment, model: WritableKeyPath<Request, String>
+    ) -> Request {
+        guard let replacement = deployment.model else { return request }
         var request = request
-        request.model = model
+        request[keyPath: model] = replacement
         return request
     }
 }

@@ -28,6 +28,7 @@ extension LLMRouter {
                 operation: operation, options: options, events: events)
             guard let admission = admit(index, context: context) else {
                 failures.append(RoutingFailures.Failure(deployment: deployment.name, error: nil))
+                events.emit(.circuitSkipped, context) { event in event.deployment = deployment.name }
                 continue
             }
             let started = clock.now

@@ -25,8 +25,9 @@ import Synchronization
 /// ``SluiceError/Code/allCircuitsOpen`` rather than sending to a deployment it believes is down: the
 /// first circuit to reach the end of its open duration lets the next call through as its probe.
 ///
-/// Each fallback and each circuit transition is a ``ClientEvent`` (`fallback`, `circuit_opened`,
-/// `circuit_half_open`, `circuit_closed`, with ``ClientEvent/deployment``) delivered to the router's
+/// Each fallback, each deployment skipped for its open circuit and each circuit transition is a
+/// ``ClientEvent`` (`fallback`, `circuit_skipped`, `circuit_opened`, `circuit_half_open`,
+/// `circuit_closed`, with ``ClientEvent/deployment``) delivered to the router's
 /// handlers, the task scope's (``withEventHandler(_:isolation:operation:)``) and the call's own
 /// (``CallOptions/eventHandlers``); the deployments' clients report their own calls as usual.
 ///

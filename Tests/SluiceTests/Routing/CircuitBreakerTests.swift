@@ -1,3 +1,4 @@
+import Logging
 import SluiceTesting
 import Testing
 
@@ -43,6 +44,22 @@ struct CircuitBreakerTests {
         #expect(opened.first?.deployment == "primary")
         #expect(opened.first?.error?.code == .serverError)
         #expect(!opened.description.contains(ScriptedDeployment.secret("primary")))
+    }
+
+    @Test("each call that passes over an open circuit is a circuit_skipped event naming the deployment, logged at debug")
+    func skipped() async throws {
+        let setup = try Setup(CircuitBreakerPolicy(minimumCalls: 100, consecutiveFailures: 1))
+        _ = try await setup.router.chat(Self.request)  // the primary's failure opens its circuit
+        #expect(setup.recorder.events(ofKind: .circuitSkipped).isEmpty)
+        for _ in 0..<3 {
+            #expect(try await setup.router.chat(Self.request).text == "from secondary")
+        }
+        let skipped = setup.recorder.events(ofKind: .circuitSkipped)
+        #expect(skipped.map(\.deployment) == ["primary", "primary", "primary"])
+        #expect(setup.primary.requestCount == 1)
+        let logging = LoggingEventHandler(logger: Logger(label: "test"))
+        #expect(skipped.allSatisfy { logging.level(for: $0) == .debug })
+        #expect(!skipped.description.contains(ScriptedDeployment.secret("primary")))
     }
 
     @Test("the failure ratio over the window opens the circuit once the minimum number of calls ended")

@@ -47,6 +47,27 @@ struct RoutingArticleTests {
         return reply
     }
 
+    static func responses(router: LLMRouter) async throws -> String {
+        var printed: [String] = []
+        func print(_ text: String) { printed.append(text) }
+        let response = try await router.createResponse(ResponsesRequest(model: "gpt-5-mini", input: "Hi"))
+        print(response.outputText)
+        return printed.joined()
+    }
+
+    static func returnable(router: LLMRouter) async throws -> String {
+        var printed = ""
+        func print(_ text: String, terminator: String) { printed += text + terminator }
+        func answer(_ question: String, with router: LLMRouter) -> ChatEventStream {
+            router.chatStream(ChatRequest(model: "gpt-4o-mini", messages: [.user(question)]))
+        }
+
+        for try await case .textDelta(let text) in answer("What is a sluice?", with: router) {
+            print(text, terminator: "")
+        }
+        return printed
+    }
+
     // MARK: CircuitBreaking.md
 
     static func breaker(deployments: [Deployment]) throws -> LLMRouter {
@@ -68,7 +89,7 @@ struct RoutingArticleTests {
 
     @Test("the articles' samples are in sync and do what the articles say")
     func samples() async throws {
-        try ArticleCode.expectInSync(article: "RoutingAndFallback.md", count: 4)
+        try ArticleCode.expectInSync(article: "RoutingAndFallback.md", count: 6)
         try ArticleCode.expectInSync(article: "CircuitBreaking.md", count: 2)
 
         let clock = TestClock()
@@ -88,5 +109,7 @@ struct RoutingArticleTests {
         let breaking = try Self.breaker(deployments: [down.deployment(), up.deployment()])
         for _ in 0..<5 { #expect(try await Self.stream(router: breaking, request: request).text == "ok") }
         #expect(Self.states(router: breaking) == ["down: open"])
+        // The returnable stream passes over the open circuit to the deployment that streams.
+        #expect(try await Self.returnable(router: breaking) == "ok")
     }
 }

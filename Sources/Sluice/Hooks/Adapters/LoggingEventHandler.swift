@@ -20,7 +20,7 @@ import Logging
 ///
 /// | Events | Level |
 /// |---|---|
-/// | `request_started`, `attempt_started`, `response_head`, `first_token`, rate-limit and permit waits, `rate_limit_corrected`, `limit_learned`, `usage_settled`, `cooldown_ended`, `request_succeeded`, `request_cancelled`, a store's connection made or script reloaded, kinds added later | ``Configuration/lifecycleLevel`` (`.debug`) |
+/// | `request_started`, `attempt_started`, `response_head`, `first_token`, rate-limit and permit waits, `rate_limit_corrected`, `limit_learned`, `usage_settled`, `cooldown_ended`, `circuit_skipped`, `request_succeeded`, `request_cancelled`, a store's connection made or script reloaded, kinds added later | ``Configuration/lifecycleLevel`` (`.debug`) |
 /// | `retry_scheduled`, `timeout`, `cooldown_started`, `fallback`, `circuit_half_open`, `circuit_closed`, `load_shed`, `budget_exceeded`, a store reconnected or its fallback left | ``Configuration/problemLevel`` (`.info`) |
 /// | `request_failed` | ``Configuration/failureLevel`` (`.info`): the caller gets the error and decides what it means |
 /// | `key_removed`, `retry_budget_exhausted`, `circuit_opened`, a store's connection lost or fallback entered | ``Configuration/actionLevel`` (`.warning`): a key to replace, an outage, a store to mend |
@@ -161,6 +161,7 @@ public struct LoggingEventHandler: ClientEventHandler {
         case .requestCancelled: "request cancelled"
         case .fallback: "deployment failed; trying the next"
         case .circuitOpened: "deployment's circuit opened"
+        case .circuitSkipped: "deployment skipped: its circuit is open"
         case .circuitHalfOpen: "deployment's circuit half-open"
         case .circuitClosed: "deployment's circuit closed"
         default: String(kind.name.map { $0 == "_" ? " " : $0 })

@@ -31,6 +31,7 @@ import Synchronization
 /// | `key_removals_total` | counter | `reason` | `key_removed` |
 /// | `fallbacks_total` | counter | `deployment`, `reason` (a ``FallbackCondition`` name) | `fallback` (``LLMRouter``) |
 /// | `circuit_transitions_total` | counter | `deployment`, `state`: `open`, `half_open`, `closed` | the circuit events (``LLMRouter``) |
+/// | `circuit_skips_total` | counter | `deployment` | `circuit_skipped` (``LLMRouter``) |
 /// | `load_shed_total` | counter | `queue`: `rate_limit`, `concurrency` | `load_shed` |
 /// | `concurrency_limit` | meter | | the adaptive limit's value at `concurrency_limit_changed` |
 /// | `tokens_total` | counter | `type`: `input`, `output` | the usage on terminal events |
@@ -211,6 +212,8 @@ public final class MetricsEventHandler: ClientEventHandler {
         case .fallback:
             counter("fallbacks_total", event, ("deployment", event.deployment ?? "unknown"), ("reason", event.reason ?? "unknown"))
                 .increment()
+        case .circuitSkipped:
+            counter("circuit_skips_total", event, ("deployment", event.deployment ?? "unknown")).increment()
         case .circuitOpened, .circuitHalfOpen, .circuitClosed:
             let state =
                 event.kind == .circuitOpened ? CircuitState.open : event.kind == .circuitClosed ? .closed : .halfOpen

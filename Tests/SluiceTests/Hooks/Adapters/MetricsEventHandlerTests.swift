@@ -136,14 +136,14 @@ struct MetricsEventHandlerTests {
         #expect(factory.find(.counter, "sluice_key_removals_total", dims(["reason": "unauthorized"]))?.value == 1)
     }
 
-    @Test("a router's fallbacks count by deployment and class, its circuit transitions by deployment and state")
+    @Test("a router's fallbacks count by deployment and class, its circuit transitions by deployment and state, its skips by deployment")
     func routing() {
         let handler = handler()
         handler.handle(AdapterEvents.event(.fallback, at: 10, keyID: nil) {
             $0.deployment = "primary"
             $0.reason = "server_error"
         })
-        for kind in [ClientEvent.Kind.circuitOpened, .circuitHalfOpen, .circuitClosed, .circuitOpened] {
+        for kind in [ClientEvent.Kind.circuitOpened, .circuitHalfOpen, .circuitClosed, .circuitOpened, .circuitSkipped] {
             handler.handle(AdapterEvents.event(kind, at: 20, keyID: nil) { $0.deployment = "primary" })
         }
         func routed(_ extra: [String: String]) -> [String: String] { dims(extra.merging(["key_id": "none"]) { a, _ in a }) }
@@ -154,6 +154,7 @@ struct MetricsEventHandlerTests {
         #expect(factory.find(.counter, transitions, routed(["deployment": "primary", "state": "open"]))?.value == 2)
         #expect(factory.find(.counter, transitions, routed(["deployment": "primary", "state": "half_open"]))?.value == 1)
         #expect(factory.find(.counter, transitions, routed(["deployment": "primary", "state": "closed"]))?.value == 1)
+        #expect(factory.find(.counter, "sluice_circuit_skips_total", routed(["deployment": "primary"]))?.value == 1)
     }
 
     @Test("a shed call counts under its queue, and the wait it was shed from ends")
