@@ -32,7 +32,7 @@ enum IntegrationSymbolSamples {
 
     /// RESPValue
     static func respValue(connection: RedisConnection) async throws {
-        let reply = try await connection.send("GET", "greeting")
+        let reply = try await connection.send(["GET", "greeting"])
         if case .bulkString(let bytes?) = reply { print(String(decoding: bytes, as: UTF8.self)) }
     }
 
@@ -42,6 +42,14 @@ enum IntegrationSymbolSamples {
         let pong = try await client.send(["PING"])
         await client.close()
         return pong
+    }
+
+    /// ConcurrencyPermitStore (in Sluice, but its store is SluiceRedis's)
+    static func permitStore(key: String, sharedStore: RedisRateLimitStore) -> LLMClient.Configuration {
+        var configuration = LLMClient.Configuration.anthropic(apiKey: key)
+        configuration.concurrency = ConcurrencyLimits(maxConcurrentRequestsPerKey: 8)
+        configuration.concurrencyStore = sharedStore.concurrencyPermits
+        return configuration
     }
 
     /// RedisConcurrencyPermits

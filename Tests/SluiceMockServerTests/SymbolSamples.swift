@@ -36,7 +36,7 @@ enum MockServerSymbolSamples {
     }
 
     /// MockFault.named
-    static func namedFault() throws -> MockFault {
+    static func namedFault() -> MockFault? {
         let drop = MockFault.named("drop", settings: .init(afterTokens: 3))  // dropConnection(afterTokens: 3)
         return drop
     }

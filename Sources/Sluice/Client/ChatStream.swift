@@ -10,7 +10,7 @@ import Synchronization
 ///     for try await event in stream {
 ///         if case .textDelta(let text) = event { print(text, terminator: "") }
 ///     }
-///     return try stream.finalResponse()
+///     return try await stream.finalResponse()
 /// }
 /// ```
 ///

@@ -104,7 +104,7 @@ enum ChatSymbolSamples {
             for try await event in stream {
                 if case .textDelta(let text) = event { print(text, terminator: "") }
             }
-            return try stream.finalResponse()
+            return try await stream.finalResponse()
         }
         return reply
     }

@@ -201,7 +201,7 @@ enum CoreSymbolSamples {
             ClientRequest(method: .post, url: "https://api.example.com/v1/chat/completions",
                           headers: ["content-type": "application/json"], body: Array(json.utf8))
         )
-        for try await chunk in response.body { parser.feed(chunk) }
+        for try await chunk in response.body { try parser.parse(chunk) { print($0.data) } }
         await transport.shutdown()
     }
 
@@ -224,7 +224,7 @@ enum CoreSymbolSamples {
 
     /// ResponseBody
     static func responseBody(response: ClientResponse, parser: inout ServerSentEventParser) async throws -> [UInt8] {
-        for try await chunk in response.body { parser.feed(chunk) }
+        for try await chunk in response.body { try parser.parse(chunk) { print($0.data) } }
         let bytes = try await response.body.collect(upTo: 1 << 20)
         response.body.discard()
         return bytes

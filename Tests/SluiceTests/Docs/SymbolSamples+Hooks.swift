@@ -59,7 +59,7 @@ enum HooksSymbolSamples {
 
     /// A log for the AsyncEventHandler sample.
     actor AuditLog {
-        func write(_ callID: CallID, _ usage: Usage?) {}
+        func write(_ callID: UInt64, _ usage: Usage?) {}
         func write(_ event: ClientEvent) {}
     }
 

@@ -58,14 +58,6 @@ enum LimitsSymbolSamples {
         return middleware
     }
 
-    /// ConcurrencyPermitStore
-    static func permitStore(key: String, sharedStore: InMemoryRateLimitStore) -> LLMClient.Configuration {
-        var configuration = LLMClient.Configuration.anthropic(apiKey: key)
-        configuration.concurrency = ConcurrencyLimits(maxConcurrentRequestsPerKey: 8)
-        configuration.concurrencyStore = sharedStore.concurrencyPermits
-        return configuration
-    }
-
     // MARK: RateLimit
 
     /// APIKey
