@@ -98,16 +98,7 @@ enum ChatSymbolSamples {
         for try await case .textDelta(let text) in answer("What is a sluice?") { print(text, terminator: "") }
     }
 
-    /// ChatStream
-    static func chatStream(client: LLMClient, request: ChatRequest) async throws -> ChatResponse {
-        let reply = try await client.streamChat(request) { stream in
-            for try await event in stream {
-                if case .textDelta(let text) = event { print(text, terminator: "") }
-            }
-            return try await stream.finalResponse()
-        }
-        return reply
-    }
+    // ChatStream's sample is the Getting Started article's, compiled in ArticleSamples.stream.
 
     /// LLMClient.chatBatch
     static func chatBatch(client: LLMClient, documents: [String], m: String) async {
