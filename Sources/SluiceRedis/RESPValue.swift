@@ -1,7 +1,7 @@
 /// One reply of the Redis serialization protocol (RESP2): what a Redis server answers a command with.
 ///
 /// ```swift
-/// let reply = try await connection.send("GET", "greeting")
+/// let reply = try await connection.send(["GET", "greeting"])
 /// if case .bulkString(let bytes?) = reply { print(String(decoding: bytes, as: UTF8.self)) }
 /// ```
 public enum RESPValue: Sendable, Hashable {

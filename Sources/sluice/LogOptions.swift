@@ -19,9 +19,17 @@ import Sluice
 /// | `error`, `critical` | failed calls, with the error code and the provider's message |
 ///
 /// ```swift
-/// @OptionGroup var logging: LogLevelOption
-/// …
-/// configuration.eventHandlers += logging.eventHandlers(label: "sluice.chat")
+/// struct Chat: AsyncParsableCommand {
+///     @OptionGroup var logging: LogLevelOption
+///
+///     func run() async throws {
+///         var configuration = LLMClient.Configuration.openAI(apiKey: "sk-…")
+///         configuration.eventHandlers += logging.eventHandlers(label: "sluice.chat")
+///         try await withLLMClient(configuration) { client in
+///             print(try await client.chat("Hi", model: "gpt-4o-mini").text)
+///         }
+///     }
+/// }
 /// ```
 ///
 /// Keys never appear in the log: events carry the key's short id or label.

@@ -6,11 +6,11 @@ import Synchronization
 /// so leaving the loop early, or throwing, never leaves a connection streaming:
 ///
 /// ```swift
-/// let reply = try await client.streamChat(request) { stream in
+/// let final = try await client.streamChat(request) { stream in
 ///     for try await event in stream {
 ///         if case .textDelta(let text) = event { print(text, terminator: "") }
 ///     }
-///     return try stream.finalResponse()
+///     return try await stream.finalResponse()
 /// }
 /// ```
 ///

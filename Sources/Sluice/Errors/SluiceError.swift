@@ -10,6 +10,7 @@
 /// ```swift
 /// do {
 ///     let response = try await transport.send(request)
+///     print(response.status)
 /// } catch let error as SluiceError where error.code == .connectionRefused {
 ///     // the server is not listening
 /// }

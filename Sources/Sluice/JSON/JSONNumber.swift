@@ -5,8 +5,8 @@
 ///
 /// ```swift
 /// let tokens: JSONNumber = 1024
-/// tokens.intValue     // 1024
-/// tokens.doubleValue  // 1024.0
+/// let count = tokens.intValue        // 1024
+/// let fraction = tokens.doubleValue  // 1024.0
 /// ```
 ///
 /// Two numbers are equal when their literal text is equal, so `1` and `1.0` differ; compare

@@ -5,9 +5,9 @@
 ///
 /// ```swift
 /// let extra: JSONValue = ["reasoning": ["effort": "low"], "seed": 7, "tags": ["a", "b"], "user": nil]
-/// extra["reasoning"]?["effort"]?.stringValue   // "low"
-/// extra["tags"]?[1]?.stringValue                // "b"
-/// extra.description                              // {"reasoning":{"effort":"low"},"seed":7,...}
+/// let effort = extra["reasoning"]?["effort"]?.stringValue   // "low"
+/// let tag = extra["tags"]?[1]?.stringValue                   // "b"
+/// let text = extra.description                              // {"reasoning":{"effort":"low"},"seed":7,...}
 ///
 /// let parsed = try JSONValue(parsing: #"{"a":[1,2.5,null]}"#)
 /// ```

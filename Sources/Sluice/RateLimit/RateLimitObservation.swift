@@ -13,9 +13,9 @@
 ///
 /// ```swift
 /// let observation = RateLimitObservation(headers: response.headers)
-/// observation?.limit.requests     // 500
-/// observation?.remaining.tokens   // 39_120
-/// observation?.retryAfter         // .milliseconds(1_250)
+/// let requests = observation?.limit.requests     // 500
+/// let tokens = observation?.remaining.tokens     // 39_120
+/// let retryAfter = observation?.retryAfter       // .milliseconds(1_250)
 /// ```
 public struct RateLimitObservation: Sendable, Hashable {
     /// The provider's remaining budget per dimension, as of when it admitted the request.

@@ -7,7 +7,7 @@
 /// ```swift
 /// var headers: HTTPHeaders = ["content-type": "application/json"]
 /// headers.replaceOrAdd(name: "authorization", value: "Bearer \(key)")
-/// headers["Content-Type"]  // "application/json"
+/// let contentType = headers["Content-Type"]  // "application/json"
 /// ```
 ///
 /// - Important: The values of credential headers (see ``isSensitive(_:)``) never appear in a

@@ -18,7 +18,7 @@ public enum BodyTermination: Sendable {
 /// Read it chunk by chunk, collect it with a size limit, or discard it:
 ///
 /// ```swift
-/// for try await chunk in response.body { parser.feed(chunk) }
+/// for try await chunk in response.body { try parser.parse(chunk) { print($0.data) } }
 /// let bytes = try await response.body.collect(upTo: 1 << 20)
 /// response.body.discard()
 /// ```

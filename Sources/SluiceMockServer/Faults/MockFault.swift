@@ -206,8 +206,8 @@ public struct MockFault: Sendable, Hashable, CustomStringConvertible {
 /// `retry-after-ms` (milliseconds, rounded up).
 ///
 /// ```swift
-/// MockFault.rateLimited(retryAfter: .milliseconds(250))  // only retry-after-ms: 250
-/// MockFault.serverError(503, retryAfter: .seconds(2))    // only retry-after: 2
+/// let throttled = MockFault.rateLimited(retryAfter: .milliseconds(250))  // only retry-after-ms: 250
+/// let overloaded = MockFault.serverError(503, retryAfter: .seconds(2))   // only retry-after: 2
 /// ```
 public struct MockRetryAfter: Sendable, Hashable {
     /// The delay the headers announce.

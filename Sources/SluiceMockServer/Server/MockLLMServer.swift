@@ -185,7 +185,9 @@ public final class MockLLMServer: Sendable {
     ///
     /// ```swift
     /// let reply = try await MockLLMServer.withRunning(configuration) { server in
-    ///     try await client.chat(baseURL: server.baseURL, ...)
+    ///     try await withLLMClient(.openAI(apiKey: "sk-test", baseURL: server.baseURL + "/v1")) { client in
+    ///         try await client.chat("Hello", model: "gpt-4o-mini")
+    ///     }
     /// }
     /// ```
     public static func withRunning<T>(

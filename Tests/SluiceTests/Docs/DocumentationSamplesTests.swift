@@ -72,6 +72,91 @@ struct DocumentationSamplesTests {
         #expect(checked >= 20, "found only \(checked) samples; the search for documents is broken")
     }
 
+    /// A `swift` block of a `///` doc comment: where it starts and its code, less its leading
+    /// `import` lines.
+    struct SymbolSample {
+        /// `Sources/…/File.swift:line`, the line of the opening fence.
+        let location: String
+        let code: String
+    }
+
+    /// The `swift` blocks of the `///` doc comments of every Swift file under Sources (DocC renders
+    /// them on the symbols' pages): each line less its `///` and one space after it, a block ending
+    /// at its closing fence.
+    static func symbolSamples() -> [SymbolSample] {
+        let sources = root.appendingPathComponent("Sources")
+        let enumerator = FileManager.default.enumerator(
+            at: sources, includingPropertiesForKeys: nil, options: [.skipsHiddenFiles])
+        let files = (enumerator?.allObjects as? [URL] ?? []).filter { $0.pathExtension == "swift" }
+            .sorted { $0.path < $1.path }
+        return files.flatMap { file -> [SymbolSample] in
+            guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
+            let relative = String(file.path.dropFirst(root.path.count + 1))
+            return symbolSamples(inSource: text, file: relative)
+        }
+    }
+
+    /// The `swift` blocks of the `///` comments of one Swift source text.
+    static func symbolSamples(inSource text: String, file: String) -> [SymbolSample] {
+        var samples: [SymbolSample] = []
+        var open: (line: Int, code: [String])?
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.drop(while: \.isWhitespace)
+            guard trimmed.hasPrefix("///") else {
+                open = nil  // a comment that ends without its closing fence holds no sample
+                continue
+            }
+            var content = trimmed.dropFirst(3)
+            if content.first == " " { content = content.dropFirst() }
+            if var block = open {
+                if content.hasPrefix("```") {
+                    samples.append(SymbolSample(
+                        location: "\(file):\(block.line)",
+                        code: ArticleCode.droppingImports(block.code.joined(separator: "\n") + "\n")))
+                    open = nil
+                } else {
+                    block.code.append(String(content))
+                    open = block
+                }
+            } else if content == "```swift" {
+                open = (index + 1, [])
+            }
+        }
+        return samples
+    }
+
+    @Test("every Swift block of a doc comment under Sources is compiled code")
+    func everySymbolSampleCompiles() {
+        let sources = Self.compiledSources()
+        let samples = Self.symbolSamples()
+        for sample in samples {
+            #expect(
+                sources.contains { ArticleCode.contains($0, sample.code) },
+                "\(sample.location): this sample is in no compiled Swift file:\n\(sample.code)")
+        }
+        #expect(samples.count >= 100, "found only \(samples.count) samples; the search for doc comments is broken")
+    }
+
+    @Test("a doc comment's Swift block is read without its slashes, up to its closing fence")
+    func symbolSampleExtraction() {
+        let source = """
+            /// A type.
+            ///
+            /// ```swift
+            /// let a = 1
+            ///     print(a)
+            /// ```
+            ///
+            /// ```text
+            /// not swift
+            /// ```
+            struct A {}
+            """
+        let samples = Self.symbolSamples(inSource: source, file: "A.swift")
+        #expect(samples.map(\.location) == ["A.swift:3"])
+        #expect(samples.first?.code == "let a = 1\n    print(a)\n")
+    }
+
     /// The names in `.product(name: "…"` of a manifest fragment.
     static func productNames(in fragment: String) -> [String] {
         fragment.components(separatedBy: ".product(name: \"").dropFirst()

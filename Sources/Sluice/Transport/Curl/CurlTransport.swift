@@ -13,7 +13,7 @@ import Logging
 ///     ClientRequest(method: .post, url: "https://api.example.com/v1/chat/completions",
 ///                   headers: ["content-type": "application/json"], body: Array(json.utf8))
 /// )
-/// for try await chunk in response.body { parser.feed(chunk) }
+/// for try await chunk in response.body { try parser.parse(chunk) { print($0.data) } }
 /// await transport.shutdown()
 /// ```
 ///
