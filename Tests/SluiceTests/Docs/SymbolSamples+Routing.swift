@@ -31,6 +31,15 @@ enum RoutingSymbolSamples {
         return reply
     }
 
+    /// LLMRouter.chatStream(_:options:)
+    struct ReturnedStream {
+        let router: LLMRouter
+
+        func answer(_ question: String) -> ChatEventStream {
+            router.chatStream(ChatRequest(model: "gpt-4o-mini", messages: [.user(question)]))
+        }
+    }
+
     /// RoutingPolicy
     static func routingPolicy() -> RoutingPolicy {
         var policy = RoutingPolicy(strategy: .leastBusy)
