@@ -21,11 +21,11 @@ struct SpendBudgetMiddleware: ClientMiddleware {
         next: Next
     ) async throws -> ClientResponse {
         let reservation: SpendBudgetLedger.Reservation?
-        do throws(BudgetRefusal) {
-            reservation = try ledger.reserve(
+        do {
+            reservation = try await ledger.reserve(
                 model: context.model, estimate: context.tokenEstimate, key: context.keyID,
                 tenant: context.options.tenant)
-        } catch {
+        } catch let error as BudgetRefusal {
             context.events.emit(.budgetExceeded, context) { event in
                 event.reason = error.budget.name
                 event.text = error.instance
