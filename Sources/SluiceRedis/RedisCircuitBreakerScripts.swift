@@ -17,7 +17,8 @@ enum RedisCircuitBreakerScripts {
     static let circuit = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-        local function num(x) return string.format('%.17g', x) end
+        -- Integers as Redis reads them (never `-0`, which HINCRBY refuses).
+        local function num(x) if x == 0 then return '0' end return string.format('%.17g', x) end
         local key = KEYS[1]
         local window, minimum, ratio = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
         local in_a_row, open_for, probes, lease = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])

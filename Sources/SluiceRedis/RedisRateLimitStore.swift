@@ -76,8 +76,9 @@ public final class RedisRateLimitStore: RateLimitStore {
         var waiting: [RateLimitBucketID: Int] = [:]
     }
 
-    /// Settlements in flight and dropped (shared with the tasks that send them).
-    private final class SettlementCounters: Sendable {
+    /// Settlements in flight and dropped (shared with the tasks that send them; the spend-budget
+    /// store keeps its own).
+    final class SettlementCounters: Sendable {
         let pending = Atomic<Int>(0)
         let dropped = Atomic<Int>(0)
     }

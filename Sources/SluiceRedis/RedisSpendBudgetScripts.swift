@@ -14,7 +14,8 @@ enum RedisSpendBudgetScripts {
           local t = redis.call('TIME')
           return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         end
-        local function num(x) return string.format('%.17g', x) end
+        -- Integers as Redis reads them (never `-0`, which HINCRBY refuses).
+        local function num(x) if x == 0 then return '0' end return string.format('%.17g', x) end
         -- Ends hold `id` on `key`: released (reserved less its amounts) and `spent` counted, or its
         -- worst case counted when `spent` is nil. False when the hold was already ended.
         local function finish(key, id, spent_tokens, spent_cost)

@@ -76,8 +76,7 @@ public final class RedisSpendBudgetStore: SpendBudgetStore {
     private let local: InMemorySpendBudgetStore
     private let state = Mutex(State())
     private let nextID = Atomic<UInt64>(0)
-    private let pending = Atomic<Int>(0)
-    private let dropped = Atomic<Int>(0)
+    private let settlements = RedisRateLimitStore.SettlementCounters()
     private let instance = String(UInt64.random(in: 0...UInt64.max), radix: 36)
 
     /// Tokens and nano-dollars are sent to Redis at most this (Lua counts in doubles).
@@ -109,7 +108,7 @@ public final class RedisSpendBudgetStore: SpendBudgetStore {
 
     /// Settlements dropped because Redis could not take them (their holds count as spent at their
     /// worst case when their leases end).
-    public var droppedSettlementCount: Int { dropped.load(ordering: .relaxed) }
+    public var droppedSettlementCount: Int { settlements.dropped.load(ordering: .relaxed) }
 
     // MARK: SpendBudgetStore
 
@@ -134,17 +133,18 @@ public final class RedisSpendBudgetStore: SpendBudgetStore {
         let fields = reply.array ?? []
         let value = { (index: Int) -> Int64 in index < fields.count ? fields[index].integer ?? 0 : 0 }
         switch fields.first?.integer {
-        case 1 where fields.count == request.accounts.count + 1:
+        case .some(1) where fields.count == request.accounts.count + 1:
             return .reserved(
                 SpendBudgetHold(
                     id: id, accounts: request.accounts, tokens: Int(tokens), cost: Cost(nanodollars: cost),
                     marks: (1...request.accounts.count).map(value)))
-        case 0 where fields.count == 7 && request.accounts.indices.contains(Int(clamping: value(1)) - 1):
+        case .some(0) where fields.count == 7 && request.accounts.indices.contains(Int(clamping: value(1)) - 1):
             let account = request.accounts[Int(clamping: value(1)) - 1]
+            let (start, overflow) = max(0, value(6)).multipliedReportingOverflow(by: account.budget.windowMilliseconds)
             return .refused(
                 SpendBudgetStatus(
                     budget: account.budget, instance: account.instance,
-                    windowStart: .milliseconds(value(6).multipliedReportingOverflow(by: account.budget.windowMilliseconds).partialValue),
+                    windowStart: .milliseconds(overflow ? Int64.max : start),
                     spentTokens: Int(clamping: max(0, value(2))), spentCost: Cost(nanodollars: max(0, value(3))),
                     reservedTokens: Int(clamping: max(0, value(4))), reservedCost: Cost(nanodollars: max(0, value(5)))))
         default:
@@ -158,24 +158,23 @@ public final class RedisSpendBudgetStore: SpendBudgetStore {
             return
         }
         guard hold.marks.count == hold.accounts.count else { return }
-        guard pending.add(1, ordering: .relaxed).newValue <= Self.maxPendingSettlements else {
-            pending.subtract(1, ordering: .relaxed)
-            dropped.add(1, ordering: .relaxed)
+        let counters = settlements
+        guard counters.pending.add(1, ordering: .relaxed).newValue <= Self.maxPendingSettlements else {
+            counters.pending.subtract(1, ordering: .relaxed)
+            counters.dropped.add(1, ordering: .relaxed)
             return
         }
         let keys = zip(hold.accounts, hold.marks).map { key(for: $0) + ":" + String($1) }
         let arguments = [member(hold.id), String(Self.exact(Int64(max(0, tokens)))), String(Self.exact(cost.nanodollars))]
         let client = self.client
-        let pending = self.pending
-        let dropped = self.dropped
         Task {
-            defer { pending.subtract(1, ordering: .relaxed) }
+            defer { counters.pending.subtract(1, ordering: .relaxed) }
             // The hold's marker makes a second attempt safe when the first one's fate is unknown.
             for attempt in 0..<2 {
                 if attempt > 0 { try? await Task.sleep(for: RedisClient.initialBackoff * 5) }
                 if (try? await client.evaluate(RedisScript.budgetSettle, keys: keys, arguments: arguments)) != nil { return }
             }
-            dropped.add(1, ordering: .relaxed)
+            counters.dropped.add(1, ordering: .relaxed)
         }
     }
 

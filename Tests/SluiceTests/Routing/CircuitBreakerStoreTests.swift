@@ -16,13 +16,19 @@ struct CircuitBreakerStoreTests {
         let routers: [LLMRouter]
 
         init(_ breaker: CircuitBreakerPolicy, store: any CircuitBreakerStore) throws {
-            primaries = [ScriptedDeployment("primary", .status(503), clock: clock), ScriptedDeployment("primary", .status(503), clock: clock)]
-            secondaries = [ScriptedDeployment("secondary", clock: clock), ScriptedDeployment("secondary", clock: clock)]
-            routers = try (0..<2).map { index in
-                try LLMRouter(
-                    [primaries[index].deployment(), secondaries[index].deployment()], policy: RoutingPolicy(circuitBreaker: breaker),
-                    eventHandlers: [recorders[index]], breakerStore: store)
+            let clock = clock
+            let primaries = [ScriptedDeployment("primary", .status(503), clock: clock), ScriptedDeployment("primary", .status(503), clock: clock)]
+            let secondaries = [ScriptedDeployment("secondary", clock: clock), ScriptedDeployment("secondary", clock: clock)]
+            var routers: [LLMRouter] = []
+            for index in 0..<2 {
+                routers.append(
+                    try LLMRouter(
+                        [primaries[index].deployment(), secondaries[index].deployment()],
+                        policy: RoutingPolicy(circuitBreaker: breaker), eventHandlers: [recorders[index]], breakerStore: store))
             }
+            self.primaries = primaries
+            self.secondaries = secondaries
+            self.routers = routers
         }
     }
 
