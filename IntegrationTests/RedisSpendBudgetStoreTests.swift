@@ -43,17 +43,29 @@ struct RedisSpendBudgetStoreTests {
                     clients.append(try LLMClient(configuration))
                 }
                 // gpt-4o-mini at the default prices: a worst case of 64 × 150 + 8 × 600 = 14,400 n$.
+                // Settlements are sent without waiting, so a call may be refused while the one before
+                // still holds its worst case: each round ends when both replicas are refused, then
+                // waits for the holds to settle, until a refusal leaves less than one call's room.
                 var succeeded = [0, 0]
                 var refusals: [SluiceError?] = [nil, nil]
-                for index in 0..<40 where refusals[0] == nil || refusals[1] == nil {
-                    let replica = index % 2
-                    guard refusals[replica] == nil else { continue }
-                    let request = ChatRequest(model: "gpt-4o-mini", messages: [.user("Ticket #\(index)")], maxOutputTokens: 8)
-                    do {
-                        _ = try await clients[replica].chat(request)
-                        succeeded[replica] += 1
-                    } catch let error as SluiceError {
-                        refusals[replica] = error
+                var status: SpendBudgetStatus?
+                for round in 0..<5 where round == 0 || (status?.remainingCost?.nanodollars ?? 0) >= 14_400 {
+                    refusals = [nil, nil]
+                    for index in 0..<40 where refusals[0] == nil || refusals[1] == nil {
+                        let replica = index % 2
+                        guard refusals[replica] == nil else { continue }
+                        let request = ChatRequest(model: "gpt-4o-mini", messages: [.user("Ticket #\(index)")], maxOutputTokens: 8)
+                        do {
+                            _ = try await clients[replica].chat(request)
+                            succeeded[replica] += 1
+                        } catch let error as SluiceError {
+                            refusals[replica] = error
+                        }
+                    }
+                    for _ in 0..<100 {
+                        status = await clients[0].sharedBudgetStatus().first
+                        if status?.reservedCost == .zero { break }
+                        try await Task.sleep(for: .milliseconds(20))
                     }
                 }
                 for refusal in refusals {
@@ -64,13 +76,11 @@ struct RedisSpendBudgetStoreTests {
                 // Both replicas spent, and together no more than the one budget (a lone replica
                 // with its own count would have spent the whole budget by itself).
                 #expect(succeeded[0] >= 1 && succeeded[1] >= 1)
-                try await Task.sleep(for: .milliseconds(200))  // settlements are sent without waiting
-                let views = [await clients[0].sharedBudgetStatus(), await clients[1].sharedBudgetStatus()]
-                let status = try #require(views[0].first)
-                #expect(views[1].first == status)
-                #expect(status.spentCost <= limit)
-                #expect(limit.nanodollars - status.spentCost.nanodollars < 14_400)
-                #expect(status.reservedCost == .zero)
+                let shared = try #require(status)
+                #expect(await clients[1].sharedBudgetStatus().first == shared)
+                #expect(shared.spentCost <= limit)
+                #expect(limit.nanodollars - shared.spentCost.nanodollars < 14_400)
+                #expect(shared.reservedCost == .zero)
                 #expect(clients[0].budgetStatus.isEmpty)
                 for client in clients { await client.shutdown() }
                 for store in stores { await store.close() }
@@ -94,7 +104,9 @@ struct RedisSpendBudgetStoreTests {
             var statuses = await store.status(of: [wide.budget, narrow.budget])
             #expect(statuses.map(\.reservedTokens) == [40, 40])
             store.settle(first, tokens: 30, cost: .zero)
-            try await Task.sleep(for: .milliseconds(200))
+            for _ in 0..<100 where await store.status(of: [wide.budget]).first?.spentTokens != 30 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             // Settling twice (a retried settlement) counts once.
             store.settle(first, tokens: 30, cost: .zero)
             try await Task.sleep(for: .milliseconds(200))

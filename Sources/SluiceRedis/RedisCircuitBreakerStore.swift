@@ -20,7 +20,7 @@ import Synchronization
 ///   in this process (an ``InMemoryCircuitBreakerStore``) until it answers again, with a
 ///   `store_fallback_entered` event, so an outage of Redis never blocks calls.
 public final class RedisCircuitBreakerStore: CircuitBreakerStore {
-    public struct Configuration: Sendable {
+    public struct Configuration: RedisStoreConfiguration {
         public var redis: RedisConfiguration
         /// Prefix of every key the store writes. Default `sluice:cb`.
         public var keyPrefix: String = "sluice:cb"
@@ -34,11 +34,6 @@ public final class RedisCircuitBreakerStore: CircuitBreakerStore {
 
         public init(redis: RedisConfiguration) {
             self.redis = redis
-        }
-
-        /// A configuration for a `redis://` URL.
-        public init(url: String) throws(RedisError) {
-            self.init(redis: try RedisConfiguration(url: url))
         }
     }
 
@@ -54,14 +49,7 @@ public final class RedisCircuitBreakerStore: CircuitBreakerStore {
     public init(configuration: Configuration) {
         self.configuration = configuration
         let onEvent = configuration.onEvent
-        self.client = RedisClient(configuration: configuration.redis, connections: configuration.connections) { event in
-            switch event {
-            case .connected(let again): onEvent?(RateLimitStoreEvent(again ? .reconnected : .connected))
-            case .connectionLost(let reason, let retryIn):
-                onEvent?(RateLimitStoreEvent(.connectionLost, detail: "\(reason); next attempt in \(retryIn)"))
-            case .scriptReloaded: onEvent?(RateLimitStoreEvent(.scriptReloaded))
-            }
-        }
+        self.client = .reporting(to: onEvent, configuration: configuration.redis, connections: configuration.connections)
         self.fallback = RedisFallback(onEvent: onEvent)
     }
 

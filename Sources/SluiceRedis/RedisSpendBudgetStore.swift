@@ -40,7 +40,7 @@ public final class RedisSpendBudgetStore: SpendBudgetStore {
         case failClosed
     }
 
-    public struct Configuration: Sendable {
+    public struct Configuration: RedisStoreConfiguration {
         public var redis: RedisConfiguration
         /// Prefix of every key the store writes. Default `sluice:budget`.
         public var keyPrefix: String = "sluice:budget"
@@ -56,11 +56,6 @@ public final class RedisSpendBudgetStore: SpendBudgetStore {
 
         public init(redis: RedisConfiguration) {
             self.redis = redis
-        }
-
-        /// A configuration for a `redis://` URL.
-        public init(url: String) throws(RedisError) {
-            self.init(redis: try RedisConfiguration(url: url))
         }
     }
 
@@ -92,14 +87,7 @@ public final class RedisSpendBudgetStore: SpendBudgetStore {
         self.configuration = configuration
         self.local = InMemorySpendBudgetStore(clock: clock)
         let onEvent = configuration.onEvent
-        self.client = RedisClient(configuration: configuration.redis, connections: configuration.connections) { event in
-            switch event {
-            case .connected(let again): onEvent?(RateLimitStoreEvent(again ? .reconnected : .connected))
-            case .connectionLost(let reason, let retryIn):
-                onEvent?(RateLimitStoreEvent(.connectionLost, detail: "\(reason); next attempt in \(retryIn)"))
-            case .scriptReloaded: onEvent?(RateLimitStoreEvent(.scriptReloaded))
-            }
-        }
+        self.client = .reporting(to: onEvent, configuration: configuration.redis, connections: configuration.connections)
         self.fallback = RedisFallback(onEvent: onEvent)
     }
 
