@@ -3,7 +3,7 @@ import SluiceMockServer
 import SluiceRedis
 import Testing
 
-// The Swift samples of README.md that need the mock server or SluiceRedis (the samples of the
+// The Swift samples of README.md (and of a few articles) that need the mock server or SluiceRedis (the samples of the
 // article "Testing your service with the mock server" are in TestingArticleTests.swift). This file
 // compiling is what keeps them compiling; `DocumentationSamplesTests` (in Tests/SluiceTests) checks
 // that they are here line for line. Change them together.
@@ -14,6 +14,20 @@ enum ReadmeIntegrationSamples {
         let store = RedisRateLimitStore(configuration: try .init(url: "redis://127.0.0.1:6379/0"))
         configuration.rateLimits?.store = store
         configuration.concurrencyStore = store.concurrencyPermits
+    }
+
+    /// SpendBudgets.md, "Sharing budgets across processes": the shared store.
+    static func sharedBudgets(configuration: inout LLMClient.Configuration) throws {
+        let budgets = RedisSpendBudgetStore(configuration: try .init(url: "redis://127.0.0.1:6379/0"))
+        try configuration.setBudgets([SpendBudget("daily", window: .fixed(.seconds(86_400)), maxUSD: 50)])
+        configuration.budgetStore = budgets
+    }
+
+    /// SpendBudgets.md, "Sharing budgets across processes": the status across processes.
+    static func sharedBudgetStatus(client: LLMClient) async {
+        for status in await client.sharedBudgetStatus() {
+            print(status.budget.name, status.instance ?? "", status.spentCost, status.reservedCost)
+        }
     }
 
     /// README, "The mock LLM server" (compiled, not run: the README leaves the client to the reader).

@@ -40,7 +40,7 @@ public final class RedisRateLimitStore: RateLimitStore {
         case failClosed
     }
 
-    public struct Configuration: Sendable {
+    public struct Configuration: RedisStoreConfiguration {
         public var redis: RedisConfiguration
         /// Prefix of every key the store writes. Default `sluice:rl`.
         public var keyPrefix: String = "sluice:rl"
@@ -63,11 +63,6 @@ public final class RedisRateLimitStore: RateLimitStore {
         public init(redis: RedisConfiguration) {
             self.redis = redis
         }
-
-        /// A configuration for a `redis://` URL.
-        public init(url: String) throws(RedisError) {
-            self.init(redis: try RedisConfiguration(url: url))
-        }
     }
 
     private struct State {
@@ -76,8 +71,9 @@ public final class RedisRateLimitStore: RateLimitStore {
         var waiting: [RateLimitBucketID: Int] = [:]
     }
 
-    /// Settlements in flight and dropped (shared with the tasks that send them).
-    private final class SettlementCounters: Sendable {
+    /// Settlements in flight and dropped (shared with the tasks that send them; the spend-budget
+    /// store keeps its own).
+    final class SettlementCounters: Sendable {
         let pending = Atomic<Int>(0)
         let dropped = Atomic<Int>(0)
     }
@@ -112,16 +108,7 @@ public final class RedisRateLimitStore: RateLimitStore {
         self.instance = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let onEvent = configuration.onEvent
         self.epochKey = configuration.keyPrefix + ":epoch"
-        self.client = RedisClient(configuration: configuration.redis, connections: configuration.connections) { event in
-            let reported: RateLimitStoreEvent
-            switch event {
-            case .connected(let again): reported = RateLimitStoreEvent(again ? .reconnected : .connected)
-            case .connectionLost(let reason, let retryIn):
-                reported = RateLimitStoreEvent(.connectionLost, detail: "\(reason); next attempt in \(retryIn)")
-            case .scriptReloaded: reported = RateLimitStoreEvent(.scriptReloaded)
-            }
-            Self.report(reported, to: onEvent)
-        }
+        self.client = .reporting(to: onEvent, configuration: configuration.redis, connections: configuration.connections)
         self.fallback = RedisFallback(onEvent: onEvent)
         self.concurrencyPermits = RedisConcurrencyPermits(
             client: client, fallback: fallback, configuration: configuration, clock: clock)

@@ -11,3 +11,9 @@ extension SluiceError.Code {
     /// (it is never counted as $0). The call was not sent. Add the model to the price table.
     public static let budgetUnpricedModel = SluiceError.Code("budget_unpriced_model")
 }
+
+extension SluiceError.Code {
+    /// The shared ``SpendBudgetStore`` (Redis, say) could not be reached or answered nonsense, and
+    /// its policy is to fail closed: the call was not sent, and nothing was counted.
+    public static let budgetStoreUnavailable = SluiceError.Code("budget_store_unavailable")
+}

@@ -48,7 +48,8 @@ public struct SpendBudget: Sendable, Hashable, CustomStringConvertible {
         case total
         /// Fixed windows of this length on the client's clock (``LLMClient/Configuration/clock``,
         /// monotonic): the spend resets to zero when the clock enters the next multiple of the length.
-        /// Not aligned on calendar days or months.
+        /// Not aligned on calendar days or months. With a shared ``SpendBudgetStore`` (see
+        /// ``LLMClient/Configuration/budgetStore``), on the store's clock instead.
         case fixed(Duration)
 
         public var description: String {

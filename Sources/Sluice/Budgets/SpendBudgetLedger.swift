@@ -1,148 +1,103 @@
-import Synchronization
-
-/// What a client's budgets have spent and hold, per budget and per tenant or key: reserves an
-/// attempt's worst case on every budget that applies (all or none), and settles it exactly once.
+/// Works out, for each attempt, the accounts of the client's budgets that apply and its worst case,
+/// and has the ``SpendBudgetStore`` hold it on all of them (or refuse), then settles it exactly once.
 final class SpendBudgetLedger: Sendable {
     let budgets: [SpendBudget]
     let prices: PriceTable
-    let clock: any SluiceClock
+    let store: any SpendBudgetStore
+    /// The store, when it is the in-memory one (its status is read without suspending).
+    private let local: InMemorySpendBudgetStore?
 
-    /// One budget's count for one tenant or key (`instance`), or for the whole budget (`nil`).
-    struct Account: Hashable {
-        var budget: Int
-        var instance: String?
-    }
-
-    struct Tally {
-        var window: Int64 = 0
-        var spentTokens = 0
-        var spentCost: Int64 = 0
-        var reservedTokens = 0
-        var reservedCost: Int64 = 0
-    }
-
-    /// What one attempt holds on each account.
+    /// What one attempt holds.
     struct Reservation: Sendable {
-        var accounts: [Account]
-        var tokens: Int
-        var cost: Int64
+        var hold: SpendBudgetHold
         /// The model's price, when a budget counts dollars.
         var price: ModelPrice?
     }
 
-    private let state = Mutex<[Account: Tally]>([:])
-
-    init(budgets: [SpendBudget], prices: PriceTable, clock: any SluiceClock) {
+    init(budgets: [SpendBudget], prices: PriceTable, store: any SpendBudgetStore) {
         self.budgets = budgets
         self.prices = prices
-        self.clock = clock
+        self.store = store
+        self.local = store as? InMemorySpendBudgetStore
     }
 
     /// The accounts of the budgets that apply to an attempt sent with `key` for `tenant`.
-    func accounts(key: KeyID?, tenant: String?) -> [Account] {
-        var accounts: [Account] = []
-        for (index, budget) in budgets.enumerated() {
+    func accounts(key: KeyID?, tenant: String?) -> [SpendBudgetAccount] {
+        var accounts: [SpendBudgetAccount] = []
+        for budget in budgets {
             switch budget.scope {
-            case .client: accounts.append(Account(budget: index))
-            case .key(let id) where id == key: accounts.append(Account(budget: index))
-            case .everyKey: if let key { accounts.append(Account(budget: index, instance: key.rawValue)) }
-            case .tenant(let name) where name == tenant: accounts.append(Account(budget: index))
-            case .everyTenant: if let tenant { accounts.append(Account(budget: index, instance: tenant)) }
+            case .client: accounts.append(SpendBudgetAccount(budget: budget))
+            case .key(let id) where id == key: accounts.append(SpendBudgetAccount(budget: budget))
+            case .everyKey: if let key { accounts.append(SpendBudgetAccount(budget: budget, instance: key.rawValue)) }
+            case .tenant(let name) where name == tenant: accounts.append(SpendBudgetAccount(budget: budget))
+            case .everyTenant: if let tenant { accounts.append(SpendBudgetAccount(budget: budget, instance: tenant)) }
             default: break
             }
         }
         return accounts
     }
 
-    /// The window `now` falls in for `budget`.
-    func window(of budget: SpendBudget, at now: Duration) -> Int64 {
-        guard case .fixed(let length) = budget.window else { return 0 }
-        let index = (now / length).rounded(.down)
-        guard index.isFinite, index >= 0 else { return 0 }
-        return index >= Double(Int64.max) ? Int64.max : Int64(index)
-    }
-
-    /// The account's tally in the current window: spend resets when a new window began; calls in
-    /// flight keep their reservation.
-    private static func current(_ tally: Tally?, window: Int64) -> Tally {
-        var tally = tally ?? Tally(window: window)
-        if tally.window != window {
-            tally.window = window
-            tally.spentTokens = 0
-            tally.spentCost = 0
-        }
-        return tally
-    }
-
-    /// Reserves `estimate`'s worst case on every budget that applies, or throws
-    /// ``SluiceError/Code/budgetExceeded`` (or ``SluiceError/Code/budgetUnpricedModel``) and reserves
-    /// nothing. `nil` when no budget applies.
-    func reserve(model: String, estimate: TokenEstimate, key: KeyID?, tenant: String?) throws(BudgetRefusal)
-        -> Reservation?
+    /// Holds `estimate`'s worst case on every budget that applies, or throws a ``BudgetRefusal``
+    /// (``SluiceError/Code/budgetExceeded`` or ``SluiceError/Code/budgetUnpricedModel``) and holds
+    /// nothing; rethrows the store's failure. `nil` when no budget applies.
+    nonisolated(nonsending) func reserve(model: String, estimate: TokenEstimate, key: KeyID?, tenant: String?)
+        async throws -> Reservation?
     {
         let accounts = accounts(key: key, tenant: tenant)
         guard !accounts.isEmpty else { return nil }
         let tokens = max(0, estimate.input).saturatingAdding(max(0, estimate.maxOutput))
         var price: ModelPrice?
         var cost: Int64 = 0
-        if let priced = accounts.first(where: { budgets[$0.budget].maxCost != nil }) {
+        if let priced = accounts.first(where: { $0.budget.maxCost != nil }) {
             guard let found = prices.price(for: model) else {
                 throw BudgetRefusal(
-                    budget: budgets[priced.budget], instance: priced.instance,
+                    budget: priced.budget, instance: priced.instance,
                     error: SluiceError(
                         .budgetUnpricedModel,
-                        "spend budget \"\(budgets[priced.budget].name)\" counts dollars, but the price table has no price"
+                        "spend budget \"\(priced.budget.name)\" counts dollars, but the price table has no price"
                             + " for the model \"\(model)\"; add it to the client's prices"))
             }
             price = found
             cost = Self.worstCase(estimate, price: found).nanodollars
         }
-        let now = clock.now
-        let refusal: BudgetRefusal? = state.withLock { tallies in
-            var updated: [(Account, Tally)] = []
-            for account in accounts {
-                let budget = budgets[account.budget]
-                var tally = Self.current(tallies[account], window: window(of: budget, at: now))
-                if let refusal = Self.refusal(budget, account, tally, tokens: tokens, cost: cost) { return refusal }
-                tally.reservedTokens = tally.reservedTokens.saturatingAdding(tokens)
-                tally.reservedCost = tally.reservedCost.saturatingAdding(cost)
-                updated.append((account, tally))
-            }
-            for (account, tally) in updated { tallies[account] = tally }
-            return nil
+        let request = SpendBudgetRequest(accounts: accounts, tokens: tokens, cost: Cost(nanodollars: cost))
+        let decision = try await store.reserve(request)
+        switch decision {
+        case .reserved(let hold):
+            return Reservation(hold: hold, price: price)
+        case .refused(let status):
+            throw Self.refusal(status, tokens: tokens, cost: cost)
         }
-        if let refusal { throw refusal }
-        return Reservation(accounts: accounts, tokens: tokens, cost: cost, price: price)
     }
 
-    /// Why `budget` cannot take `tokens` and `cost` now, or `nil` when it can.
-    private static func refusal(_ budget: SpendBudget, _ account: Account, _ tally: Tally, tokens: Int, cost: Int64)
-        -> BudgetRefusal?
-    {
+    /// The refusal of an attempt of `tokens` and `cost` by the account of `status`.
+    static func refusal(_ status: SpendBudgetStatus, tokens: Int, cost: Int64) -> BudgetRefusal {
+        let budget = status.budget
         typealias Check = (limit: Int64, spent: Int64, reserved: Int64, need: Int64, amount: (Int64) -> String)
         var checks: [Check] = []
         if let maxCost = budget.maxCost?.nanodollars {
-            checks.append((maxCost, tally.spentCost, tally.reservedCost, cost, { Cost(nanodollars: $0).description }))
+            checks.append(
+                (maxCost, status.spentCost.nanodollars, status.reservedCost.nanodollars, cost, { Cost(nanodollars: $0).description }))
         }
         if let maxTokens = budget.maxTokens {
             checks.append(
-                (Int64(maxTokens), Int64(tally.spentTokens), Int64(tally.reservedTokens), Int64(tokens), { "\($0) tokens" }))
+                (Int64(maxTokens), Int64(status.spentTokens), Int64(status.reservedTokens), Int64(tokens), { "\($0) tokens" }))
         }
-        let scope = account.instance.map { "\(budget.scope) (\($0))" } ?? budget.scope.description
-        for check in checks {
+        let scope = status.instance.map { "\(budget.scope) (\($0))" } ?? budget.scope.description
+        // The check that failed, else (a store that counted otherwise) the first.
+        let failed =
+            checks.first { $0.need > $0.limit || $0.spent.saturatingAdding($0.reserved).saturatingAdding($0.need) > $0.limit }
+            ?? checks.first
+        var detail = ""
+        if let check = failed {
             let never = check.need > check.limit
-            guard never || check.spent.saturatingAdding(check.reserved).saturatingAdding(check.need) > check.limit else {
-                continue
-            }
-            return BudgetRefusal(
-                budget: budget, instance: account.instance,
-                error: SluiceError(
-                    .budgetExceeded,
-                    "spend budget \"\(budget.name)\" (\(budget.limitDescription), \(scope)): the call needs up to"
-                        + " \(check.amount(check.need)); spent \(check.amount(check.spent)), reserved by calls in flight"
-                        + " \(check.amount(check.reserved))" + (never ? "; the call can never fit in the budget" : "")))
+            detail =
+                ": the call needs up to \(check.amount(check.need)); spent \(check.amount(check.spent)), reserved by calls"
+                + " in flight \(check.amount(check.reserved))" + (never ? "; the call can never fit in the budget" : "")
         }
-        return nil
+        return BudgetRefusal(
+            budget: budget, instance: status.instance,
+            error: SluiceError(.budgetExceeded, "spend budget \"\(budget.name)\" (\(budget.limitDescription), \(scope))" + detail))
     }
 
     /// The most a call of `estimate` can cost at `price`: every input token at the uncached price,
@@ -164,52 +119,19 @@ final class SpendBudgetLedger: Sendable {
                 // The price counts no negative count (a hostile server's) and saturates.
                 cost = reservation.price.map { $0.cost(of: usage).nanodollars } ?? 0
             } else {
-                tokens = reservation.tokens
-                cost = reservation.cost
+                tokens = reservation.hold.tokens
+                cost = reservation.hold.cost.nanodollars
             }
         }
-        let now = clock.now
-        state.withLock { tallies in
-            for account in reservation.accounts {
-                var tally = Self.current(tallies[account], window: window(of: budgets[account.budget], at: now))
-                tally.reservedTokens = max(0, tally.reservedTokens.saturatingSubtracting(reservation.tokens))
-                tally.reservedCost = max(0, tally.reservedCost.saturatingSubtracting(reservation.cost))
-                tally.spentTokens = tally.spentTokens.saturatingAdding(tokens)
-                tally.spentCost = tally.spentCost.saturatingAdding(cost)
-                tallies[account] = tally
-            }
-        }
+        store.settle(reservation.hold, tokens: tokens, cost: Cost(nanodollars: cost))
     }
 
-    /// Every budget's spend and reservations in its current window: one status per budget, and one
-    /// per tenant or key seen for a budget of every tenant or every key.
-    func status() -> [SpendBudgetStatus] {
-        let now = clock.now
-        return state.withLock { tallies -> [SpendBudgetStatus] in
-            var statuses: [SpendBudgetStatus] = []
-            for (index, budget) in budgets.enumerated() {
-                let current = self.window(of: budget, at: now)
-                var instances: [String?] = []
-                switch budget.scope {
-                case .everyKey, .everyTenant:
-                    instances = tallies.keys.filter { $0.budget == index }.map(\.instance).sorted { ($0 ?? "") < ($1 ?? "") }
-                default:
-                    instances = [nil]
-                }
-                for instance in instances {
-                    let tally = Self.current(tallies[Account(budget: index, instance: instance)], window: current)
-                    var start = Duration.zero
-                    if case .fixed(let length) = budget.window { start = length * current }
-                    statuses.append(
-                        SpendBudgetStatus(
-                            budget: budget, instance: instance, windowStart: start, spentTokens: tally.spentTokens,
-                            spentCost: Cost(nanodollars: tally.spentCost), reservedTokens: tally.reservedTokens,
-                            reservedCost: Cost(nanodollars: tally.reservedCost)))
-                }
-            }
-            return statuses
-        }
-    }
+    /// Every budget's spend and holds in its current window, read without suspending: the in-memory
+    /// store's; empty for another store (see ``status()``).
+    func localStatus() -> [SpendBudgetStatus] { local?.statusNow(of: budgets) ?? [] }
+
+    /// Every budget's spend and holds in its current window, as the store counts them.
+    nonisolated(nonsending) func status() async -> [SpendBudgetStatus] { await store.status(of: budgets) }
 }
 
 /// A budget's refusal of an attempt: the error to throw, and what the `budget_exceeded` event reports.

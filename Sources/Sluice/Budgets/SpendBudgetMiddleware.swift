@@ -21,11 +21,11 @@ struct SpendBudgetMiddleware: ClientMiddleware {
         next: Next
     ) async throws -> ClientResponse {
         let reservation: SpendBudgetLedger.Reservation?
-        do throws(BudgetRefusal) {
-            reservation = try ledger.reserve(
+        do {
+            reservation = try await ledger.reserve(
                 model: context.model, estimate: context.tokenEstimate, key: context.keyID,
                 tenant: context.options.tenant)
-        } catch {
+        } catch let error as BudgetRefusal {
             context.events.emit(.budgetExceeded, context) { event in
                 event.reason = error.budget.name
                 event.text = error.instance
@@ -35,6 +35,10 @@ struct SpendBudgetMiddleware: ClientMiddleware {
             var refusal = error.error
             refusal.neverSent = true
             throw refusal
+        } catch var failure as SluiceError {
+            // The store could not answer (Redis lost, failing closed): nothing was sent either.
+            failure.neverSent = true
+            throw failure
         }
         guard let reservation else { return try await next(request, context) }
         let settler = BudgetSettler(ledger: ledger, reservation: reservation)

@@ -9,7 +9,8 @@ public struct SpendBudgetStatus: Sendable, Hashable, CustomStringConvertible {
     /// The tenant, or the key id, this status counts for a budget of every tenant or every key;
     /// `nil` for the others.
     public var instance: String?
-    /// When the current window began, on the client's clock (zero for ``SpendBudget/Window/total``).
+    /// When the current window began, on the client's clock (zero for ``SpendBudget/Window/total``);
+    /// from a shared store, on its clock (SluiceRedis's: since the Unix epoch).
     public var windowStart: Duration
     /// Input plus output tokens of the calls settled in the window.
     public var spentTokens: Int

@@ -66,6 +66,10 @@ extension LLMClient {
         /// model with no price under a budget in dollars fails with
         /// ``SluiceError/Code/budgetUnpricedModel`` rather than count as $0.
         public var prices: PriceTable = .default
+        /// Where ``budgets`` keep their tallies: a store shared with other processes (SluiceRedis's
+        /// `RedisSpendBudgetStore`), so that replicas stop at a budget together; `nil` (the default)
+        /// counts in this process only, in an ``InMemorySpendBudgetStore`` on ``clock``.
+        public var budgetStore: (any SpendBudgetStore)?
         /// Handlers that see every call's events (see ``ClientEvent``).
         public var eventHandlers: [any ClientEventHandler] = []
         /// Your middleware outside the retry loop: runs once per call, outermost first.
@@ -176,6 +180,7 @@ extension LLMClient {
                     "concurrency": concurrency as Any,
                     "priority": priority as Any,
                     "budgets": budgets,
+                    "budgetStore": budgetStore.map { String(describing: type(of: $0)) } as Any,
                     "concurrencyStore": concurrencyStore.map { String(describing: type(of: $0)) } as Any,
                     "eventHandlers": eventHandlers.map { String(describing: type(of: $0)) },
                     "outerMiddleware": outerMiddleware.map { String(describing: type(of: $0)) },

@@ -66,7 +66,9 @@ public final class LLMClient: Sendable {
         let ledger =
             configuration.budgets.isEmpty
             ? nil
-            : SpendBudgetLedger(budgets: configuration.budgets, prices: configuration.prices, clock: configuration.clock)
+            : SpendBudgetLedger(
+                budgets: configuration.budgets, prices: configuration.prices,
+                store: configuration.budgetStore ?? InMemorySpendBudgetStore(clock: configuration.clock))
         budgetLedger = ledger
         chain = Self.makeChain(
             configuration, transport: transport, concurrencyLimiter: concurrencyLimiter, budgetLedger: ledger)
@@ -81,7 +83,15 @@ public final class LLMClient: Sendable {
     /// ``SpendBudgetStatus``), in the order of ``Configuration/budgets``; a budget of every tenant or
     /// every key has one status per tenant or key seen. Empty with no budgets. With nothing in flight
     /// every reservation is zero — a leak check in tests.
-    public var budgetStatus: [SpendBudgetStatus] { budgetLedger?.status() ?? [] }
+    ///
+    /// Read without suspending from the default in-memory store; empty when
+    /// ``Configuration/budgetStore`` is set (read ``sharedBudgetStatus()`` then).
+    public var budgetStatus: [SpendBudgetStatus] { budgetLedger?.localStatus() ?? [] }
+
+    /// What each spend budget has spent and holds in reserve in its current window, as
+    /// ``Configuration/budgetStore`` counts it (across every process sharing it), in the order of
+    /// ``Configuration/budgets``. Empty with no budgets.
+    public func sharedBudgetStatus() async -> [SpendBudgetStatus] { await budgetLedger?.status() ?? [] }
 
     private static func makeConcurrencyLimiter(_ configuration: Configuration) -> ConcurrencyLimitMiddleware? {
         configuration.concurrency.map {

@@ -10,12 +10,7 @@ struct CircuitBreaker {
     }
 
     /// How a call that was let through ended, for the circuit.
-    enum Outcome {
-        case success
-        case failure
-        /// A cancellation: not counted.
-        case ignored
-    }
+    typealias Outcome = CircuitBreakerOutcome
 
     /// One tenth of the window: the calls that ended in it.
     private struct Slot {
@@ -49,6 +44,11 @@ struct CircuitBreaker {
         case .open: now >= reopensAt
         case .halfOpen: probesInFlight < policy.halfOpenProbes
         }
+    }
+
+    /// How long until an open circuit lets a probe through (zero when it is not open).
+    func retryAfter(at now: Duration) -> Duration {
+        state == .open ? max(.zero, reopensAt - now) : .zero
     }
 
     /// Lets a call through, or returns `nil` when the circuit is open (or its probes are all out);

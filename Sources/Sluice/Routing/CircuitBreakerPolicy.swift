@@ -34,7 +34,7 @@ public struct CircuitBreakerPolicy: Sendable, Hashable {
     /// close it. At least 1. Default 1.
     public var halfOpenProbes: Int
 
-    /// A policy with the defaults documented on each property; ``LLMRouter/init(_:policy:clock:eventHandlers:random:ownsClients:)``
+    /// A policy with the defaults documented on each property; ``LLMRouter/init(_:policy:clock:eventHandlers:random:ownsClients:breakerStore:)``
     /// validates it.
     public init(
         failureRatio: Double = 0.5,

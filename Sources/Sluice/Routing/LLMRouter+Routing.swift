@@ -26,7 +26,7 @@ extension LLMRouter {
             let context = ClientContext(
                 callID: callID, provider: deployment.client.provider, model: deployment.model ?? model,
                 operation: operation, options: options, events: events)
-            guard let admission = admit(index, context: context) else {
+            guard let admission = await admit(index, context: context) else {
                 failures.append(RoutingFailures.Failure(deployment: deployment.name, error: nil))
                 events.emit(.circuitSkipped, context) { event in event.deployment = deployment.name }
                 continue
@@ -34,7 +34,7 @@ extension LLMRouter {
             let started = clock.now
             do {
                 let result = try await call(deployment)
-                finish(index, admission, .success, latency: clock.now - started, context: context, error: nil)
+                await finish(index, admission, .success, latency: clock.now - started, context: context, error: nil)
                 return result
             } catch {
                 let committed = error as? CommittedStreamFailure
@@ -43,7 +43,7 @@ extension LLMRouter {
                 let cancelled = typed.code == .cancelled || thrown is CancellationError
                 let condition = FallbackCondition.classify(typed).flatMap { policy.fallbackOn.contains($0) ? $0 : nil }
                 let outcome: CircuitBreaker.Outcome = cancelled ? .ignored : condition == nil ? .success : .failure
-                finish(index, admission, outcome, latency: nil, context: context, error: typed)
+                await finish(index, admission, outcome, latency: nil, context: context, error: typed)
                 guard let condition, !cancelled, committed == nil else { throw thrown }
                 failures.append(RoutingFailures.Failure(deployment: deployment.name, error: typed))
                 lastError = typed
@@ -85,7 +85,10 @@ extension LLMRouter {
         let draw = strategy == .weighted ? Self.unitInterval(random()) : 0
         let now = clock.now
         let chosen: Int? = state.withLock { state in
-            let available = all.filter { state.breakers[$0]?.isAvailable(at: now) ?? true }
+            let available = all.filter { index in
+                if let shared = state.shared[index] { return now >= shared.blockedUntil }
+                return state.breakers[index]?.isAvailable(at: now) ?? true
+            }
             switch strategy {
             case .leastBusy:
                 return available.min { state.inFlight[$0] < state.inFlight[$1] }
@@ -114,9 +117,25 @@ extension LLMRouter {
         return min(max(value, 0), 1.0.nextDown)
     }
 
+    /// How a call went through a deployment's circuit: the router's own, or a shared store's.
+    enum Passage {
+        case local(CircuitBreaker.Admission)
+        case shared(CircuitBreakerAdmission)
+    }
+
     /// Lets a call through deployment `index`'s circuit and counts it in flight, or returns `nil`
     /// when the circuit is open; emits `circuit_half_open` when the circuit turned half-open.
-    private func admit(_ index: Int, context: ClientContext) -> CircuitBreaker.Admission? {
+    private func admit(_ index: Int, context: ClientContext) async -> Passage? {
+        if let breakerStore, let breaker = policy.circuitBreaker {
+            let admission = await breakerStore.admit(deployments[index].name, policy: breaker, now: clock.now)
+            let now = clock.now
+            state.withLock { state in
+                state.shared[index] = SharedCircuit(state: admission.state, blockedUntil: now + admission.retryAfter)
+                if admission.admitted { state.inFlight[index] += 1 }
+            }
+            if let transition = admission.transition { report(transition, index, context: context, error: nil) }
+            return admission.admitted ? .shared(admission) : nil
+        }
         let now = clock.now
         var transition: CircuitState?
         let admission: CircuitBreaker.Admission? = state.withLock { state in
@@ -128,17 +147,17 @@ extension LLMRouter {
             return admission
         }
         if let transition { report(transition, index, context: context, error: nil) }
-        return admission
+        return admission.map(Passage.local)
     }
 
     /// Ends a call through deployment `index`: counts it out, records its outcome on the circuit and
     /// its latency (on success), and reports a circuit transition.
     private func finish(
-        _ index: Int, _ admission: CircuitBreaker.Admission, _ outcome: CircuitBreaker.Outcome,
+        _ index: Int, _ passage: Passage, _ outcome: CircuitBreaker.Outcome,
         latency: Duration?, context: ClientContext, error: SluiceError?
-    ) {
+    ) async {
         let now = clock.now
-        let transition: CircuitState? = state.withLock { state in
+        var transition: CircuitState? = state.withLock { state in
             state.inFlight[index] -= 1
             if let latency {
                 let sample = max(0, latency / .seconds(1))
@@ -148,7 +167,19 @@ extension LLMRouter {
                     state.latency[index] = sample
                 }
             }
+            guard case .local(let admission) = passage else { return nil }
             return state.breakers[index]?.record(outcome, admission: admission, at: now)
+        }
+        if case .shared(let admission) = passage, let breakerStore, let breaker = policy.circuitBreaker {
+            transition = await breakerStore.record(
+                outcome, of: admission, deployment: deployments[index].name, policy: breaker, now: now)
+            if let transition {
+                let at = clock.now
+                state.withLock { state in
+                    state.shared[index] = SharedCircuit(
+                        state: transition, blockedUntil: transition == .open ? at + breaker.openDuration : at)
+                }
+            }
         }
         if let transition { report(transition, index, context: context, error: error) }
     }

@@ -42,6 +42,8 @@ public final class LLMRouter: Sendable {
     public let clock: any SluiceClock
     /// The handlers that receive the router's events.
     public let eventHandlers: [any ClientEventHandler]
+    /// Where the circuits are kept when shared with other routers or processes; `nil`: in the router.
+    public let breakerStore: (any CircuitBreakerStore)?
     let random: @Sendable () -> Double
     let ownsClients: Bool
     let state: Mutex<State>
@@ -49,6 +51,8 @@ public final class LLMRouter: Sendable {
     /// The router's moving parts, one entry per deployment.
     struct State {
         var breakers: [CircuitBreaker?]
+        /// With a ``breakerStore``: each circuit as the store last answered (`nil` before).
+        var shared: [SharedCircuit?]
         var inFlight: [Int]
         /// The moving average of successful calls' latency, in seconds; `nil` before the first.
         var latency: [Double?]
@@ -66,6 +70,9 @@ public final class LLMRouter: Sendable {
     ///   - random: a number in `0..<1` for ``RoutingPolicy/Strategy/weighted`` (a value out of range
     ///     is clamped); inject one in tests.
     ///   - ownsClients: whether ``shutdown()`` shuts the deployments' clients down.
+    ///   - breakerStore: where the deployments' circuits are kept, to share them with other routers or
+    ///     processes (see ``CircuitBreakerStore``); `nil` (the default) keeps them in the router. Only
+    ///     with a ``RoutingPolicy/circuitBreaker``.
     /// - Throws: ``SluiceError/Code/invalidRouting`` for an empty list, two deployments of one name, an
     ///   empty name, a weight that is not a finite number above zero, or a circuit breaker policy out of
     ///   range.
@@ -75,7 +82,8 @@ public final class LLMRouter: Sendable {
         clock: (any SluiceClock)? = nil,
         eventHandlers: [any ClientEventHandler] = [],
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-        ownsClients: Bool = false
+        ownsClients: Bool = false,
+        breakerStore: (any CircuitBreakerStore)? = nil
     ) throws(SluiceError) {
         guard let first = deployments.first else {
             throw SluiceError(.invalidRouting, "a router needs at least one deployment")
@@ -102,9 +110,11 @@ public final class LLMRouter: Sendable {
         self.eventHandlers = eventHandlers
         self.random = random
         self.ownsClients = ownsClients
+        self.breakerStore = breakerStore
         state = Mutex(
             State(
                 breakers: deployments.map { _ in policy.circuitBreaker.map(CircuitBreaker.init(policy:)) },
+                shared: deployments.map { _ in nil },
                 inFlight: deployments.map { _ in 0 },
                 latency: deployments.map { _ in nil }
             )
@@ -112,9 +122,12 @@ public final class LLMRouter: Sendable {
     }
 
     /// Each deployment's circuit state by name (all `closed` with no circuit breaker): a gauge for
-    /// metrics and health checks.
+    /// metrics and health checks. With a ``breakerStore``, each as the store last answered this
+    /// router (`closed` before its first call there).
     public var circuitStates: [String: CircuitState] {
-        let states = state.withLock { $0.breakers.map { $0?.state ?? .closed } }
+        let states = state.withLock { state in
+            zip(state.breakers, state.shared).map { breaker, shared in shared?.state ?? breaker?.state ?? .closed }
+        }
         return Dictionary(uniqueKeysWithValues: zip(deployments.map(\.name), states))
     }
 
@@ -122,6 +135,12 @@ public final class LLMRouter: Sendable {
     public var inFlightCalls: [String: Int] {
         let counts = state.withLock { $0.inFlight }
         return Dictionary(uniqueKeysWithValues: zip(deployments.map(\.name), counts))
+    }
+
+    /// A shared circuit as the store last answered: its state, and until when the router skips it.
+    struct SharedCircuit {
+        var state: CircuitState
+        var blockedUntil: Duration
     }
 
     /// Whether ``shutdown()`` has begun.

@@ -78,6 +78,12 @@ struct RoutingArticleTests {
         return router
     }
 
+    static func shared(deployments: [Deployment], breakers: any CircuitBreakerStore) throws -> LLMRouter {
+        let breaker = CircuitBreakerPolicy()
+        let router = try LLMRouter(deployments, policy: RoutingPolicy(circuitBreaker: breaker), breakerStore: breakers)
+        return router
+    }
+
     static func states(router: LLMRouter) -> [String] {
         var printed: [String] = []
         func print(_ text: String) { printed.append(text) }
@@ -90,7 +96,7 @@ struct RoutingArticleTests {
     @Test("the articles' samples are in sync and do what the articles say")
     func samples() async throws {
         try ArticleCode.expectInSync(article: "RoutingAndFallback.md", count: 6)
-        try ArticleCode.expectInSync(article: "CircuitBreaking.md", count: 2)
+        try ArticleCode.expectInSync(article: "CircuitBreaking.md", count: 3)
 
         let clock = TestClock()
         let openAI = ScriptedDeployment("openai", .status(503), clock: clock)
