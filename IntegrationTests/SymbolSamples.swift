@@ -23,6 +23,22 @@ enum IntegrationSymbolSamples {
 
     // MARK: SluiceRedis
 
+    /// RedisCircuitBreakerStore
+    static func redisBreakers(deployments: [Deployment]) throws -> LLMRouter {
+        let breakers = RedisCircuitBreakerStore(configuration: try .init(url: "redis://127.0.0.1:6379/0"))
+        let router = try LLMRouter(deployments, breakerStore: breakers)
+        return router
+    }
+
+    /// RedisSpendBudgetStore
+    static func redisBudgets(key: String) throws -> LLMClient.Configuration {
+        let budgets = RedisSpendBudgetStore(configuration: try .init(url: "redis://127.0.0.1:6379/0"))
+        var configuration = LLMClient.Configuration.openAI(apiKey: key)
+        try configuration.setBudgets([SpendBudget("daily", window: .fixed(.seconds(86_400)), maxUSD: 50)])
+        configuration.budgetStore = budgets
+        return configuration
+    }
+
     /// RESPParser
     static func respParser(bytes: [UInt8], handle: (RESPValue) -> Void) throws {
         var parser = RESPParser()

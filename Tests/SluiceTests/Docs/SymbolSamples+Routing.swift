@@ -40,6 +40,20 @@ enum RoutingSymbolSamples {
         }
     }
 
+    /// CircuitBreakerStore
+    static func sharedCircuits(deployments: [Deployment], sharedBreakers: any CircuitBreakerStore) throws -> LLMRouter {
+        let router = try LLMRouter(deployments, breakerStore: sharedBreakers)
+        return router
+    }
+
+    /// SpendBudgetStore
+    static func sharedBudgets(key: String, sharedBudgets: any SpendBudgetStore) throws -> LLMClient.Configuration {
+        var configuration = LLMClient.Configuration.openAI(apiKey: key)
+        try configuration.setBudgets([SpendBudget("daily", window: .fixed(.seconds(86_400)), maxUSD: 50)])
+        configuration.budgetStore = sharedBudgets
+        return configuration
+    }
+
     /// RoutingPolicy
     static func routingPolicy() -> RoutingPolicy {
         var policy = RoutingPolicy(strategy: .leastBusy)
