@@ -39,11 +39,9 @@ struct RateBucket: Sendable, Hashable {
         updatedAt = now
     }
 
-    /// The level (counting ``surplus``) at which `amount` may be admitted: the amount plus the margin,
-    /// never more than the capacity (as the shared store's script has it), so that a request that
-    /// fits a full bucket goes when the bucket is full, however large the margin.
+    /// The level (counting ``surplus``) at which `amount` may be admitted: the amount plus the margin.
     func required(for amount: Double) -> Double {
-        amount <= 0 ? 0 : min(amount + margin, max(amount, capacity))
+        amount <= 0 ? 0 : amount + margin
     }
 
     /// Time from the last refill until the level, counting ``surplus``, reaches `target` (zero if it has).

@@ -255,19 +255,4 @@ struct InMemoryRateLimitStoreTests {
         clock.advance(by: .milliseconds(250))  // 125
         _ = try await store.reserve(request(100))
     }
-
-    @Test("a margin larger than the bucket still admits a request the full bucket holds as soon as it is full")
-    func marginLargerThanTheBucket() async throws {
-        let clock = TestClock()
-        let store = InMemoryRateLimitStore(clock: clock)
-        // 10 tokens a second into a bucket of 100; 20 s of refill (200 tokens) of margin.
-        let request = RateLimitReservationRequest(
-            candidates: [RateLimitCandidate(bucket: RL.bucket("k"), limits: tenTokensPerSecond)], cost: RL.tokens(100),
-            maxWait: .zero, safetyMargin: RateLimitSafetyMargin(fractionOfCapacity: 0, refillTime: .seconds(20)))
-        _ = try await store.reserve(request)
-        clock.advance(by: .milliseconds(9_900))
-        await #expect(throws: SluiceError.self) { try await store.reserve(request) }
-        clock.advance(by: .milliseconds(100))  // full again: it goes, not 20 s of margin later
-        _ = try await store.reserve(request)
-    }
 }
