@@ -21,7 +21,6 @@ import AsyncHTTPClient
 import Foundation
 import MallocInterposerSwift
 import NIOCore
-import NIOHTTP1
 import Sluice
 import Synchronization
 
@@ -142,7 +141,7 @@ func makeContender(_ name: String, url: String, concurrency: Int) throws -> Cont
                 do {
                     let response = try await client.execute(request, timeout: .seconds(30))
                     let body = try await response.body.collect(upTo: 1 << 20)
-                    return response.status == .ok && body.readableBytes > 0
+                    return response.status.code == 200 && body.readableBytes > 0
                 } catch {
                     return false
                 }
@@ -222,7 +221,11 @@ func drive(_ send: @escaping Send, concurrency: Int, count: Int, limit: Duration
 /// User + system CPU seconds of this process so far, and its peak resident memory in KiB.
 func usage() -> (cpu: Double, peakKiB: Int) {
     var usage = rusage()
+    #if canImport(Glibc)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    #else
     getrusage(RUSAGE_SELF, &usage)
+    #endif
     let cpu =
         Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
         + Double(usage.ru_stime.tv_usec) / 1e6
