@@ -10,6 +10,10 @@ let package = Package(
         .package(name: "Sluice", path: ".."),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // Only for the side-by-side driver (Drivers/Compare); never a dependency of Sluice itself.
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/ordo-one/malloc-interposer", exact: "1.6.1"),
     ],
     targets: [
         .executableTarget(
@@ -55,6 +59,19 @@ let package = Package(
                 .product(name: "SluiceRedis", package: "Sluice"),
             ],
             path: "Drivers/RedisStore",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // A plain program: one contender of `scripts/bench --compare` per process (CurlTransport,
+        // async-http-client or the full LLMClient), chosen by a flag, printing one JSON line.
+        .executableTarget(
+            name: "Compare",
+            dependencies: [
+                .product(name: "Sluice", package: "Sluice"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+            ],
+            path: "Drivers/Compare",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]
