@@ -29,3 +29,13 @@ start_mock_server() {
     return 1
   fi
 }
+
+# stop_mock_server: stops the server start_mock_server last started, if it still runs, waits for it
+# and forgets it (so a trap may call it again).
+stop_mock_server() {
+  if [ -n "${mock_server_pid:-}" ]; then
+    kill "$mock_server_pid" 2>/dev/null || true
+    wait "$mock_server_pid" 2>/dev/null || true
+    mock_server_pid=""
+  fi
+}

@@ -8,30 +8,26 @@
 #   Benchmarks/learned/run.sh BIN_DIR
 set -euo pipefail
 bin=${1:?usage: run.sh BIN_DIR}
+source "$(dirname "$0")/../../scripts/mock-server.sh"
 work=$(mktemp -d)
-mock_pid=""
 cleanup() {
-  if [ -n "$mock_pid" ]; then kill "$mock_pid" 2>/dev/null || true; wait "$mock_pid" 2>/dev/null || true; fi
+  stop_mock_server
   rm -rf "$work"
 }
 trap cleanup EXIT
-source "$(dirname "$0")/../../scripts/mock-server.sh"
 export SLUICE_LEARNED_KEY=learned-limits-key
 
 # run_one PROVIDER LEARNING(yes|no): prints "wall 429s failed"
 run_one() {
   local provider=$1 learning=$2 base extra=()
   start_mock_server "$bin/sluice" "$work/mock.log" --reply-tokens 16 --head-latency-ms 20 --rpm 600 --request-burst 60
-  mock_pid=$mock_server_pid
   base="http://127.0.0.1:$mock_server_port"
   [ "$provider" = openai ] && base="$base/v1"
   [ "$learning" = no ] && extra=(--no-learned-limits)
   "$bin/sluice" bench --provider "$provider" --base-url "$base" --api-key-env SLUICE_LEARNED_KEY \
     --requests 200 --concurrency 32 --max-tokens 16 --prompt-chars 100 --max-duration 120 --json --quiet \
     "${extra[@]}" >"$work/bench.json" || true  # a run with failures exits 1; its report still counts them
-  kill "$mock_pid" 2>/dev/null || true
-  wait "$mock_pid" 2>/dev/null || true
-  mock_pid=""
+  stop_mock_server
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["wall_seconds"], r["http_429"], r["failed"], r["succeeded"])' "$work/bench.json"
 }
 

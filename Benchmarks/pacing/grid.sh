@@ -21,14 +21,13 @@ concurrencies=(1 8 32 128)
 modes=(in-order counted reordered rounded)
 if [ "${2:-}" = "--quick" ]; then concurrencies=(32); modes=(counted reordered); fi
 
+source "$(dirname "$0")/../../scripts/mock-server.sh"
 work=$(mktemp -d)
-mock_pid=""
 cleanup() {
-  if [ -n "$mock_pid" ]; then kill "$mock_pid" 2>/dev/null || true; wait "$mock_pid" 2>/dev/null || true; fi
+  stop_mock_server
   rm -rf "$work"
 }
 trap cleanup EXIT
-source "$(dirname "$0")/../../scripts/mock-server.sh"
 export SLUICE_PACING_KEY=pacing-grid-key
 
 # run_one MODE CONCURRENCY HEADERS(yes|no): prints "wall 429s failed"
@@ -51,14 +50,11 @@ run_one() {
   [ "$headers" = no ] && server+=(--no-rate-limit-headers)
   start_mock_server "$bin/sluice" "$work/mock.log" --reply-tokens 16 "${limits[@]}" "${server[@]}"
   local port=$mock_server_port
-  mock_pid=$mock_server_pid
   "$bin/sluice" bench --provider openai --base-url "http://127.0.0.1:$port/v1" --api-key-env SLUICE_PACING_KEY \
     --requests 200 --concurrency "$concurrency" --max-tokens 16 "${bench_limits[@]}" --max-attempts 1 \
     --max-duration 120 --json --quiet ${SLUICE_PACING_MARGIN_MS:+--safety-margin-ms "$SLUICE_PACING_MARGIN_MS"} \
     >"$work/bench.json" || true  # a run with 429s exits 1; its report still counts them
-  kill "$mock_pid" 2>/dev/null || true
-  wait "$mock_pid" 2>/dev/null || true
-  mock_pid=""
+  stop_mock_server
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["wall_seconds"], r["http_429"], r["failed"])' "$work/bench.json"
 }
 

@@ -16,14 +16,13 @@
 set -euo pipefail
 bin=${1:?usage: targets.sh BIN_DIR}
 
+source "$(dirname "$0")/../../scripts/mock-server.sh"
 work=$(mktemp -d)
-mock_pid=""
 cleanup() {
-  if [ -n "$mock_pid" ]; then kill "$mock_pid" 2>/dev/null || true; wait "$mock_pid" 2>/dev/null || true; fi
+  stop_mock_server
   rm -rf "$work"
 }
 trap cleanup EXIT
-source "$(dirname "$0")/../../scripts/mock-server.sh"
 export SLUICE_PACING_KEY=pacing-targets-key
 
 # run_one SCENARIO CONCURRENCY MARGIN_MS: prints "wall 429s failed"
@@ -38,13 +37,10 @@ run_one() {
     bench=(--tpm 60000 --burst-seconds 6 --requests 100 --max-tokens 200 --prompt-chars 150)
   fi
   start_mock_server "$bin/sluice" "$work/mock.log" "${server[@]}"
-  mock_pid=$mock_server_pid
   "$bin/sluice" bench --provider openai --base-url "http://127.0.0.1:$mock_server_port/v1" \
     --api-key-env SLUICE_PACING_KEY --concurrency "$concurrency" "${bench[@]}" --safety-margin-ms "$margin" \
     --max-attempts 1 --max-duration 120 --json --quiet >"$work/bench.json" || true  # 429s exit 1; still counted
-  kill "$mock_pid" 2>/dev/null || true
-  wait "$mock_pid" 2>/dev/null || true
-  mock_pid=""
+  stop_mock_server
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["wall_seconds"], r["http_429"], r["failed"])' "$work/bench.json"
 }
 
