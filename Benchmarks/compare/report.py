@@ -139,7 +139,10 @@ def table(rows, meta):
         f"machine: {meta.get('cores', '?')} cores, {meta.get('cpu', '?')}; load average at start "
         f"{meta.get('load_start', '?')}, at end {meta.get('load_end', '?')}"
     )
-    print(f"server: {meta.get('nginx', 'nginx')} on 127.0.0.1, one worker, a fixed chat.completion and a fixed Anthropic message")
+    print(
+        f"server: {meta.get('nginx', 'nginx')} on 127.0.0.1, one worker, a fixed chat.completion and a fixed "
+        "Anthropic message"
+    )
     print(
         f"each level: at most {meta.get('count_64', '?')} requests at 64 ({meta.get('count_1', '?')} at 1) "
         f"or {meta.get('seconds', '?')} s, after a warm-up; each contender in a process of its own"
