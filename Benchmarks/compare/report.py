@@ -13,8 +13,30 @@ NAMES = {
     "ahc": "async-http-client",
     "client": "LLMClient.chat (full)",
     "openai-python": "openai-python AsyncOpenAI",
+    "litellm": "LiteLLM acompletion",
+    "c-anthropic": "C curl_multi loop",
+    "client-anthropic": "LLMClient.chat (full)",
+    "anthropic-python": "anthropic-python AsyncAnthropic",
 }
-ORDER = ["c", "curl", "ahc", "client", "openai-python"]
+# The legs, each against its own endpoint of the one nginx: its title, its C loop (the reference of
+# the "vs C" columns), its contenders in table order, Sluice's full client and the Python SDKs that
+# client is compared with.
+LEGS = [
+    {
+        "title": "OpenAI leg: POST /v1/chat/completions, a fixed chat.completion",
+        "c": "c",
+        "order": ["c", "curl", "ahc", "client", "openai-python", "litellm"],
+        "client": "client",
+        "peers": ["openai-python", "litellm"],
+    },
+    {
+        "title": "Anthropic leg: POST /v1/messages, a fixed Anthropic message",
+        "c": "c-anthropic",
+        "order": ["c-anthropic", "client-anthropic", "anthropic-python"],
+        "client": "client-anthropic",
+        "peers": ["anthropic-python"],
+    },
+]
 
 
 def load(path):
@@ -82,6 +104,29 @@ def targets(rows):
     return out
 
 
+def comparisons(rows):
+    """Sluice's full client against each Python SDK on the same endpoint, per level."""
+    out = []
+    for leg in LEGS:
+        for concurrency in (1, 64):
+            client = find(rows, leg["client"], concurrency)
+            for peer in leg["peers"]:
+                other = find(rows, peer, concurrency)
+                if not client or not other or not other["rps"] or not client["p50_us"] or not client["cpu_s_per_10k"]:
+                    continue
+                out.append(
+                    {
+                        "client": leg["client"],
+                        "peer": peer,
+                        "concurrency": concurrency,
+                        "rps_times": round(client["rps"] / other["rps"], 2),
+                        "p50_times_lower": round(other["p50_us"] / client["p50_us"], 2),
+                        "cpu_times_less": round(other["cpu_s_per_10k"] / client["cpu_s_per_10k"], 2),
+                    }
+                )
+    return out
+
+
 def number(value, digits=0):
     if value is None:
         return "n/a"
@@ -94,7 +139,10 @@ def table(rows, meta):
         f"machine: {meta.get('cores', '?')} cores, {meta.get('cpu', '?')}; load average at start "
         f"{meta.get('load_start', '?')}, at end {meta.get('load_end', '?')}"
     )
-    print(f"server: {meta.get('nginx', 'nginx')} on 127.0.0.1, one worker, a fixed chat.completion")
+    print(
+        f"server: {meta.get('nginx', 'nginx')} on 127.0.0.1, one worker, a fixed chat.completion and a fixed "
+        "Anthropic message"
+    )
     print(
         f"each level: at most {meta.get('count_64', '?')} requests at 64 ({meta.get('count_1', '?')} at 1) "
         f"or {meta.get('seconds', '?')} s, after a warm-up; each contender in a process of its own"
@@ -103,30 +151,18 @@ def table(rows, meta):
         for line in meta.get(key, []):
             print(f"  {line}")
     header = (
-        f"{'contender':<27} {'conc':>4} {'requests':>9} {'fail':>4} {'req/s':>9} {'vs C':>6} "
+        f"{'contender':<32} {'conc':>4} {'requests':>9} {'fail':>4} {'req/s':>9} {'vs C':>6} "
         f"{'p50 µs':>8} {'p99 µs':>8} {'p50 vs C':>8} {'CPU s/10k':>9} {'allocs/req':>10} {'peak RSS':>9}"
     )
-    print()
-    print(header)
-    for concurrency in (1, 64):
-        c = find(rows, "c", concurrency)
-        for contender in ORDER:
-            row = find(rows, contender, concurrency)
-            if row is None:
-                continue
-            vs_c = ratio(row["rps"], c and c["rps"])
-            p50_vs_c = ratio(row["p50_us"], c and c["p50_us"])
-            print(
-                f"{NAMES[contender]:<27} {concurrency:>4} {row['requests']:>9,} {row['failed']:>4} "
-                f"{number(row['rps']):>9} {number(vs_c and vs_c * 100) + '%':>6} {number(row['p50_us']):>8} "
-                f"{number(row['p99_us']):>8} {number(p50_vs_c, 2) + 'x':>8} {number(row['cpu_s_per_10k'], 2):>9} "
-                f"{number(row['allocs_per_request'], 1):>10} {number(row['peak_rss_kib'] / 1024, 1) + ' MB':>9}"
-            )
-        client, python = find(rows, "client", concurrency), find(rows, "openai-python", concurrency)
-        if client and python:
-            print(f"{'  full client vs openai-python':<32} {client['rps'] / python['rps']:.1f}x req/s, "
-                  f"{python['p50_us'] / client['p50_us']:.1f}x lower p50, "
-                  f"{python['cpu_s_per_10k'] / client['cpu_s_per_10k']:.1f}x less CPU per request")
+    ratios = comparisons(rows)
+    for leg in LEGS:
+        if not any(row["contender"] in leg["order"] for row in rows):
+            continue
+        print()
+        print(f"-- {leg['title']}")
+        print(header)
+        for concurrency in (1, 64):
+            leg_rows(rows, leg, concurrency, [r for r in ratios if r["concurrency"] == concurrency])
     print()
     print("targets (measured, not chased here):")
     for target in targets(rows):
@@ -137,12 +173,39 @@ def table(rows, meta):
         print(f"warning: {failed} requests failed; their figures are not comparable")
 
 
+def leg_rows(rows, leg, concurrency, ratios):
+    """One level of one leg: a line per contender, then the full client against each Python SDK."""
+    c = find(rows, leg["c"], concurrency)
+    for contender in leg["order"]:
+        row = find(rows, contender, concurrency)
+        if row is None:
+            continue
+        vs_c = ratio(row["rps"], c and c["rps"])
+        p50_vs_c = ratio(row["p50_us"], c and c["p50_us"])
+        print(
+            f"{NAMES[contender]:<32} {concurrency:>4} {row['requests']:>9,} {row['failed']:>4} "
+            f"{number(row['rps']):>9} {number(vs_c and vs_c * 100) + '%':>6} {number(row['p50_us']):>8} "
+            f"{number(row['p99_us']):>8} {number(p50_vs_c, 2) + 'x':>8} {number(row['cpu_s_per_10k'], 2):>9} "
+            f"{number(row['allocs_per_request'], 1):>10} {number(row['peak_rss_kib'] / 1024, 1) + ' MB':>9}"
+        )
+    for compared in ratios:
+        if compared["client"] == leg["client"]:
+            print(
+                f"{'  full client vs ' + compared['peer']:<37} {compared['rps_times']:.1f}x req/s, "
+                f"{compared['p50_times_lower']:.1f}x lower p50, {compared['cpu_times_less']:.1f}x less CPU per request"
+            )
+
+
 def main():
     rows = load(sys.argv[1])
     with open(sys.argv[2], encoding="utf-8") as file:
         meta = json.load(file)
     if "--json" in sys.argv[3:]:
-        print(json.dumps({"meta": meta, "results": rows, "targets": targets(rows)}, indent=2))
+        print(
+            json.dumps(
+                {"meta": meta, "results": rows, "comparisons": comparisons(rows), "targets": targets(rows)}, indent=2
+            )
+        )
     else:
         table(rows, meta)
 

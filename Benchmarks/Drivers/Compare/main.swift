@@ -7,7 +7,10 @@
 //   curl       CurlTransport.send directly, the body collected;
 //   ahc        async-http-client's HTTPClient.execute, the body collected;
 //   client     Sluice's full LLMClient.chat: retry, a retry budget, rate limits far away, a
-//              concurrency limit, the default time limits and an event handler, decoding the reply.
+//              concurrency limit, the default time limits and an event handler, decoding the reply;
+//   client-anthropic
+//              the same full client on the Anthropic provider: POST /v1/messages (nginx answering a
+//              fixed Anthropic `message`), max_tokens 64, the reply decoded.
 //
 // For each concurrency level, that many tasks send requests until `--count` have been sent or
 // `--seconds` have passed, after an unrecorded warm-up. One JSON line per level on standard output:
@@ -15,7 +18,7 @@
 // getrusage) per 10,000 requests, mallocs per request (counted by malloc-interposer in the measured
 // window, every thread of the process, libcurl's included) and the process's peak resident memory.
 //
-//   Compare --contender curl|ahc|client --url http://127.0.0.1:8080 [--concurrency 1,64]
+//   Compare --contender curl|ahc|client|client-anthropic --url http://127.0.0.1:8080 [--concurrency 1,64]
 //           [--count 20000] [--seconds 10] [--warmup 200]
 import AsyncHTTPClient
 import Foundation
@@ -37,7 +40,7 @@ struct Options {
     var warmup = 200
 
     static let usage = """
-        usage: Compare --contender curl|ahc|client --url http://127.0.0.1:PORT [--concurrency 1,64]
+        usage: Compare --contender curl|ahc|client|client-anthropic --url http://127.0.0.1:PORT [--concurrency 1,64]
                        [--count N] [--seconds S] [--warmup N]
         """
 
@@ -71,8 +74,8 @@ struct Options {
             default: throw UsageError(message: "unknown argument \(argument)")
             }
         }
-        guard ["curl", "ahc", "client"].contains(contender) else {
-            throw UsageError(message: "--contender must be curl, ahc or client")
+        guard ["curl", "ahc", "client", "client-anthropic"].contains(contender) else {
+            throw UsageError(message: "--contender must be curl, ahc, client or client-anthropic")
         }
         guard url.hasPrefix("http://") else { throw UsageError(message: "--url must be an http:// URL") }
         while url.hasSuffix("/") { url.removeLast() }
@@ -83,6 +86,8 @@ struct Options {
 let model = "gpt-4o-mini"
 let requestBody = Array(#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}"#.utf8)
 let chatRequest = ChatRequest(model: model, messages: [.user("Hello")])
+/// What `client-anthropic` sends: `{"model":"claude-haiku-4-5","max_tokens":64,"messages":[…"Hello"…]}`.
+let anthropicRequest = ChatRequest(model: "claude-haiku-4-5", messages: [.user("Hello")], maxOutputTokens: 64)
 let apiKey = "bench-key"
 
 /// One request, start to end of the reply; `true` when it succeeded.
@@ -147,28 +152,37 @@ func makeContender(_ name: String, url: String, concurrency: Int) throws -> Cont
                 }
             },
             shutdown: { try await client.shutdown() })
+    case "client-anthropic":
+        return try fullClient(.anthropic(apiKey: apiKey, baseURL: url), anthropicRequest, concurrency: concurrency)
     default:
-        var configuration = LLMClient.Configuration.openAI(apiKey: apiKey, baseURL: url + "/v1")
-        configuration.transport.httpVersion = .http1_1
-        configuration.transport.connections.maxTotal = concurrency
-        // Every layer on, none of them in the way: default retry and retry budget, default time limits,
-        // rate limits and a concurrency limit far above what the run asks for, and one event handler.
-        configuration.limit(RateLimits(requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000))
-        configuration.concurrency = ConcurrencyLimits(
-            maxConcurrentRequests: 4 * concurrency, maxConcurrentRequestsPerKey: 4 * concurrency)
-        configuration.eventHandlers = [CountingHandler()]
-        let client = try LLMClient(configuration)
-        return Contender(
-            send: {
-                do {
-                    let response = try await client.chat(chatRequest)
-                    return !response.text.isEmpty
-                } catch {
-                    return false
-                }
-            },
-            shutdown: { await client.shutdown() })
+        return try fullClient(.openAI(apiKey: apiKey, baseURL: url + "/v1"), chatRequest, concurrency: concurrency)
     }
+}
+
+/// Sluice's full client on `configuration`'s provider, sending `request` with every layer on and none
+/// of them in the way: default retry and retry budget, default time limits, rate limits and a
+/// concurrency limit far above what the run asks for, and one event handler.
+func fullClient(_ configuration: LLMClient.Configuration, _ request: ChatRequest, concurrency: Int) throws
+    -> Contender
+{
+    var configuration = configuration
+    configuration.transport.httpVersion = .http1_1
+    configuration.transport.connections.maxTotal = concurrency
+    configuration.limit(RateLimits(requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000))
+    configuration.concurrency = ConcurrencyLimits(
+        maxConcurrentRequests: 4 * concurrency, maxConcurrentRequestsPerKey: 4 * concurrency)
+    configuration.eventHandlers = [CountingHandler()]
+    let client = try LLMClient(configuration)
+    return Contender(
+        send: {
+            do {
+                let response = try await client.chat(request)
+                return !response.text.isEmpty
+            } catch {
+                return false
+            }
+        },
+        shutdown: { await client.shutdown() })
 }
 
 /// Hands out request numbers to the tasks of a level.
