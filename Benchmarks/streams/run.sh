@@ -15,12 +15,7 @@ bench_bin=${2:?usage: run.sh SLUICE_BIN_DIR BENCH_BIN_DIR [N] [--json]}
 streams=${3:-1000}
 json=${4:-}
 source "$(dirname "$0")/../../scripts/mock-server.sh"
-work=$(mktemp -d)
-cleanup() {
-  stop_mock_server
-  rm -rf "$work"
-}
-trap cleanup EXIT
+make_mock_server_work_dir
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
