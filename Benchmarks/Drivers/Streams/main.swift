@@ -15,6 +15,7 @@
 //
 //   Streams --contender curl|client --url http://127.0.0.1:PORT [--streams 1000] [--seconds 60]
 //           [--receive-buffer BYTES]   (CurlTransport.Configuration.receiveBuffer.streaming)
+//           [--layers-off retry,timeouts,learning]   (client: those layers off, to see what each costs)
 import Foundation
 import MallocInterposerSwift
 import Sluice
@@ -31,10 +32,12 @@ struct Options {
     var seconds = 60.0
     /// CurlTransport.Configuration.receiveBuffer.streaming, when given.
     var receiveBuffer: Int?
+    /// Client layers to turn off (`--layers-off retry,timeouts,learning`), to see what each costs.
+    var layersOff: Set<String> = []
 
     static let usage = """
         usage: Streams --contender curl|client --url http://127.0.0.1:PORT [--streams N] [--seconds S]
-                       [--receive-buffer BYTES]
+                       [--receive-buffer BYTES] [--layers-off retry,timeouts,learning]
         """
 
     init(_ arguments: [String]) throws {
@@ -60,6 +63,11 @@ struct Options {
             case "--receive-buffer":
                 guard let parsed = Int(try value(argument)) else { throw UsageError(message: "--receive-buffer takes a number") }
                 receiveBuffer = parsed
+            case "--layers-off":
+                layersOff = Set(try value(argument).split(separator: ",").map(String.init))
+                guard layersOff.isSubset(of: ["retry", "timeouts", "learning"]) else {
+                    throw UsageError(message: "--layers-off takes retry, timeouts and learning, separated by commas")
+                }
             default: throw UsageError(message: "unknown argument \(argument)")
             }
         }
@@ -156,6 +164,13 @@ func makeContender(_ options: Options) throws -> (stream: Stream, shutdown: () a
     configuration.transport.httpVersion = .http1_1
     configuration.transport.connections.maxTotal = options.streams
     if let size = options.receiveBuffer { configuration.transport.receiveBuffer.streaming = size }
+    // What a layer costs a stream: the same run with that layer off.
+    if options.layersOff.contains("retry") {
+        configuration.retryPolicy = .disabled
+        configuration.retryBudget = nil
+    }
+    if options.layersOff.contains("timeouts") { configuration.timeouts = .unlimited }
+    if options.layersOff.contains("learning") { configuration.learnsLimitsFromHeaders = false }
     let client = try LLMClient(configuration)
     return (
         { gauge in
