@@ -74,5 +74,16 @@ let package = Package(
             path: "Drivers/Compare",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // A plain program: the resident memory N concurrent streams cost (`scripts/bench --streams`),
+        // through CurlTransport or LLMClient.streamChat, one per process, printing one JSON line.
+        .executableTarget(
+            name: "Streams",
+            dependencies: [
+                .product(name: "Sluice", package: "Sluice"),
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+            ],
+            path: "Drivers/Streams",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )

@@ -142,6 +142,31 @@ struct CurlTransportTests {
         }
     }
 
+    @Test("a streamed request (Accept: text/event-stream) reads through the streaming receive buffer, others through the standard one")
+    func receiveBuffer() async throws {
+        try await withCurlTestServer { server in
+            var configuration = CurlTransport.Configuration()
+            configuration.receiveBuffer = .init(streaming: 1024, standard: 64 * 1024)
+            try await CurlTransport.withTransport(configuration: configuration) { transport in
+                let total = 512 * 1024
+                for streamed in [true, false] {
+                    let headers: HTTPHeaders = streamed ? ["accept": "text/event-stream"] : [:]
+                    let response = try await transport.send(
+                        ClientRequest(url: server.url("/bytes?n=\(total)"), headers: headers))
+                    var received: [UInt8] = []
+                    var largest = 0
+                    for try await chunk in response.body {
+                        largest = max(largest, chunk.count)
+                        received.append(contentsOf: chunk)
+                    }
+                    #expect(received == Self.pattern(total))
+                    // libcurl hands over at most one buffer's worth per write.
+                    if streamed { #expect(largest <= 1024) } else { #expect(largest > 1024) }
+                }
+            }
+        }
+    }
+
     @Test("a slow consumer pauses the transfer at the high-water mark and loses no byte", arguments: [false, true])
     func backPressure(chunked: Bool) async throws {
         try await withCurlTestServer { server in

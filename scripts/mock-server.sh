@@ -39,3 +39,10 @@ stop_mock_server() {
     mock_server_pid=""
   fi
 }
+
+# make_mock_server_work_dir: sets work to a new temporary folder and, when the script exits, stops
+# the server start_mock_server last started and removes the folder.
+make_mock_server_work_dir() {
+  work=$(mktemp -d)
+  trap 'stop_mock_server; rm -rf "$work"' EXIT
+}

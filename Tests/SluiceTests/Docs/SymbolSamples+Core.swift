@@ -194,6 +194,14 @@ enum CoreSymbolSamples {
         return transport
     }
 
+    /// CurlTransport.Configuration.ReceiveBuffer
+    static func curlReceiveBuffer() throws -> CurlTransport {
+        var configuration = CurlTransport.Configuration()
+        configuration.receiveBuffer.streaming = 2 * 1024
+        let transport = try CurlTransport(configuration: configuration)
+        return transport
+    }
+
     /// CurlTransport
     static func curlTransport(json: String, parser: inout ServerSentEventParser) async throws {
         let transport = try CurlTransport()

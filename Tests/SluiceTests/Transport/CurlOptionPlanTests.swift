@@ -135,4 +135,51 @@ struct CurlOptionPlanTests {
         #expect(CurlTransport.Configuration.BackPressure(highWaterMark: 100, lowWaterMark: 200).effective == (100, 50))
         #expect(CurlTransport.Configuration.BackPressure(highWaterMark: 0, lowWaterMark: 0).effective == (1, 0))
     }
+
+    @Test("receive buffer: a streamed request (Accept: text/event-stream) gets the streaming size, others the standard")
+    func receiveBufferSizes() {
+        let plan = CurlOptionPlan(CurlTransport.Configuration())
+        #expect(plan.receiveBufferSize(for: ["accept": "text/event-stream"]) == 4 * 1024)
+        #expect(plan.receiveBufferSize(for: ["Accept": "application/json, TEXT/Event-Stream;q=0.9"]) == 4 * 1024)
+        // libcurl's own default is left unset, so a non-streamed transfer sets nothing more than before.
+        #expect(plan.receiveBufferSize(for: ["accept": "application/json"]) == nil)
+        #expect(plan.receiveBufferSize(for: ["content-type": "text/event-stream"]) == nil)
+        #expect(plan.receiveBufferSize(for: ["accept": "text/event-strea"]) == nil)
+        #expect(plan.receiveBufferSize(for: [:]) == nil)
+
+        var configuration = CurlTransport.Configuration()
+        configuration.receiveBuffer = .init(streaming: 16 * 1024, standard: 64 * 1024)
+        let custom = CurlOptionPlan(configuration)
+        #expect(custom.receiveBufferSize(for: ["accept": "text/event-stream"]) == nil)
+        #expect(custom.receiveBufferSize(for: ["accept": "*/*"]) == 64 * 1024)
+    }
+
+    @Test(
+        "receive buffer sizes outside libcurl's 1 KiB...10 MiB are refused with invalidConfiguration",
+        arguments: [
+            CurlTransport.Configuration.ReceiveBuffer(streaming: 1023),
+            CurlTransport.Configuration.ReceiveBuffer(streaming: 0),
+            CurlTransport.Configuration.ReceiveBuffer(streaming: -4096),
+            CurlTransport.Configuration.ReceiveBuffer(standard: 10 * 1024 * 1024 + 1),
+            CurlTransport.Configuration.ReceiveBuffer(standard: .max),
+        ]
+    )
+    func receiveBufferValidation(buffer: CurlTransport.Configuration.ReceiveBuffer) {
+        var configuration = CurlTransport.Configuration()
+        configuration.receiveBuffer = buffer
+        #expect(throws: SluiceError.self) { try configuration.validate() }
+        do {
+            _ = try CurlTransport(configuration: configuration)
+            Issue.record("a transport was made with \(buffer)")
+        } catch {
+            #expect(error.code == .invalidConfiguration)
+        }
+    }
+
+    @Test("receive buffer sizes at libcurl's bounds are accepted")
+    func receiveBufferBounds() throws {
+        var configuration = CurlTransport.Configuration()
+        configuration.receiveBuffer = .init(streaming: 1024, standard: 10 * 1024 * 1024)
+        try configuration.validate()
+    }
 }

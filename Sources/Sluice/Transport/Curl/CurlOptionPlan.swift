@@ -33,6 +33,11 @@ final class CurlOptionPlan: @unchecked Sendable {
     /// hold every other request to the host until then — a burst admitted by the rate limiter would
     /// reach the server late and all at once.
     let waitsForMultiplexingOverTLS: Bool
+    /// `CURLOPT_BUFFERSIZE` for a streamed reply and for any other, `nil` where it is libcurl's
+    /// default (libcurl allocates the buffer when a transfer starts and frees it when it ends, and
+    /// `curl_easy_reset` restores the default, so a recycled handle needs nothing set for it).
+    let streamingReceiveBufferSize: Int?
+    let standardReceiveBufferSize: Int?
 
     private let longs: [(CURLoption, Int)]
     private let strings: [(CURLoption, UnsafeMutablePointer<CChar>)]
@@ -42,6 +47,10 @@ final class CurlOptionPlan: @unchecked Sendable {
         multiSettings = Self.multiSettings(for: configuration)
         if case .url = configuration.proxy.base { usesExplicitProxy = true } else { usesExplicitProxy = false }
         waitsForMultiplexingOverTLS = configuration.httpVersion == .http2
+        let buffer = configuration.receiveBuffer
+        let libcurlDefault = CurlTransport.Configuration.ReceiveBuffer.libcurlDefault
+        streamingReceiveBufferSize = buffer.streaming == libcurlDefault ? nil : buffer.streaming
+        standardReceiveBufferSize = buffer.standard == libcurlDefault ? nil : buffer.standard
         var longs: [(CURLoption, Int)] = []
         var strings: [(CURLoption, UnsafeMutablePointer<CChar>)] = []
         for setting in easySettings {
@@ -170,6 +179,38 @@ final class CurlOptionPlan: @unchecked Sendable {
                 value: .long(max(1, connections.maxConcurrentStreams))
             ),
         ]
+    }
+
+    /// The receive buffer size to set for a request with these headers (see
+    /// ``CurlTransport/Configuration/ReceiveBuffer``), or `nil` for libcurl's default.
+    func receiveBufferSize(for headers: HTTPHeaders) -> Int? {
+        Self.asksForEventStream(headers) ? streamingReceiveBufferSize : standardReceiveBufferSize
+    }
+
+    /// Whether a request asks for a streamed reply: an `Accept` field naming `text/event-stream`
+    /// (ASCII case-insensitive). Allocates nothing.
+    static func asksForEventStream(_ headers: HTTPHeaders) -> Bool {
+        let wanted = "text/event-stream".utf8
+        for field in headers where HTTPHeaders.namesEqual(field.name, "accept") {
+            let value = field.value.utf8
+            guard value.count >= wanted.count else { continue }
+            var start = value.startIndex
+            while value.distance(from: start, to: value.endIndex) >= wanted.count {
+                var matched = true
+                var index = start
+                for byte in wanted {
+                    let found = value[index]
+                    if ((found >= 0x41 && found <= 0x5A) ? found | 0x20 : found) != byte {
+                        matched = false
+                        break
+                    }
+                    index = value.index(after: index)
+                }
+                if matched { return true }
+                start = value.index(after: start)
+            }
+        }
+        return false
     }
 
     /// A duration in whole milliseconds, rounded up and at least 1 (0 means "no limit" to libcurl).

@@ -79,6 +79,8 @@ final class CurlTransfer: @unchecked Sendable {
     /// The request's ``ClientRequest/responseHeadTimeout`` and when it passes (monotonic ns).
     let headTimeout: Duration?
     let headDeadline: UInt64
+    /// `CURLOPT_BUFFERSIZE` for this request (streamed or not), or `nil` for libcurl's default.
+    let receiveBufferSize: Int?
 
     // MARK: Loop thread only
 
@@ -106,6 +108,7 @@ final class CurlTransfer: @unchecked Sendable {
         isHeadRequest = request.method == .head
         isSecure = request.url.utf8.count > 6 && request.url.prefix(6).lowercased() == "https:"
         headTimeout = request.responseHeadTimeout
+        receiveBufferSize = loop.plan.receiveBufferSize(for: request.headers)
         // In whole milliseconds, as the idle timeout is (bounded, so no overflow when added).
         headDeadline =
             request.responseHeadTimeout.map { sluice_monotonic_ns() + UInt64(CurlOptionPlan.milliseconds($0)) * 1_000_000 }
@@ -256,6 +259,7 @@ final class CurlTransfer: @unchecked Sendable {
         set(sluice_easy_setopt_pointer(handle, CURLOPT_PRIVATE, context))
         set(sluice_easy_setopt_pointer(handle, CURLOPT_CURLU, UnsafeRawPointer(url)))
         if plan.waitsForMultiplexingOverTLS && isSecure { set(sluice_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1)) }
+        if let receiveBufferSize { set(sluice_easy_setopt_long(handle, CURLOPT_BUFFERSIZE, receiveBufferSize)) }
         set(sluice_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList))
         set(sluice_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context))
         set(sluice_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, context))

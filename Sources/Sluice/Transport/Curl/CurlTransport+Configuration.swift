@@ -31,6 +31,9 @@ extension CurlTransport {
         /// ``SluiceError/Code/bodyTooLarge``; a body that grows past the limit while streaming ends
         /// with that error, after the chunks received before the one that crossed the limit.
         public var maxResponseBodyBytes: Int?
+        /// The buffer libcurl reads each response into. Default: 4 KiB for a streamed reply, 16 KiB
+        /// (libcurl's own default) for every other. See ``ReceiveBuffer``.
+        public var receiveBuffer: ReceiveBuffer
 
         public init(
             httpVersion: HTTPVersion = .http2,
@@ -39,7 +42,8 @@ extension CurlTransport {
             timeouts: Timeouts = Timeouts(),
             connections: Connections = Connections(),
             backPressure: BackPressure = BackPressure(),
-            maxResponseBodyBytes: Int? = nil
+            maxResponseBodyBytes: Int? = nil,
+            receiveBuffer: ReceiveBuffer = ReceiveBuffer()
         ) {
             self.httpVersion = httpVersion
             self.tls = tls
@@ -48,6 +52,20 @@ extension CurlTransport {
             self.connections = connections
             self.backPressure = backPressure
             self.maxResponseBodyBytes = maxResponseBodyBytes
+            self.receiveBuffer = receiveBuffer
+        }
+
+        /// Throws ``SluiceError/Code/invalidConfiguration`` for a setting libcurl would not take as
+        /// given (a receive buffer size outside ``ReceiveBuffer/allowedSizes``).
+        func validate() throws(SluiceError) {
+            for (name, size) in [("streaming", receiveBuffer.streaming), ("standard", receiveBuffer.standard)]
+            where !ReceiveBuffer.allowedSizes.contains(size) {
+                throw SluiceError(
+                    .invalidConfiguration,
+                    "receiveBuffer.\(name) is \(size) bytes; it must be \(ReceiveBuffer.allowedSizes.lowerBound)"
+                        + "...\(ReceiveBuffer.allowedSizes.upperBound) bytes"
+                )
+            }
         }
     }
 }
@@ -318,6 +336,44 @@ extension CurlTransport.Configuration {
             let high = max(1, highWaterMark)
             let low = lowWaterMark < high ? max(0, lowWaterMark) : high / 2
             return (high, low)
+        }
+    }
+}
+
+extension CurlTransport.Configuration {
+    /// The size of the buffer libcurl reads a transfer's response into (`CURLOPT_BUFFERSIZE`), which
+    /// it allocates for each transfer while it runs: with many streams open at once it is a large part
+    /// of what each one costs. It also bounds how many bytes one write to the response body carries.
+    ///
+    /// A request whose `Accept` header names `text/event-stream` — every streaming call of
+    /// ``LLMClient`` sends one — is a streamed reply and gets ``streaming``; every other request gets
+    /// ``standard``. Server-sent events are small and arrive a few at a time, so a small buffer costs
+    /// a stream nothing; a large body that arrives at once reads in fewer, larger pieces with a larger
+    /// one.
+    ///
+    /// ```swift
+    /// var configuration = CurlTransport.Configuration()
+    /// configuration.receiveBuffer.streaming = 2 * 1024
+    /// let transport = try CurlTransport(configuration: configuration)
+    /// ```
+    ///
+    /// - Important: Each size must be within ``allowedSizes`` (libcurl's own bounds, 1 KiB to 10 MiB);
+    ///   ``CurlTransport/init(configuration:logger:)`` throws
+    ///   ``SluiceError/Code/invalidConfiguration`` otherwise.
+    public struct ReceiveBuffer: Hashable, Sendable {
+        /// The sizes libcurl accepts: 1 KiB to 10 MiB.
+        public static let allowedSizes = 1024...(10 * 1024 * 1024)
+        /// libcurl's own default, 16 KiB.
+        static let libcurlDefault = 16 * 1024
+
+        /// For a streamed reply (`Accept: text/event-stream`). Default: 4 KiB.
+        public var streaming: Int
+        /// For every other request. Default: 16 KiB.
+        public var standard: Int
+
+        public init(streaming: Int = 4 * 1024, standard: Int = 16 * 1024) {
+            self.streaming = streaming
+            self.standard = standard
         }
     }
 }

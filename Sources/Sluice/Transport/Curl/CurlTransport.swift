@@ -46,8 +46,9 @@ public final class CurlTransport: ClientTransport, CustomReflectable {
     /// (anything but ``Configuration/CertificateVerification/fullVerification``) logs one warning on
     /// `logger` here, once per transport.
     ///
-    /// Throws ``SluiceError/Code/transportFailure`` when libcurl cannot be initialised, refuses a
-    /// setting, or the thread cannot be started.
+    /// Throws ``SluiceError/Code/invalidConfiguration`` for a receive buffer size libcurl does not
+    /// accept (see ``Configuration/ReceiveBuffer``), and ``SluiceError/Code/transportFailure`` when
+    /// libcurl cannot be initialised, refuses a setting, or the thread cannot be started.
     ///
     /// - Parameters:
     ///   - configuration: how to connect, verify servers, buffer and time out.
@@ -57,6 +58,7 @@ public final class CurlTransport: ClientTransport, CustomReflectable {
         configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "sluice.curl")
     ) throws(SluiceError) {
+        try configuration.validate()
         self.configuration = configuration
         loop = try CurlLoop(configuration: configuration)
         try loop.start()
