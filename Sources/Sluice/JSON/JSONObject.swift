@@ -37,6 +37,13 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
     }
 
     /// Entries known to have distinct keys (the reader checks), stored as given.
+    /// An empty object with room for `capacity` keys (one allocation per array, not one per growth).
+    init(minimumCapacity capacity: Int) {
+        self.init()
+        entryKeys.reserveCapacity(capacity)
+        entryValues.reserveCapacity(capacity)
+    }
+
     init(uniqueKeys keys: [String], values: [JSONValue]) {
         entryKeys = keys
         entryValues = values
