@@ -36,6 +36,13 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
         self.init(elements)
     }
 
+    /// An empty object with room for `capacity` keys (one allocation per array, not one per growth).
+    init(minimumCapacity capacity: Int) {
+        self.init()
+        entryKeys.reserveCapacity(capacity)
+        entryValues.reserveCapacity(capacity)
+    }
+
     /// Entries known to have distinct keys (the reader checks), stored as given.
     init(uniqueKeys keys: [String], values: [JSONValue]) {
         entryKeys = keys

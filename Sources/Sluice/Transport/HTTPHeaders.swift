@@ -51,6 +51,15 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
         fields = pairs.map { Field(name: $0.0, value: $0.1) }
     }
 
+    /// Headers made of these fields, as they are.
+    init(fields: [Field]) { self.fields = fields }
+
+    /// Empty headers with room for `capacity` fields.
+    init(minimumCapacity capacity: Int) {
+        fields = []
+        fields.reserveCapacity(capacity)
+    }
+
     public init(dictionaryLiteral elements: (String, String)...) {
         self.init(elements)
     }

@@ -100,14 +100,23 @@ public struct ResponseBody: AsyncSequence, Sendable {
             return try collectInMemory(chunks, upTo: maxBytes)
         }
         var result: [UInt8] = []
-        if let expected = expectedContentLength { result.reserveCapacity(expected) }
         for try await chunk in self {
             guard chunk.count <= maxBytes - result.count else {
                 let error = Self.tooLarge(maxBytes)
                 storage.terminate(.failed(error), cancelSource: true)
                 throw error
             }
-            if result.isEmpty { result = chunk } else { result.append(contentsOf: chunk) }
+            if result.isEmpty {
+                // The first chunk is taken as it is: a body in one chunk costs no copy.
+                result = chunk
+            } else {
+                // Room for the announced length (at most maxBytes, checked above) once a second chunk
+                // comes, rather than growing chunk by chunk.
+                if let expected = expectedContentLength, result.capacity < expected {
+                    result.reserveCapacity(expected)
+                }
+                result.append(contentsOf: chunk)
+            }
         }
         return result
     }

@@ -66,21 +66,32 @@ enum ServerHeaders {
             any = max(any ?? reset, reset)
             if let text = headers[remaining], WireNumber.count(text) == 0 { exhausted = max(exhausted ?? reset, reset) }
         }
-        for dimension in ["requests", "tokens"] {
-            note(
-                headers["x-ratelimit-reset-\(dimension)"].flatMap { goDuration(trimmed($0)) },
-                remaining: "x-ratelimit-remaining-\(dimension)")
+        for names in openAIResetHeaders {
+            note(headers[names.reset].flatMap { goDuration(trimmed($0)) }, remaining: names.remaining)
         }
-        let reference = reference(headers, wallNow)
-        for dimension in ["requests", "tokens", "input-tokens", "output-tokens"] {
-            note(
-                headers["anthropic-ratelimit-\(dimension)-reset"].flatMap { rfc3339(trimmed($0)) }.map {
-                    WireNumber.clamp($0 - reference)
-                },
-                remaining: "anthropic-ratelimit-\(dimension)-remaining")
+        // The server's clock, read only when an Anthropic reset instant needs it.
+        var reference: Duration?
+        for names in anthropicResetHeaders {
+            guard let instant = headers[names.reset].flatMap({ rfc3339(trimmed($0)) }) else { continue }
+            let now = reference ?? Self.reference(headers, wallNow)
+            reference = now
+            note(WireNumber.clamp(instant - now), remaining: names.remaining)
         }
         return exhausted ?? any
     }
+
+    /// The reset header of each OpenAI dimension (a Go duration) and its remaining count.
+    private static let openAIResetHeaders: [(reset: String, remaining: String)] = [
+        ("x-ratelimit-reset-requests", "x-ratelimit-remaining-requests"),
+        ("x-ratelimit-reset-tokens", "x-ratelimit-remaining-tokens"),
+    ]
+    /// The reset header of each Anthropic dimension (an RFC 3339 instant) and its remaining count.
+    private static let anthropicResetHeaders: [(reset: String, remaining: String)] = [
+        ("anthropic-ratelimit-requests-reset", "anthropic-ratelimit-requests-remaining"),
+        ("anthropic-ratelimit-tokens-reset", "anthropic-ratelimit-tokens-remaining"),
+        ("anthropic-ratelimit-input-tokens-reset", "anthropic-ratelimit-input-tokens-remaining"),
+        ("anthropic-ratelimit-output-tokens-reset", "anthropic-ratelimit-output-tokens-remaining"),
+    ]
 
     /// Now, as the server saw it (its `date` header), else the local wall clock.
     private static func reference(_ headers: HTTPHeaders, _ wallNow: () -> Duration) -> Duration {

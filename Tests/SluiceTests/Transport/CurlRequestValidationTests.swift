@@ -26,6 +26,22 @@ struct CurlRequestValidationTests {
         #expect(error.map { !$0.message.contains("SECRET") } == true)
     }
 
+    @Test("a transport parses a URL once for the requests that repeat it, and checks every other URL")
+    func reusesParsedURL() async throws {
+        let transport = try CurlTransport()
+        let first = try transport.loop.parsedURL("http://127.0.0.1:8080/v1/chat/completions")
+        let again = try transport.loop.parsedURL("http://127.0.0.1:8080/v1/chat/completions")
+        #expect(first === again)
+        let other = try transport.loop.parsedURL("http://127.0.0.1:8080/v1/embeddings")
+        #expect(other !== first)
+        #expect(other.text == "http://127.0.0.1:8080/v1/embeddings")
+        let error = #expect(throws: SluiceError.self) { _ = try transport.loop.parsedURL("ftp://127.0.0.1/f") }
+        #expect(error?.code == .invalidURL)
+        // A rejected URL does not replace the one parsed last.
+        #expect(try transport.loop.parsedURL("http://127.0.0.1:8080/v1/embeddings") === other)
+        await transport.shutdown()
+    }
+
     @Test("methods must be tokens", arguments: ["GET\r\n", "", "PO ST", "GET /x HTTP/1.1"])
     func rejectsMethods(method: String) {
         let error = #expect(throws: SluiceError.self) { try CurlTransfer.validateMethod(HTTPMethod(method)) }
@@ -62,7 +78,7 @@ struct CurlRequestValidationTests {
             result.append(String(cString: current.pointee.data))
             node = current.pointee.next
         }
-        if let list { curl_slist_free_all(list) }
+        if let list { CurlTransfer.freeHeaderList(list) }
         return result
     }
 }

@@ -140,6 +140,15 @@ struct ResponseBodyTests {
         #expect(try await body.collect(upTo: 4) == [1, 2, 3, 4])
     }
 
+    @Test(
+        "collect(upTo:) joins a source's chunks in order, whether the announced length is right, short or absent",
+        arguments: [Int?.some(6), 2, nil])
+    func collectChunksFromSource(announced: Int?) async throws {
+        let source = ScriptedSource([.chunk([1, 2]), .chunk([3]), .chunk([4, 5, 6])])
+        let body = ResponseBody(source: source, expectedContentLength: announced)
+        #expect(try await body.collect(upTo: 6) == [1, 2, 3, 4, 5, 6])
+    }
+
     @Test("collect(upTo:) throws bodyTooLarge and aborts the source when chunks exceed the limit")
     func collectTooLarge() async throws {
         let log = TerminationLog()

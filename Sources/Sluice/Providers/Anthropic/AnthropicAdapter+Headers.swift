@@ -6,7 +6,8 @@ extension AnthropicAdapter {
 
     /// The request headers, credentials included.
     func headers(endpoint: ProviderEndpoint, stream: Bool) -> HTTPHeaders {
-        var headers = HTTPHeaders()
+        // The four below, anthropic-beta and the endpoint's own: one allocation.
+        var headers = HTTPHeaders(minimumCapacity: 5 + endpoint.headers.count)
         headers.add(name: "x-api-key", value: endpoint.apiKey)
         headers.add(name: "anthropic-version", value: version)
         headers.add(name: "content-type", value: "application/json")

@@ -7,7 +7,8 @@ extension OpenAIAdapter {
     /// Auth, content type, accept, organization and project, then the endpoint's headers (which replace
     /// any of the same name).
     func headers(endpoint: ProviderEndpoint, accept: String) -> HTTPHeaders {
-        var headers = HTTPHeaders()
+        // authorization, content-type, accept, organization, project, and the endpoint's own.
+        var headers = HTTPHeaders(minimumCapacity: 5 + endpoint.headers.count)
         if !endpoint.apiKey.isEmpty {
             headers.add(name: "authorization", value: "Bearer " + endpoint.apiKey)
         }

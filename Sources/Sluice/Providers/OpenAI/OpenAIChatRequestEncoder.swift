@@ -23,7 +23,8 @@ struct OpenAIChatRequestEncoder: Sendable {
 
     /// The body as an ordered JSON object.
     func body(_ request: ChatRequest, stream: Bool) throws -> JSONObject {
-        var body = JSONObject()
+        // Room for the usual fields: model, messages, a few options, the stream's two.
+        var body = JSONObject(minimumCapacity: 8 + request.extraFields.count)
         body["model"] = .string(request.model)
         body["messages"] = .array(request.messages.map(Self.message))
         if !request.tools.isEmpty {
@@ -75,7 +76,7 @@ struct OpenAIChatRequestEncoder: Sendable {
     // MARK: Parts
 
     static func message(_ message: ChatMessage) -> JSONValue {
-        var object = JSONObject()
+        var object = JSONObject(minimumCapacity: 4)
         object["role"] = .string(message.role.rawValue)
         if message.content.isEmpty {
             // OpenAI requires content unless an assistant message has tool calls; then it is null.

@@ -49,6 +49,8 @@ final class CurlLoop: @unchecked Sendable {
     private let queue = Mutex(Queue())
     /// Transfers accepted and not yet finished by the loop.
     let activeCount = Atomic<Int>(0)
+    /// The URL parsed last: requests to the same URL (the usual case) reuse it instead of parsing again.
+    private let lastURL = Mutex<CurlURL?>(nil)
 
     // MARK: Loop thread only
 
@@ -108,6 +110,15 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     // MARK: Any thread
+
+    /// The parsed URL for `text`: the last one when it is the same URL, else a new parse (which becomes
+    /// the last). Throws as ``CurlTransfer/parseURL(_:)`` does.
+    func parsedURL(_ text: String) throws(SluiceError) -> CurlURL {
+        if let last = lastURL.withLock({ $0 }), last.text == text { return last }
+        let parsed = try CurlURL(text)
+        lastURL.withLock { $0 = parsed }
+        return parsed
+    }
 
     /// Queues a command for the loop; returns `false` once the loop is shutting down.
     @discardableResult

@@ -34,8 +34,12 @@ struct CurlResponseHead: Sendable {
     var headers: HTTPHeaders { Self.parseHeaders(headerBlock) }
 
     static func parseHeaders(_ block: [UInt8]) -> HTTPHeaders {
-        var pairs: [(String, String)] = []
+        var fields: [HTTPHeaders.Field] = []
         block.withUnsafeBufferPointer { bytes in
+            // One field per line at most: reserved once rather than grown.
+            var lines = 0
+            for byte in bytes where byte == 0x0A { lines += 1 }
+            fields.reserveCapacity(lines + 1)
             var lineStart = 0
             while lineStart < bytes.count {
                 var lineEnd = lineStart
@@ -47,20 +51,20 @@ struct CurlResponseHead: Sendable {
                 let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<contentEnd])
                 if line[0] == 0x20 || line[0] == 0x09 {
                     // obs-fold: a continuation of the previous field's value.
-                    guard !pairs.isEmpty else { continue }
+                    guard !fields.isEmpty else { continue }
                     let more = trimmed(line[...])
                     if !more.isEmpty {
-                        pairs[pairs.count - 1].1 += " " + String(decoding: more, as: UTF8.self)
+                        fields[fields.count - 1].value += " " + String(decoding: more, as: UTF8.self)
                     }
                     continue
                 }
                 guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { continue }
                 let name = String(decoding: line[..<colon], as: UTF8.self)
                 let value = String(decoding: trimmed(line[(colon + 1)...]), as: UTF8.self)
-                pairs.append((name, value))
+                fields.append(HTTPHeaders.Field(name: name, value: value))
             }
         }
-        return HTTPHeaders(pairs)
+        return HTTPHeaders(fields: fields)
     }
 
     private static func trimmed(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
@@ -75,9 +79,14 @@ struct CurlResponseHead: Sendable {
     /// response can have no body, the `Content-Length` when there is exactly one valid value, else `nil`.
     static func expectedContentLength(status: Int, isHeadRequest: Bool, headers: HTTPHeaders) -> Int? {
         if isHeadRequest || status == 204 || status == 304 || (100..<200).contains(status) { return 0 }
-        let values = headers.values(for: "content-length")
-        guard let first = values.first, values.allSatisfy({ $0 == first }) else { return nil }
-        guard !first.isEmpty, first.utf8.count <= 18, first.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+        // The one value every Content-Length field agrees on (no array of them).
+        var first: String?
+        for field in headers where HTTPHeaders.namesEqual(field.name, "content-length") {
+            if let first, first != field.value { return nil }
+            first = field.value
+        }
+        guard let first, !first.isEmpty, first.utf8.count <= 18, first.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+        else {
             return nil
         }
         return Int(first)

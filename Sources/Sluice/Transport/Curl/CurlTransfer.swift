@@ -72,7 +72,7 @@ final class CurlTransfer: @unchecked Sendable {
     let isHeadRequest: Bool
     /// Whether the URL is `https` (checked by `parseURL`, which accepts only http and https).
     let isSecure: Bool
-    private var url: OpaquePointer?
+    private var url: CurlURL?
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var body: UnsafeMutableRawBufferPointer?
     private let bodyCount: Int
@@ -114,16 +114,8 @@ final class CurlTransfer: @unchecked Sendable {
             request.responseHeadTimeout.map { sluice_monotonic_ns() + UInt64(CurlOptionPlan.milliseconds($0)) * 1_000_000 }
             ?? .max
         try Self.validateMethod(request.method)
-        let url = try Self.parseURL(request.url)
-        let headerList: UnsafeMutablePointer<curl_slist>?
-        do {
-            headerList = try Self.makeHeaderList(request.headers, hasBody: request.body != nil)
-        } catch {
-            curl_url_cleanup(url)
-            throw error
-        }
-        self.url = url
-        self.headerList = headerList
+        url = try loop.parsedURL(request.url)
+        headerList = try Self.makeHeaderList(request.headers, hasBody: request.body != nil)
         if let bytes = request.body {
             let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
             bytes.withUnsafeBytes { source in
@@ -142,15 +134,12 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
 
-    /// Frees the URL handle, header list and body copy. Called on the loop thread once the easy handle
-    /// no longer uses them (or from `deinit`).
+    /// Lets go of the URL handle, frees the header list and body copy. Called on the loop thread once
+    /// the easy handle no longer uses them (or from `deinit`).
     func releaseResources() {
-        if let url {
-            curl_url_cleanup(url)
-            self.url = nil
-        }
+        url = nil
         if let headerList {
-            curl_slist_free_all(headerList)
+            Self.freeHeaderList(headerList)
             self.headerList = nil
         }
         if let body {
@@ -219,32 +208,84 @@ final class CurlTransfer: @unchecked Sendable {
     /// send an empty header; `Name:` would remove it). `Expect:` is suppressed unless given (no
     /// 100-continue round trip for large bodies), and so is libcurl's form `Content-Type` for a body
     /// sent without one.
+    ///
+    /// The list is one allocation: its nodes first, then the NUL-terminated lines they point to (libcurl
+    /// only reads the list). Free it with ``freeHeaderList(_:)``, never `curl_slist_free_all`.
     static func makeHeaderList(_ headers: HTTPHeaders, hasBody: Bool) throws(SluiceError) -> UnsafeMutablePointer<
         curl_slist
     >? {
-        var list: UnsafeMutablePointer<curl_slist>?
         var hasExpect = false
         var hasContentType = false
-        func append(_ line: String) throws(SluiceError) {
-            guard let appended = curl_slist_append(list, line) else {
-                throw SluiceError(.transportFailure, "libcurl could not allocate a header list")
-            }
-            list = appended
+        var lineCount = 0
+        var textBytes = 0
+        for field in headers {
+            try HTTPHeaders.validate(field)
+            if HTTPHeaders.namesEqual(field.name, "expect") { hasExpect = true }
+            if HTTPHeaders.namesEqual(field.name, "content-type") { hasContentType = true }
+            lineCount += 1
+            // `Name;` or `Name: value`, and the NUL.
+            textBytes += field.name.utf8.count + (field.value.isEmpty ? 2 : 3 + field.value.utf8.count)
         }
-        do {
-            for field in headers {
-                try HTTPHeaders.validate(field)
-                if HTTPHeaders.namesEqual(field.name, "expect") { hasExpect = true }
-                if HTTPHeaders.namesEqual(field.name, "content-type") { hasContentType = true }
-                try append(field.value.isEmpty ? field.name + ";" : field.name + ": " + field.value)
-            }
-            if !hasExpect { try append("Expect:") }
-            if hasBody && !hasContentType { try append("Content-Type:") }
-        } catch {
-            if let list { curl_slist_free_all(list) }
-            throw error
+        let addsExpect = !hasExpect
+        let addsContentType = hasBody && !hasContentType
+        if addsExpect {
+            lineCount += 1
+            textBytes += expectLine.utf8.count + 1
         }
-        return list
+        if addsContentType {
+            lineCount += 1
+            textBytes += contentTypeLine.utf8.count + 1
+        }
+        guard lineCount > 0 else { return nil }
+        let nodeBytes = lineCount * MemoryLayout<curl_slist>.stride
+        let block = UnsafeMutableRawPointer.allocate(
+            byteCount: nodeBytes + textBytes, alignment: MemoryLayout<curl_slist>.alignment)
+        let nodes = block.bindMemory(to: curl_slist.self, capacity: lineCount)
+        let text = (block + nodeBytes).bindMemory(to: UInt8.self, capacity: textBytes)
+        var node = 0
+        var offset = 0
+        var lineStart = 0
+        func put(_ part: String) {
+            for byte in part.utf8 {
+                text[offset] = byte
+                offset += 1
+            }
+        }
+        func endLine() {
+            text[offset] = 0
+            offset += 1
+            let data = UnsafeMutableRawPointer(text + lineStart).assumingMemoryBound(to: CChar.self)
+            (nodes + node).initialize(to: curl_slist(data: data, next: node + 1 < lineCount ? nodes + node + 1 : nil))
+            node += 1
+            lineStart = offset
+        }
+        for field in headers {
+            put(field.name)
+            if field.value.isEmpty {
+                put(";")
+            } else {
+                put(": ")
+                put(field.value)
+            }
+            endLine()
+        }
+        if addsExpect {
+            put(expectLine)
+            endLine()
+        }
+        if addsContentType {
+            put(contentTypeLine)
+            endLine()
+        }
+        return nodes
+    }
+
+    private static let expectLine = "Expect:"
+    private static let contentTypeLine = "Content-Type:"
+
+    /// Frees a list made by ``makeHeaderList(_:hasBody:)``.
+    static func freeHeaderList(_ list: UnsafeMutablePointer<curl_slist>) {
+        UnsafeMutableRawPointer(list).deallocate()
     }
 
     // MARK: Loop thread: setting up
@@ -257,7 +298,7 @@ final class CurlTransfer: @unchecked Sendable {
         let context = UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())
         set(sluice_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, easy.errorBuffer))
         set(sluice_easy_setopt_pointer(handle, CURLOPT_PRIVATE, context))
-        set(sluice_easy_setopt_pointer(handle, CURLOPT_CURLU, UnsafeRawPointer(url)))
+        set(sluice_easy_setopt_pointer(handle, CURLOPT_CURLU, UnsafeRawPointer(url?.handle)))
         if plan.waitsForMultiplexingOverTLS && isSecure { set(sluice_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1)) }
         if let receiveBufferSize { set(sluice_easy_setopt_long(handle, CURLOPT_BUFFERSIZE, receiveBufferSize)) }
         set(sluice_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList))
@@ -333,6 +374,8 @@ final class CurlTransfer: @unchecked Sendable {
             loop.enqueueNotify(self)
             return line.count
         }
+        // A typical head fits in one allocation rather than several as the block grows.
+        if headerBlock.capacity == 0 { headerBlock.reserveCapacity(512) }
         headerBlock.append(contentsOf: line)
         return line.count
     }
@@ -557,6 +600,22 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Whether the consumer has abandoned the transfer.
     var isAbandoned: Bool { shared.withLock { $0.consumerGone } }
+}
+
+/// A URL parsed and checked by ``CurlTransfer/parseURL(_:)``, shared by the transfers that send to it:
+/// libcurl only reads the handle (each transfer works on its own copy), so one parse serves them all.
+final class CurlURL: @unchecked Sendable {
+    let text: String
+    let handle: OpaquePointer
+
+    init(_ text: String) throws(SluiceError) {
+        handle = try CurlTransfer.parseURL(text)
+        self.text = text
+    }
+
+    deinit {
+        curl_url_cleanup(handle)
+    }
 }
 
 /// A libcurl easy handle with its error buffer. Used on the loop thread only; recycled between
