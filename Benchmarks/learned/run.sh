@@ -9,12 +9,7 @@
 set -euo pipefail
 bin=${1:?usage: run.sh BIN_DIR}
 source "$(dirname "$0")/../../scripts/mock-server.sh"
-work=$(mktemp -d)
-cleanup() {
-  stop_mock_server
-  rm -rf "$work"
-}
-trap cleanup EXIT
+make_mock_server_work_dir
 export SLUICE_LEARNED_KEY=learned-limits-key
 
 # run_one PROVIDER LEARNING(yes|no): prints "wall 429s failed"

@@ -22,12 +22,7 @@ modes=(in-order counted reordered rounded)
 if [ "${2:-}" = "--quick" ]; then concurrencies=(32); modes=(counted reordered); fi
 
 source "$(dirname "$0")/../../scripts/mock-server.sh"
-work=$(mktemp -d)
-cleanup() {
-  stop_mock_server
-  rm -rf "$work"
-}
-trap cleanup EXIT
+make_mock_server_work_dir
 export SLUICE_PACING_KEY=pacing-grid-key
 
 # run_one MODE CONCURRENCY HEADERS(yes|no): prints "wall 429s failed"

@@ -17,12 +17,7 @@ set -euo pipefail
 bin=${1:?usage: targets.sh BIN_DIR}
 
 source "$(dirname "$0")/../../scripts/mock-server.sh"
-work=$(mktemp -d)
-cleanup() {
-  stop_mock_server
-  rm -rf "$work"
-}
-trap cleanup EXIT
+make_mock_server_work_dir
 export SLUICE_PACING_KEY=pacing-targets-key
 
 # run_one SCENARIO CONCURRENCY MARGIN_MS: prints "wall 429s failed"

@@ -143,11 +143,14 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
         let a = lhs.utf8, b = rhs.utf8
         guard a.count == b.count else { return false }
         for (x, y) in zip(a, b) where x != y {
-            let lx = (x >= 0x41 && x <= 0x5A) ? x | 0x20 : x
-            let ly = (y >= 0x41 && y <= 0x5A) ? y | 0x20 : y
-            if lx != ly { return false }
+            if asciiLowercased(x) != asciiLowercased(y) { return false }
         }
         return true
+    }
+
+    /// The byte with an ASCII capital letter made lowercase; any other byte as it is.
+    static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
     }
 
     private static func isTokenByte(_ byte: UInt8) -> Bool {

@@ -193,21 +193,10 @@ final class CurlOptionPlan: @unchecked Sendable {
         let wanted = "text/event-stream".utf8
         for field in headers where HTTPHeaders.namesEqual(field.name, "accept") {
             let value = field.value.utf8
-            guard value.count >= wanted.count else { continue }
             var start = value.startIndex
-            while value.distance(from: start, to: value.endIndex) >= wanted.count {
-                var matched = true
-                var index = start
-                for byte in wanted {
-                    let found = value[index]
-                    if ((found >= 0x41 && found <= 0x5A) ? found | 0x20 : found) != byte {
-                        matched = false
-                        break
-                    }
-                    index = value.index(after: index)
-                }
-                if matched { return true }
-                start = value.index(after: start)
+            while start != value.endIndex {
+                if value[start...].starts(with: wanted, by: { HTTPHeaders.asciiLowercased($0) == $1 }) { return true }
+                value.formIndex(after: &start)
             }
         }
         return false
