@@ -217,7 +217,7 @@ public final class LLMClient: Sendable {
             let request = try operation.encode(for: configuration.adapter, endpoint: endpoint)
             let response = try await chain.send(request, context: context)
             guard (200..<300).contains(response.status) else {
-                throw try await providerError(response)
+                throw await providerFailure(response)
             }
             let result: Result
             let usage: Usage?
@@ -225,14 +225,11 @@ public final class LLMClient: Sendable {
             var estimatedOutput = 0
             do {
                 defer { response.body.discard() }
-                let reply = try await operation.decode(response, client: self, context: context, started: started)
+                let reply = try await Self.decode(operation, response, client: self, context: context, started: started)
                 usage = operation.usage(of: reply)
                 result = try await consume(reply)
                 if context.events.isEnabled {
-                    details = operation.replyDetails(of: reply)
-                    if usage == nil, context.usage.latest == nil {
-                        estimatedOutput = operation.estimatedOutputTokens(of: reply)
-                    }
+                    (details, estimatedOutput) = Self.describe(operation, reply, usage: usage, context: context)
                 }
             }
             callSucceeded(context, usage: usage, reply: details, estimatedOutput: estimatedOutput, started: started)
@@ -251,8 +248,41 @@ public final class LLMClient: Sendable {
         try await run(operation, options: options) { $0 }
     }
 
+    /// `operation`'s reply to `response`, decoded out of line: what decoding needs is not part of
+    /// ``run(_:options:consume:)``'s async frame, which a stream's task keeps while it runs.
+    @inline(never)
+    private static nonisolated(nonsending) func decode<Operation: CallOperation>(
+        _ operation: Operation, _ response: ClientResponse, client: LLMClient, context: ClientContext, started: Duration
+    ) async throws -> Operation.Reply {
+        try await operation.decode(response, client: client, context: context, started: started)
+    }
+
+    /// What the reply says of itself for `request_succeeded`, and the client's estimate of its output
+    /// when the provider reported no usage (out of line, like `decode(_:_:client:context:started:)`).
+    @inline(never)
+    private static func describe<Operation: CallOperation>(
+        _ operation: Operation, _ reply: Operation.Reply, usage: Usage?, context: ClientContext
+    ) -> (ClientEvent.ReplyDetails?, Int) {
+        let details = operation.replyDetails(of: reply)
+        guard usage == nil, context.usage.latest == nil else { return (details, 0) }
+        return (details, operation.estimatedOutputTokens(of: reply))
+    }
+
+    /// ``providerError(_:)``, or the error reading the body, boxed: out of line, so that the error's
+    /// room is not part of ``run(_:options:consume:)``'s async frame (a task keeps the memory its
+    /// deepest frames took for as long as it runs, a stream's whole life).
+    @inline(never)
+    nonisolated(nonsending) func providerFailure(_ response: ClientResponse) async -> any Error {
+        do {
+            return try await providerError(response)
+        } catch {
+            return error
+        }
+    }
+
     /// Emits `request_started` with the request's details and the server it goes to; returns the
     /// start time for the latency (zero with no handler).
+    @inline(never)
     func callStarted(
         _ context: ClientContext, details: () -> ClientEvent.RequestDetails = { ClientEvent.RequestDetails() }
     ) -> Duration {
@@ -268,6 +298,7 @@ public final class LLMClient: Sendable {
     /// Completes the call's usage report with `usage` and emits `request_succeeded`: with the usage
     /// reported, else the client's estimate (the prompt estimate and `estimatedOutput`, flagged
     /// ``Usage/isEstimated``), never none.
+    @inline(never)
     func callSucceeded(
         _ context: ClientContext, usage reported: Usage?, reply: ClientEvent.ReplyDetails? = nil,
         estimatedOutput: Int = 0, started: Duration
@@ -286,6 +317,7 @@ public final class LLMClient: Sendable {
 
     /// Completes the call's usage report and emits `request_cancelled`, or `timeout` (for a time
     /// limit) and `request_failed`.
+    @inline(never)
     func callFailed(_ context: ClientContext, _ error: any Error, started: Duration) {
         context.usage.complete(with: nil)
         guard context.events.isEnabled else { return }

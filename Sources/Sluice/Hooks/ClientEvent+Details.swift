@@ -55,7 +55,20 @@ extension ClientEvent.ReplyDetails {
     init(_ reply: ChatResponse) {
         self.init(
             id: reply.id.isEmpty ? nil : reply.id, model: reply.model.isEmpty ? nil : reply.model,
-            finishReasons: reply.finishReason.map { [$0.raw] } ?? [])
+            finishReasons: reply.finishReason.map { ClientEvent.ReplyDetails.finishReasons($0.raw) } ?? [])
+    }
+
+    /// The usual finish reasons, each in an array made once: an event for a reply that ends the usual
+    /// way costs no array.
+    private static let usualFinishReasons: [[String]] = [
+        "stop", "length", "tool_calls", "content_filter", "end_turn", "max_tokens", "tool_use", "stop_sequence",
+        "refusal", "pause_turn", "completed", "incomplete", "failed",
+    ].map { [$0] }
+
+    /// `[reason]`, shared when it is one of the usual ones.
+    static func finishReasons(_ reason: String) -> [String] {
+        for usual in usualFinishReasons where usual[0] == reason { return usual }
+        return [reason]
     }
 }
 
@@ -65,7 +78,8 @@ extension ClientEvent.ReplyDetails {
     init(_ reply: ResponsesResponse) {
         self.init(
             id: reply.id.isEmpty ? nil : reply.id, model: reply.model.isEmpty ? nil : reply.model,
-            finishReasons: reply.status.rawValue.isEmpty ? [] : [reply.incompleteReason ?? reply.status.rawValue])
+            finishReasons: reply.status.rawValue.isEmpty
+                ? [] : ClientEvent.ReplyDetails.finishReasons(reply.incompleteReason ?? reply.status.rawValue))
     }
 }
 

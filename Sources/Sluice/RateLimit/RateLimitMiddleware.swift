@@ -110,55 +110,30 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
         }
     }
 
+    /// A reservation made and the key it is for.
+    private struct Admission {
+        var reservation: RateLimitReservation
+        var key: APIKey
+        /// Nothing limits the key yet (its limits, learned ones included, are all unlimited).
+        var unlimited: Bool
+    }
+
     /// One admission and send; `keyLeft` when the answer took the key out of the pool.
+    ///
+    /// Admission and the handling of the answer run in functions of their own: this one stays on
+    /// the task while the layers below send, and a task keeps the memory its deepest frames took for
+    /// as long as it runs (a stream's whole life), so it holds only what the send needs.
     private nonisolated(nonsending) func send(
         _ request: ClientRequest, _ context: ClientContext, cost: RateLimitCost, policy: RateLimitWaitPolicy, next: Next
     ) async throws -> (response: ClientResponse, keyLeft: Bool) {
-        let start = clock.now
-        var reservation: RateLimitReservation
-        var key: APIKey
-        let onWait = context.events.isEnabled ? Self.waitReporter(context, cost: cost) : nil
-        let onStoreEvent = context.events.isEnabled ? Self.storeReporter(context) : nil
-        let learns = configuration.learnsLimitsFromHeaders
-        var candidates: [RateLimitCandidate]
-        while true {
-            let configured = pool.candidates(for: context.model)
-            candidates = learns ? learned.applied(to: configured) : configured
-            guard !candidates.isEmpty else {
-                throw SluiceError(.noUsableKeys, "every API key was removed from the pool: \(Self.describe(pool.removedKeys))")
-            }
-            var admission = RateLimitReservationRequest(
-                candidates: candidates, cost: cost, deadline: context.deadline, maxWait: policy.maxWait,
-                safetyMargin: configuration.safetyMargin, onWait: onWait, onStoreEvent: onStoreEvent)
-            admission.priority = context.options.priority ?? .default
-            admission.maxWaiting = configuration.queue.maxWaiting
-            do {
-                reservation = try await store.reserve(admission)
-            } catch let error as SluiceError where error.code == .loadShed {
-                context.events.emitLoadShed(context, error, queue: "rate_limit", priority: admission.priority)
-                throw error
-            }
-            if let chosen = pool.activeKey(reservation.bucket.keyID) {
-                key = chosen
-                break
-            }
-            // The key left the pool while this request waited: give the budget back and choose again.
-            store.settle(reservation, charge: .zero)
-        }
+        let admission = try await admit(context, cost: cost, policy: policy)
         var request = request
-        if key.secret != preauthorizedSecret { authorize(&request, key.secret) }
+        if admission.key.secret != preauthorizedSecret { authorize(&request, admission.key.secret) }
         var context = context
-        context.keyID = key.id
-        context.usage.servedBy = key.id
-        if reservation.queued {
-            let waited = clock.now - start
-            context.events.emit(.rateLimitWaitEnded, context) { event in
-                event.waited = waited
-                event.tokens = cost.tokens
-            }
-        }
+        context.keyID = admission.key.id
+        context.usage.servedBy = admission.key.id
 
-        var response: ClientResponse
+        let response: ClientResponse
         do {
             response = try await next(request, context)
         } catch {
@@ -166,76 +141,148 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
             // dropped connection, a timeout): keep the charge. Erring this way costs some throughput
             // after failures; the other way costs 429s. A refusal below (a spend budget, the
             // concurrency queue) that sent nothing says so: refund all.
-            let refused = (error as? SluiceError)?.neverSent ?? false
-            store.settle(reservation, charge: refused ? .zero : reservation.cost)
+            let reservation = admission.reservation
+            store.settle(reservation, charge: Self.wasNeverSent(error) ? .zero : reservation.cost)
             throw error
         }
+        return await answered(response, admission, context: context)
+    }
 
+    /// Chooses a key and reserves its budget, waiting for it if need be (reporting the wait).
+    private nonisolated(nonsending) func admit(
+        _ context: ClientContext, cost: RateLimitCost, policy: RateLimitWaitPolicy
+    ) async throws -> Admission {
+        let start = clock.now
+        let events = context.events.isEnabled ? RateLimitEventReporter(context, cost: cost) : nil
+        let learns = configuration.learnsLimitsFromHeaders
+        while true {
+            let configured = pool.candidates(for: context.model)
+            let candidates = learns ? learned.applied(to: configured) : configured
+            guard !candidates.isEmpty else { throw noUsableKeys() }
+            var request = RateLimitReservationRequest(
+                candidates: candidates, cost: cost, deadline: context.deadline, maxWait: policy.maxWait,
+                safetyMargin: configuration.safetyMargin)
+            if let events {
+                request.onWait = { events.waitStarted($0) }
+                request.onStoreEvent = { events.storeEvent($0) }
+            }
+            request.priority = context.options.priority ?? .default
+            request.maxWaiting = configuration.queue.maxWaiting
+            let reservation: RateLimitReservation
+            do {
+                reservation = try await store.reserve(request)
+            } catch {
+                Self.reportIfShed(error, context, priority: request.priority)
+                throw error
+            }
+            guard let key = pool.activeKey(reservation.bucket.keyID) else {
+                // The key left the pool while this request waited: give the budget back and choose again.
+                store.settle(reservation, charge: .zero)
+                continue
+            }
+            if reservation.queued {
+                var admitted = context
+                admitted.keyID = key.id
+                let waited = clock.now - start
+                admitted.events.emit(.rateLimitWaitEnded, admitted) { event in
+                    event.waited = waited
+                    event.tokens = cost.tokens
+                }
+            }
+            let unlimited = candidates.first { $0.bucket == reservation.bucket }?.limits.isUnlimited ?? true
+            return Admission(reservation: reservation, key: key, unlimited: unlimited)
+        }
+    }
+
+    /// Learns from the answer to an admitted request and settles (or arranges to settle) its
+    /// reservation.
+    private nonisolated(nonsending) func answered(
+        _ response: ClientResponse, _ admission: Admission, context: ClientContext
+    ) async -> (response: ClientResponse, keyLeft: Bool) {
+        let bucket = admission.reservation.bucket
+        let learns = configuration.learnsLimitsFromHeaders
         let observation = observe(response.headers)
         if learns, let limit = observation?.limit, !limit.isEmpty {
-            await learn(limit, on: reservation.bucket, context: context)
+            await learn(limit, on: bucket, context: context)
         }
         guard (200..<300).contains(response.status) else {
-            // A 429 was refused at admission, so its tokens were not charged: refund them first, then
-            // correct. Any other failure may have been admitted and counted: keep the charge.
-            store.settle(reservation, charge: response.status == 429 ? reservation.cost.requestOnly : reservation.cost)
-            if let observation { await sync(reservation, observation, context: context) }
-            if response.status == 429 {
-                if let cooldown = cooldown(after: observation, on: reservation.bucket, learns: learns) {
-                    await startCooldown(reservation.bucket, for: cooldown, context: context)
-                }
-                if !learnsOnly { response = await inspectQuota(response, key: key, context: context) }
-            } else if response.status == 401, !learnsOnly {
-                removeKey(key.id, reason: .authenticationFailed, context: context)
-            }
-            let keyLeft = (response.status == 401 || response.status == 429) && pool.activeKey(key.id) == nil
-            return (response, keyLeft)
+            return await refused(response, admission, observation, context: context)
         }
-        if learns { learned.accepted(reservation.bucket) }
+        if learns { learned.accepted(bucket) }
         var corrected = false
-        if let observation { corrected = await sync(reservation, observation, context: context) }
+        if let observation { corrected = await sync(admission.reservation, observation, context: context) }
+        settleLater(response, admission, context: context, corrected: corrected)
+        return (response, false)
+    }
 
+    /// A non-2xx answer: settles now, corrects the buckets, and for a 429 or 401 pauses the key or
+    /// takes it out of the pool.
+    @inline(never)
+    private nonisolated(nonsending) func refused(
+        _ response: ClientResponse, _ admission: Admission, _ observation: RateLimitObservation?,
+        context: ClientContext
+    ) async -> (response: ClientResponse, keyLeft: Bool) {
+        var response = response
+        let reservation = admission.reservation
+        let key = admission.key
+        // A 429 was refused at admission, so its tokens were not charged: refund them first, then
+        // correct. Any other failure may have been admitted and counted: keep the charge.
+        store.settle(reservation, charge: response.status == 429 ? reservation.cost.requestOnly : reservation.cost)
+        if let observation { await sync(reservation, observation, context: context) }
+        if response.status == 429 {
+            let learns = configuration.learnsLimitsFromHeaders
+            if let cooldown = cooldown(after: observation, on: reservation.bucket, learns: learns) {
+                await startCooldown(reservation.bucket, for: cooldown, context: context)
+            }
+            if !learnsOnly { response = await inspectQuota(response, key: key, context: context) }
+        } else if response.status == 401, !learnsOnly {
+            removeKey(key.id, reason: .authenticationFailed, context: context)
+        }
+        let keyLeft = (response.status == 401 || response.status == 429) && pool.activeKey(key.id) == nil
+        return (response, keyLeft)
+    }
+
+    /// A 2xx answer settles when the call's usage completes, or with the usage seen so far if the
+    /// body ends otherwise first.
+    @inline(never)
+    private func settleLater(_ response: ClientResponse, _ admission: Admission, context: ClientContext, corrected: Bool) {
         // One object for both callbacks: a closure capturing a single reference needs no context of its own.
         // A key nothing limits yet settles silently under a client's learning-only limiter.
-        let silent = learnsOnly && (candidates.first { $0.bucket == reservation.bucket }?.limits.isUnlimited ?? true)
+        let silent = learnsOnly && admission.unlimited
         let settler = Settler(
-            store: store, reservation: reservation, estimate: context.tokenEstimate, policy: settlement,
+            store: store, reservation: admission.reservation, estimate: context.tokenEstimate, policy: settlement,
             context: silent ? nil : context, corrected: corrected)
         context.usage.onComplete { usage in settler.settleReporting(usage) }
         response.body.onTermination { termination in
             if case .finished = termination { return }
             settler.settleWithLatestUsage()
         }
-        return (response, false)
     }
 
-    /// Emits `rate_limit_wait_started` as a wait begins, with its projected length and reason (made
-    /// only when someone listens).
-    private static func waitReporter(_ context: ClientContext, cost: RateLimitCost) -> @Sendable (RateLimitWaitNotice) -> Void {
-        { notice in
-            var waiting = context
-            waiting.keyID = notice.bucket.keyID
-            waiting.events.emit(.rateLimitWaitStarted, waiting) { event in
-                event.delay = notice.delay
-                event.reason = notice.reason.rawValue
-                event.tokens = cost.tokens
-            }
-        }
+    /// The error for a pool with no key left (built out of line: an error's room is not part of the
+    /// async frames).
+    @inline(never)
+    private func noUsableKeys() -> any Error {
+        SluiceError(.noUsableKeys, "every API key was removed from the pool: \(Self.describe(pool.removedKeys))")
     }
 
-    /// Emits `rate_limit_store` for what a shared store reports while this call reserves.
-    private static func storeReporter(_ context: ClientContext) -> @Sendable (RateLimitStoreEvent) -> Void {
-        { event in
-            context.events.emit(.rateLimitStore, context) { emitted in
-                emitted.reason = event.kind.name
-                emitted.text = event.detail
-            }
-        }
+    /// Emits `load_shed` when `error` is the store's refusal of a full queue.
+    @inline(never)
+    private static func reportIfShed(_ error: any Error, _ context: ClientContext, priority: CallPriority) {
+        guard let error = error as? SluiceError, error.code == .loadShed else { return }
+        context.events.emitLoadShed(context, error, queue: "rate_limit", priority: priority)
+    }
+
+    /// Whether `error` says the request was refused below before anything was sent.
+    @inline(never)
+    private static func wasNeverSent(_ error: any Error) -> Bool {
+        (error as? SluiceError)?.neverSent ?? false
     }
 
     /// Pauses the bucket for `duration` and reports `cooldown_started` now and `cooldown_ended` when
     /// it is over (from a task that sleeps on the clock: one per 429 with a delay, only when someone
     /// listens).
+    @inline(never)
     private nonisolated(nonsending) func startCooldown(
         _ bucket: RateLimitBucketID, for duration: Duration, context: ClientContext
     ) async {
@@ -272,6 +319,7 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
     /// Applies the limits an answer gave to `bucket`'s set: in the store at once (before the same
     /// answer's remaining counts correct it), and for every request after; emits `limit_learned` for
     /// each dimension whose limit in force changed.
+    @inline(never)
     private nonisolated(nonsending) func learn(
         _ limit: RateLimitObservation.Remaining, on bucket: RateLimitBucketID, context: ClientContext
     ) async {
@@ -289,6 +337,7 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
     }
 
     @discardableResult
+    @inline(never)
     private nonisolated(nonsending) func sync(
         _ reservation: RateLimitReservation, _ observation: RateLimitObservation, context: ClientContext
     ) async -> Bool {
@@ -300,6 +349,7 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
 
     /// Reads a 429's body (error bodies are small) for `insufficient_quota`, removing the key if so,
     /// and returns the response with the same bytes for the layers above.
+    @inline(never)
     private nonisolated(nonsending) func inspectQuota(_ response: ClientResponse, key: APIKey, context: ClientContext) async -> ClientResponse {
         var response = response
         let bytes: [UInt8]
@@ -332,6 +382,38 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
 
     private static func describe(_ removed: [RateLimitKeyPool.RemovedKey]) -> String {
         removed.map { "\($0.id) (\($0.reason))" }.joined(separator: ", ")
+    }
+}
+
+/// Reports what happens while a call waits for its reservation: `rate_limit_wait_started` as a wait
+/// begins, with its projected length and reason, and `rate_limit_store` for what a shared store
+/// reports. Made only when someone listens; one object for both callbacks, each a closure capturing
+/// only it (no context of its own).
+final class RateLimitEventReporter: Sendable {
+    private let context: ClientContext
+    private let cost: RateLimitCost
+
+    init(_ context: ClientContext, cost: RateLimitCost) {
+        self.context = context
+        self.cost = cost
+    }
+
+    func waitStarted(_ notice: RateLimitWaitNotice) {
+        var waiting = context
+        waiting.keyID = notice.bucket.keyID
+        let tokens = cost.tokens
+        waiting.events.emit(.rateLimitWaitStarted, waiting) { event in
+            event.delay = notice.delay
+            event.reason = notice.reason.rawValue
+            event.tokens = tokens
+        }
+    }
+
+    func storeEvent(_ event: RateLimitStoreEvent) {
+        context.events.emit(.rateLimitStore, context) { emitted in
+            emitted.reason = event.kind.name
+            emitted.text = event.detail
+        }
     }
 }
 

@@ -98,13 +98,17 @@ public struct RetryMiddleware: ClientMiddleware {
     }
 
     /// The result of one attempt.
+    ///
+    /// The error is held boxed (`any Error`, one word), with its code beside it: a ``SluiceError``
+    /// held inline would widen this layer's async frame by hundreds of bytes, and a task keeps the
+    /// memory its deepest frames took for as long as it runs (a stream's whole life).
     private enum Outcome {
         /// Done: return this response.
         case final(ClientResponse)
         /// A retryable answer.
         case retryableResponse(ClientResponse)
-        /// A retryable error.
-        case retryableError(SluiceError)
+        /// A retryable error: a ``SluiceError`` with this code.
+        case retryableError(any Error, SluiceError.Code)
     }
 
     public nonisolated(nonsending) func intercept(
@@ -128,8 +132,8 @@ public struct RetryMiddleware: ClientMiddleware {
                 reason = .status(response.status)
                 serverDelay = ServerHeaders.serverDelay(
                     status: response.status, headers: response.headers, wallNow: wallClock)
-            case .retryableError(let error):
-                reason = .error(error.code)
+            case .retryableError(_, let code):
+                reason = .error(code)
                 serverDelay = nil
             }
 
@@ -141,7 +145,7 @@ public struct RetryMiddleware: ClientMiddleware {
                 emit(decision)
                 switch outcome {
                 case .final(let response), .retryableResponse(let response): return response
-                case .retryableError(let error): throw error
+                case .retryableError(let error, _): throw error
                 }
             }
 
@@ -158,13 +162,7 @@ public struct RetryMiddleware: ClientMiddleware {
                 if let limit, delay > limit.wait, case .retryableResponse(let response) = outcome {
                     emit(.serverDelayTooLong(delay: delay))
                     response.body.discard()
-                    throw SluiceError(
-                        .retryDelayTooLong,
-                        "the server asked to retry after \(delay.rateLimitDescription), more than \(limit.what)"
-                            + " (\(limit.wait.rateLimitDescription))",
-                        status: response.status,
-                        requestID: response.headers["x-request-id"] ?? response.headers["request-id"]
-                    )
+                    throw Self.delayTooLong(delay, limit: limit, response: response)
                 }
             } else {
                 (delay, source) = (policy.backoff(forRetry: attempt, random: random()), .backoff)
@@ -180,6 +178,21 @@ public struct RetryMiddleware: ClientMiddleware {
         }
     }
 
+    /// The error for a server-directed delay above what the call accepts (built out of line, so that
+    /// the error's room is not part of the retry loop's async frame).
+    @inline(never)
+    private static func delayTooLong(
+        _ delay: Duration, limit: (wait: Duration, what: String), response: ClientResponse
+    ) -> any Error {
+        SluiceError(
+            .retryDelayTooLong,
+            "the server asked to retry after \(delay.rateLimitDescription), more than \(limit.what)"
+                + " (\(limit.wait.rateLimitDescription))",
+            status: response.status,
+            requestID: response.headers["x-request-id"] ?? response.headers["request-id"]
+        )
+    }
+
     /// The longest server-directed wait the call accepts, and what sets it: the time left before its
     /// deadline, or, for a 429, the call's own ``CallOptions/rateLimitWaitPolicy`` (a 429's wait is a
     /// rate-limit wait). `nil` when neither applies.
@@ -192,6 +205,7 @@ public struct RetryMiddleware: ClientMiddleware {
     }
 
     /// Turns a decision into the hooks' `retry_scheduled` / `retry_budget_exhausted` events.
+    @inline(never)
     private static func report(_ decision: RetryEvent.Decision, reason: RetryEvent.Reason, context: ClientContext) {
         guard context.events.isEnabled else { return }
         let reasonText: String
@@ -245,10 +259,19 @@ public struct RetryMiddleware: ClientMiddleware {
             let retryable = policy.isRetryable(
                 status: response.status, headers: response.headers, insufficientQuota: insufficientQuota)
             return retryable ? .retryableResponse(response) : .final(response)
-        } catch let error as SluiceError where policy.retryableErrorCodes.contains(error.code) {
+        } catch {
+            guard let code = Self.retryableCode(of: error, policy) else { throw error }
             if Task.isCancelled { throw CancellationError() }
-            return .retryableError(error)
+            return .retryableError(error, code)
         }
+    }
+
+    /// The code of `error` when it is a ``SluiceError`` the policy retries (looked at out of line: a
+    /// cast to ``SluiceError`` needs room for one).
+    @inline(never)
+    private static func retryableCode(of error: any Error, _ policy: RetryPolicy) -> SluiceError.Code? {
+        guard let error = error as? SluiceError, policy.retryableErrorCodes.contains(error.code) else { return nil }
+        return error.code
     }
 
     private static let insufficientQuota = Array("insufficient_quota".utf8)

@@ -46,6 +46,19 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
         context: ClientContext,
         next: Next
     ) async throws -> ClientResponse {
+        let limits = spanLimits(context)
+        if limits.isEmpty { return try await next(request, context) }
+        if transportTimesHead, limits.total == nil {
+            return try await sendTimingHeadBelow(request, context, limits: limits, next: next)
+        }
+        return try await TimedSpan.time(limits: limits, timer: timer, request, context, next: next)
+    }
+
+    /// The attempt's limits under the call's policy. Out of line, like the two ways of timing an
+    /// attempt: the intercept stays a small frame on the task while the layers below send (a task
+    /// keeps the memory its deepest frames took for as long as it runs, a stream's whole life).
+    @inline(never)
+    private func spanLimits(_ context: ClientContext) -> SpanLimits {
         let policy = context.options.timeouts ?? self.policy
         let now = clock.now
         var limits = SpanLimits()
@@ -60,34 +73,33 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
         limits.firstByte = policy.firstByte
         limits.firstToken = policy.firstToken
         limits.idle = policy.idle
-        if limits.isEmpty { return try await next(request, context) }
-        if transportTimesHead, limits.total == nil {
-            return try await sendTimingHeadBelow(request, context, limits: limits, next: next)
-        }
-        return try await withoutActuallyEscaping(next) { next in
-            try await TimedSpan.run(limits: limits, timer: timer, request, context, next: next)
-        }
+        return limits
     }
 
     /// The transport times the head; this layer names the attempt in its error and times the body.
+    @inline(never)
     private nonisolated(nonsending) func sendTimingHeadBelow(
         _ request: ClientRequest, _ context: ClientContext, limits: SpanLimits, next: Next
     ) async throws -> ClientResponse {
         var request = request
-        var headLimit: SpanLimits.Instant?
         if let head = limits.head, case .head(let duration, _) = head.reason {
             request.responseHeadTimeout = duration
-            headLimit = head
         }
         let response: ClientResponse
         do {
             response = try await next(request, context)
-        } catch let error as SluiceError where error.code == .responseHeadTimeout {
-            guard let headLimit else { throw error }
-            throw SluiceError(.responseHeadTimeout, headLimit.message)
+        } catch {
+            throw Self.namingAttempt(error, limits)
         }
-        var bodyLimits = limits
-        bodyLimits.head = nil
-        return try TimedSpan.timeBody(limits: bodyLimits, timer: timer, progress: context.streamProgress, response)
+        return try TimedSpan.timeBody(limits: limits.bodyOnly, timer: timer, progress: context.streamProgress, response)
+    }
+
+    /// A head timeout from the transport, reworded to name the attempt; any other error as it is.
+    @inline(never)
+    private static func namingAttempt(_ error: any Error, _ limits: SpanLimits) -> any Error {
+        guard let head = limits.head, case .head = head.reason,
+            let error = error as? SluiceError, error.code == .responseHeadTimeout
+        else { return error }
+        return SluiceError(.responseHeadTimeout, head.message)
     }
 }

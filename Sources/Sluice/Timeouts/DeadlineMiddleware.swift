@@ -35,19 +35,26 @@ public struct DeadlineMiddleware: ClientMiddleware {
         context: ClientContext,
         next: Next
     ) async throws -> ClientResponse {
+        guard let limits = try spanLimits(context) else { return try await next(request, context) }
+        var context = context
+        context.deadline = limits.total?.at
+        return try await TimedSpan.time(limits: limits, timer: timer, request, context, next: next)
+    }
+
+    /// The call's deadline as a span limit, or `nil` without one; throws when it has passed already.
+    /// Out of line, like the timing: the intercept stays a small frame on the task while the layers
+    /// below send (a task keeps the memory its deepest frames took for as long as it runs).
+    @inline(never)
+    private func spanLimits(_ context: ClientContext) throws -> SpanLimits? {
         let total = (context.options.timeouts ?? policy).total
         let now = clock.now
         var deadline = context.deadline
         if let total { deadline = min(deadline ?? (now + total), now + total) }
-        guard let deadline else { return try await next(request, context) }
+        guard let deadline else { return nil }
         let instant = SpanLimits.Instant(at: deadline, reason: .deadline(total: total))
         guard deadline > now else { throw SluiceError(.deadlineExceeded, instant.message) }
-        var context = context
-        context.deadline = deadline
         var limits = SpanLimits()
         limits.total = instant
-        return try await withoutActuallyEscaping(next) { [context] next in
-            try await TimedSpan.run(limits: limits, timer: timer, request, context, next: next)
-        }
+        return limits
     }
 }

@@ -50,6 +50,13 @@ struct SpanLimits: Sendable {
     /// The longest wait for more content, or for each later chunk.
     var idle: Duration?
 
+    /// These limits without the head's (for a body whose head has arrived).
+    var bodyOnly: SpanLimits {
+        var limits = self
+        limits.head = nil
+        return limits
+    }
+
     var hasChunkLimits: Bool { firstByte != nil || firstToken != nil || idle != nil }
     var hasBodyLimits: Bool { total != nil || hasChunkLimits }
     var isEmpty: Bool { head == nil && !hasBodyLimits }
@@ -82,7 +89,7 @@ struct SpanLimits: Sendable {
 /// span holds at most one at a time, and takes it out when the span ends.
 ///
 /// The head: `next` runs in a child task that the watchdog cancels when the head limit passes. The
-/// body: a ``TimedBodySource`` records when the consumer starts and stops waiting for a chunk (a lock
+/// body: the span, as the timed body's source, records when the consumer starts and stops waiting for a chunk (a lock
 /// and a clock read per chunk); the watchdog is due at the earliest deadline (never later than
 /// ``SpanLimits/pollInterval`` ahead, so a wait that starts meanwhile is still caught on time), and on
 /// expiry discards the inner body, which makes its pending read return at once. The consumer's read
@@ -92,7 +99,9 @@ struct SpanLimits: Sendable {
 /// are budgets of waiting time since the last content. Each wait that ends with a chunk without
 /// content spends part of the budget; a chunk with content (seen as a new progress count when the
 /// consumer next waits) refills it. Without one, every chunk refills it, which is plain chunk pacing.
-final class TimedSpan: Sendable {
+///
+/// The span is the timed body's ``ResponseBodySource`` itself (one object per attempt, not two).
+final class TimedSpan: @unchecked Sendable {
     fileprivate enum Phase { case head, body, ended }
 
     fileprivate struct State {
@@ -133,6 +142,11 @@ final class TimedSpan: Sendable {
     fileprivate let state = Mutex(State())
     /// The attempt's task has returned (or thrown). Set once, read without the lock on the fast path.
     private let workDone = Atomic<Bool>(false)
+    /// The inner body's reader, once the span times a body. Set before the span is a body's source,
+    /// then touched only by ``next()``, which the ``ResponseBodySource`` contract never calls
+    /// concurrently (hence `@unchecked Sendable`: every other stored property is a constant, a lock
+    /// or an atomic).
+    private var iterator: ResponseBody.AsyncIterator?
 
     private init(timer: DeadlineTimer, limits: SpanLimits, progress: StreamProgress?) {
         self.clock = timer.clock
@@ -152,17 +166,7 @@ final class TimedSpan: Sendable {
         next: @escaping ClientMiddleware.Next
     ) async throws -> ClientResponse {
         let span = TimedSpan(timer: timer, limits: limits, progress: context.streamProgress)
-        // The attempt starts at once on this thread and runs until it first suspends: an answer that
-        // needs no wait (an in-memory transport, a cache) costs no thread hop and no watchdog.
-        let work: Task<ClientResponse, any Error>
-        if Task.isCancelled {
-            work = Task { try await next(request, context) }
-        } else {
-            work = Task.immediate {
-                defer { span.workDone.store(true, ordering: .releasing) }
-                return try await next(request, context)
-            }
-        }
+        let work = span.start(request, context, next: next)
         if span.workDone.load(ordering: .acquiring) {
             // The head arrived without a wait: no watchdog ever ran, so nothing else touches the
             // span; only an instant already past can have expired.
@@ -172,11 +176,7 @@ final class TimedSpan: Sendable {
             } catch {
                 throw span.expiredInstant() ?? error
             }
-            if let expired = span.expiredInstant() {
-                response.body.discard()
-                throw expired
-            }
-            return try span.headArrived(response)
+            return try span.headArrivedAtOnce(response)
         }
         span.state.withLock { $0.work = work }
         let response: ClientResponse
@@ -193,8 +193,49 @@ final class TimedSpan: Sendable {
         return try span.headArrived(response)
     }
 
+    /// ``run(limits:timer:_:_:next:)`` with a layer's own `next`: out of line, so that the layer's
+    /// intercept stays a small frame on the task while the layers below send (a task keeps the
+    /// memory its deepest frames took for as long as it runs, a stream's whole life).
+    @inline(never)
+    nonisolated(nonsending) static func time(
+        limits: SpanLimits,
+        timer: DeadlineTimer,
+        _ request: ClientRequest,
+        _ context: ClientContext,
+        next: ClientMiddleware.Next
+    ) async throws -> ClientResponse {
+        try await withoutActuallyEscaping(next) { next in
+            try await run(limits: limits, timer: timer, request, context, next: next)
+        }
+    }
+
+    /// Starts the attempt in a task of its own. It starts at once on this thread and runs until it
+    /// first suspends: an answer that needs no wait (an in-memory transport, a cache) costs no thread
+    /// hop and no watchdog.
+    @inline(never)
+    private func start(
+        _ request: ClientRequest, _ context: ClientContext, next: @escaping ClientMiddleware.Next
+    ) -> Task<ClientResponse, any Error> {
+        if Task.isCancelled { return Task { try await next(request, context) } }
+        return Task.immediate { [self] in
+            defer { workDone.store(true, ordering: .releasing) }
+            return try await next(request, context)
+        }
+    }
+
+    /// The head arrived without a wait: discards it if an instant has passed meanwhile.
+    @inline(never)
+    private func headArrivedAtOnce(_ response: ClientResponse) throws -> ClientResponse {
+        if let expired = expiredInstant() {
+            response.body.discard()
+            throw expired
+        }
+        return try headArrived(response)
+    }
+
     /// Times the body of a response whose head arrived without this span's help (the transport timed
     /// it): `limits` are body limits only.
+    @inline(never)
     static func timeBody(
         limits: SpanLimits, timer: DeadlineTimer, progress: StreamProgress?, _ response: ClientResponse
     ) throws -> ClientResponse {
@@ -205,11 +246,12 @@ final class TimedSpan: Sendable {
     /// Whether a body needs timing after its head: an absolute limit is left, or a chunk limit on a
     /// body that can make its reader wait (one held in memory never does).
     private static func needsBodyTiming(_ limits: SpanLimits, _ response: ClientResponse) -> Bool {
-        limits.total != nil || (limits.hasChunkLimits && response.body.storage.memory == nil)
+        limits.total != nil || (limits.hasChunkLimits && !response.body.storage.isInMemory)
     }
 
     /// The error of an absolute limit (head or total) that has already passed, if any.
-    private func expiredInstant() -> SluiceError? {
+    @inline(never)
+    private func expiredInstant() -> (any Error)? {
         guard limits.head != nil || limits.total != nil else { return nil }
         let now = clock.now
         if let total = limits.total, total.at <= now { return SluiceError(total.code, total.message) }
@@ -229,6 +271,7 @@ final class TimedSpan: Sendable {
 
     // MARK: Head
 
+    @inline(never)
     private func headFailed(_ error: any Error) -> any Error {
         let (expired, watchdog) = state.withLock { state in
             state.phase = .ended
@@ -239,6 +282,7 @@ final class TimedSpan: Sendable {
         return expired ?? error
     }
 
+    @inline(never)
     private func headArrived(_ response: ClientResponse) throws -> ClientResponse {
         // A body held in memory never makes its reader wait, so the chunk limits can never trip on it;
         // only an absolute limit still needs timing.
@@ -267,11 +311,9 @@ final class TimedSpan: Sendable {
         guard keepTiming else { return response }
         response.body.onTermination { [self] _ in bodyEnded() }
         if start { startWatchdog() }
+        iterator = response.body.makeAsyncIterator()
         var timed = response
-        timed.body = ResponseBody(
-            source: TimedBodySource(span: self, inner: response.body),
-            expectedContentLength: response.body.expectedContentLength
-        )
+        timed.body = ResponseBody(source: self, expectedContentLength: response.body.expectedContentLength)
         return timed
     }
 
@@ -282,10 +324,11 @@ final class TimedSpan: Sendable {
     /// With content pacing, content decoded since the last wait refills the first-token and idle
     /// budgets here. A wait that starts with part of its budget spent may end before the watchdog is
     /// next due: then a new watchdog replaces the pending one.
-    func beginWait() -> SluiceError? {
+    @inline(never)
+    func beginWait() -> (any Error)? {
         let now = clock.now
         let progressCount = progress?.count
-        let (expired, wake) = state.withLock { state -> (SluiceError?, Bool) in
+        let (expired, wake) = state.withLock { state -> ((any Error)?, Bool) in
             if let expired = state.expired { return (expired, false) }
             if let progressCount, progressCount != state.progressSeen {
                 state.progressSeen = progressCount
@@ -307,9 +350,10 @@ final class TimedSpan: Sendable {
 
     /// The consumer's wait ended (with a chunk, or the end of the body). Returns the error to throw if
     /// the span expired meanwhile.
-    func endWait(gotChunk: Bool) -> SluiceError? {
+    @inline(never)
+    func endWait(gotChunk: Bool) -> (any Error)? {
         let now = progress == nil ? Duration.zero : clock.now
-        return state.withLock { state in
+        return state.withLock { state -> (any Error)? in
             if let expired = state.expired { return expired }
             if progress != nil, let since = state.waitingSince {
                 state.waitedWithoutContent += now - since
@@ -323,7 +367,9 @@ final class TimedSpan: Sendable {
         }
     }
 
-    var expiredError: SluiceError? { state.withLock { $0.expired } }
+    var expiredError: (any Error)? {
+        @inline(never) get { state.withLock { $0.expired } }
+    }
 
     /// The consumer gave up on the outer body: abort the inner one.
     func discardInner() {
@@ -444,5 +490,30 @@ extension Optional {
     fileprivate mutating func take() -> Wrapped? {
         defer { self = nil }
         return self
+    }
+}
+
+/// The timed body: reads the inner body under the span's limits.
+///
+/// It tells the span when the consumer starts and stops waiting, and throws the span's typed error
+/// once it has expired. Ending it ends the inner body exactly once: reading to the end or a read error
+/// ends the inner body itself; ``cancel()`` (the outer body discarded or its consumer cancelled)
+/// discards the inner body; an expiry discards it from the watchdog.
+extension TimedSpan: ResponseBodySource {
+    nonisolated(nonsending) func next() async throws -> [UInt8]? {
+        if let expired = beginWait() { throw expired }
+        do {
+            let chunk = try await iterator?.next()
+            if let expired = endWait(gotChunk: chunk != nil) { throw expired }
+            return chunk
+        } catch {
+            // An expiry discards the inner body, so its read fails (or ends early): report the expiry.
+            if let expired = expiredError { throw expired }
+            throw error
+        }
+    }
+
+    func cancel() {
+        discardInner()
     }
 }

@@ -48,13 +48,14 @@ public struct ResponseBody: AsyncSequence, Sendable {
 
     /// A body held in memory, served as one chunk.
     public init(bytes: [UInt8]) {
-        self.init(chunks: bytes.isEmpty ? [] : [bytes])
+        // Held by the body's own storage: one object in all, no source and no array of chunks.
+        storage = Storage(memory: bytes.isEmpty ? .none : .one(bytes), expectedContentLength: bytes.count)
     }
 
     /// A body held in memory, served as these chunks.
     public init(chunks: [[UInt8]]) {
         let total = chunks.reduce(0) { $0 + $1.count }
-        storage = Storage(memory: InMemoryBodySource(chunks), expectedContentLength: total)
+        storage = Storage(memory: chunks.isEmpty ? .none : .many(chunks[...]), expectedContentLength: total)
     }
 
     /// A body with no bytes.
@@ -96,7 +97,7 @@ public struct ResponseBody: AsyncSequence, Sendable {
         }
         // A body held in memory is taken whole: no chunk-by-chunk reads, and a single chunk is
         // returned as it is (shared, not copied).
-        if let memory = storage.memory, let chunks = storage.takeAll(memory) {
+        if storage.isInMemory, let chunks = storage.takeAll() {
             return try collectInMemory(chunks, upTo: maxBytes)
         }
         var result: [UInt8] = []
@@ -121,20 +122,14 @@ public struct ResponseBody: AsyncSequence, Sendable {
         return result
     }
 
-    private func collectInMemory(_ chunks: ArraySlice<[UInt8]>, upTo maxBytes: Int) throws -> [UInt8] {
-        var total = 0
-        for chunk in chunks { total += chunk.count }
-        guard total <= maxBytes else {
+    private func collectInMemory(_ chunks: MemoryChunks, upTo maxBytes: Int) throws -> [UInt8] {
+        guard chunks.byteCount <= maxBytes else {
             let error = Self.tooLarge(maxBytes)
             storage.terminate(.failed(error), cancelSource: false)
             throw error
         }
         storage.terminate(.finished, cancelSource: false)
-        if chunks.count == 1 { return chunks[chunks.startIndex] }
-        var result: [UInt8] = []
-        result.reserveCapacity(total)
-        for chunk in chunks { result.append(contentsOf: chunk) }
-        return result
+        return chunks.joined()
     }
 
     static func tooLarge(_ maxBytes: Int) -> SluiceError {
@@ -163,10 +158,34 @@ public struct ResponseBody: AsyncSequence, Sendable {
             try await nextChunk()
         }
 
+        /// The read itself; everything around it is out of line (`startRead()`,
+        /// `Storage.readFailed(_:)`), so that this frame, on the consumer's task for every chunk
+        /// (twice for a timed body), stays small: a task keeps the memory its deepest frames took for
+        /// as long as it runs.
         private nonisolated(nonsending) mutating func nextChunk() async throws -> [UInt8]? {
+            guard try startRead() else { return nil }
+            do {
+                // A body held in memory has no source: its chunks are served from the storage.
+                let chunk = if let source = storage.source { try await source.next() } else { storage.nextInMemory() }
+                if let chunk {
+                    return chunk
+                }
+                phase = .done
+                storage.terminate(.finished, cancelSource: false)
+                return nil
+            } catch {
+                phase = .done
+                throw storage.readFailed(error)
+            }
+        }
+
+        /// Whether to read from the source: `false` at the end; throws what ended the body otherwise
+        /// (already read, failed, cancelled, discarded).
+        @inline(never)
+        private mutating func startRead() throws -> Bool {
             switch phase {
             case .done:
-                return nil
+                return false
             case .fresh:
                 guard storage.claim() else {
                     phase = .done
@@ -179,7 +198,7 @@ public struct ResponseBody: AsyncSequence, Sendable {
             if let termination = storage.termination {
                 phase = .done
                 switch termination {
-                case .finished: return nil
+                case .finished: return false
                 case .failed(let error): throw error
                 case .cancelled: throw CancellationError()
                 case .discarded: throw SluiceError(.bodyAlreadyConsumed, "the response body was discarded")
@@ -190,26 +209,7 @@ public struct ResponseBody: AsyncSequence, Sendable {
                 storage.terminate(.cancelled, cancelSource: true)
                 throw CancellationError()
             }
-            do {
-                if let chunk = try await storage.source.next() {
-                    return chunk
-                }
-                phase = .done
-                storage.terminate(.finished, cancelSource: false)
-                return nil
-            } catch {
-                phase = .done
-                if error is CancellationError || Task.isCancelled {
-                    storage.terminate(.cancelled, cancelSource: true)
-                    throw CancellationError()
-                }
-                // A discard from another task makes the pending read fail; report it as such.
-                if case .discarded? = storage.termination {
-                    throw SluiceError(.bodyAlreadyConsumed, "the response body was discarded")
-                }
-                storage.terminate(.failed(error), cancelSource: false)
-                throw error
-            }
+            return true
         }
     }
 
@@ -217,26 +217,30 @@ public struct ResponseBody: AsyncSequence, Sendable {
         private struct State {
             var claimed = false
             var termination: BodyTermination?
-            var handlers = CallbackList<BodyTermination>()
+            var handlers = CallbackList<TerminationHandler>()
+            /// A body held in memory: the chunks not yet served (dropped when the body ends).
+            var memory = MemoryChunks.none
         }
 
-        let source: any ResponseBodySource
+        /// What produces the chunks; `nil` for a body held in memory (its chunks are in the state).
+        let source: (any ResponseBodySource)?
         let expectedContentLength: Int?
-        /// The source holds the whole body in memory (reads never wait).
-        let memory: InMemoryBodySource?
-        private let state = Mutex(State())
+        private let state: Mutex<State>
 
         init(source: any ResponseBodySource, expectedContentLength: Int?) {
             self.source = source
             self.expectedContentLength = expectedContentLength
-            memory = nil
+            state = Mutex(State())
         }
 
-        init(memory: InMemoryBodySource, expectedContentLength: Int) {
-            source = memory
+        init(memory: MemoryChunks, expectedContentLength: Int) {
+            source = nil
             self.expectedContentLength = expectedContentLength
-            self.memory = memory
+            state = Mutex(State(memory: memory))
         }
+
+        /// The body is held in memory: reads never wait.
+        var isInMemory: Bool { source == nil }
 
         deinit {
             terminate(.discarded, cancelSource: true)
@@ -245,15 +249,19 @@ public struct ResponseBody: AsyncSequence, Sendable {
         var termination: BodyTermination? { state.withLock { $0.termination } }
         var isTerminated: Bool { termination != nil }
 
-        /// Claims the body and takes every chunk of `memory` (this body's source) at once, or `nil` if
-        /// the body was already claimed or has ended (the iterator then reports why).
-        func takeAll(_ memory: InMemoryBodySource) -> ArraySlice<[UInt8]>? {
-            let claimed = state.withLock { state in
-                if state.claimed || state.termination != nil { return false }
+        /// Claims a body held in memory and takes all its chunks at once, or `nil` if the body was
+        /// already claimed or has ended (the iterator then reports why).
+        func takeAll() -> MemoryChunks? {
+            state.withLock { state in
+                if state.claimed || state.termination != nil { return nil }
                 state.claimed = true
-                return true
+                return state.memory.take()
             }
-            return claimed ? memory.takeAll() : nil
+        }
+
+        /// The next chunk of a body held in memory, or `nil` at its end.
+        func nextInMemory() -> [UInt8]? {
+            state.withLock { $0.memory.popFirst() }
         }
 
         func claim() -> Bool {
@@ -267,21 +275,90 @@ public struct ResponseBody: AsyncSequence, Sendable {
         func addHandler(_ handler: @escaping @Sendable (BodyTermination) -> Void) {
             let ended: BodyTermination? = state.withLock { state in
                 if let termination = state.termination { return termination }
-                state.handlers.append(handler)
+                state.handlers.append(TerminationHandler(body: handler))
                 return nil
             }
             if let ended { handler(ended) }
         }
 
+        /// Ends the body after its source failed with `error`, and returns what the read throws.
+        @inline(never)
+        func readFailed(_ error: any Error) -> any Error {
+            if error is CancellationError || Task.isCancelled {
+                terminate(.cancelled, cancelSource: true)
+                return CancellationError()
+            }
+            // A discard from another task makes the pending read fail; report it as such.
+            if case .discarded? = termination {
+                return SluiceError(.bodyAlreadyConsumed, "the response body was discarded")
+            }
+            terminate(.failed(error), cancelSource: false)
+            return error
+        }
+
+        @inline(never)
         func terminate(_ reason: BodyTermination, cancelSource: Bool) {
-            let handlers: CallbackList<BodyTermination>? = state.withLock { state in
+            let handlers: CallbackList<TerminationHandler>? = state.withLock { state in
                 guard state.termination == nil else { return nil }
                 state.termination = reason
+                if cancelSource { state.memory = .none }
                 return state.handlers.take()
             }
             guard let handlers else { return }
-            if cancelSource { source.cancel() }
+            if cancelSource { source?.cancel() }
             handlers.run(reason)
         }
+    }
+}
+
+/// The chunks of a body held in memory: none, one (the usual case, with no array around it), or
+/// several.
+enum MemoryChunks: Sendable {
+    case none
+    case one([UInt8])
+    case many(ArraySlice<[UInt8]>)
+
+    var byteCount: Int {
+        switch self {
+        case .none: 0
+        case .one(let bytes): bytes.count
+        case .many(let chunks): chunks.reduce(0) { $0 + $1.count }
+        }
+    }
+
+    /// Every byte in one array; a single chunk is returned as it is (shared, not copied).
+    func joined() -> [UInt8] {
+        switch self {
+        case .none: return []
+        case .one(let bytes): return bytes
+        case .many(let chunks):
+            if chunks.count == 1 { return chunks[chunks.startIndex] }
+            var result: [UInt8] = []
+            result.reserveCapacity(byteCount)
+            for chunk in chunks { result.append(contentsOf: chunk) }
+            return result
+        }
+    }
+
+    /// Removes and returns the first chunk, or `nil` when none is left.
+    mutating func popFirst() -> [UInt8]? {
+        switch self {
+        case .none:
+            return nil
+        case .one(let bytes):
+            self = .none
+            return bytes
+        case .many(var chunks):
+            self = .none
+            let first = chunks.popFirst()
+            if !chunks.isEmpty { self = .many(chunks) }
+            return first
+        }
+    }
+
+    /// Returns the chunks and leaves none.
+    mutating func take() -> MemoryChunks {
+        defer { self = .none }
+        return self
     }
 }

@@ -14,30 +14,3 @@ public protocol ResponseBodySource: Sendable {
     /// Abort the body: release the connection, handle or buffer behind it.
     func cancel()
 }
-
-/// A source that serves chunks held in memory.
-final class InMemoryBodySource: ResponseBodySource {
-    private let remaining: Mutex<ArraySlice<[UInt8]>>
-
-    init(_ chunks: [[UInt8]]) {
-        remaining = Mutex(chunks[...])
-    }
-
-    nonisolated(nonsending) func next() async throws -> [UInt8]? {
-        remaining.withLock { $0.popFirst() }
-    }
-
-    /// Every chunk not yet served.
-    func takeAll() -> ArraySlice<[UInt8]> {
-        remaining.withLock { remaining in
-            defer { remaining = [] }
-            return remaining
-        }
-    }
-
-    func cancel() {
-        remaining.withLock { $0 = [] }
-    }
-}
-
-import Synchronization

@@ -12,7 +12,7 @@ public final class UsageReport: Sendable {
         var completed = false
         var usage: Usage?
         var latest: Usage?
-        var observers = CallbackList<Usage?>()
+        var observers = CallbackList<UsageObserver>()
         var servedBy: KeyID?
     }
 
@@ -37,7 +37,7 @@ public final class UsageReport: Sendable {
 
     /// Completes the report. Later calls do nothing. `nil` uses the latest update, if any.
     public func complete(with usage: Usage?) {
-        let (observers, final): (CallbackList<Usage?>, Usage?) = state.withLock { state in
+        let (observers, final): (CallbackList<UsageObserver>, Usage?) = state.withLock { state in
             guard !state.completed else { return (CallbackList(), nil) }
             state.completed = true
             state.usage = usage ?? state.latest
@@ -50,7 +50,7 @@ public final class UsageReport: Sendable {
     public func onComplete(_ observer: @escaping @Sendable (Usage?) -> Void) {
         let done: (Bool, Usage?) = state.withLock { state in
             if state.completed { return (true, state.usage) }
-            state.observers.append(observer)
+            state.observers.append(UsageObserver(body: observer))
             return (false, nil)
         }
         if done.0 { observer(done.1) }
