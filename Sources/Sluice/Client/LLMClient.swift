@@ -212,7 +212,8 @@ public final class LLMClient: Sendable {
             options: options
         )
         operation.prepare(&context)
-        let started = callStarted(context, details: operation.requestDetails)
+        // A closure, not the method itself: a partially applied method costs an allocation.
+        let started = callStarted(context) { operation.requestDetails() }
         do {
             let request = try operation.encode(for: configuration.adapter, endpoint: endpoint)
             let response = try await chain.send(request, context: context)
