@@ -283,7 +283,6 @@ public final class LLMClient: Sendable {
 
     /// Emits `request_started` with the request's details and the server it goes to; returns the
     /// start time for the latency (zero with no handler).
-    @inline(never)
     func callStarted(
         _ context: ClientContext, details: () -> ClientEvent.RequestDetails = { ClientEvent.RequestDetails() }
     ) -> Duration {
@@ -299,7 +298,6 @@ public final class LLMClient: Sendable {
     /// Completes the call's usage report with `usage` and emits `request_succeeded`: with the usage
     /// reported, else the client's estimate (the prompt estimate and `estimatedOutput`, flagged
     /// ``Usage/isEstimated``), never none.
-    @inline(never)
     func callSucceeded(
         _ context: ClientContext, usage reported: Usage?, reply: ClientEvent.ReplyDetails? = nil,
         estimatedOutput: Int = 0, started: Duration
@@ -318,7 +316,6 @@ public final class LLMClient: Sendable {
 
     /// Completes the call's usage report and emits `request_cancelled`, or `timeout` (for a time
     /// limit) and `request_failed`.
-    @inline(never)
     func callFailed(_ context: ClientContext, _ error: any Error, started: Duration) {
         context.usage.complete(with: nil)
         guard context.events.isEnabled else { return }
