@@ -216,7 +216,7 @@ public final class LLMClient: Sendable {
         let started = callStarted(context, details: operation.requestDetails)
         do {
             let request = try operation.encode(for: configuration.adapter, endpoint: endpoint)
-            let response = try await chain.send(request, context: context)
+            let response = try await send(request, context: context)
             guard (200..<300).contains(response.status) else {
                 throw try await providerError(response)
             }
