@@ -5,8 +5,9 @@
 # LLMClient.streamChat, each in a process of its own. A stream lasts 3 s or more, so that nearly all N
 # are open together even with the debug mock server on 2 shared cores (at 10 ms a token, the first
 # streams end before the last ones open: `max open` 200-350 of 1,000). Prints one JSON line per
-# contender (baseline RSS, peak RSS, (peak - baseline) / N, heap held and mallocs per stream) and a
-# table. Each run is capped at 60 s; the mock server is stopped on exit.
+# contender (baseline RSS, peak RSS, (peak - baseline) / N, heap held at the peak and while all N
+# were open and reading, mallocs per stream) and a table. Each run is capped at 60 s; the mock server
+# is stopped on exit.
 #
 #   Benchmarks/streams/run.sh SLUICE_BIN_DIR BENCH_BIN_DIR [N] [--json]
 set -euo pipefail
@@ -37,10 +38,12 @@ echo "load average at start $load_start, at end $load_end; $(nproc) cores (a sha
 python3 - "$work/results.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-print(f"{'contender':<10} {'streams':>7} {'max open':>8} {'failed':>6} {'baseline':>10} {'peak':>10} {'per stream':>11} {'heap/stream':>11} {'allocs/stream':>13}")
+print(f"{'contender':<10} {'streams':>7} {'max open':>8} {'failed':>6} {'baseline':>10} {'peak':>10} {'per stream':>11} {'heap/stream':>11} {'heap reading':>12} {'allocs/stream':>13}")
 for r in rows:
     allocs = "n/a" if r["allocs_per_stream"] is None else f"{r['allocs_per_stream']:.1f}"
+    reading = r.get("heap_all_open_per_stream_kib")
+    reading = "n/a" if reading is None else f"{reading:.1f} KiB"
     print(f"{r['contender']:<10} {r['streams']:>7} {r['max_open']:>8} {r['failed']:>6} "
           f"{r['baseline_rss_kib'] / 1024:>7.1f} MiB {r['peak_rss_kib'] / 1024:>6.1f} MiB "
-          f"{r['per_stream_kib']:>7.1f} KiB {r['heap_per_stream_kib']:>7.1f} KiB {allocs:>13}")
+          f"{r['per_stream_kib']:>7.1f} KiB {r['heap_per_stream_kib']:>7.1f} KiB {reading:>12} {allocs:>13}")
 PY

@@ -11,7 +11,8 @@
 // One JSON line on standard output: the resident memory (RSS) before the streams opened (after one
 // warm-up stream), the peak while they ran (the kernel's high-water mark, reset before they open),
 // (peak − baseline) / max_open — the "per stream" figure of Benchmarks/README.md — and the mallocs per
-// stream (malloc-interposer, preloaded by the script; `null` when it is not).
+// stream (malloc-interposer, preloaded by the script; `null` when it is not), and the heap per stream
+// while all N were open at once (`null` when they never were).
 //
 //   Streams --contender curl|client --url http://127.0.0.1:PORT [--streams 1000] [--seconds 60]
 //           [--receive-buffer BYTES]   (CurlTransport.Configuration.receiveBuffer.streaming)
@@ -240,10 +241,15 @@ do {
     MallocInterposerSwift.hook()
     let heapBaseline = heapInUse()
     let heapPeak = Atomic<Int>(heapBaseline)
+    // The most heap held while every stream was open (all reading, every head in): a stream's cost
+    // once it is read, without the sending that the synchronized start piles up first.
+    let heapAllOpen = Atomic<Int>(Int.min)
     let sampler = Task {
         while !Task.isCancelled {
             let now = heapInUse()
             if now > heapPeak.load(ordering: .relaxed) { heapPeak.store(now, ordering: .relaxed) }
+            let allOpen = gauge.open.load(ordering: .relaxed) == options.streams
+            if allOpen, now > heapAllOpen.load(ordering: .relaxed) { heapAllOpen.store(now, ordering: .relaxed) }
             try? await Task.sleep(for: .milliseconds(20))
         }
     }
@@ -261,6 +267,8 @@ do {
     // Memory is divided by the most streams open at once, not by N: on a busy machine the first
     // streams can end before the last ones open, and the peak holds only those open together.
     let open = Double(max(1, gauge.maxOpen.load(ordering: .relaxed)))
+    let allOpen = heapAllOpen.load(ordering: .relaxed)
+    let allOpenPerStream = allOpen == Int.min ? "null" : number(Double(allOpen - heapBaseline) / 1024 / streams)
     let allocations = statistics.mallocCount > 0 ? number(Double(statistics.mallocCount) / streams) : "null"
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let fields = [
@@ -271,6 +279,7 @@ do {
         "\"peak_reset\":\(peakReset)", "\"per_stream_kib\":\(number(Double(peak - baseline) / open))",
         "\"allocs_per_stream\":\(allocations)",
         "\"heap_per_stream_kib\":\(number(Double(heapPeak.load(ordering: .relaxed) - heapBaseline) / 1024 / open))",
+        "\"heap_all_open_per_stream_kib\":\(allOpenPerStream)",
     ]
     print("{" + fields.joined(separator: ",") + "}")
     exit(gauge.failures.load(ordering: .relaxed) == 0 ? 0 : 1)

@@ -150,100 +150,160 @@ public struct ChatStream: AsyncSequence, Sendable {
             )
         }
 
+        /// What ``next()`` does without reading: hand out an event already decoded, end, or read.
+        private enum Step {
+            case event(ChatStreamEvent)
+            case end
+            case read
+        }
+
+        /// The next event. The work between reads runs in synchronous helpers (`ready()`, `take(_:)`)
+        /// so that this function's async frame, which the task's allocator holds for every open stream,
+        /// keeps only what lives across the read.
         func next() async throws -> ChatStreamEvent? {
             guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-                throw SluiceError(.bodyAlreadyConsumed, "a chat stream was iterated from two tasks at once")
+                throw Self.concurrentIteration()
             }
             defer { busy.store(false, ordering: .releasing) }
-            do {
-                let event = try await Self.advance(&reader, body: body)
-                if let event {
-                    accumulated.withLock { $0.apply(event) }
-                    if case .usage(let reported) = event { usage.update(reported) }
-                    // Kept with no handler too: a router falls back only before the first content.
-                    let first =
-                        event.isContent && !sawContent.load(ordering: .relaxed)
-                        && !sawContent.exchange(true, ordering: .relaxed)
-                    if context.events.isEnabled {
-                        if first {
-                            context.events.emit(.firstToken, context) { $0.latency = $0.instant - self.started }
-                        }
-                        if case .textDelta(let text) = event {
-                            context.events.emit(.chunk, context) { $0.text = text }
-                        }
-                    }
-                } else {
-                    completed.withLock { $0 = true }
+            while true {
+                switch try ready() {
+                case .event(let event): return event
+                case .end: return nil
+                case .read: break
                 }
-                return event
-            } catch var error as SluiceError {
-                let (partial, head) = accumulated.withLock { ($0.eventCount > 0 ? $0.response : nil, $0.responseHead) }
-                if let partial { error.partialResponse = partial }
-                if error.responseHead == nil { error.responseHead = head }
-                body.discard()
-                throw error
-            } catch {
-                body.discard()
-                throw error
+                let chunk: [UInt8]?
+                do {
+                    chunk = try await reader.iterator.next()
+                } catch {
+                    // Thrown by the next `ready()`, with the reply so far.
+                    reader.deferredError = error
+                    continue
+                }
+                take(chunk)
             }
         }
 
-        /// The next event: one already decoded, or those of the next chunk. At the provider's end marker
-        /// the reader ends and `body` is released at once (see ``ResponseBody/finishEarly()``).
-        private static func advance(_ reader: inout Reader, body: ResponseBody) async throws -> ChatStreamEvent? {
-            while true {
-                if reader.pendingIndex < reader.pending.count {
-                    let event = reader.pending[reader.pendingIndex]
-                    reader.pendingIndex += 1
-                    return event
+        /// An existential, so that the caller's frame holds a reference rather than a whole error.
+        @inline(never)
+        private static func concurrentIteration() -> any Error {
+            SluiceError(.bodyAlreadyConsumed, "a chat stream was iterated from two tasks at once")
+        }
+
+        /// The next event already decoded (folded into the reply and reported), the end (the reply is
+        /// complete), or `.read` when a chunk must be read first. Throws the error the reader met, with
+        /// the reply so far, once the events before it were handed out; the transfer then ends.
+        @inline(never)
+        private func ready() throws -> Step {
+            let step: Step
+            do {
+                step = try Self.step(&reader)
+            } catch {
+                throw failed(error)
+            }
+            switch step {
+            case .event(let event): delivered(event)
+            case .end: completed.withLock { $0 = true }
+            case .read: break
+            }
+            return step
+        }
+
+        /// `error`, with the reply so far in a ``SluiceError``, after the transfer was ended.
+        private func failed(_ error: any Error) -> any Error {
+            guard var error = error as? SluiceError else {
+                body.discard()
+                return error
+            }
+            let (partial, head) = accumulated.withLock { ($0.eventCount > 0 ? $0.response : nil, $0.responseHead) }
+            if let partial { error.partialResponse = partial }
+            if error.responseHead == nil { error.responseHead = head }
+            body.discard()
+            return error
+        }
+
+        /// Folds `event` into the reply and the usage report, and emits the events it makes.
+        private func delivered(_ event: ChatStreamEvent) {
+            accumulated.withLock { $0.apply(event) }
+            if case .usage(let reported) = event { usage.update(reported) }
+            // Kept with no handler too: a router falls back only before the first content.
+            let first =
+                event.isContent && !sawContent.load(ordering: .relaxed)
+                && !sawContent.exchange(true, ordering: .relaxed)
+            if context.events.isEnabled {
+                if first {
+                    context.events.emit(.firstToken, context) { $0.latency = $0.instant - self.started }
                 }
-                reader.pending.removeAll(keepingCapacity: true)
-                reader.pendingIndex = 0
-                if let error = reader.deferredError {
-                    reader.deferredError = nil
+                if case .textDelta(let text) = event {
+                    context.events.emit(.chunk, context) { $0.text = text }
+                }
+            }
+        }
+
+        /// One event already decoded, the end, or `.read`; throws the error met after the events
+        /// before it.
+        private static func step(_ reader: inout Reader) throws -> Step {
+            if reader.pendingIndex < reader.pending.count {
+                let event = reader.pending[reader.pendingIndex]
+                reader.pendingIndex += 1
+                return .event(event)
+            }
+            reader.pending.removeAll(keepingCapacity: true)
+            reader.pendingIndex = 0
+            if let error = reader.deferredError {
+                reader.deferredError = nil
+                reader.ended = true
+                throw error
+            }
+            return reader.ended ? .end : .read
+        }
+
+        /// Parses and decodes `chunk` (`nil`: the body ended) into the pending events. At the
+        /// provider's end marker the reader ends and `body` is released at once (see
+        /// ``ResponseBody/finishEarly()``).
+        @inline(never)
+        private func take(_ chunk: [UInt8]?) {
+            Self.take(chunk, into: &reader, body: body)
+        }
+
+        private static func take(_ chunk: [UInt8]?, into reader: inout Reader, body: ResponseBody) {
+            var events: [ServerSentEvent] = []
+            do {
+                if let chunk {
+                    guard chunk.count <= reader.limits.maxBytes - reader.bytes else {
+                        throw reader.limits.tooManyBytes
+                    }
+                    reader.bytes += chunk.count
+                    try reader.parser.parse(chunk) { events.append($0) }
+                } else {
+                    try reader.parser.finish { events.append($0) }
                     reader.ended = true
-                    throw error
                 }
-                if reader.ended { return nil }
-                var events: [ServerSentEvent] = []
+            } catch {
+                // Deliver what was parsed before the fault, then the fault.
+                reader.deferredError = error
+            }
+            var content = false
+            for event in events {
                 do {
-                    if let chunk = try await reader.iterator.next() {
-                        guard chunk.count <= reader.limits.maxBytes - reader.bytes else {
-                            throw reader.limits.tooManyBytes
-                        }
-                        reader.bytes += chunk.count
-                        try reader.parser.parse(chunk) { events.append($0) }
-                    } else {
-                        try reader.parser.finish { events.append($0) }
-                        reader.ended = true
-                    }
+                    content = try decode(event, into: &reader) || content
                 } catch {
-                    // Deliver what was parsed before the fault, then the fault.
                     reader.deferredError = error
+                    break
                 }
-                var content = false
-                for event in events {
-                    do {
-                        content = try decode(event, into: &reader) || content
-                    } catch {
-                        reader.deferredError = error
-                        break
-                    }
-                    if reader.decoder.isComplete { break }
-                }
-                // Before the next read, so the timers count the next wait from this content.
-                if content { reader.progress?.contentArrived() }
-                if reader.decoder.isComplete {
-                    // The reply is complete: nothing after the marker is read (a fault in the bytes
-                    // after it included), and the transfer is released now rather than when the
-                    // server closes the connection.
-                    reader.deferredError = nil
-                    reader.ended = true
-                    body.finishEarly()
-                } else if reader.ended, reader.deferredError == nil {
-                    reader.deferredError = SluiceError(
-                        .incompleteStream, "the stream ended before the provider's end marker")
-                }
+                if reader.decoder.isComplete { break }
+            }
+            // Before the next read, so the timers count the next wait from this content.
+            if content { reader.progress?.contentArrived() }
+            if reader.decoder.isComplete {
+                // The reply is complete: nothing after the marker is read (a fault in the bytes
+                // after it included), and the transfer is released now rather than when the
+                // server closes the connection.
+                reader.deferredError = nil
+                reader.ended = true
+                body.finishEarly()
+            } else if reader.ended, reader.deferredError == nil {
+                reader.deferredError = SluiceError(
+                    .incompleteStream, "the stream ended before the provider's end marker")
             }
         }
 

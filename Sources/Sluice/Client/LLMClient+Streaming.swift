@@ -32,4 +32,22 @@ extension LLMClient {
     ) async throws -> ChatResponse {
         try await streamChat(request, options: options) { stream in try await stream.forEachEvent(onEvent) }
     }
+
+    /// Sends `request` through the chain; a stream's request from a child task.
+    ///
+    /// A task's allocator keeps every slab its async frames ever needed until the task ends, so a
+    /// stream read on the task that sent it would hold the layers' frames of the send (the deepest
+    /// stack of the call) for as long as it is read. Sent from a child task, those frames are freed
+    /// once the response head is in, and the stream holds only the frames of its reading. The child
+    /// inherits the caller's task-local values, and cancelling the caller cancels it; the layers of
+    /// the send run on the global executor rather than the caller's.
+    nonisolated(nonsending) func send(_ request: ClientRequest, context: ClientContext) async throws -> ClientResponse {
+        guard context.isStreaming else { return try await chain.send(request, context: context) }
+        let chain = chain
+        return try await withThrowingTaskGroup(of: ClientResponse.self) { group in
+            group.addTask { try await chain.send(request, context: context) }
+            guard let response = try await group.next() else { throw CancellationError() }
+            return response
+        }
+    }
 }

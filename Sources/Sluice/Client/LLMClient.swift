@@ -161,6 +161,7 @@ public final class LLMClient: Sendable {
 
     /// A fresh context for one call, with the handlers in scope: the client's, the task scope's,
     /// then the call's own.
+    @inline(never)  // keeps its temporaries out of the async frame of `run`, held for a whole stream
     func makeContext(
         operation: ClientContext.Operation,
         model: String,
@@ -216,7 +217,7 @@ public final class LLMClient: Sendable {
         let started = callStarted(context) { operation.requestDetails() }
         do {
             let request = try operation.encode(for: configuration.adapter, endpoint: endpoint)
-            let response = try await chain.send(request, context: context)
+            let response = try await send(request, context: context)
             guard (200..<300).contains(response.status) else {
                 throw await providerFailure(response)
             }
@@ -283,6 +284,7 @@ public final class LLMClient: Sendable {
 
     /// Emits `request_started` with the request's details and the server it goes to; returns the
     /// start time for the latency (zero with no handler).
+    @inline(never)  // keeps its temporaries out of the async frame of `run`, held for a whole stream
     func callStarted(
         _ context: ClientContext, details: () -> ClientEvent.RequestDetails = { ClientEvent.RequestDetails() }
     ) -> Duration {
@@ -298,6 +300,7 @@ public final class LLMClient: Sendable {
     /// Completes the call's usage report with `usage` and emits `request_succeeded`: with the usage
     /// reported, else the client's estimate (the prompt estimate and `estimatedOutput`, flagged
     /// ``Usage/isEstimated``), never none.
+    @inline(never)  // keeps its temporaries out of the async frame of `run`, held for a whole stream
     func callSucceeded(
         _ context: ClientContext, usage reported: Usage?, reply: ClientEvent.ReplyDetails? = nil,
         estimatedOutput: Int = 0, started: Duration
@@ -316,6 +319,7 @@ public final class LLMClient: Sendable {
 
     /// Completes the call's usage report and emits `request_cancelled`, or `timeout` (for a time
     /// limit) and `request_failed`.
+    @inline(never)  // keeps its temporaries out of the async frame of `run`, held for a whole stream
     func callFailed(_ context: ClientContext, _ error: any Error, started: Duration) {
         context.usage.complete(with: nil)
         guard context.events.isEnabled else { return }
@@ -447,6 +451,7 @@ public final class LLMClient: Sendable {
     }
 
     /// What a call throws for `error`: a cancellation becomes ``SluiceError/Code/cancelled``.
+    @inline(never)  // keeps its temporaries out of the async frame of `run`, held for a whole stream
     static func callError(_ error: any Error) -> any Error {
         error is CancellationError ? SluiceError(.cancelled, "the call was cancelled") : error
     }

@@ -28,7 +28,7 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
     /// An object with these entries in this order; a repeated key keeps its first position and its
     /// last value.
     public init(_ entries: some Sequence<(String, JSONValue)>) {
-        self.init()
+        self.init(minimumCapacity: entries.underestimatedCount)
         for (key, value) in entries { self[key] = value }
     }
 
@@ -38,7 +38,8 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
 
     /// An empty object with room for `capacity` keys (one allocation per array, not one per growth).
     init(minimumCapacity capacity: Int) {
-        self.init()
+        entryKeys = []
+        entryValues = []
         entryKeys.reserveCapacity(capacity)
         entryValues.reserveCapacity(capacity)
     }

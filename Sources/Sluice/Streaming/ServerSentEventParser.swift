@@ -90,7 +90,9 @@ public struct ServerSentEventParser: Sendable {
     private var cachedEventTypeBytes: [UInt8] = []
     private var cachedEventType: String?
     private var retryInBlock: Duration?
-    private var failure: SluiceError?
+    // The error the parser failed with, boxed (an existential) so that a parser, which a stream keeps
+    // for its whole life, does not carry a whole SluiceError inline.
+    private var failure: (any Error)?
 
     /// A parser with the given limits.
     public init(configuration: Configuration = .default) {

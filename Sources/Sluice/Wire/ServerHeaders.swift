@@ -106,38 +106,41 @@ enum ServerHeaders {
     /// at ``WireNumber/maxDuration`` (`99999999999999999999ns` is not an error, just long); `nil` for
     /// a negative duration or anything that is not one.
     static func goDuration(_ text: Substring) -> Duration? {
-        let scalars = Array(text.unicodeScalars)
-        guard !scalars.isEmpty else { return nil }
-        if scalars == ["0"] { return .zero }
-        func isNumeric(_ scalar: Unicode.Scalar) -> Bool { scalar == "." || ("0"..."9").contains(scalar) }
+        let bytes = text.utf8
+        guard !bytes.isEmpty else { return nil }
+        if text == "0" { return .zero }
+        func isNumeric(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: ".") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
+        // Walks the bytes and slices the text where ASCII digits start and stop (always a scalar
+        // boundary), so a header costs no allocation.
         var seconds = 0.0
-        var index = 0
-        while index < scalars.count {
-            var number = ""
-            while index < scalars.count, isNumeric(scalars[index]) {
-                number.unicodeScalars.append(scalars[index])
-                index += 1
-            }
-            var unit = ""
-            while index < scalars.count, !isNumeric(scalars[index]) {
-                unit.unicodeScalars.append(scalars[index])
-                index += 1
-            }
-            guard let value = WireNumber.finiteDouble(number), value >= 0 else { return nil }
-            let scale: Double
-            switch unit {
-            case "h": scale = 3600
-            case "m": scale = 60
-            case "s": scale = 1
-            case "ms": scale = 1e-3
-            case "us", "µs", "μs": scale = 1e-6
-            case "ns": scale = 1e-9
-            default: return nil
-            }
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let numberStart = index
+            while index < bytes.endIndex, isNumeric(bytes[index]) { bytes.formIndex(after: &index) }
+            let unitStart = index
+            while index < bytes.endIndex, !isNumeric(bytes[index]) { bytes.formIndex(after: &index) }
+            guard let value = WireNumber.finiteDouble(text[numberStart..<unitStart]), value >= 0,
+                let scale = goUnitSeconds(text[unitStart..<index])
+            else { return nil }
             // Doubles do not trap: a huge sum becomes large or infinite and is clamped below.
             seconds += value * scale
         }
         return WireNumber.duration(seconds: seconds)
+    }
+
+    /// The length of one unit of a Go duration, in seconds.
+    private static func goUnitSeconds(_ unit: Substring) -> Double? {
+        switch unit {
+        case "h": 3600
+        case "m": 60
+        case "s": 1
+        case "ms": 1e-3
+        case "us", "µs", "μs": 1e-6
+        case "ns": 1e-9
+        default: nil
+        }
     }
 
     // MARK: Calendar

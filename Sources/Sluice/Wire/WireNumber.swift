@@ -100,10 +100,15 @@ enum WireNumber {
 
     /// `text` without the spaces and tabs around it.
     static func trimmed<Text: StringProtocol>(_ text: Text) -> Substring {
-        var value = Substring(text)
-        while let first = value.first, first == " " || first == "\t" { value.removeFirst() }
-        while let last = value.last, last == " " || last == "\t" { value.removeLast() }
-        return value
+        // Bytes, not characters: a space or tab is one ASCII byte, and stepping by bytes skips the
+        // grapheme-breaking work that `first` / `removeFirst` do on a substring.
+        let value = Substring(text)
+        let bytes = value.utf8
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var start = bytes.startIndex, end = bytes.endIndex
+        while start < end, isBlank(bytes[start]) { bytes.formIndex(after: &start) }
+        while start < end, isBlank(bytes[bytes.index(before: end)]) { bytes.formIndex(before: &end) }
+        return value[start..<end]
     }
 }
 

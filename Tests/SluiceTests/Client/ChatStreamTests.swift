@@ -65,6 +65,26 @@ private final class HoldOpenSource: ResponseBodySource {
     }
 }
 
+/// A task-local value the caller of a stream sets, to see which task a layer runs on.
+private enum CallerTag {
+    @TaskLocal static var value: String?
+}
+
+/// Records the caller's ``CallerTag`` for each attempt, then, with `holdsHead`, waits for the caller
+/// to be cancelled (at most 10 s) before sending, as a server that never sends its head would.
+private final class TagRecorder: ClientMiddleware, Sendable {
+    let seen = Mutex<[String?]>([])
+    let holdsHead: Bool
+
+    init(holdsHead: Bool) { self.holdsHead = holdsHead }
+
+    func intercept(_ request: ClientRequest, context: ClientContext, next: Next) async throws -> ClientResponse {
+        seen.withLock { $0.append(CallerTag.value) }
+        if holdsHead { try await Task.sleep(for: .seconds(10)) }
+        return try await next(request, context)
+    }
+}
+
 @Suite("ChatStream")
 struct ChatStreamTests {
     static let request = ChatRequest(model: "m", messages: [.user("hi")])
@@ -191,5 +211,24 @@ struct ChatStreamTests {
         let client = Self.client(body, limits: StreamLimits(maxEventBytes: 64))
         let reply = try await client.streamChat(Self.request)
         #expect(reply.text == line + first + "\n" + second)
+    }
+
+    @Test("a stream's request is sent from a child task: the layers see the caller's task-locals and its cancellation")
+    func sendsFromChildTask() async throws {
+        let recorder = TagRecorder(holdsHead: false)
+        let body = ResponseBody(chunks: ["data: Hi\n\n", "data: [END]\n\n"].map { Array($0.utf8) })
+        let client = Self.client(body, attemptMiddleware: [recorder])
+        let reply = try await CallerTag.$value.withValue("caller") { try await client.streamChat(Self.request) }
+        #expect(reply.text == "Hi")
+        #expect(recorder.seen.withLock { $0 } == ["caller"])
+
+        let holding = TagRecorder(holdsHead: true)
+        let held = Self.client(ResponseBody(chunks: []), attemptMiddleware: [holding])
+        let call = Task { try await held.streamChat(Self.request) }
+        while holding.seen.withLock({ $0.isEmpty }) { await Task.yield() }
+        call.cancel()
+        let error = await #expect(throws: SluiceError.self) { _ = try await call.value }
+        #expect(error?.code == .cancelled)
+        #expect(held.inFlightCalls == 0)
     }
 }

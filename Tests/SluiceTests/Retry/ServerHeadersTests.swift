@@ -8,13 +8,14 @@ struct ServerHeadersTests {
         arguments: [
             ("1s", Duration.seconds(1)), ("6m0s", .seconds(360)), ("20ms", .milliseconds(20)),
             ("1m30s", .seconds(90)), ("2.5s", .milliseconds(2500)), ("1h2m3s", .seconds(3723)), ("0", .zero),
-            ("350us", .microseconds(350)),
+            ("350us", .microseconds(350)), ("2µs", .microseconds(2)), ("3μs", .microseconds(3)),
+            ("1.5h", .seconds(5400)), ("999999999999999999999h", .seconds(1_000_000_000)),
         ])
     func goDurations(text: String, expected: Duration) {
         #expect(ServerHeaders.goDuration(Substring(text)) == expected)
     }
 
-    @Test("rejects malformed durations", arguments: ["", "s", "5", "1x", "1.2.3s"])
+    @Test("rejects malformed durations", arguments: ["", "s", "5", "1x", "1.2.3s", "-1s", "1sx", "1µ", "ms5", "1e3s"])
     func badDurations(text: String) {
         #expect(ServerHeaders.goDuration(Substring(text)) == nil)
     }
@@ -34,6 +35,8 @@ struct ServerHeadersTests {
         let cases: [([(String, String)], Duration?)] = [
             ([("retry-after-ms", "1250"), ("retry-after", "7")], .milliseconds(1_250)),
             ([("retry-after", "7")], .seconds(7)),
+            ([("retry-after", " \t7\t ")], .seconds(7)),
+            ([("retry-after-ms", " \t "), ("retry-after", "\t2")], .seconds(2)),
             ([("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT"), ("date", "Sun, 06 Nov 1994 08:49:27 GMT")], .seconds(10)),
             ([("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT")], .seconds(777)),
             ([("retry-after", "0")], nil),

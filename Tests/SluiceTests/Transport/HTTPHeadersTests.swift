@@ -17,6 +17,18 @@ struct HTTPHeadersTests {
         #expect(!headers.contains("Content-Type"))
     }
 
+    @Test("names compare ASCII letters without case and every other byte exactly")
+    func nameComparison() {
+        let headers: HTTPHeaders = ["x-a[": "1", "ÄB": "2", "Retry-After": "3"]
+        #expect(headers["X-A["] == "1")
+        #expect(headers["x-a{"] == nil)  // "[" is not "{" with its case changed
+        #expect(headers["Äb"] == "2")
+        #expect(headers["äb"] == nil)  // only ASCII letters fold
+        #expect(headers["retry-after"] == "3")
+        #expect(headers["retry-afte"] == nil)
+        #expect(headers["retry-afterx"] == nil)
+    }
+
     @Test(
         "a value with CR, LF or NUL is rejected as invalidHeader without echoing the value",
         arguments: ["Bearer MARKER\r\nX-Injected: 1", "MARKER\nnext", "MARKER\r", "MAR\u{0}KER"]

@@ -40,8 +40,12 @@ struct StreamChatOperation: ChatCallOperation {
     /// A stream reports its usage as it is read; the call's report takes the latest.
     func usage(of reply: ChatStream) -> Usage? { nil }
 
+    // Not inlined, like `replyDetails(of:)`: the reply they build (`snapshot`) would otherwise take room
+    // in the async frame of `LLMClient.run`, which every open stream holds while it is read.
+    @inline(never)
     func estimatedOutputTokens(of reply: ChatStream) -> Int { Usage.estimatedOutputTokens(of: reply.snapshot) }
 
     /// From what the caller read of the stream.
+    @inline(never)
     func replyDetails(of reply: ChatStream) -> ClientEvent.ReplyDetails? { ClientEvent.ReplyDetails(reply.snapshot) }
 }

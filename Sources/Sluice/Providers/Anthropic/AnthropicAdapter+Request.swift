@@ -28,7 +28,9 @@ extension AnthropicAdapter {
 
     /// The JSON body of a messages request, `extraFields` merged last.
     func requestBody(_ request: ChatRequest, stream: Bool) throws -> JSONObject {
-        var body = JSONObject()
+        // Room for model, max_tokens, system, messages, stream and a few of the optional fields, so
+        // the object is sized once.
+        var body = JSONObject(minimumCapacity: 8 + request.extraFields.count)
         body["model"] = .string(request.model)
         let thinkingBudget = request.thinking?.reservedBudget ?? 0
         body["max_tokens"] = .number(

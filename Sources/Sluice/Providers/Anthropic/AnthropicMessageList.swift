@@ -89,7 +89,8 @@ struct AnthropicMessageList {
             system = systemTexts.isEmpty ? nil : .string(systemTexts.joined(separator: "\n\n"))
         }
         messages = turns.map { turn in
-            ["role": .string(turn.role), "content": .array(turn.leading + turn.blocks)]
+            // Most turns have no leading blocks: their blocks are sent as they are, not copied.
+            ["role": .string(turn.role), "content": .array(turn.leading.isEmpty ? turn.blocks : turn.leading + turn.blocks)]
         }
         guard marked else { return }
         breakpoints = systemBreakpoints
