@@ -86,22 +86,56 @@ public protocol ChatStreamDecoder {
 public struct ProviderEndpoint: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The base URL: for OpenAI-compatible servers up to and including the version (`…/v1`), for
     /// Anthropic the host (`https://api.anthropic.com`), as the official SDKs take them.
-    public var baseURL: String
-    public var apiKey: String
+    public var baseURL: String {
+        didSet { urls = JoinedURLs(baseURL: baseURL) }
+    }
+    public var apiKey: String {
+        didSet { bearerAuthorization = Self.bearer(apiKey) }
+    }
     /// Extra headers sent with every request (organization, project, `anthropic-version`, betas).
     public var headers: HTTPHeaders
+
+    /// `Bearer <apiKey>` (empty without a key), built once rather than on every request. A secret
+    /// like ``apiKey``: never in a description or mirror.
+    private(set) var bearerAuthorization: String
+    /// The URLs of the paths the bundled adapters call, joined once.
+    private var urls: JoinedURLs
 
     public init(baseURL: String, apiKey: String, headers: HTTPHeaders = [:]) {
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.headers = headers
+        bearerAuthorization = Self.bearer(apiKey)
+        urls = JoinedURLs(baseURL: baseURL)
     }
 
     /// `baseURL` without a trailing slash, joined with `path` (which starts with `/`).
     public func url(_ path: String) -> String {
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        return base + path
+        urls.url(path)
+    }
+
+    private static func bearer(_ apiKey: String) -> String {
+        apiKey.isEmpty ? "" : "Bearer " + apiKey
+    }
+
+    /// The base URL without its trailing slashes and, joined to it once, the paths the bundled
+    /// adapters send every call to: those URLs cost no allocation per request.
+    private struct JoinedURLs: Sendable {
+        static let commonPaths = ["/chat/completions", "/v1/messages", "/embeddings", "/responses"]
+        let base: String
+        let common: [String]
+
+        init(baseURL: String) {
+            var base = baseURL
+            while base.hasSuffix("/") { base.removeLast() }
+            self.base = base
+            common = Self.commonPaths.map { base + $0 }
+        }
+
+        func url(_ path: String) -> String {
+            if let index = Self.commonPaths.firstIndex(of: path) { return common[index] }
+            return base + path
+        }
     }
 
     public var description: String { "ProviderEndpoint(\(SecretRedaction.redactingURL(baseURL)), key: <redacted>)" }

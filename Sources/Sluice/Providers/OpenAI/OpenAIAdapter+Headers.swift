@@ -9,8 +9,8 @@ extension OpenAIAdapter {
     func headers(endpoint: ProviderEndpoint, accept: String) -> HTTPHeaders {
         // authorization, content-type, accept, organization, project, and the endpoint's own.
         var headers = HTTPHeaders(minimumCapacity: 5 + endpoint.headers.count)
-        if !endpoint.apiKey.isEmpty {
-            headers.add(name: "authorization", value: "Bearer " + endpoint.apiKey)
+        if !endpoint.bearerAuthorization.isEmpty {
+            headers.add(name: "authorization", value: endpoint.bearerAuthorization)
         }
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "accept", value: accept)
