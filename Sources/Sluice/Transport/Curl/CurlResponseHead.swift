@@ -59,12 +59,33 @@ struct CurlResponseHead: Sendable {
                     continue
                 }
                 guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { continue }
-                let name = String(decoding: line[..<colon], as: UTF8.self)
-                let value = String(decoding: trimmed(line[(colon + 1)...]), as: UTF8.self)
+                let name = string(line[..<colon])
+                let value = string(trimmed(line[(colon + 1)...]))
                 fields.append(HTTPHeaders.Field(name: name, value: value))
             }
         }
         return HTTPHeaders(fields: fields)
+    }
+
+    /// Names and values that providers send on every reply and that are too long for a small
+    /// (inline) string: taken from here they cost no allocation. Shorter ones never allocate anyway.
+    static let commonTokens: [String] = [
+        "application/json", "application/json; charset=utf-8", "text/event-stream",
+        "text/event-stream; charset=utf-8", "transfer-encoding", "Transfer-Encoding",
+        "x-ratelimit-limit-requests", "x-ratelimit-limit-tokens", "x-ratelimit-remaining-requests",
+        "x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens",
+        "openai-processing-ms", "openai-organization", "strict-transport-security",
+        "access-control-expose-headers", "anthropic-organization-id",
+    ]
+
+    /// The bytes as a string: one of ``commonTokens`` when they spell it, else a new string.
+    private static func string(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String {
+        if bytes.count > 15 {
+            for token in commonTokens where token.utf8.count == bytes.count && token.utf8.elementsEqual(bytes) {
+                return token
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func trimmed(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {

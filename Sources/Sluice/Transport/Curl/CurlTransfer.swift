@@ -25,8 +25,7 @@ final class CurlTransfer: @unchecked Sendable {
         /// The consumer cancelled or discarded the transfer.
         var consumerGone = false
         var bodyWaiter: UnsafeContinuation<[UInt8]?, any Error>?
-        var chunks: [[UInt8]] = []
-        var chunkIndex = 0
+        var chunks = ChunkQueue()
         var buffered = 0
         var end: End?
         /// The write callback paused the transfer because the buffer reached the high-water mark.
@@ -42,14 +41,7 @@ final class CurlTransfer: @unchecked Sendable {
 
         /// Takes the next chunk, or the end once the buffer is empty.
         mutating func poll(lowWaterMark: Int) -> Poll {
-            if chunkIndex < chunks.count {
-                let chunk = chunks[chunkIndex]
-                chunks[chunkIndex] = []
-                chunkIndex += 1
-                if chunkIndex == chunks.count {
-                    chunks.removeAll(keepingCapacity: chunks.count <= 64)
-                    chunkIndex = 0
-                }
+            if let chunk = chunks.popFirst() {
                 buffered -= chunk.count
                 let requestResume = paused && !resumeRequested && buffered <= lowWaterMark
                 if requestResume { resumeRequested = true }
@@ -588,8 +580,7 @@ final class CurlTransfer: @unchecked Sendable {
             shared.bodyWaiter = nil
             let running = shared.end == nil
             if running { shared.end = .failed(CancellationError()) }
-            shared.chunks = []
-            shared.chunkIndex = 0
+            shared.chunks = ChunkQueue()
             shared.buffered = 0
             return (headWaiter, bodyWaiter, running)
         }
@@ -639,5 +630,39 @@ struct CurlEasyHandle {
     func destroy() {
         curl_easy_cleanup(raw)
         errorBuffer.deallocate()
+    }
+}
+
+/// A transfer's buffered body chunks, first in first out. The first is held inline, so a body read
+/// as it arrives (at most one chunk waiting, the usual case) never allocates a list of chunks.
+struct ChunkQueue {
+    /// The oldest chunk; `nil` only when the queue is empty.
+    private var first: [UInt8]?
+    /// The chunks after `first`, from `restIndex` on.
+    private var rest: [[UInt8]] = []
+    private var restIndex = 0
+
+    mutating func append(_ chunk: [UInt8]) {
+        if first == nil {
+            first = chunk
+        } else {
+            rest.append(chunk)
+        }
+    }
+
+    mutating func popFirst() -> [UInt8]? {
+        guard let chunk = first else { return nil }
+        if restIndex < rest.count {
+            first = rest[restIndex]
+            rest[restIndex] = []
+            restIndex += 1
+            if restIndex == rest.count {
+                rest.removeAll(keepingCapacity: rest.count <= 64)
+                restIndex = 0
+            }
+        } else {
+            first = nil
+        }
+        return chunk
     }
 }
