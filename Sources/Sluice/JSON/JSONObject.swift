@@ -16,13 +16,12 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
     public typealias Element = (key: String, value: JSONValue)
     public typealias Index = Int
 
-    private var entryKeys: [String]
-    private var entryValues: [JSONValue]
+    /// Keys and values side by side: one array, so one allocation per object.
+    private var entries: [Element]
 
     /// An empty object.
     public init() {
-        entryKeys = []
-        entryValues = []
+        entries = []
     }
 
     /// An object with these entries in this order; a repeated key keeps its first position and its
@@ -36,68 +35,65 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
         self.init(elements)
     }
 
-    /// An empty object with room for `capacity` keys (one allocation per array, not one per growth).
+    /// An empty object with room for `capacity` keys (one allocation, not one per growth).
     init(minimumCapacity capacity: Int) {
-        entryKeys = []
-        entryValues = []
-        entryKeys.reserveCapacity(capacity)
-        entryValues.reserveCapacity(capacity)
+        entries = []
+        entries.reserveCapacity(capacity)
     }
 
     /// Entries known to have distinct keys (the reader checks), stored as given.
-    init(uniqueKeys keys: [String], values: [JSONValue]) {
-        entryKeys = keys
-        entryValues = values
+    init(uniqueEntries entries: [Element]) {
+        self.entries = entries
     }
 
     /// The keys, in order.
-    public var keys: [String] { entryKeys }
+    public var keys: [String] { entries.map(\.key) }
 
     /// The values, in key order.
-    public var values: [JSONValue] { entryValues }
+    public var values: [JSONValue] { entries.map(\.value) }
 
     /// The value for `key`, or `nil` when there is none. Setting `nil` removes the key.
     public subscript(key: String) -> JSONValue? {
         get {
             guard let index = index(forKey: key) else { return nil }
-            return entryValues[index]
+            return entries[index].value
         }
         set {
             if let index = index(forKey: key) {
                 if let newValue {
-                    entryValues[index] = newValue
+                    entries[index].value = newValue
                 } else {
-                    entryKeys.remove(at: index)
-                    entryValues.remove(at: index)
+                    entries.remove(at: index)
                 }
             } else if let newValue {
-                entryKeys.append(key)
-                entryValues.append(newValue)
+                entries.append((key, newValue))
             }
         }
     }
 
     /// The position of `key`, or `nil`.
     public func index(forKey key: String) -> Int? {
-        entryKeys.firstIndex(of: key)
+        entries.firstIndex { $0.key == key }
     }
 
     // MARK: Collection
 
     public var startIndex: Int { 0 }
-    public var endIndex: Int { entryKeys.count }
+    public var endIndex: Int { entries.count }
 
     public subscript(position: Int) -> Element {
-        (entryKeys[position], entryValues[position])
+        entries[position]
     }
 
     // MARK: Hashable
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.count == rhs.count else { return false }
-        if lhs.entryKeys == rhs.entryKeys { return lhs.entryValues == rhs.entryValues }
-        for index in lhs.indices {
-            guard let value = rhs[lhs.entryKeys[index]], value == lhs.entryValues[index] else { return false }
+        if lhs.entries.elementsEqual(rhs.entries, by: { $0.key == $1.key }) {
+            return lhs.entries.elementsEqual(rhs.entries, by: { $0.value == $1.value })
+        }
+        for (key, value) in lhs.entries {
+            guard let other = rhs[key], other == value else { return false }
         }
         return true
     }
@@ -105,10 +101,10 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
     public func hash(into hasher: inout Hasher) {
         // Order-independent, to agree with ==.
         var combined = 0
-        for index in indices {
+        for (key, value) in entries {
             var entryHasher = Hasher()
-            entryHasher.combine(entryKeys[index])
-            entryHasher.combine(entryValues[index])
+            entryHasher.combine(key)
+            entryHasher.combine(value)
             combined = combined &+ entryHasher.finalize()
         }
         hasher.combine(count)

@@ -325,45 +325,41 @@ struct JSONReader {
             try readArray { reader in elements.append(try reader.readValue()) }
             return .array(elements)
         case .object:
-            var keys: [String] = []
-            var values: [JSONValue] = []
+            var entries: [JSONObject.Element] = []
             try readObject { key, reader in
-                keys.append(key.string)
-                values.append(try reader.readValue())
+                entries.append((key.string, try reader.readValue()))
             }
-            return .object(Self.makeObject(keys: keys, values: values))
+            return .object(Self.makeObject(entries))
         }
     }
 
     /// An object from parsed entries. RFC 8259 leaves repeated keys open; here the last value wins, at
     /// the key's first position. Linear in the number of keys, so a hostile document cannot make it
     /// quadratic.
-    private static func makeObject(keys: [String], values: [JSONValue]) -> JSONObject {
+    private static func makeObject(_ entries: [JSONObject.Element]) -> JSONObject {
         var hasDuplicates = false
-        if keys.count <= 16 {
-            outer: for index in keys.indices.dropFirst() {
-                for earlier in 0..<index where keys[earlier] == keys[index] {
+        if entries.count <= 16 {
+            outer: for index in entries.indices.dropFirst() {
+                for earlier in 0..<index where entries[earlier].key == entries[index].key {
                     hasDuplicates = true
                     break outer
                 }
             }
         } else {
-            hasDuplicates = Set(keys).count != keys.count
+            hasDuplicates = Set(entries.lazy.map(\.key)).count != entries.count
         }
-        guard hasDuplicates else { return JSONObject(uniqueKeys: keys, values: values) }
+        guard hasDuplicates else { return JSONObject(uniqueEntries: entries) }
         var positions: [String: Int] = [:]
-        var uniqueKeys: [String] = []
-        var uniqueValues: [JSONValue] = []
-        for (key, value) in zip(keys, values) {
+        var unique: [JSONObject.Element] = []
+        for (key, value) in entries {
             if let position = positions[key] {
-                uniqueValues[position] = value
+                unique[position].value = value
             } else {
-                positions[key] = uniqueKeys.count
-                uniqueKeys.append(key)
-                uniqueValues.append(value)
+                positions[key] = unique.count
+                unique.append((key, value))
             }
         }
-        return JSONObject(uniqueKeys: uniqueKeys, values: uniqueValues)
+        return JSONObject(uniqueEntries: unique)
     }
 
     /// Skips the next value, validating it, without building anything.
