@@ -12,14 +12,33 @@ struct DeadlineHeap {
     final class Node: @unchecked Sendable {
         let deadline: Duration
         let sequence: UInt64
-        let action: DeadlineTimer.Action
+        let work: Work
         /// Where the node is in the heap; `nil` once removed or popped.
         fileprivate(set) var index: Int?
 
-        init(deadline: Duration, sequence: UInt64, action: @escaping DeadlineTimer.Action) {
+        /// What the node runs when due: a closure, or a target told its tag (which costs no closure
+        /// context where the tag would have been captured).
+        enum Work {
+            case action(DeadlineTimer.Action)
+            case target(any DeadlineTarget, tag: Int)
+        }
+
+        init(deadline: Duration, sequence: UInt64, work: Work) {
             self.deadline = deadline
             self.sequence = sequence
-            self.action = action
+            self.work = work
+        }
+
+        convenience init(deadline: Duration, sequence: UInt64, action: @escaping DeadlineTimer.Action) {
+            self.init(deadline: deadline, sequence: sequence, work: .action(action))
+        }
+
+        /// Runs the node's action or tells its target.
+        func run() {
+            switch work {
+            case .action(let action): action()
+            case .target(let target, let tag): target.deadlinePassed(tag: tag)
+            }
         }
 
         var isInHeap: Bool { index != nil }

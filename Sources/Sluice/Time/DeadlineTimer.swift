@@ -80,9 +80,20 @@ final class DeadlineTimer: Sendable {
     /// Runs `action` once the clock reaches `deadline`, unless cancelled first.
     @discardableResult
     func schedule(at deadline: Duration, _ action: @escaping Action) -> ID {
+        schedule(at: deadline, work: .action(action))
+    }
+
+    /// Calls `target.deadlinePassed(tag: tag)` once the clock reaches `deadline`, unless cancelled
+    /// first; as ``schedule(at:_:)`` in every other way, without a closure to allocate.
+    @discardableResult
+    func schedule(at deadline: Duration, target: some DeadlineTarget, tag: Int) -> ID {
+        schedule(at: deadline, work: .target(target, tag: tag))
+    }
+
+    private func schedule(at deadline: Duration, work: DeadlineHeap.Node.Work) -> ID {
         state.withLock { state in
             state.sequence += 1
-            let node = DeadlineHeap.Node(deadline: deadline, sequence: state.sequence, action: action)
+            let node = DeadlineHeap.Node(deadline: deadline, sequence: state.sequence, work: work)
             state.heap.insert(node)
             if let armedAt = state.armedAt, armedAt <= deadline { return ID(node: node) }
             arm(&state)
@@ -152,7 +163,7 @@ final class DeadlineTimer: Sendable {
             return state.heap.popDue(now: clock.now)
         }
         guard let due else { return }
-        for node in due { node.action() }
+        for node in due { node.run() }
         state.withLock { state in
             // An action (or another thread meanwhile) may have armed it already.
             guard state.armedAt == nil else { return }
@@ -167,4 +178,10 @@ final class DeadlineTimer: Sendable {
         guard seconds < 9_000_000_000 else { return .seconds(Int(Int32.max)) }
         return .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
     }
+}
+
+/// An object a ``DeadlineTimer`` wakes with the tag it was scheduled with.
+protocol DeadlineTarget: AnyObject, Sendable {
+    /// Runs as a scheduled action would: once, outside the timer's lock, and must not block.
+    func deadlinePassed(tag: Int)
 }

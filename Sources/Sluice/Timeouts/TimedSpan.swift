@@ -400,7 +400,7 @@ final class TimedSpan: @unchecked Sendable {
             if state.watchdogGeneration == generation { state.watchdog = nil }
             let action = evaluate(&state, now: now, generation: generation)
             if case .sleep(let deadline) = action {
-                state.watchdog = timer.schedule(at: deadline) { [self] in watch(generation) }
+                state.watchdog = timer.schedule(at: deadline, target: self, tag: generation)
             }
             return action
         }
@@ -515,5 +515,12 @@ extension TimedSpan: ResponseBodySource {
 
     func cancel() {
         discardInner()
+    }
+}
+
+extension TimedSpan: DeadlineTarget {
+    /// The watchdog scheduled for `tag` (its generation) is due.
+    func deadlinePassed(tag generation: Int) {
+        watch(generation)
     }
 }
