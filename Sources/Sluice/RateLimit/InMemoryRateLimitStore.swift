@@ -72,16 +72,31 @@ public final class InMemoryRateLimitStore: RateLimitStore {
     }
 
     public nonisolated(nonsending) func reserve(_ request: RateLimitReservationRequest) async throws -> RateLimitReservation {
+        if let decided = decideAtOnce(request) { return try decided.get() }
+        return try await waitForRoom(request)
+    }
+
+    /// The reservation or the refusal for `request`, or nil when it has to wait. Out of line: a
+    /// decision holds its error inline, and `reserve`'s frame stays small without it.
+    @inline(never)
+    private func decideAtOnce(_ request: RateLimitReservationRequest) -> Result<RateLimitReservation, any Error>? {
         let now = clock.now
         let first: Decision = state.withLock { state in
             state.nextID &+= 1
             return Self.decide(&state, request, id: state.nextID, now: now)
         }
         switch first {
-        case .admitted(let reservation): return reservation
-        case .failed(let error): throw error
-        case .wait: break
+        case .admitted(let reservation): return .success(reservation)
+        case .failed(let error): return .failure(error)
+        case .wait: return nil
         }
+    }
+
+    /// Queues `request` until its bucket has room. Out of line, so that a request admitted at once
+    /// (the usual case) allocates only `reserve`'s small async frame, not this one's: a task keeps its
+    /// deepest frames' memory until it ends.
+    @inline(never)
+    private nonisolated(nonsending) func waitForRoom(_ request: RateLimitReservationRequest) async throws -> RateLimitReservation {
         let id: UInt64 = state.withLock { state in
             state.nextID &+= 1
             return state.nextID

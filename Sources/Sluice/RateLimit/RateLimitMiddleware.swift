@@ -137,37 +137,34 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
         do {
             response = try await next(request, context)
         } catch {
-            // The request may have reached the provider and been counted before the failure (a
-            // dropped connection, a timeout): keep the charge. Erring this way costs some throughput
-            // after failures; the other way costs 429s. A refusal below (a spend budget, the
-            // concurrency queue) that sent nothing says so: refund all.
-            let reservation = admission.reservation
-            store.settle(reservation, charge: Self.wasNeverSent(error) ? .zero : reservation.cost)
+            settleFailed(admission.reservation, error)
             throw error
         }
         return await answered(response, admission, context: context)
     }
 
+    /// Settles the reservation of a send that failed.
+    @inline(never)
+    private func settleFailed(_ reservation: RateLimitReservation, _ error: any Error) {
+        // The request may have reached the provider and been counted before the failure (a
+        // dropped connection, a timeout): keep the charge. Erring this way costs some throughput
+        // after failures; the other way costs 429s. A refusal below (a spend budget, the
+        // concurrency queue) that sent nothing says so: refund all.
+        store.settle(reservation, charge: Self.wasNeverSent(error) ? .zero : reservation.cost)
+    }
+
     /// Chooses a key and reserves its budget, waiting for it if need be (reporting the wait).
+    ///
+    /// Building the reservation request and checking the reservation run in synchronous functions
+    /// out of line: this frame is on the send's deepest stack, whose memory a task keeps until it
+    /// ends, so it holds only what lives across the reservation.
+    @inline(never)
     private nonisolated(nonsending) func admit(
         _ context: ClientContext, cost: RateLimitCost, policy: RateLimitWaitPolicy
     ) async throws -> Admission {
         let start = clock.now
-        let events = context.events.isEnabled ? RateLimitEventReporter(context, cost: cost) : nil
-        let learns = configuration.learnsLimitsFromHeaders
         while true {
-            let configured = pool.candidates(for: context.model)
-            let candidates = learns ? learned.applied(to: configured) : configured
-            guard !candidates.isEmpty else { throw noUsableKeys() }
-            var request = RateLimitReservationRequest(
-                candidates: candidates, cost: cost, deadline: context.deadline, maxWait: policy.maxWait,
-                safetyMargin: configuration.safetyMargin)
-            if let events {
-                request.onWait = { events.waitStarted($0) }
-                request.onStoreEvent = { events.storeEvent($0) }
-            }
-            request.priority = context.options.priority ?? .default
-            request.maxWaiting = configuration.queue.maxWaiting
+            let request = try reservationRequest(context, cost: cost, policy: policy)
             let reservation: RateLimitReservation
             do {
                 reservation = try await store.reserve(request)
@@ -175,27 +172,59 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
                 Self.reportIfShed(error, context, priority: request.priority)
                 throw error
             }
-            guard let key = pool.activeKey(reservation.bucket.keyID) else {
-                // The key left the pool while this request waited: give the budget back and choose again.
-                store.settle(reservation, charge: .zero)
-                continue
-            }
-            if reservation.queued {
-                var admitted = context
-                admitted.keyID = key.id
-                let waited = clock.now - start
-                admitted.events.emit(.rateLimitWaitEnded, admitted) { event in
-                    event.waited = waited
-                    event.tokens = cost.tokens
-                }
-            }
-            let unlimited = candidates.first { $0.bucket == reservation.bucket }?.limits.isUnlimited ?? true
-            return Admission(reservation: reservation, key: key, unlimited: unlimited)
+            if let admission = admission(reservation, request, context, since: start) { return admission }
         }
+    }
+
+    /// The reservation request for the keys that may serve `context`'s model now.
+    @inline(never)
+    private func reservationRequest(
+        _ context: ClientContext, cost: RateLimitCost, policy: RateLimitWaitPolicy
+    ) throws -> RateLimitReservationRequest {
+        let configured = pool.candidates(for: context.model)
+        let candidates = configuration.learnsLimitsFromHeaders ? learned.applied(to: configured) : configured
+        guard !candidates.isEmpty else { throw noUsableKeys() }
+        var request = RateLimitReservationRequest(
+            candidates: candidates, cost: cost, deadline: context.deadline, maxWait: policy.maxWait,
+            safetyMargin: configuration.safetyMargin)
+        if context.events.isEnabled {
+            let events = RateLimitEventReporter(context, cost: cost)
+            request.onWait = { events.waitStarted($0) }
+            request.onStoreEvent = { events.storeEvent($0) }
+        }
+        request.priority = context.options.priority ?? .default
+        request.maxWaiting = configuration.queue.maxWaiting
+        return request
+    }
+
+    /// The admission `reservation` grants, reporting the end of its wait; nil (with the budget given
+    /// back) when its key left the pool while the request waited, to choose again.
+    @inline(never)
+    private func admission(
+        _ reservation: RateLimitReservation, _ request: RateLimitReservationRequest, _ context: ClientContext,
+        since start: Duration
+    ) -> Admission? {
+        guard let key = pool.activeKey(reservation.bucket.keyID) else {
+            store.settle(reservation, charge: .zero)
+            return nil
+        }
+        if reservation.queued {
+            var admitted = context
+            admitted.keyID = key.id
+            let waited = clock.now - start
+            let tokens = request.cost.tokens
+            admitted.events.emit(.rateLimitWaitEnded, admitted) { event in
+                event.waited = waited
+                event.tokens = tokens
+            }
+        }
+        let unlimited = request.candidates.first { $0.bucket == reservation.bucket }?.limits.isUnlimited ?? true
+        return Admission(reservation: reservation, key: key, unlimited: unlimited)
     }
 
     /// Learns from the answer to an admitted request and settles (or arranges to settle) its
     /// reservation.
+    @inline(never)
     private nonisolated(nonsending) func answered(
         _ response: ClientResponse, _ admission: Admission, context: ClientContext
     ) async -> (response: ClientResponse, keyLeft: Bool) {

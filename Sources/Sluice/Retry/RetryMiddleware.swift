@@ -123,59 +123,78 @@ public struct RetryMiddleware: ClientMiddleware {
         while true {
             attemptContext.attempt = attempt
             let outcome = try await self.attempt(request, attemptContext, policy: policy, next: next)
-            let reason: RetryEvent.Reason
-            let serverDelay: (Duration, ServerHeaders.Source)?
-            switch outcome {
-            case .final(let response):
-                return response
-            case .retryableResponse(let response):
-                reason = .status(response.status)
-                serverDelay = ServerHeaders.serverDelay(
-                    status: response.status, headers: response.headers, wallNow: wallClock)
-            case .retryableError(_, let code):
-                reason = .error(code)
-                serverDelay = nil
+            switch try step(after: outcome, attempt: attempt, policy: policy, context: context, attemptContext: attemptContext) {
+            case .done(let response): return response
+            case .retry(let wakeAt): try await clock.sleep(until: wakeAt)
             }
-
-            func emit(_ decision: RetryEvent.Decision) {
-                observer?(RetryEvent(callID: context.callID, attempt: attempt, reason: reason, decision: decision))
-                Self.report(decision, reason: reason, context: attemptContext)
-            }
-            func stop(_ decision: RetryEvent.Decision) throws -> ClientResponse {
-                emit(decision)
-                switch outcome {
-                case .final(let response), .retryableResponse(let response): return response
-                case .retryableError(let error, _): throw error
-                }
-            }
-
-            guard attempt < policy.maxAttempts else { return try stop(.attemptsExhausted) }
-            let delay: Duration
-            let source: ServerHeaders.Source
-            let now = clock.now
-            if let serverDelay {
-                // The server's word, clamped to the policy's cap (an absurd `retry-after` waits the cap).
-                let (server, origin) = serverDelay
-                (delay, source) = (min(server, policy.maxServerDelay), origin)
-                // A wait the call cannot afford fails now, saying so, instead of sleeping first.
-                let limit = Self.waitLimit(status: reason.status, context: context, now: now)
-                if let limit, delay > limit.wait, case .retryableResponse(let response) = outcome {
-                    emit(.serverDelayTooLong(delay: delay))
-                    response.body.discard()
-                    throw Self.delayTooLong(delay, limit: limit, response: response)
-                }
-            } else {
-                (delay, source) = (policy.backoff(forRetry: attempt, random: random()), .backoff)
-            }
-            let wakeAt = now + delay
-            if let deadline = context.deadline, wakeAt >= deadline { return try stop(.deadlineTooClose(delay: delay)) }
-            if let budget, !budget.withdraw(key: context.keyID) { return try stop(.budgetExhausted) }
-
-            emit(.scheduled(delay: delay, source: source))
-            if case .retryableResponse(let response) = outcome { response.body.discard() }
-            try await clock.sleep(until: wakeAt)
             attempt += 1
         }
+    }
+
+    /// What follows an attempt: its answer, or a retry at a time.
+    private enum Step {
+        case done(ClientResponse)
+        case retry(at: Duration)
+    }
+
+    /// Decides what follows an attempt, reporting the decision (the discarded body of a retried answer
+    /// included). Synchronous and out of line, so that the retry loop's async frame, which a stream's
+    /// send keeps while the layers below send, holds none of its values.
+    @inline(never)
+    private func step(
+        after outcome: Outcome, attempt: Int, policy: RetryPolicy, context: ClientContext, attemptContext: ClientContext
+    ) throws -> Step {
+        let reason: RetryEvent.Reason
+        let serverDelay: (Duration, ServerHeaders.Source)?
+        switch outcome {
+        case .final(let response):
+            return .done(response)
+        case .retryableResponse(let response):
+            reason = .status(response.status)
+            serverDelay = ServerHeaders.serverDelay(
+                status: response.status, headers: response.headers, wallNow: wallClock)
+        case .retryableError(_, let code):
+            reason = .error(code)
+            serverDelay = nil
+        }
+
+        func emit(_ decision: RetryEvent.Decision) {
+            observer?(RetryEvent(callID: context.callID, attempt: attempt, reason: reason, decision: decision))
+            Self.report(decision, reason: reason, context: attemptContext)
+        }
+        func stop(_ decision: RetryEvent.Decision) throws -> Step {
+            emit(decision)
+            switch outcome {
+            case .final(let response), .retryableResponse(let response): return .done(response)
+            case .retryableError(let error, _): throw error
+            }
+        }
+
+        guard attempt < policy.maxAttempts else { return try stop(.attemptsExhausted) }
+        let delay: Duration
+        let source: ServerHeaders.Source
+        let now = clock.now
+        if let serverDelay {
+            // The server's word, clamped to the policy's cap (an absurd `retry-after` waits the cap).
+            let (server, origin) = serverDelay
+            (delay, source) = (min(server, policy.maxServerDelay), origin)
+            // A wait the call cannot afford fails now, saying so, instead of sleeping first.
+            let limit = Self.waitLimit(status: reason.status, context: context, now: now)
+            if let limit, delay > limit.wait, case .retryableResponse(let response) = outcome {
+                emit(.serverDelayTooLong(delay: delay))
+                response.body.discard()
+                throw Self.delayTooLong(delay, limit: limit, response: response)
+            }
+        } else {
+            (delay, source) = (policy.backoff(forRetry: attempt, random: random()), .backoff)
+        }
+        let wakeAt = now + delay
+        if let deadline = context.deadline, wakeAt >= deadline { return try stop(.deadlineTooClose(delay: delay)) }
+        if let budget, !budget.withdraw(key: context.keyID) { return try stop(.budgetExhausted) }
+
+        emit(.scheduled(delay: delay, source: source))
+        if case .retryableResponse(let response) = outcome { response.body.discard() }
+        return .retry(at: wakeAt)
     }
 
     /// The error for a server-directed delay above what the call accepts (built out of line, so that
