@@ -3,8 +3,8 @@
 # driver (Benchmarks/Drivers/Streams) opens N streams at once against `sluice mock-server
 # --reply-tokens 50 --token-ms 60` on 127.0.0.1, through CurlTransport and through
 # LLMClient.streamChat, each in a process of its own. A stream lasts 3 s or more, so that nearly all N
-# are open together even with the debug mock server on 2 shared cores (at 10 ms a token, the first
-# streams end before the last ones open: `max open` 200-350 of 1,000). Prints one JSON line per
+# are open together on 2 shared cores (at 10 ms a token, the first streams end before the last ones
+# open: `max open` 200-350 of 1,000). scripts/bench --streams runs the mock server's release build. Prints one JSON line per
 # contender (baseline RSS, peak RSS, (peak - baseline) / N, heap held at the peak and while all N
 # were open and reading, mallocs per stream) and a table. Each run is capped at 60 s; the mock server
 # is stopped on exit.
