@@ -629,10 +629,10 @@ final class CurlTestNginx: Sendable {
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
     let port: Int
-    private let process: Process
+    private let process: SpawnedProcess
     private let directory: String
 
-    private init(port: Int, process: Process, directory: String) {
+    private init(port: Int, process: SpawnedProcess, directory: String) {
         self.port = port
         self.process = process
         self.directory = directory
@@ -641,8 +641,7 @@ final class CurlTestNginx: Sendable {
     func url(_ path: String) -> String { "https://127.0.0.1:\(port)\(path)" }
 
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()  // master_process off: no worker processes to reap
+        process.kill()  // master_process off: no worker processes to reap
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -676,12 +675,8 @@ final class CurlTestNginx: Sendable {
             }
             """
         try configuration.write(toFile: directory + "/nginx.conf", atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-e", directory + "/error.log", "-p", directory, "-c", directory + "/nginx.conf"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try SpawnedProcess(
+            executable, ["-e", directory + "/error.log", "-p", directory, "-c", directory + "/nginx.conf"])
         let server = CurlTestNginx(port: port, process: process, directory: directory)
         var probe = CurlTransport.Configuration()
         probe.tls.certificateVerification = .insecureNoVerification
@@ -788,13 +783,7 @@ struct CurlTestCertificateAuthority: Sendable {
     }
 
     private static func openssl(_ arguments: [String], in directory: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try SpawnedProcess("openssl", arguments, directory: directory)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw CurlTestSetupError("openssl \(arguments.first ?? "") failed with status \(process.terminationStatus)")

@@ -5,7 +5,7 @@ import Foundation
 /// its port to, and must write it (atomically) once it listens.
 struct LoopbackPythonProcess: Sendable {
     let port: Int
-    let process: Process
+    let process: SpawnedProcess
 
     /// Writes `script` (and `files`, named, next to it) to a fresh folder, runs
     /// `python3 SCRIPT PORTFILE ARGUMENTS…` (each argument may name one of `files`), and waits up to
@@ -26,12 +26,9 @@ struct LoopbackPythonProcess: Sendable {
             paths[file] = url.path
         }
         let portFile = directory.appendingPathComponent("port").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scriptURL.path, portFile] + arguments.map { paths[$0] ?? $0 }
-        if let environment { process.environment = environment }
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try SpawnedProcess(
+            "python3", [scriptURL.path, portFile] + arguments.map { paths[$0] ?? $0 }, environment: environment,
+            standardError: .inherit)
         // Generous: a sanitizer build on a loaded machine starts Python slowly.
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
@@ -41,13 +38,12 @@ struct LoopbackPythonProcess: Sendable {
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.kill()
         throw CurlTestSetupError("the python3 \(name) test server did not start")
     }
 
     /// Kills the program (SIGKILL: the child may inherit a signal mask that blocks SIGTERM).
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.kill()
     }
 }

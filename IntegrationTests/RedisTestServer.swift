@@ -12,9 +12,9 @@ final class RedisTestServer: Sendable {
     let port: Int
     /// The authority that signed the server's certificate, when it speaks TLS only.
     let authority: CurlTestCertificateAuthority?
-    private let process: Process
+    private let process: SpawnedProcess
 
-    private init(port: Int, process: Process, authority: CurlTestCertificateAuthority?) {
+    private init(port: Int, process: SpawnedProcess, authority: CurlTestCertificateAuthority?) {
         self.port = port
         self.process = process
         self.authority = authority
@@ -34,23 +34,19 @@ final class RedisTestServer: Sendable {
         guard let executable else { throw CurlTestSetupError("redis-server is not installed (scripts/setup installs it)") }
         let port = try requested ?? curlUnusedPort()
         let authority = tls ? try CurlTestCertificateAuthority() : nil
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
+        var arguments = [
             "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--requirepass", password, "--daemonize", "no", "--loglevel", "warning",
         ]
         if let authority {
-            process.arguments = [
+            arguments = [
                 "--port", "0", "--tls-port", String(port), "--tls-cert-file", authority.serverCertificatePath,
                 "--tls-key-file", authority.serverKeyPath, "--tls-ca-cert-file", authority.caPath, "--tls-auth-clients", "no",
                 "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", password, "--daemonize", "no",
                 "--loglevel", "warning",
             ]
         }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try SpawnedProcess(executable, arguments)
         let server = RedisTestServer(port: port, process: process, authority: authority)
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline, process.isRunning {
@@ -65,8 +61,7 @@ final class RedisTestServer: Sendable {
     }
 
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.kill()
         authority?.remove()
     }
 
