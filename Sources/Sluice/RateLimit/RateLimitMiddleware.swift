@@ -99,10 +99,8 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
         context: ClientContext,
         next: Next
     ) async throws -> ClientResponse {
-        let cost = RateLimitCost(estimate: context.tokenEstimate)
-        let policy = context.options.rateLimitWaitPolicy ?? configuration.waitPolicy
         while true {
-            let (response, keyLeft) = try await send(request, context, cost: cost, policy: policy, next: next)
+            let (response, keyLeft) = try await send(request, context, next: next)
             // The key answered 401 or `insufficient_quota` and left the pool. Nothing of this answer
             // reached the caller and the provider did no work: send with another key, if one is left.
             guard keyLeft, !pool.candidates(for: context.model).isEmpty else { return response }
@@ -110,10 +108,12 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
         }
     }
 
-    /// A reservation made and the key it is for.
+    /// A reservation made and the key it is for (its id and secret only: this is held in the async
+    /// frames of the send).
     private struct Admission {
         var reservation: RateLimitReservation
-        var key: APIKey
+        var keyID: KeyID
+        var secret: String
         /// Nothing limits the key yet (its limits, learned ones included, are all unlimited).
         var unlimited: Bool
     }
@@ -124,14 +124,14 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
     /// the task while the layers below send, and a task keeps the memory its deepest frames took for
     /// as long as it runs (a stream's whole life), so it holds only what the send needs.
     private nonisolated(nonsending) func send(
-        _ request: ClientRequest, _ context: ClientContext, cost: RateLimitCost, policy: RateLimitWaitPolicy, next: Next
+        _ request: ClientRequest, _ context: ClientContext, next: Next
     ) async throws -> (response: ClientResponse, keyLeft: Bool) {
-        let admission = try await admit(context, cost: cost, policy: policy)
+        let admission = try await admit(context)
         var request = request
-        if admission.key.secret != preauthorizedSecret { authorize(&request, admission.key.secret) }
+        if admission.secret != preauthorizedSecret { authorize(&request, admission.secret) }
         var context = context
-        context.keyID = admission.key.id
-        context.usage.servedBy = admission.key.id
+        context.keyID = admission.keyID
+        context.usage.servedBy = admission.keyID
 
         let response: ClientResponse
         do {
@@ -157,14 +157,13 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
     ///
     /// Building the reservation request and checking the reservation run in synchronous functions
     /// out of line: this frame is on the send's deepest stack, whose memory a task keeps until it
-    /// ends, so it holds only what lives across the reservation.
+    /// ends, so it holds only what lives across the reservation (the call's cost and wait policy are
+    /// looked up there too).
     @inline(never)
-    private nonisolated(nonsending) func admit(
-        _ context: ClientContext, cost: RateLimitCost, policy: RateLimitWaitPolicy
-    ) async throws -> Admission {
+    private nonisolated(nonsending) func admit(_ context: ClientContext) async throws -> Admission {
         let start = clock.now
         while true {
-            let request = try reservationRequest(context, cost: cost, policy: policy)
+            let request = try reservationRequest(context)
             let reservation: RateLimitReservation
             do {
                 reservation = try await store.reserve(request)
@@ -178,9 +177,9 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
 
     /// The reservation request for the keys that may serve `context`'s model now.
     @inline(never)
-    private func reservationRequest(
-        _ context: ClientContext, cost: RateLimitCost, policy: RateLimitWaitPolicy
-    ) throws -> RateLimitReservationRequest {
+    private func reservationRequest(_ context: ClientContext) throws -> RateLimitReservationRequest {
+        let cost = RateLimitCost(estimate: context.tokenEstimate)
+        let policy = context.options.rateLimitWaitPolicy ?? configuration.waitPolicy
         let configured = pool.candidates(for: context.model)
         let candidates = configuration.learnsLimitsFromHeaders ? learned.applied(to: configured) : configured
         guard !candidates.isEmpty else { throw noUsableKeys() }
@@ -219,7 +218,7 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
             }
         }
         let unlimited = request.candidates.first { $0.bucket == reservation.bucket }?.limits.isUnlimited ?? true
-        return Admission(reservation: reservation, key: key, unlimited: unlimited)
+        return Admission(reservation: reservation, keyID: key.id, secret: key.secret, unlimited: unlimited)
     }
 
     /// Learns from the answer to an admitted request and settles (or arranges to settle) its
@@ -253,7 +252,7 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
     ) async -> (response: ClientResponse, keyLeft: Bool) {
         var response = response
         let reservation = admission.reservation
-        let key = admission.key
+        let keyID = admission.keyID
         // A 429 was refused at admission, so its tokens were not charged: refund them first, then
         // correct. Any other failure may have been admitted and counted: keep the charge.
         store.settle(reservation, charge: response.status == 429 ? reservation.cost.requestOnly : reservation.cost)
@@ -263,11 +262,11 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
             if let cooldown = cooldown(after: observation, on: reservation.bucket, learns: learns) {
                 await startCooldown(reservation.bucket, for: cooldown, context: context)
             }
-            if !learnsOnly { response = await inspectQuota(response, key: key, context: context) }
+            if !learnsOnly { response = await inspectQuota(response, keyID: keyID, context: context) }
         } else if response.status == 401, !learnsOnly {
-            removeKey(key.id, reason: .authenticationFailed, context: context)
+            removeKey(keyID, reason: .authenticationFailed, context: context)
         }
-        let keyLeft = (response.status == 401 || response.status == 429) && pool.activeKey(key.id) == nil
+        let keyLeft = (response.status == 401 || response.status == 429) && pool.activeKey(keyID) == nil
         return (response, keyLeft)
     }
 
@@ -379,7 +378,7 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
     /// Reads a 429's body (error bodies are small) for `insufficient_quota`, removing the key if so,
     /// and returns the response with the same bytes for the layers above.
     @inline(never)
-    private nonisolated(nonsending) func inspectQuota(_ response: ClientResponse, key: APIKey, context: ClientContext) async -> ClientResponse {
+    private nonisolated(nonsending) func inspectQuota(_ response: ClientResponse, keyID: KeyID, context: ClientContext) async -> ClientResponse {
         var response = response
         let bytes: [UInt8]
         do {
@@ -389,7 +388,7 @@ public struct RateLimitMiddleware: ClientMiddleware, CustomReflectable {
             return response
         }
         response.body = ResponseBody(bytes: bytes)
-        if Self.contains(bytes, Self.insufficientQuota) { removeKey(key.id, reason: .insufficientQuota, context: context) }
+        if Self.contains(bytes, Self.insufficientQuota) { removeKey(keyID, reason: .insufficientQuota, context: context) }
         return response
     }
 

@@ -116,14 +116,15 @@ public struct RetryMiddleware: ClientMiddleware {
         context: ClientContext,
         next: Next
     ) async throws -> ClientResponse {
-        let policy = context.options.retryPolicy ?? self.policy
+        // The call's policy is looked up where it is used, in synchronous functions: a policy held
+        // here would be copied into this frame and the attempt's, which a stream's send keeps.
         budget?.deposit(key: context.keyID)
         var attemptContext = context
         var attempt = 1
         while true {
             attemptContext.attempt = attempt
-            let outcome = try await self.attempt(request, attemptContext, policy: policy, next: next)
-            switch try step(after: outcome, attempt: attempt, policy: policy, context: context, attemptContext: attemptContext) {
+            let outcome = try await self.attempt(request, attemptContext, next: next)
+            switch try step(after: outcome, attempt: attempt, context: context, attemptContext: attemptContext) {
             case .done(let response): return response
             case .retry(let wakeAt): try await clock.sleep(until: wakeAt)
             }
@@ -142,8 +143,9 @@ public struct RetryMiddleware: ClientMiddleware {
     /// send keeps while the layers below send, holds none of its values.
     @inline(never)
     private func step(
-        after outcome: Outcome, attempt: Int, policy: RetryPolicy, context: ClientContext, attemptContext: ClientContext
+        after outcome: Outcome, attempt: Int, context: ClientContext, attemptContext: ClientContext
     ) throws -> Step {
+        let policy = self.policy(for: context)
         let reason: RetryEvent.Reason
         let serverDelay: (Duration, ServerHeaders.Source)?
         switch outcome {
@@ -258,7 +260,6 @@ public struct RetryMiddleware: ClientMiddleware {
     private nonisolated(nonsending) func attempt(
         _ request: ClientRequest,
         _ context: ClientContext,
-        policy: RetryPolicy,
         next: Next
     ) async throws -> Outcome {
         do {
@@ -270,16 +271,15 @@ public struct RetryMiddleware: ClientMiddleware {
                 return .final(response)
             }
             var insufficientQuota = false
-            if policy.needsBody(status: response.status, headers: response.headers) {
+            if needsBody(response, context) {
                 let bytes = (try? await response.body.collect(upTo: Self.errorBodyLimit)) ?? []
                 insufficientQuota = Self.contains(bytes, Self.insufficientQuota)
                 response.body = ResponseBody(bytes: bytes)
             }
-            let retryable = policy.isRetryable(
-                status: response.status, headers: response.headers, insufficientQuota: insufficientQuota)
+            let retryable = isRetryable(response, context, insufficientQuota: insufficientQuota)
             return retryable ? .retryableResponse(response) : .final(response)
         } catch {
-            guard let code = Self.retryableCode(of: error, policy) else { throw error }
+            guard let code = retryableCode(of: error, context) else { throw error }
             if Task.isCancelled { throw CancellationError() }
             return .retryableError(error, code)
         }
@@ -288,9 +288,29 @@ public struct RetryMiddleware: ClientMiddleware {
     /// The code of `error` when it is a ``SluiceError`` the policy retries (looked at out of line: a
     /// cast to ``SluiceError`` needs room for one).
     @inline(never)
-    private static func retryableCode(of error: any Error, _ policy: RetryPolicy) -> SluiceError.Code? {
-        guard let error = error as? SluiceError, policy.retryableErrorCodes.contains(error.code) else { return nil }
+    private func retryableCode(of error: any Error, _ context: ClientContext) -> SluiceError.Code? {
+        guard let error = error as? SluiceError, policy(for: context).retryableErrorCodes.contains(error.code) else {
+            return nil
+        }
         return error.code
+    }
+
+    /// The policy of `context`'s call: its own, else the layer's.
+    private func policy(for context: ClientContext) -> RetryPolicy {
+        context.options.retryPolicy ?? self.policy
+    }
+
+    /// Whether the policy reads the body of this non-2xx answer before deciding.
+    @inline(never)
+    private func needsBody(_ response: ClientResponse, _ context: ClientContext) -> Bool {
+        policy(for: context).needsBody(status: response.status, headers: response.headers)
+    }
+
+    /// Whether the policy retries this non-2xx answer.
+    @inline(never)
+    private func isRetryable(_ response: ClientResponse, _ context: ClientContext, insufficientQuota: Bool) -> Bool {
+        policy(for: context).isRetryable(
+            status: response.status, headers: response.headers, insufficientQuota: insufficientQuota)
     }
 
     private static let insufficientQuota = Array("insufficient_quota".utf8)

@@ -46,17 +46,38 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
         context: ClientContext,
         next: Next
     ) async throws -> ClientResponse {
-        let limits = spanLimits(context)
-        if limits.isEmpty { return try await next(request, context) }
-        if transportTimesHead, limits.total == nil {
-            return try await sendTimingHeadBelow(request, context, limits: limits, next: next)
+        switch timing(context) {
+        case .none: return try await next(request, context)
+        case .headBelow: return try await sendTimingHeadBelow(request, context, next: next)
+        case .span: return try await timeSpan(request, context, next: next)
         }
-        return try await TimedSpan.time(limits: limits, timer: timer, request, context, next: next)
     }
 
-    /// The attempt's limits under the call's policy. Out of line, like the two ways of timing an
-    /// attempt: the intercept stays a small frame on the task while the layers below send (a task
-    /// keeps the memory its deepest frames took for as long as it runs, a stream's whole life).
+    /// How an attempt is timed.
+    private enum Timing {
+        /// No limit applies.
+        case none
+        /// The transport times the head; this layer the body.
+        case headBelow
+        /// This layer times head and body, the layers below running in a task of their own.
+        case span
+    }
+
+    /// How the call's policy times this attempt. The limits themselves are worked out where they are
+    /// used, in synchronous functions out of line: the async frames on the send's path, which a task
+    /// keeps for as long as it runs (a stream's whole life), hold no limits.
+    @inline(never)
+    private func timing(_ context: ClientContext) -> Timing {
+        let policy = context.options.timeouts ?? self.policy
+        let hasTotal = policy.attempt != nil
+        let hasHead = policy.responseHead(streaming: context.isStreaming) != nil
+        guard hasHead || hasTotal || policy.firstByte != nil || policy.firstToken != nil || policy.idle != nil else {
+            return .none
+        }
+        return transportTimesHead && !hasTotal ? .headBelow : .span
+    }
+
+    /// The attempt's limits under the call's policy, from now.
     @inline(never)
     private func spanLimits(_ context: ClientContext) -> SpanLimits {
         let policy = context.options.timeouts ?? self.policy
@@ -76,28 +97,50 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
         return limits
     }
 
+    /// Times the attempt's head and body here.
+    @inline(never)
+    private nonisolated(nonsending) func timeSpan(
+        _ request: ClientRequest, _ context: ClientContext, next: Next
+    ) async throws -> ClientResponse {
+        try await TimedSpan.time(limits: spanLimits(context), timer: timer, request, context, next: next)
+    }
+
     /// The transport times the head; this layer names the attempt in its error and times the body.
     @inline(never)
     private nonisolated(nonsending) func sendTimingHeadBelow(
-        _ request: ClientRequest, _ context: ClientContext, limits: SpanLimits, next: Next
+        _ request: ClientRequest, _ context: ClientContext, next: Next
     ) async throws -> ClientResponse {
-        var request = request
-        if let head = limits.head, case .head(let duration, _) = head.reason {
-            request.responseHeadTimeout = duration
-        }
         let response: ClientResponse
         do {
-            response = try await next(request, context)
+            response = try await next(withHeadLimit(request, context), context)
         } catch {
-            throw Self.namingAttempt(error, limits)
+            throw namingAttempt(error, context)
         }
-        return try TimedSpan.timeBody(limits: limits.bodyOnly, timer: timer, progress: context.streamProgress, response)
+        return try timeBody(response, context)
+    }
+
+    /// `request` carrying the call's head limit for the transport.
+    @inline(never)
+    private func withHeadLimit(_ request: ClientRequest, _ context: ClientContext) -> ClientRequest {
+        var request = request
+        if let head = (context.options.timeouts ?? policy).responseHead(streaming: context.isStreaming) {
+            request.responseHeadTimeout = head
+        }
+        return request
+    }
+
+    /// The body of an answer whose head the transport timed, timed here (no total limit: the chunk
+    /// limits count from now).
+    @inline(never)
+    private func timeBody(_ response: ClientResponse, _ context: ClientContext) throws -> ClientResponse {
+        try TimedSpan.timeBody(
+            limits: spanLimits(context).bodyOnly, timer: timer, progress: context.streamProgress, response)
     }
 
     /// A head timeout from the transport, reworded to name the attempt; any other error as it is.
     @inline(never)
-    private static func namingAttempt(_ error: any Error, _ limits: SpanLimits) -> any Error {
-        guard let head = limits.head, case .head = head.reason,
+    private func namingAttempt(_ error: any Error, _ context: ClientContext) -> any Error {
+        guard let head = spanLimits(context).head, case .head = head.reason,
             let error = error as? SluiceError, error.code == .responseHeadTimeout
         else { return error }
         return SluiceError(.responseHeadTimeout, head.message)

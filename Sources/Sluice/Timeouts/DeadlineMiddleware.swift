@@ -35,6 +35,23 @@ public struct DeadlineMiddleware: ClientMiddleware {
         context: ClientContext,
         next: Next
     ) async throws -> ClientResponse {
+        guard hasDeadline(context) else { return try await next(request, context) }
+        return try await timed(request, context, next: next)
+    }
+
+    /// Whether the call has a deadline, set here or above. Out of line, like the timing: the
+    /// intercept stays a small frame on the task while the layers below send (a task keeps the
+    /// memory its deepest frames took for as long as it runs, a stream's whole life).
+    @inline(never)
+    private func hasDeadline(_ context: ClientContext) -> Bool {
+        context.deadline != nil || (context.options.timeouts ?? policy).total != nil
+    }
+
+    /// Sends with the call's deadline (the layers below run in a task of their own).
+    @inline(never)
+    private nonisolated(nonsending) func timed(
+        _ request: ClientRequest, _ context: ClientContext, next: Next
+    ) async throws -> ClientResponse {
         guard let limits = try spanLimits(context) else { return try await next(request, context) }
         var context = context
         context.deadline = limits.total?.at
@@ -42,8 +59,6 @@ public struct DeadlineMiddleware: ClientMiddleware {
     }
 
     /// The call's deadline as a span limit, or `nil` without one; throws when it has passed already.
-    /// Out of line, like the timing: the intercept stays a small frame on the task while the layers
-    /// below send (a task keeps the memory its deepest frames took for as long as it runs).
     @inline(never)
     private func spanLimits(_ context: ClientContext) throws -> SpanLimits? {
         let total = (context.options.timeouts ?? policy).total

@@ -197,7 +197,7 @@ enum CoreSymbolSamples {
     /// CurlTransport.Configuration.ReceiveBuffer
     static func curlReceiveBuffer() throws -> CurlTransport {
         var configuration = CurlTransport.Configuration()
-        configuration.receiveBuffer.streaming = 2 * 1024
+        configuration.receiveBuffer.streaming = 1024
         let transport = try CurlTransport(configuration: configuration)
         return transport
     }

@@ -139,8 +139,8 @@ struct CurlOptionPlanTests {
     @Test("receive buffer: a streamed request (Accept: text/event-stream) gets the streaming size, others the standard")
     func receiveBufferSizes() {
         let plan = CurlOptionPlan(CurlTransport.Configuration())
-        #expect(plan.receiveBufferSize(for: ["accept": "text/event-stream"]) == 4 * 1024)
-        #expect(plan.receiveBufferSize(for: ["Accept": "application/json, TEXT/Event-Stream;q=0.9"]) == 4 * 1024)
+        #expect(plan.receiveBufferSize(for: ["accept": "text/event-stream"]) == 2 * 1024)
+        #expect(plan.receiveBufferSize(for: ["Accept": "application/json, TEXT/Event-Stream;q=0.9"]) == 2 * 1024)
         // libcurl's own default is left unset, so a non-streamed transfer sets nothing more than before.
         #expect(plan.receiveBufferSize(for: ["accept": "application/json"]) == nil)
         #expect(plan.receiveBufferSize(for: ["content-type": "text/event-stream"]) == nil)
