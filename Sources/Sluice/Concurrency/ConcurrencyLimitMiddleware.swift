@@ -195,6 +195,9 @@ public final class ConcurrencyLimitMiddleware: ClientMiddleware {
     }
 
     /// Takes a permit for `key`, waiting in the queue if needed; returns the key's index for `release`.
+    /// Out of line: the wait's values (its error among them) are not part of the intercept's async
+    /// frame, which a stream's send keeps while the layers below send.
+    @inline(never)
     nonisolated(nonsending) func acquire(
         key: KeyID?, priority: CallPriority? = nil, deadline: Duration?
     ) async throws -> Int {
