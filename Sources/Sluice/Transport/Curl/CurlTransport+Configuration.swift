@@ -31,7 +31,7 @@ extension CurlTransport {
         /// ``SluiceError/Code/bodyTooLarge``; a body that grows past the limit while streaming ends
         /// with that error, after the chunks received before the one that crossed the limit.
         public var maxResponseBodyBytes: Int?
-        /// The buffer libcurl reads each response into. Default: 4 KiB for a streamed reply, 16 KiB
+        /// The buffer libcurl reads each response into. Default: 2 KiB for a streamed reply, 16 KiB
         /// (libcurl's own default) for every other. See ``ReceiveBuffer``.
         public var receiveBuffer: ReceiveBuffer
 
