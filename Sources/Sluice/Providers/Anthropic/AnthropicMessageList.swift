@@ -22,8 +22,8 @@ struct AnthropicMessageList {
     /// The system prompt (a string, or text blocks when one carries a breakpoint), or `nil` when
     /// there was no system text.
     var system: JSONValue?
-    /// The `messages` array.
-    var messages: [JSONValue]
+    /// The user and assistant turns, in order; ``writeMessages(_:)`` writes them as the `messages` array.
+    private var turns: [Turn] = []
     /// The breakpoints written, in prompt order (system, then messages).
     var breakpoints: [CacheControl] = []
 
@@ -36,7 +36,6 @@ struct AnthropicMessageList {
         var systemBreakpoints: [CacheControl] = []
         // Without breakpoints (the common case) nothing below does extra work.
         let marked = chatMessages.contains { $0.cacheControl != nil || !$0.cacheBreakpoints.isEmpty }
-        var turns: [Turn] = []
         for (position, message) in chatMessages.enumerated() {
             var turn: Turn
             switch message.role {
@@ -88,14 +87,22 @@ struct AnthropicMessageList {
         } else {
             system = systemTexts.isEmpty ? nil : .string(systemTexts.joined(separator: "\n\n"))
         }
-        messages = turns.map { turn in
-            // Most turns have no leading blocks: their blocks are sent as they are, not copied.
-            ["role": .string(turn.role), "content": .array(turn.leading.isEmpty ? turn.blocks : turn.leading + turn.blocks)]
-        }
         guard marked else { return }
         breakpoints = systemBreakpoints
         for turn in turns {
             for block in turn.leading + turn.blocks { breakpoints += Self.breakpoints(in: block) }
+        }
+    }
+
+    /// Writes the `messages` array, `{"role": …, "content": [blocks]}` a turn, building no value for
+    /// the array or a message.
+    func writeMessages(_ writer: inout JSONWriter) {
+        writer.writeArray(turns) { writer, turn in
+            writer.writeObject { message in
+                message.member("role", .string(turn.role))
+                // Most turns have no leading blocks: their blocks are sent as they are, not copied.
+                message.member("content", .array(turn.leading.isEmpty ? turn.blocks : turn.leading + turn.blocks))
+            }
         }
     }
 
