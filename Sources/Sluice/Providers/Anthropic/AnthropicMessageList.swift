@@ -101,9 +101,8 @@ struct AnthropicMessageList {
             writer.writeObject { message in
                 message.member("role", .string(turn.role))
                 // Most turns have no leading blocks: their blocks are written as they are, not copied.
-                message.member("content") { writer in
-                    writer.writeArray(turn.leading.isEmpty ? turn.blocks : turn.leading + turn.blocks) { $1.write(to: &$0) }
-                }
+                let blocks = turn.leading.isEmpty ? turn.blocks : turn.leading + turn.blocks
+                message.member("content") { $0.writeArray(blocks) { $1.write(to: &$0) } }
             }
         }
     }
@@ -332,8 +331,8 @@ struct AnthropicMessageList {
         var block: JSONObject = ["type": "tool_result", "tool_use_id": .string(callID)]
         let hasImages = message.content.contains { if case .image = $0 { true } else { false } }
         if hasImages || !message.cacheBreakpoints.isEmpty {
-            block["content"] = .array(
-                try contentBlocks(message.content, position: position, breakpoints: message.cacheBreakpoints).map(\.json))
+            let blocks = try contentBlocks(message.content, position: position, breakpoints: message.cacheBreakpoints)
+            block["content"] = .array(blocks.map(\.json))
         } else {
             block["content"] = .string(message.text)
         }
