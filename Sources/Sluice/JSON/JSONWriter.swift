@@ -109,3 +109,81 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 }
+
+/// Writes one JSON object member by member, straight to bytes: no ``JSONObject`` is built. Get one
+/// from ``JSONWriter/writeObject(overriddenBy:_:)``.
+///
+/// `overrides` (a request's `extraFields`) act as setting them on the object would: one whose key a
+/// member has is written in that member's place instead of its value, the others at the end in
+/// their own order.
+struct JSONObjectWriter {
+    fileprivate var writer: JSONWriter
+    private let overrides: JSONObject
+    /// Which of `overrides` a member has written in place (empty when there are none).
+    private var written: [Bool]
+    private var first = true
+
+    /// Takes `writer`'s bytes (leaving it empty, so they stay uniquely held) and opens the object.
+    fileprivate init(taking writer: inout JSONWriter, overrides: JSONObject) {
+        self.writer = JSONWriter(reservingCapacity: 0)
+        swap(&self.writer, &writer)
+        self.writer.bytes.append(UInt8(ascii: "{"))
+        self.overrides = overrides
+        written = overrides.isEmpty ? [] : Array(repeating: false, count: overrides.count)
+    }
+
+    /// Writes `key` with `value`, or with the override of the same key.
+    mutating func member(_ key: String, _ value: JSONValue) {
+        member(key) { $0.write(value) }
+    }
+
+    /// Writes `key` and the value `writeValue` writes, or the override of the same key instead.
+    mutating func member(_ key: String, _ writeValue: (inout JSONWriter) throws -> Void) rethrows {
+        if !first { writer.bytes.append(UInt8(ascii: ",")) }
+        first = false
+        writer.write(key)
+        writer.bytes.append(UInt8(ascii: ":"))
+        if !overrides.isEmpty, let index = overrides.index(forKey: key) {
+            written[index] = true
+            writer.write(overrides[index].value)
+        } else {
+            try writeValue(&writer)
+        }
+    }
+
+    /// Writes the overrides no member had, closes the object and hands the bytes back to `writer`.
+    fileprivate mutating func close(into writer: inout JSONWriter) {
+        for (index, (key, value)) in overrides.enumerated() where !written[index] {
+            member(key, value)
+        }
+        self.writer.bytes.append(UInt8(ascii: "}"))
+        swap(&self.writer, &writer)
+    }
+}
+
+extension JSONWriter {
+    /// Writes an object whose members `members` writes, in its order; `overrides` replace members
+    /// of the same key in place and the rest follow them (see ``JSONObjectWriter``).
+    mutating func writeObject(
+        overriddenBy overrides: JSONObject = JSONObject(), _ members: (inout JSONObjectWriter) throws -> Void
+    ) rethrows {
+        var object = JSONObjectWriter(taking: &self, overrides: overrides)
+        // On a throw the bytes come back too (the caller drops them).
+        defer { object.close(into: &self) }
+        try members(&object)
+    }
+
+    /// Writes an array of `elements`, each as `writeElement` writes it.
+    mutating func writeArray<Elements: Sequence>(
+        _ elements: Elements, _ writeElement: (inout JSONWriter, Elements.Element) throws -> Void
+    ) rethrows {
+        bytes.append(UInt8(ascii: "["))
+        var first = true
+        for element in elements {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            try writeElement(&self, element)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+}

@@ -53,20 +53,35 @@ struct CurlRequestValidationTests {
         var headers: HTTPHeaders = ["authorization": "Bearer k", "x-empty": ""]
         headers.add(name: "x-twice", value: "1")
         headers.add(name: "x-twice", value: "2")
-        let lines = try Self.lines(CurlTransfer.makeHeaderList(headers, hasBody: true))
+        let lines = try Self.lines(CurlTransfer.makeHeaderList(headers, body: [1]).list)
         #expect(
             lines == ["authorization: Bearer k", "x-empty;", "x-twice: 1", "x-twice: 2", "Expect:", "Content-Type:"])
         let withOwn = try Self.lines(
-            CurlTransfer.makeHeaderList(["Expect": "100-continue", "content-type": "application/json"], hasBody: true)
+            CurlTransfer.makeHeaderList(["Expect": "100-continue", "content-type": "application/json"], body: [1]).list
         )
         #expect(withOwn == ["Expect: 100-continue", "content-type: application/json"])
-        #expect(try Self.lines(CurlTransfer.makeHeaderList([:], hasBody: false)) == ["Expect:"])
+        #expect(try Self.lines(CurlTransfer.makeHeaderList([:], body: nil).list) == ["Expect:"])
+    }
+
+    @Test("the body is copied after the header lines, in the list's block; an empty body still has an address")
+    func bodyCopy() throws {
+        let body: [UInt8] = Array("{\"model\":\"m\"}".utf8)
+        let made = try CurlTransfer.makeHeaderList(["content-type": "application/json"], body: body)
+        let copy = try #require(made.body)
+        #expect(Array(copy) == body)
+        #expect(Self.lines(made.list) == ["content-type: application/json", "Expect:"])
+        let empty = try CurlTransfer.makeHeaderList([:], body: [])
+        #expect(empty.body?.count == 0 && empty.body?.baseAddress != nil)
+        #expect(Self.lines(empty.list) == ["Expect:", "Content-Type:"])
+        let none = try CurlTransfer.makeHeaderList([:], body: nil)
+        #expect(none.body == nil)
+        _ = Self.lines(none.list)
     }
 
     @Test("a header with CR or LF fails the whole list with invalidHeader", arguments: ["v\r\nx: y", "v\n", "v\r"])
     func rejectsInjection(value: String) {
         let error = #expect(throws: SluiceError.self) {
-            _ = try CurlTransfer.makeHeaderList(["x-ok": "1", "x-api-key": value], hasBody: false)
+            _ = try CurlTransfer.makeHeaderList(["x-ok": "1", "x-api-key": value], body: nil)
         }
         #expect(error?.code == .invalidHeader)
     }

@@ -26,7 +26,9 @@ extension AnthropicAdapter {
     public func decodeChatResponse(_ body: [UInt8], headers: HTTPHeaders) throws -> ChatResponse {
         let requestID = headers[Self.requestIDHeader]
         var response = ChatResponse(requestID: requestID, provider: .anthropic)
-        var blocks: [ReplyBlock] = []
+        // `nil` while the blocks so far are what `text` and `toolCalls` derive (one text block, then
+        // tool calls): the usual reply sets no array of its own.
+        var blocks: [ReplyBlock]?
         var type: String?
         var errorDetails: ProviderErrorDetails?
         do {
@@ -65,7 +67,7 @@ extension AnthropicAdapter {
         if type == "error" || errorDetails != nil {
             throw Self.providerError(status: nil, details: errorDetails ?? ProviderErrorDetails(), requestID: requestID)
         }
-        response.blocks = blocks
+        if let blocks { response.blocks = blocks }
         return response
     }
 
@@ -79,7 +81,7 @@ extension AnthropicAdapter {
         from reader: inout JSONReader,
         index: Int,
         into response: inout ChatResponse,
-        blocks: inout [ReplyBlock]
+        blocks: inout [ReplyBlock]?
     ) throws {
         let start = reader.offset
         var type: String?
@@ -106,8 +108,10 @@ extension AnthropicAdapter {
         switch type {
         case "text":
             if let text {
+                // A first, non-empty text block is what `text` derives; any other needs the array.
+                let derivable = blocks == nil && !text.isEmpty && response.text.isEmpty && response.toolCalls.isEmpty
+                if !derivable { append(.text(text), to: &blocks, response) }
                 response.text += text
-                blocks.append(.text(text))
             }
         case "tool_use":
             guard let id, let name else {
@@ -115,23 +119,31 @@ extension AnthropicAdapter {
             }
             let arguments = input.map { $0.isNull ? "{}" : $0.description } ?? "{}"
             let call = ToolCall(id: id, name: name, arguments: arguments)
+            // Tool calls after the text are what `toolCalls` derives.
+            if blocks != nil { append(.toolCall(call), to: &blocks, response) }
             response.toolCalls.append(call)
-            blocks.append(.toolCall(call))
         case "thinking":
             guard let thinking, !thinkingMismatched else {
                 throw reader.error(
                     "content[\(index)] is a thinking block without its thinking text (or a signature that is not a string)",
                     at: start)
             }
-            blocks.append(.thinking(ThinkingBlock(text: thinking, signature: signature)))
+            append(.thinking(ThinkingBlock(text: thinking, signature: signature)), to: &blocks, response)
         case "redacted_thinking":
             guard let data, !dataMismatched else {
                 throw reader.error("content[\(index)] is a redacted_thinking block without its data", at: start)
             }
-            blocks.append(.thinking(.redacted(data: data)))
+            append(.thinking(.redacted(data: data)), to: &blocks, response)
         default:
             break
         }
+    }
+
+    /// Adds `block` to `blocks`, first filling them with the blocks `response` derives when they
+    /// are still `nil` (its text and tool calls so far).
+    private static func append(_ block: ReplyBlock, to blocks: inout [ReplyBlock]?, _ response: ChatResponse) {
+        if blocks == nil { blocks = response.blocks }
+        blocks?.append(block)
     }
 
     /// The neutral finish reason for an Anthropic `stop_reason`; ``FinishReason/raw`` keeps the word.

@@ -12,12 +12,11 @@ extension AnthropicAdapter {
     ///   breakpoints Anthropic refuses (more than ``CacheControl/maxBreakpoints``, a one-hour one after
     ///   a shorter one, or one on something that sends no block; see ``CacheControl``).
     public func chatRequest(_ request: ChatRequest, stream: Bool, endpoint: ProviderEndpoint) throws -> ClientRequest {
-        let body = try requestBody(request, stream: stream)
-        return ClientRequest(
+        ClientRequest(
             method: .post,
             url: endpoint.url("/v1/messages"),
             headers: headers(endpoint: endpoint, stream: stream),
-            body: JSONValue.object(body).jsonBytes
+            body: try requestBody(request, stream: stream)
         )
     }
 
@@ -26,45 +25,46 @@ extension AnthropicAdapter {
         throw Self.embeddingsUnsupported
     }
 
-    /// The JSON body of a messages request, `extraFields` merged last.
-    func requestBody(_ request: ChatRequest, stream: Bool) throws -> JSONObject {
-        // Room for model, max_tokens, system, messages, stream and a few of the optional fields, so
-        // the object is sized once.
-        var body = JSONObject(minimumCapacity: 8 + request.extraFields.count)
-        body["model"] = .string(request.model)
-        let thinkingBudget = request.thinking?.reservedBudget ?? 0
-        body["max_tokens"] = .number(
-            JSONNumber(request.maxOutputTokens ?? defaultMaxTokens.saturatingAdding(thinkingBudget)))
+    /// The JSON body of a messages request, `extraFields` merged last (one replaces a field of the
+    /// same name in its place), written straight to bytes.
+    func requestBody(_ request: ChatRequest, stream: Bool) throws -> [UInt8] {
+        var writer = JSONWriter()
+        try writer.writeObject(overriddenBy: request.extraFields) { body in
+            body.member("model", .string(request.model))
+            let thinkingBudget = request.thinking?.reservedBudget ?? 0
+            body.member(
+                "max_tokens",
+                .number(JSONNumber(request.maxOutputTokens ?? defaultMaxTokens.saturatingAdding(thinkingBudget))))
 
-        let conversation = try AnthropicMessageList(request.messages)
-        try Self.checkBreakpoints(request.tools.compactMap(\.cacheControl) + conversation.breakpoints)
-        if let system = conversation.system { body["system"] = system }
-        body["messages"] = .array(conversation.messages)
+            let conversation = try AnthropicMessageList(request.messages)
+            try Self.checkBreakpoints(request.tools.compactMap(\.cacheControl) + conversation.breakpoints)
+            if let system = conversation.system { body.member("system", system) }
+            body.member("messages") { conversation.writeMessages(&$0) }
 
-        if !request.tools.isEmpty {
-            body["tools"] = .array(request.tools.map(Self.toolJSON))
+            if !request.tools.isEmpty {
+                body.member("tools", .array(request.tools.map(Self.toolJSON)))
+            }
+            if let choice = request.toolChoice {
+                body.member("tool_choice", Self.toolChoiceJSON(choice))
+            }
+            if let temperature = request.temperature {
+                body.member("temperature", try Self.finiteNumber(temperature, "temperature"))
+            }
+            if let topP = request.topP {
+                body.member("top_p", try Self.finiteNumber(topP, "topP"))
+            }
+            if !request.stopSequences.isEmpty {
+                body.member("stop_sequences", .array(request.stopSequences.map(JSONValue.string)))
+            }
+            if let user = request.user {
+                body.member("metadata", ["user_id": .string(user)])
+            }
+            if let thinking = request.thinking {
+                body.member("thinking", try Self.thinkingJSON(thinking))
+            }
+            if stream { body.member("stream", true) }
         }
-        if let choice = request.toolChoice {
-            body["tool_choice"] = Self.toolChoiceJSON(choice)
-        }
-        if let temperature = request.temperature {
-            body["temperature"] = try Self.finiteNumber(temperature, "temperature")
-        }
-        if let topP = request.topP {
-            body["top_p"] = try Self.finiteNumber(topP, "topP")
-        }
-        if !request.stopSequences.isEmpty {
-            body["stop_sequences"] = .array(request.stopSequences.map(JSONValue.string))
-        }
-        if let user = request.user {
-            body["metadata"] = ["user_id": .string(user)]
-        }
-        if let thinking = request.thinking {
-            body["thinking"] = try Self.thinkingJSON(thinking)
-        }
-        if stream { body["stream"] = true }
-        for (key, value) in request.extraFields { body[key] = value }
-        return body
+        return writer.bytes
     }
 
     static func toolJSON(_ tool: ToolDefinition) -> JSONValue {

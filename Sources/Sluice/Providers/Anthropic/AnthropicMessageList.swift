@@ -22,8 +22,8 @@ struct AnthropicMessageList {
     /// The system prompt (a string, or text blocks when one carries a breakpoint), or `nil` when
     /// there was no system text.
     var system: JSONValue?
-    /// The `messages` array.
-    var messages: [JSONValue]
+    /// The user and assistant turns, in order; ``writeMessages(_:)`` writes them as the `messages` array.
+    private var turns: [Turn] = []
     /// The breakpoints written, in prompt order (system, then messages).
     var breakpoints: [CacheControl] = []
 
@@ -36,7 +36,6 @@ struct AnthropicMessageList {
         var systemBreakpoints: [CacheControl] = []
         // Without breakpoints (the common case) nothing below does extra work.
         let marked = chatMessages.contains { $0.cacheControl != nil || !$0.cacheBreakpoints.isEmpty }
-        var turns: [Turn] = []
         for (position, message) in chatMessages.enumerated() {
             var turn: Turn
             switch message.role {
@@ -56,17 +55,17 @@ struct AnthropicMessageList {
                 try Self.markLast(&turn.blocks, message, position: position)
             case .assistant:
                 turn = Turn(role: "assistant")
-                turn.leading = message.thinking.map(Self.thinkingBlock)
+                turn.leading = message.thinking.map { .value(Self.thinkingBlock($0)) }
                 turn.blocks = try Self.contentBlocks(
                     message.content, position: position, breakpoints: message.cacheBreakpoints)
                 for call in message.toolCalls {
-                    turn.blocks.append(try Self.toolUseBlock(call, position: position))
+                    turn.blocks.append(.value(try Self.toolUseBlock(call, position: position)))
                 }
                 // Thinking blocks cannot carry cache_control: the mark goes on the last text or tool use.
                 try Self.markLast(&turn.blocks, message, position: position)
             case .tool:
                 turn = Turn(role: "user")
-                turn.leading = [try Self.toolResultBlock(message, position: position)]
+                turn.leading = [.value(try Self.toolResultBlock(message, position: position))]
                 try Self.markLast(&turn.leading, message, position: position)
             default:
                 throw SluiceError(
@@ -88,14 +87,23 @@ struct AnthropicMessageList {
         } else {
             system = systemTexts.isEmpty ? nil : .string(systemTexts.joined(separator: "\n\n"))
         }
-        messages = turns.map { turn in
-            // Most turns have no leading blocks: their blocks are sent as they are, not copied.
-            ["role": .string(turn.role), "content": .array(turn.leading.isEmpty ? turn.blocks : turn.leading + turn.blocks)]
-        }
         guard marked else { return }
         breakpoints = systemBreakpoints
         for turn in turns {
-            for block in turn.leading + turn.blocks { breakpoints += Self.breakpoints(in: block) }
+            for block in turn.leading + turn.blocks { breakpoints += Self.breakpoints(in: block.json) }
+        }
+    }
+
+    /// Writes the `messages` array, `{"role": …, "content": [blocks]}` a turn, building no value for
+    /// the array or a message.
+    func writeMessages(_ writer: inout JSONWriter) {
+        writer.writeArray(turns) { writer, turn in
+            writer.writeObject { message in
+                message.member("role", .string(turn.role))
+                // Most turns have no leading blocks: their blocks are written as they are, not copied.
+                let blocks = turn.leading.isEmpty ? turn.blocks : turn.leading + turn.blocks
+                message.member("content") { $0.writeArray(blocks) { $1.write(to: &$0) } }
+            }
         }
     }
 
@@ -104,22 +112,48 @@ struct AnthropicMessageList {
         var role: String
         /// Blocks that go first: `tool_result` blocks in a user message, thinking blocks in an
         /// assistant message.
-        var leading: [JSONValue] = []
-        var blocks: [JSONValue] = []
+        var leading: [Block] = []
+        var blocks: [Block] = []
 
         var isEmpty: Bool { leading.isEmpty && blocks.isEmpty }
+    }
+
+    /// A content block: a plain text one is kept as its text (written without building an object),
+    /// any other as its JSON.
+    enum Block {
+        /// `{"type": "text", "text": …}`.
+        case text(String)
+        case value(JSONValue)
+
+        var json: JSONValue {
+            switch self {
+            case .text(let text): ["type": "text", "text": .string(text)]
+            case .value(let value): value
+            }
+        }
+
+        func write(to writer: inout JSONWriter) {
+            switch self {
+            case .text(let text):
+                writer.bytes.append(contentsOf: #"{"type":"text","text":"#.utf8)
+                writer.write(text)
+                writer.bytes.append(UInt8(ascii: "}"))
+            case .value(let value):
+                writer.write(value)
+            }
+        }
     }
 
     // MARK: Blocks
 
     static func contentBlocks(
         _ parts: [ContentPart], position: Int, breakpoints: [Int: CacheControl] = [:]
-    ) throws -> [JSONValue] {
+    ) throws -> [Block] {
         try checkPartIndices(breakpoints, count: parts.count, position: position)
-        var blocks: [JSONValue] = []
+        var blocks: [Block] = []
         blocks.reserveCapacity(parts.count)
         for (index, part) in parts.enumerated() {
-            var block: JSONValue
+            var block: Block
             switch part {
             case .text(let text):
                 guard !text.isEmpty else {
@@ -128,11 +162,11 @@ struct AnthropicMessageList {
                     }
                     continue
                 }
-                block = ["type": "text", "text": .string(text)]
+                block = .text(text)
             case .image(let source):
-                block = try imageBlock(source, position: position)
+                block = .value(try imageBlock(source, position: position))
             }
-            if let control = breakpoints[index] { block = marked(block, control) }
+            if let control = breakpoints[index] { block = .value(marked(block.json, control)) }
             blocks.append(block)
         }
         return blocks
@@ -155,11 +189,11 @@ struct AnthropicMessageList {
         }
         var blocks = try contentBlocks(texts, position: position, breakpoints: breakpoints)
         try markLast(&blocks, message, position: position)
-        return blocks
+        return blocks.map(\.json)
     }
 
     /// Puts the message's ``ChatMessage/cacheControl`` on the last of `blocks` (the message's own).
-    static func markLast(_ blocks: inout [JSONValue], _ message: ChatMessage, position: Int) throws {
+    static func markLast(_ blocks: inout [Block], _ message: ChatMessage, position: Int) throws {
         guard let control = message.cacheControl else { return }
         guard let last = blocks.indices.last else {
             let reason =
@@ -168,7 +202,7 @@ struct AnthropicMessageList {
                 : "sends only thinking blocks, which cannot carry one"
             throw cannotCarry("message \(position) \(reason)")
         }
-        blocks[last] = marked(blocks[last], control)
+        blocks[last] = .value(marked(blocks[last].json, control))
     }
 
     static func checkPartIndices(_ breakpoints: [Int: CacheControl], count: Int, position: Int) throws {
@@ -297,8 +331,8 @@ struct AnthropicMessageList {
         var block: JSONObject = ["type": "tool_result", "tool_use_id": .string(callID)]
         let hasImages = message.content.contains { if case .image = $0 { true } else { false } }
         if hasImages || !message.cacheBreakpoints.isEmpty {
-            block["content"] = .array(
-                try contentBlocks(message.content, position: position, breakpoints: message.cacheBreakpoints))
+            let blocks = try contentBlocks(message.content, position: position, breakpoints: message.cacheBreakpoints)
+            block["content"] = .array(blocks.map(\.json))
         } else {
             block["content"] = .string(message.text)
         }

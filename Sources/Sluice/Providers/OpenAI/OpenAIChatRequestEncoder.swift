@@ -12,90 +12,82 @@ struct OpenAIChatRequestEncoder: Sendable {
     var maxTokensField: OpenAIAdapter.MaxTokensField
     var includeStreamUsage: Bool
 
-    /// The body as compact JSON bytes.
+    /// The body as compact JSON bytes, written straight from the request (no ``JSONObject`` built
+    /// for the body or a message).
     ///
     /// - Throws: ``SluiceError/Code/invalidRequest`` for a temperature or top-p that is NaN or infinite.
     func encode(_ request: ChatRequest, stream: Bool) throws -> [UInt8] {
         var writer = JSONWriter(reservingCapacity: 512)
-        writer.write(.object(try body(request, stream: stream)))
-        return writer.bytes
-    }
-
-    /// The body as an ordered JSON object.
-    func body(_ request: ChatRequest, stream: Bool) throws -> JSONObject {
-        // Room for the usual fields: model, messages, a few options, the stream's two.
-        var body = JSONObject(minimumCapacity: 8 + request.extraFields.count)
-        body["model"] = .string(request.model)
-        body["messages"] = .array(request.messages.map(Self.message))
-        if !request.tools.isEmpty {
-            body["tools"] = .array(request.tools.map(Self.tool))
-        }
-        if let choice = request.toolChoice {
-            body["tool_choice"] = Self.toolChoice(choice)
-        }
-        if let temperature = request.temperature {
-            body["temperature"] = try Self.number(temperature, field: "temperature")
-        }
-        if let topP = request.topP {
-            body["top_p"] = try Self.number(topP, field: "topP")
-        }
-        if let maxOutputTokens = request.maxOutputTokens {
-            body[maxTokensField.name] = .number(JSONNumber(maxOutputTokens))
-        }
-        if !request.stopSequences.isEmpty {
-            body["stop"] = .array(request.stopSequences.map { .string($0) })
-        }
-        if let seed = request.seed {
-            body["seed"] = .number(JSONNumber(seed))
-        }
-        if let format = request.responseFormat {
-            body["response_format"] = Self.responseFormat(format)
-        }
-        if let effort = request.reasoningEffort {
-            body["reasoning_effort"] = .string(effort.rawValue)
-        }
-        if let user = request.user {
-            body["user"] = .string(user)
-        }
-        if !request.metadata.isEmpty {
-            let sorted = request.metadata.sorted { $0.key < $1.key }
-            body["metadata"] = .object(JSONObject(sorted.map { ($0.key, JSONValue.string($0.value)) }))
-        }
-        if stream {
-            body["stream"] = true
-            if includeStreamUsage {
-                body["stream_options"] = ["include_usage": true]
+        try writer.writeObject(overriddenBy: request.extraFields) { body in
+            body.member("model", .string(request.model))
+            body.member("messages") { $0.writeArray(request.messages, Self.writeMessage) }
+            if !request.tools.isEmpty {
+                body.member("tools", .array(request.tools.map(Self.tool)))
+            }
+            if let choice = request.toolChoice {
+                body.member("tool_choice", Self.toolChoice(choice))
+            }
+            if let temperature = request.temperature {
+                body.member("temperature", try Self.number(temperature, field: "temperature"))
+            }
+            if let topP = request.topP {
+                body.member("top_p", try Self.number(topP, field: "topP"))
+            }
+            if let maxOutputTokens = request.maxOutputTokens {
+                body.member(maxTokensField.name, .number(JSONNumber(maxOutputTokens)))
+            }
+            if !request.stopSequences.isEmpty {
+                body.member("stop", .array(request.stopSequences.map { .string($0) }))
+            }
+            if let seed = request.seed {
+                body.member("seed", .number(JSONNumber(seed)))
+            }
+            if let format = request.responseFormat {
+                body.member("response_format", Self.responseFormat(format))
+            }
+            if let effort = request.reasoningEffort {
+                body.member("reasoning_effort", .string(effort.rawValue))
+            }
+            if let user = request.user {
+                body.member("user", .string(user))
+            }
+            if !request.metadata.isEmpty {
+                let sorted = request.metadata.sorted { $0.key < $1.key }
+                body.member("metadata", .object(JSONObject(sorted.map { ($0.key, JSONValue.string($0.value)) })))
+            }
+            if stream {
+                body.member("stream", true)
+                if includeStreamUsage {
+                    body.member("stream_options", ["include_usage": true])
+                }
             }
         }
-        for (key, value) in request.extraFields {
-            body[key] = value
-        }
-        return body
+        return writer.bytes
     }
 
     // MARK: Parts
 
-    static func message(_ message: ChatMessage) -> JSONValue {
-        var object = JSONObject(minimumCapacity: 4)
-        object["role"] = .string(message.role.rawValue)
-        if message.content.isEmpty {
-            // OpenAI requires content unless an assistant message has tool calls; then it is null.
-            object["content"] = message.toolCalls.isEmpty ? "" : .null
-        } else if message.content.count == 1, case .text(let text) = message.content[0] {
-            object["content"] = .string(text)
-        } else {
-            object["content"] = .array(message.content.map(contentPart))
+    static func writeMessage(_ writer: inout JSONWriter, _ message: ChatMessage) {
+        writer.writeObject { object in
+            object.member("role", .string(message.role.rawValue))
+            if message.content.isEmpty {
+                // OpenAI requires content unless an assistant message has tool calls; then it is null.
+                object.member("content", message.toolCalls.isEmpty ? "" : .null)
+            } else if message.content.count == 1, case .text(let text) = message.content[0] {
+                object.member("content", .string(text))
+            } else {
+                object.member("content", .array(message.content.map(contentPart)))
+            }
+            if let name = message.name {
+                object.member("name", .string(name))
+            }
+            if !message.toolCalls.isEmpty {
+                object.member("tool_calls", .array(message.toolCalls.map(toolCall)))
+            }
+            if let toolCallID = message.toolCallID {
+                object.member("tool_call_id", .string(toolCallID))
+            }
         }
-        if let name = message.name {
-            object["name"] = .string(name)
-        }
-        if !message.toolCalls.isEmpty {
-            object["tool_calls"] = .array(message.toolCalls.map(toolCall))
-        }
-        if let toolCallID = message.toolCallID {
-            object["tool_call_id"] = .string(toolCallID)
-        }
-        return .object(object)
     }
 
     static func contentPart(_ part: ContentPart) -> JSONValue {

@@ -5,7 +5,7 @@ import Synchronization
 /// on the loop thread, and the state shared with the tasks waiting for its head and body.
 ///
 /// Three kinds of state, each with one owner:
-/// - set at creation on the calling task (URL handle, header list, body copy), freed once the loop is
+/// - set at creation on the calling task (URL handle, header list and body copy, in one block), freed once the loop is
 ///   done with them or at `deinit` when the loop never saw the transfer;
 /// - loop-thread only (the easy handle, the head being parsed, counters, flags for the idle check);
 /// - ``Shared``, behind a mutex: the waiting continuations, the buffered body chunks and how the
@@ -66,6 +66,7 @@ final class CurlTransfer: @unchecked Sendable {
     let isSecure: Bool
     private var url: CurlURL?
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// The body's copy, inside the header list's block (freed with it).
     private var body: UnsafeMutableRawBufferPointer?
     private let bodyCount: Int
     /// The request's ``ClientRequest/responseHeadTimeout`` and when it passes (monotonic ns).
@@ -107,18 +108,8 @@ final class CurlTransfer: @unchecked Sendable {
             ?? .max
         try Self.validateMethod(request.method)
         url = try loop.parsedURL(request.url)
-        headerList = try Self.makeHeaderList(request.headers, hasBody: request.body != nil)
-        if let bytes = request.body {
-            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
-            bytes.withUnsafeBytes { source in
-                if let base = source.baseAddress { copy.baseAddress!.copyMemory(from: base, byteCount: source.count) }
-            }
-            body = copy
-            bodyCount = bytes.count
-        } else {
-            body = nil
-            bodyCount = 0
-        }
+        (headerList, body) = try Self.makeHeaderList(request.headers, body: request.body)
+        bodyCount = request.body?.count ?? 0
     }
 
     deinit {
@@ -126,17 +117,14 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
 
-    /// Lets go of the URL handle, frees the header list and body copy. Called on the loop thread once
-    /// the easy handle no longer uses them (or from `deinit`).
+    /// Lets go of the URL handle, frees the header list and the body copy in its block. Called on the
+    /// loop thread once the easy handle no longer uses them (or from `deinit`).
     func releaseResources() {
         url = nil
+        body = nil
         if let headerList {
             Self.freeHeaderList(headerList)
             self.headerList = nil
-        }
-        if let body {
-            body.deallocate()
-            self.body = nil
         }
     }
 
@@ -202,10 +190,13 @@ final class CurlTransfer: @unchecked Sendable {
     /// sent without one.
     ///
     /// The list is one allocation: its nodes first, then the NUL-terminated lines they point to (libcurl
-    /// only reads the list). Free it with ``freeHeaderList(_:)``, never `curl_slist_free_all`.
-    static func makeHeaderList(_ headers: HTTPHeaders, hasBody: Bool) throws(SluiceError) -> UnsafeMutablePointer<
-        curl_slist
-    >? {
+    /// only reads the list), then a copy of `body` (returned, pointing into the block; at least one
+    /// byte is reserved, so an empty body has an address too). Free it with ``freeHeaderList(_:)``,
+    /// never `curl_slist_free_all`; the body copy goes with it.
+    static func makeHeaderList(_ headers: HTTPHeaders, body: [UInt8]?) throws(SluiceError) -> (
+        list: UnsafeMutablePointer<curl_slist>, body: UnsafeMutableRawBufferPointer?
+    ) {
+        let hasBody = body != nil
         var hasExpect = false
         var hasContentType = false
         var lineCount = 0
@@ -228,10 +219,11 @@ final class CurlTransfer: @unchecked Sendable {
             lineCount += 1
             textBytes += contentTypeLine.utf8.count + 1
         }
-        guard lineCount > 0 else { return nil }
+        // Never empty: `Expect:` is there, given or added.
         let nodeBytes = lineCount * MemoryLayout<curl_slist>.stride
+        let bodyBytes = body.map { max(1, $0.count) } ?? 0
         let block = UnsafeMutableRawPointer.allocate(
-            byteCount: nodeBytes + textBytes, alignment: MemoryLayout<curl_slist>.alignment)
+            byteCount: nodeBytes + textBytes + bodyBytes, alignment: MemoryLayout<curl_slist>.alignment)
         let nodes = block.bindMemory(to: curl_slist.self, capacity: lineCount)
         let text = (block + nodeBytes).bindMemory(to: UInt8.self, capacity: textBytes)
         var node = 0
@@ -269,13 +261,18 @@ final class CurlTransfer: @unchecked Sendable {
             put(contentTypeLine)
             endLine()
         }
-        return nodes
+        guard let body else { return (nodes, nil) }
+        let copy = UnsafeMutableRawBufferPointer(start: block + nodeBytes + textBytes, count: body.count)
+        body.withUnsafeBytes { source in
+            if let base = source.baseAddress { copy.baseAddress!.copyMemory(from: base, byteCount: source.count) }
+        }
+        return (nodes, copy)
     }
 
     private static let expectLine = "Expect:"
     private static let contentTypeLine = "Content-Type:"
 
-    /// Frees a list made by ``makeHeaderList(_:hasBody:)``.
+    /// Frees a list made by ``makeHeaderList(_:body:)`` (and the body copy in its block).
     static func freeHeaderList(_ list: UnsafeMutablePointer<curl_slist>) {
         UnsafeMutableRawPointer(list).deallocate()
     }

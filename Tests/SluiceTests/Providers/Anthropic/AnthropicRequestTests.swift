@@ -342,6 +342,26 @@ struct AnthropicRequestTests {
         #expect(body["thinking"]?["budget_tokens"] == 1024)
     }
 
+    @Test("the body is written in a fixed key order, an extra field in the place of the one it replaces")
+    func bodyBytes() throws {
+        var request = ChatRequest(
+            model: "m",
+            messages: [
+                .system("S"), .user("Hi"),
+                ChatMessage(role: .assistant, content: [.text("A")], thinking: [ThinkingBlock(text: "T", signature: "g")]),
+                .user("Q\n"),
+            ],
+            temperature: 0.5)
+        request.extraFields = ["top_k": 40, "max_tokens": 10, "stream": false]
+        let built = try Fixture.adapter.chatRequest(request, stream: true, endpoint: Fixture.endpoint)
+        #expect(
+            String(decoding: try #require(built.body), as: UTF8.self)
+                == #"{"model":"m","max_tokens":10,"system":"S","messages":[{"role":"user","content":[{"type":"text","text":"Hi"}]},"#
+                + #"{"role":"assistant","content":[{"type":"thinking","thinking":"T","signature":"g"},{"type":"text","text":"A"}]},"#
+                + #"{"role":"user","content":[{"type":"text","text":"Q\n"}]}],"temperature":0.5,"stream":false,"top_k":40}"#
+        )
+    }
+
     @Test("a temperature that is not finite fails before sending")
     func nonFiniteTemperature() throws {
         let error = try #require(throws: SluiceError.self) {

@@ -59,6 +59,33 @@ struct AnthropicResponseTests {
     }
 
     @Test(
+        "blocks keep the reply's order whether or not text and tool calls alone would give it",
+        arguments: [
+            // Text then tool calls: what text and toolCalls derive.
+            (#"[{"type":"text","text":"A"},{"type":"tool_use","id":"t1","name":"f","input":{}}]"#, "A|call t1"),
+            // A tool call before the text, two text blocks, an empty one: each needs its own list.
+            (#"[{"type":"tool_use","id":"t1","name":"f","input":{}},{"type":"text","text":"A"}]"#, "call t1|A"),
+            (#"[{"type":"text","text":"A"},{"type":"text","text":"B"}]"#, "A|B"),
+            (#"[{"type":"text","text":""},{"type":"text","text":"B"}]"#, "|B"),
+            (#"[{"type":"text","text":"A"},{"type":"tool_use","id":"t1","name":"f","input":{}},{"type":"text","text":"B"}]"#,
+             "A|call t1|B"),
+            (#"[{"type":"text","text":"A"},{"type":"redacted_thinking","data":"x"}]"#, "A|redacted"),
+            ("[]", ""),
+        ]
+    )
+    func blockOrder(content: String, expected: String) throws {
+        let response = try decode(#"{"id":"m","model":"x","content":\#(content)}"#)
+        let described = response.blocks.map { block -> String in
+            switch block {
+            case .text(let text): text
+            case .toolCall(let call): "call \(call.id)"
+            case .thinking: "redacted"
+            }
+        }
+        #expect(described.joined(separator: "|") == expected)
+    }
+
+    @Test(
         "stop reasons map to the neutral reasons and keep Anthropic's word",
         arguments: [
             ("end_turn", "stop"), ("stop_sequence", "stop"), ("max_tokens", "length"), ("tool_use", "tool_calls"),

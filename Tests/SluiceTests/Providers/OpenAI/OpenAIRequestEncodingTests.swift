@@ -269,6 +269,25 @@ struct OpenAIRequestEncodingTests {
             ])
     }
 
+    @Test("the body's bytes: fixed key order, message fields in order, an extra field in its replaced one's place")
+    func bodyBytes() throws {
+        var request = ChatRequest(
+            model: "m",
+            messages: [
+                .system("S"), ChatMessage(role: .assistant, content: [], toolCalls: [ToolCall(id: "c", name: "f", arguments: "{}")]),
+                ChatMessage(role: .tool, content: [.text("r")], toolCallID: "c"),
+            ],
+            maxOutputTokens: 5)
+        request.extraFields = ["user": "u", "max_completion_tokens": 6]
+        let built = try OpenAIAdapter().chatRequest(request, stream: false, endpoint: endpoint)
+        #expect(
+            String(decoding: try #require(built.body), as: UTF8.self)
+                == #"{"model":"m","messages":[{"role":"system","content":"S"},{"role":"assistant","content":null,"#
+                + #""tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},"#
+                + #"{"role":"tool","content":"r","tool_call_id":"c"}],"max_completion_tokens":6,"user":"u"}"#
+        )
+    }
+
     @Test("no request description and no request body contains the API key")
     func keyNeverInBodyOrDescription() throws {
         var request = ChatRequest(model: "m", messages: [.user("x")])
