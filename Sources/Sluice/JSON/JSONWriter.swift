@@ -25,14 +25,7 @@ struct JSONWriter {
         case .number(let number): write(number)
         case .string(let string): write(string)
         case .array(let elements):
-            bytes.append(UInt8(ascii: "["))
-            var first = true
-            for element in elements {
-                if !first { bytes.append(UInt8(ascii: ",")) }
-                first = false
-                write(element)
-            }
-            bytes.append(UInt8(ascii: "]"))
+            writeArray(elements) { $0.write($1) }
         case .object(let object):
             bytes.append(UInt8(ascii: "{"))
             var first = true

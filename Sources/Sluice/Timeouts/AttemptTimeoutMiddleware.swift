@@ -48,7 +48,7 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
     ) async throws -> ClientResponse {
         switch timing(context) {
         case .none: return try await next(request, context)
-        case .headBelow: return try await sendTimingHeadBelow(request, context, next: next)
+        case .headBelow(let head): return try await sendTimingHeadBelow(request, context, head: head, next: next)
         case .span: return try await timeSpan(request, context, next: next)
         }
     }
@@ -57,8 +57,8 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
     private enum Timing {
         /// No limit applies.
         case none
-        /// The transport times the head; this layer the body.
-        case headBelow
+        /// The transport times the head (when there is a head limit); this layer the body.
+        case headBelow(head: Duration?)
         /// This layer times head and body, the layers below running in a task of their own.
         case span
     }
@@ -70,11 +70,11 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
     private func timing(_ context: ClientContext) -> Timing {
         let policy = context.options.timeouts ?? self.policy
         let hasTotal = policy.attempt != nil
-        let hasHead = policy.responseHead(streaming: context.isStreaming) != nil
-        guard hasHead || hasTotal || policy.firstByte != nil || policy.firstToken != nil || policy.idle != nil else {
+        let head = policy.responseHead(streaming: context.isStreaming)
+        guard head != nil || hasTotal || policy.firstByte != nil || policy.firstToken != nil || policy.idle != nil else {
             return .none
         }
-        return transportTimesHead && !hasTotal ? .headBelow : .span
+        return transportTimesHead && !hasTotal ? .headBelow(head: head) : .span
     }
 
     /// The attempt's limits under the call's policy, from now.
@@ -82,7 +82,7 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
     private func spanLimits(_ context: ClientContext) -> SpanLimits {
         let policy = context.options.timeouts ?? self.policy
         let now = clock.now
-        var limits = SpanLimits()
+        var limits = Self.chunkLimits(policy)
         if let head = policy.responseHead(streaming: context.isStreaming) {
             limits.head = SpanLimits.Instant(
                 at: now + head, reason: .head(head, attempt: context.attempt))
@@ -91,6 +91,12 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
             limits.total = SpanLimits.Instant(
                 at: now + attempt, reason: .attempt(attempt, attempt: context.attempt))
         }
+        return limits
+    }
+
+    /// The policy's limits on a body's chunks only.
+    private static func chunkLimits(_ policy: TimeoutPolicy) -> SpanLimits {
+        var limits = SpanLimits()
         limits.firstByte = policy.firstByte
         limits.firstToken = policy.firstToken
         limits.idle = policy.idle
@@ -108,41 +114,39 @@ public struct AttemptTimeoutMiddleware: ClientMiddleware {
     /// The transport times the head; this layer names the attempt in its error and times the body.
     @inline(never)
     private nonisolated(nonsending) func sendTimingHeadBelow(
-        _ request: ClientRequest, _ context: ClientContext, next: Next
+        _ request: ClientRequest, _ context: ClientContext, head: Duration?, next: Next
     ) async throws -> ClientResponse {
         let response: ClientResponse
         do {
-            response = try await next(withHeadLimit(request, context), context)
+            response = try await next(Self.withHeadLimit(request, head), context)
         } catch {
-            throw namingAttempt(error, context)
+            throw Self.namingAttempt(error, head: head, attempt: context.attempt)
         }
         return try timeBody(response, context)
     }
 
-    /// `request` carrying the call's head limit for the transport.
+    /// `request` carrying the head limit for the transport.
     @inline(never)
-    private func withHeadLimit(_ request: ClientRequest, _ context: ClientContext) -> ClientRequest {
+    private static func withHeadLimit(_ request: ClientRequest, _ head: Duration?) -> ClientRequest {
         var request = request
-        if let head = (context.options.timeouts ?? policy).responseHead(streaming: context.isStreaming) {
-            request.responseHeadTimeout = head
-        }
+        if let head { request.responseHeadTimeout = head }
         return request
     }
 
-    /// The body of an answer whose head the transport timed, timed here (no total limit: the chunk
-    /// limits count from now).
+    /// The body of an answer whose head the transport timed, timed here by its chunk limits (there is
+    /// no total limit on this path, and they count from now).
     @inline(never)
     private func timeBody(_ response: ClientResponse, _ context: ClientContext) throws -> ClientResponse {
         try TimedSpan.timeBody(
-            limits: spanLimits(context).bodyOnly, timer: timer, progress: context.streamProgress, response)
+            limits: Self.chunkLimits(context.options.timeouts ?? policy), timer: timer,
+            progress: context.streamProgress, response)
     }
 
     /// A head timeout from the transport, reworded to name the attempt; any other error as it is.
     @inline(never)
-    private func namingAttempt(_ error: any Error, _ context: ClientContext) -> any Error {
-        guard let head = spanLimits(context).head, case .head = head.reason,
-            let error = error as? SluiceError, error.code == .responseHeadTimeout
-        else { return error }
-        return SluiceError(.responseHeadTimeout, head.message)
+    private static func namingAttempt(_ error: any Error, head: Duration?, attempt: Int) -> any Error {
+        guard let head, let error = error as? SluiceError, error.code == .responseHeadTimeout else { return error }
+        let instant = SpanLimits.Instant(at: .zero, reason: .head(head, attempt: attempt))
+        return SluiceError(.responseHeadTimeout, instant.message)
     }
 }
